@@ -1,9 +1,9 @@
 package dev.kubelite.store.raft;
 
 /**
- * A bounded window of APPEND messages sent to one follower and not yet acknowledged, recorded by the
- * last index each carried. Bounding it is the leader's flow control: pipelining stops when it is
- * full.
+ * A bounded window of APPEND messages sent to one follower and not yet acknowledged, recorded by
+ * the last index each carried. Bounding it is the leader's flow control: pipelining stops when it
+ * is full.
  */
 final class Inflights {
   private final long[] buffer;

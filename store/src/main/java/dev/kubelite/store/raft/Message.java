@@ -10,8 +10,8 @@ import java.util.Objects;
  *   <li>APPEND: {@code index}/{@code logTerm} identify the entry preceding {@code entries}; {@code
  *       commit} is the leader's commit index.
  *   <li>APPEND_RESPONSE: {@code index} is the last index now matching (or the rejected probe index
- *       when {@code reject}); a rejection carries {@code rejectHint}/{@code logTerm}, the follower's
- *       best guess of where logs diverge, for fast backtracking.
+ *       when {@code reject}); a rejection carries {@code rejectHint}/{@code logTerm}, the
+ *       follower's best guess of where logs diverge, for fast backtracking.
  *   <li>VOTE / PRE_VOTE: {@code index}/{@code logTerm} are the candidate's last entry.
  *   <li>HEARTBEAT / READ_INDEX / READ_INDEX_RESPONSE: {@code context} identifies a read request.
  * </ul>
@@ -181,7 +181,17 @@ public record Message(
 
     public Message build() {
       return new Message(
-          type, from, to, term, logTerm, index, entries, commit, snapshot, reject, rejectHint,
+          type,
+          from,
+          to,
+          term,
+          logTerm,
+          index,
+          entries,
+          commit,
+          snapshot,
+          reject,
+          rejectHint,
           context);
     }
   }

@@ -15,10 +15,15 @@ final class Progress {
   long match;
   long next;
   State state = State.PROBE;
-  /** In PROBE: an APPEND was sent and we wait for its answer (or a heartbeat reply) to send more. */
+
+  /**
+   * In PROBE: an APPEND was sent and we wait for its answer (or a heartbeat reply) to send more.
+   */
   boolean probeSent;
+
   /** In SNAPSHOT: the index of the snapshot sent. */
   long pendingSnapshot;
+
   /** Heard from since the last check-quorum round. */
   boolean recentActive;
 

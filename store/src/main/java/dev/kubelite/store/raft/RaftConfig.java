@@ -4,22 +4,23 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * How a node behaves. Times are in ticks: the driver decides how long a tick is (the store uses
- * 100 ms, so the defaults give a 1 s heartbeat-to-election ratio of 1:10 like etcd's).
+ * How a node behaves. Times are in ticks: the driver decides how long a tick is (the store uses 100
+ * ms, so the defaults give a 1 s heartbeat-to-election ratio of 1:10 like etcd's).
  *
  * @param id this node's id (non-zero)
- * @param electionTicks followers campaign after a random timeout in [electionTicks, 2*electionTicks)
+ * @param electionTicks followers campaign after a random timeout in [electionTicks,
+ *     2*electionTicks)
  * @param heartbeatTicks leader heartbeat interval
  * @param preVote run a pre-election first, so a node that cannot win does not bump terms
- * @param checkQuorum a leader steps down when it has not heard from a quorum for an election timeout,
- *     and followers ignore vote requests while they hear from a leader (leader lease)
+ * @param checkQuorum a leader steps down when it has not heard from a quorum for an election
+ *     timeout, and followers ignore vote requests while they hear from a leader (leader lease)
  * @param maxSizePerMessage bytes of entries per APPEND message (batching)
  * @param maxInflightMessages APPEND messages in flight per follower (pipelining window)
  * @param maxCommittedSizePerReady bytes of committed entries handed out per Ready
  * @param applied the index the state machine has already applied on restart (0: the snapshot's)
  * @param randomSeed seeds the randomized election timeout; the node is deterministic given it
- * @param injectedBugs deliberate safety bugs, for proving that the simulation's checkers catch them.
- *     Never set outside tests.
+ * @param injectedBugs deliberate safety bugs, for proving that the simulation's checkers catch
+ *     them. Never set outside tests.
  */
 public record RaftConfig(
     long id,

@@ -5,9 +5,9 @@ import java.util.List;
 
 /**
  * A node's log: what stable storage already holds, followed by the "unstable" tail — entries (or a
- * snapshot received from the leader) that the node has accepted but the driver has not yet persisted.
- * The unstable tail is handed out in {@link Ready} and dropped from here once the driver reports it
- * stable.
+ * snapshot received from the leader) that the node has accepted but the driver has not yet
+ * persisted. The unstable tail is handed out in {@link Ready} and dropped from here once the driver
+ * reports it stable.
  */
 final class RaftLog {
   private final RaftStorage storage;
@@ -41,7 +41,9 @@ final class RaftLog {
     return pendingSnapshot != null ? pendingSnapshot.index() : storage.lastIndex();
   }
 
-  /** The last index already on stable storage (the node counts itself for commit only up to here). */
+  /**
+   * The last index already on stable storage (the node counts itself for commit only up to here).
+   */
   long lastStableIndex() {
     return pendingSnapshot != null ? pendingSnapshot.index() : unstableOffset - 1;
   }
@@ -69,7 +71,10 @@ final class RaftLog {
     return t != RaftStorage.UNKNOWN_TERM && t == term;
   }
 
-  /** Whether a candidate whose log ends at ({@code lastIndex}, {@code lastTerm}) is at least as up to date. */
+  /**
+   * Whether a candidate whose log ends at ({@code lastIndex}, {@code lastTerm}) is at least as up
+   * to date.
+   */
   boolean isUpToDate(long candidateLastIndex, long candidateLastTerm) {
     long myTerm = lastTerm();
     return candidateLastTerm > myTerm
@@ -99,8 +104,8 @@ final class RaftLog {
   }
 
   /**
-   * The first index among {@code entries} whose term differs from ours (or that we lack), or 0 if we
-   * already hold them all.
+   * The first index among {@code entries} whose term differs from ours (or that we lack), or 0 if
+   * we already hold them all.
    */
   private long findConflict(List<Entry> entries) {
     for (Entry e : entries) {
@@ -112,9 +117,9 @@ final class RaftLog {
   }
 
   /**
-   * The highest index at or below {@code index} whose term is at most {@code term}: no entry above it
-   * can match a log whose entry at {@code index} has {@code term}. Used to skip whole terms when a
-   * follower rejects an APPEND.
+   * The highest index at or below {@code index} whose term is at most {@code term}: no entry above
+   * it can match a log whose entry at {@code index} has {@code term}. Used to skip whole terms when
+   * a follower rejects an APPEND.
    */
   long findConflictByTerm(long index, long term) {
     for (long i = Math.min(index, lastIndex()); i > 0; i--) {
@@ -126,14 +131,18 @@ final class RaftLog {
     return 0;
   }
 
-  /** Appends entries (the first may overwrite an unstable or stable suffix). Returns the new last index. */
+  /**
+   * Appends entries (the first may overwrite an unstable or stable suffix). Returns the new last
+   * index.
+   */
   long append(List<Entry> entries) {
     if (entries.isEmpty()) {
       return lastIndex();
     }
     long first = entries.get(0).index();
     if (first - 1 < committed) {
-      throw new IllegalStateException("append at " + first + " would overwrite committed " + committed);
+      throw new IllegalStateException(
+          "append at " + first + " would overwrite committed " + committed);
     }
     if (first == unstableOffset + unstable.size()) {
       unstable.addAll(entries);
@@ -162,7 +171,10 @@ final class RaftLog {
     }
   }
 
-  /** Entries in {@code [lo, lastIndex]}, at most roughly {@code maxBytes}; null if {@code lo} is compacted. */
+  /**
+   * Entries in {@code [lo, lastIndex]}, at most roughly {@code maxBytes}; null if {@code lo} is
+   * compacted.
+   */
   List<Entry> entriesFrom(long lo, long maxBytes) {
     if (lo > lastIndex()) {
       return List.of();
@@ -235,7 +247,10 @@ final class RaftLog {
     return pendingSnapshot != null;
   }
 
-  /** The driver persisted entries up to ({@code index}, {@code term}): drop them from the unstable tail. */
+  /**
+   * The driver persisted entries up to ({@code index}, {@code term}): drop them from the unstable
+   * tail.
+   */
   void stableTo(long index, long term) {
     if (unstable.isEmpty() || index < unstableOffset || index >= unstableOffset + unstable.size()) {
       return;

@@ -17,7 +17,8 @@ import java.util.TreeMap;
  * #step(Message)}, {@link #propose(byte[])}, {@link #proposeConfChange(ConfChange)}, {@link
  * #readIndex(byte[])}, {@link #transferLeadership(long)}. Output: {@link #ready()} batches, which
  * the driver executes (see {@link Ready}) and acknowledges with {@link #advance(Ready)}. The node
- * never blocks, reads a clock, or touches IO; given the same inputs and seed it does the same thing.
+ * never blocks, reads a clock, or touches IO; given the same inputs and seed it does the same
+ * thing.
  *
  * <p>Not thread-safe: one driver thread owns it.
  */
@@ -45,10 +46,14 @@ public final class RaftNode {
   private int randomizedElectionTimeout;
 
   private long leadTransferee = NONE;
-  /** Index of the latest membership change appended by this leader; none may be added until applied. */
+
+  /**
+   * Index of the latest membership change appended by this leader; none may be added until applied.
+   */
   private long pendingConfIndex;
 
   private final ReadIndexQueue readIndexQueue = new ReadIndexQueue();
+
   /** Read requests received before this leader committed an entry of its own term. */
   private final List<Message> readsAwaitingTermCommit = new ArrayList<>();
 
@@ -192,7 +197,9 @@ public final class RaftNode {
     step(Message.builder(MessageType.SNAPSHOT_STATUS).from(to).to(id).reject(!success).build());
   }
 
-  /** The driver could not deliver to {@code to}; the leader stops streaming to it until it answers. */
+  /**
+   * The driver could not deliver to {@code to}; the leader stops streaming to it until it answers.
+   */
   public void reportUnreachable(long to) {
     checkNoReadyOutstanding();
     step(Message.builder(MessageType.UNREACHABLE).from(to).to(id).build());
@@ -410,8 +417,7 @@ public final class RaftNode {
     leader = NONE;
     electionElapsed = 0;
     heartbeatElapsed = 0;
-    randomizedElectionTimeout =
-        config.electionTicks() + random.nextInt(config.electionTicks());
+    randomizedElectionTimeout = config.electionTicks() + random.nextInt(config.electionTicks());
     leadTransferee = NONE;
     votes.clear();
     pendingConfIndex = 0;
@@ -667,7 +673,9 @@ public final class RaftNode {
     return active >= conf.voters().size() / 2 + 1;
   }
 
-  /** Advances the commit index to what a quorum of voters holds, if that is an entry of our term. */
+  /**
+   * Advances the commit index to what a quorum of voters holds, if that is an entry of our term.
+   */
   private boolean maybeCommit() {
     if (conf.voters().isEmpty()) {
       return false;
@@ -715,11 +723,7 @@ public final class RaftNode {
       }
       // Never tell a follower to commit beyond what it is known to hold.
       long commit = Math.min(e.getValue().match, log.committed);
-      send(
-          Message.builder(MessageType.HEARTBEAT)
-              .to(e.getKey())
-              .commit(commit)
-              .context(context));
+      send(Message.builder(MessageType.HEARTBEAT).to(e.getKey()).commit(commit).context(context));
     }
   }
 
@@ -901,10 +905,9 @@ public final class RaftNode {
     if (snapshot.index() <= log.committed) {
       return false;
     }
-    if (!snapshot.conf().contains(id)) {
-      // A snapshot of a configuration we are not part of; ignore it rather than adopt it.
-      return false;
-    }
+    // The snapshot may predate our own addition (its membership lacks us): adopt it anyway. Until
+    // we
+    // apply the entry that adds us we cannot campaign, and that entry follows in the log.
     if (log.matchTerm(snapshot.index(), snapshot.term())) {
       // We already hold that entry: just fast-forward the commit index.
       log.commitTo(snapshot.index());

@@ -11,8 +11,8 @@ import java.util.List;
  *       storage, durably — one sync for the batch.
  *   <li>Send {@code messages}. They may depend on what step 1 persisted (a vote, an acknowledged
  *       entry), which is why they come after it.
- *   <li>Install {@code snapshot} into the state machine, then apply {@code committedEntries} in order;
- *       hand each {@link ReadState} to whoever waits for it.
+ *   <li>Install {@code snapshot} into the state machine, then apply {@code committedEntries} in
+ *       order; hand each {@link ReadState} to whoever waits for it.
  * </ol>
  */
 public record Ready(

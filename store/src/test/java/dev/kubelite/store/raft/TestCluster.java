@@ -1,5 +1,6 @@
 package dev.kubelite.store.raft;
 
+import dev.kubelite.store.raft.sim.SafetyChecker;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -24,6 +25,12 @@ final class TestCluster {
   Predicate<Message> dropFilter = m -> false;
   int delivered;
 
+  /** Bytes of entries per APPEND; 1 sends exactly one entry per message. */
+  long maxSizePerMessage = 1 << 20;
+
+  /** Raft's safety invariants, checked on every Ready; a violation fails the test at once. */
+  final SafetyChecker checker = new SafetyChecker();
+
   static TestCluster of(int n) {
     TestCluster c = new TestCluster();
     List<Long> ids = new ArrayList<>();
@@ -39,13 +46,21 @@ final class TestCluster {
     return c;
   }
 
-  static RaftConfig config(long id) {
-    return new RaftConfig(id, 10, 1, true, true, 1 << 20, 64, 1 << 20, 0, id * 7919, java.util.Set.of());
+  static RaftConfig config(long id, Set<RaftConfig.InjectedBug> bugs) {
+    return new RaftConfig(id, 10, 1, true, true, 1 << 20, 64, 1 << 20, 0, id * 7919, bugs);
+  }
+
+  RaftConfig configFor(long id, Set<RaftConfig.InjectedBug> bugs) {
+    return config(id, bugs).withLimits(maxSizePerMessage, 64);
   }
 
   void add(long id, MemoryRaftStorage disk) {
+    add(id, disk, Set.of());
+  }
+
+  void add(long id, MemoryRaftStorage disk, Set<RaftConfig.InjectedBug> bugs) {
     disks.put(id, disk);
-    nodes.put(id, new RaftNode(config(id), disk));
+    nodes.put(id, new RaftNode(configFor(id, bugs), disk));
     applied.put(id, new ArrayList<>());
     readStates.put(id, new ArrayList<>());
   }
@@ -65,13 +80,28 @@ final class TestCluster {
           any = true;
           Ready rd = n.ready();
           readies.add(rd);
-          disks.get(e.getKey()).save(rd.hardState(), rd.entries(), rd.snapshot());
+          MemoryRaftStorage disk = disks.get(e.getKey());
+          disk.save(rd.hardState(), rd.entries(), rd.snapshot());
+          verify(checker.onPersist(n.id(), rd.entries(), disk));
+          for (Message m : rd.messages()) {
+            verify(checker.onSend(m, disk));
+          }
           queue.addAll(rd.messages());
+          for (Entry committed : rd.committedEntries()) {
+            verify(checker.onCommitted(n.id(), committed.index(), committed.term(), n.term()));
+          }
           applied.get(e.getKey()).addAll(rd.committedEntries());
           readStates.get(e.getKey()).addAll(rd.readStates());
           n.advance(rd);
+          verify(checker.onRole(n));
         }
       }
+    }
+  }
+
+  private static void verify(String violation) {
+    if (violation != null) {
+      throw new AssertionError("safety violation: " + violation);
     }
   }
 

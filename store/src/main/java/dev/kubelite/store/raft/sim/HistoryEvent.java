@@ -5,4 +5,5 @@ package dev.kubelite.store.raft.sim;
  * {@code value} (null: absent). {@code returnTime} is {@link Long#MAX_VALUE} for a write whose
  * outcome the client never learned.
  */
-record HistoryEvent(int client, boolean write, String key, String value, long callTime, long returnTime) {}
+record HistoryEvent(
+    int client, boolean write, String key, String value, long callTime, long returnTime) {}

@@ -25,18 +25,23 @@ public final class RaftSimCommand implements Callable<Integer> {
   @Option(names = "--seed", description = "First seed to run (default: ${DEFAULT-VALUE}).")
   long seed = 1;
 
-  @Option(names = "--seeds", description = "How many consecutive seeds to run (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seeds",
+      description = "How many consecutive seeds to run (default: ${DEFAULT-VALUE}).")
   int seeds = 1;
 
   @Option(names = "--nodes", description = "Founding voters (default: ${DEFAULT-VALUE}).")
   int nodes = 3;
 
-  @Option(names = "--fault-ticks", description = "Ticks of random faults (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--fault-ticks",
+      description = "Ticks of random faults (default: ${DEFAULT-VALUE}).")
   int faultTicks = SimConfig.standard(0, 3).faultTicks();
 
   @Option(
       names = "--heal-ticks",
-      description = "Ticks the cluster gets to converge after faults heal (default: ${DEFAULT-VALUE}).")
+      description =
+          "Ticks the cluster gets to converge after faults heal (default: ${DEFAULT-VALUE}).")
   int healTicks = SimConfig.standard(0, 3).healTicks();
 
   @Option(names = "--clients", description = "Concurrent clients (default: ${DEFAULT-VALUE}).")
@@ -44,7 +49,8 @@ public final class RaftSimCommand implements Callable<Integer> {
 
   @Option(
       names = "--inject-bug",
-      description = "Run a deliberately broken Raft to watch the checkers catch it: ${COMPLETION-CANDIDATES}.")
+      description =
+          "Run a deliberately broken Raft to watch the checkers catch it: ${COMPLETION-CANDIDATES}.")
   Set<InjectedBug> bugs = EnumSet.noneOf(InjectedBug.class);
 
   @Option(names = "--trace", description = "Print every simulation event.")

@@ -14,21 +14,21 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Raft's safety properties, checked incrementally as the simulation runs. Each check returns a
- * violation description, or null when all is well.
+ * Raft's safety properties, checked incrementally as a driver runs nodes (the simulation, or a
+ * hand-driven test cluster). Each check returns a violation description, or null when all is well.
  *
  * <ul>
  *   <li>Election safety: at most one leader per term.
  *   <li>Log matching: an (index, term) pair identifies one entry and, by induction over the
  *       preceding entry's term, the whole prefix before it.
- *   <li>Committed entries never change: once any node commits or applies index i with term t,
- *       no node ever commits or applies anything else at i.
+ *   <li>Committed entries never change: once any node commits or applies index i with term t, no
+ *       node ever commits or applies anything else at i.
  *   <li>Leader completeness: a new leader of term T holds every entry committed in earlier terms.
  *   <li>State machine safety: every node applies the same entries in the same order, gap-free.
  *   <li>Persistence contract: nothing leaves a node that depends on state not yet durable.
  * </ul>
  */
-final class SafetyChecker {
+public final class SafetyChecker {
   private record EntryId(long index, long term) {}
 
   private record EntryFacts(int contentHash, long prevTerm) {}
@@ -45,7 +45,7 @@ final class SafetyChecker {
   }
 
   /** A node made these entries durable; {@code disk} is its storage afterwards. */
-  String onPersist(long node, Iterable<Entry> persisted, RaftStorage disk) {
+  public String onPersist(long node, Iterable<Entry> persisted, RaftStorage disk) {
     for (Entry e : persisted) {
       if (e.index() < disk.firstIndex()) {
         continue;
@@ -82,8 +82,10 @@ final class SafetyChecker {
     return null;
   }
 
-  /** Index {@code index} with {@code term} is committed (seen by a node in term {@code nodeTerm}). */
-  String onCommitted(long node, long index, long term, long nodeTerm) {
+  /**
+   * Index {@code index} with {@code term} is committed (seen by a node in term {@code nodeTerm}).
+   */
+  public String onCommitted(long node, long index, long term, long nodeTerm) {
     Committed known = committed.putIfAbsent(index, new Committed(term, nodeTerm));
     if (known != null && known.term != term) {
       return "committed entry changed: index "
@@ -98,8 +100,10 @@ final class SafetyChecker {
     return null;
   }
 
-  /** Called whenever a node is observed in a role; checks election safety and, once, completeness. */
-  String onRole(RaftNode raft) {
+  /**
+   * Called whenever a node is observed in a role; checks election safety and, once, completeness.
+   */
+  public String onRole(RaftNode raft) {
     if (raft.role() != Role.LEADER) {
       return null;
     }
@@ -151,7 +155,7 @@ final class SafetyChecker {
    * Called for each message a node sends, after it persisted its Ready: the message may rely only
    * on what {@code disk} now holds.
    */
-  String onSend(Message m, RaftStorage disk) {
+  public String onSend(Message m, RaftStorage disk) {
     var hs = disk.hardState();
     boolean futureTermByDesign =
         m.type() == MessageType.PRE_VOTE
@@ -179,7 +183,9 @@ final class SafetyChecker {
       }
     }
     if (m.type() == MessageType.VOTE && hs.vote() != m.from()) {
-      return "persistence: candidate " + m.from() + " asked for votes before its own vote was durable";
+      return "persistence: candidate "
+          + m.from()
+          + " asked for votes before its own vote was durable";
     }
     if (m.type() == MessageType.APPEND_RESPONSE && !m.reject() && m.index() > disk.lastIndex()) {
       return "persistence: node "

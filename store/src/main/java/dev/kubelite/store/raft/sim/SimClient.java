@@ -1,12 +1,15 @@
 package dev.kubelite.store.raft.sim;
 
-/** A simulated client: one operation at a time, retried until it completes or the client gives up. */
+/**
+ * A simulated client: one operation at a time, retried until it completes or the client gives up.
+ */
 final class SimClient {
   final int id;
   long nextOp;
   Op op;
   boolean mustFinishAfterHeal;
   int finishedAfterHeal;
+  long preferredNode;
 
   SimClient(int id) {
     this.id = id;
@@ -25,7 +28,14 @@ final class SimClient {
     long target;
     int readAttempt;
 
-    Op(int client, long op, String key, String value, long callTime, long startTick, boolean mustFinish) {
+    Op(
+        int client,
+        long op,
+        String key,
+        String value,
+        long callTime,
+        long startTick,
+        boolean mustFinish) {
       this.client = client;
       this.op = op;
       this.key = key;
@@ -45,7 +55,8 @@ final class SimClient {
     }
 
     HistoryEvent completed(long returnTime, String readValue) {
-      return new HistoryEvent(client, isWrite(), key, isWrite() ? value : readValue, callTime, returnTime);
+      return new HistoryEvent(
+          client, isWrite(), key, isWrite() ? value : readValue, callTime, returnTime);
     }
 
     HistoryEvent pending() {

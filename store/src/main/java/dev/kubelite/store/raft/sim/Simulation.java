@@ -55,6 +55,10 @@ public final class Simulation {
   private final Set<Long> blockedLinks = new HashSet<>();
   private final List<SimClient> clients = new ArrayList<>();
   private final Set<Long> removedMembers = new java.util.TreeSet<>();
+
+  /** Transport feedback (snapshot sent or not) for senders, delivered after their Ready is done. */
+  private final ArrayDeque<Runnable> transportReports = new ArrayDeque<>();
+
   private final List<HistoryEvent> history = new ArrayList<>();
   private final ArrayDeque<String> recentEvents = new ArrayDeque<>();
   private final Consumer<String> trace;
@@ -139,9 +143,10 @@ public final class Simulation {
       }
     }
     tick++;
+    resumePausedNodes(false);
     for (SimNode n : nodes.values()) {
       // Clocks drift: now and then a node misses a tick.
-      if (n.alive() && !(faultsActive && rng.nextInt(50) == 0)) {
+      if (n.running() && !(faultsActive && rng.nextInt(50) == 0)) {
         guard(n, () -> n.raft.tick());
       }
     }
@@ -160,8 +165,11 @@ public final class Simulation {
     boolean any = true;
     while (any) {
       any = false;
+      while (!transportReports.isEmpty()) {
+        transportReports.poll().run();
+      }
       for (SimNode n : new ArrayList<>(nodes.values())) {
-        if (n.alive() && n.raft.hasReady()) {
+        if (n.running() && n.raft.hasReady()) {
           processReady(n);
           any = true;
         }
@@ -180,7 +188,8 @@ public final class Simulation {
       // state, written after the entries) did not; nothing was sent or applied.
       int kept = rng.nextInt(rd.entries().size());
       n.disk.save(null, rd.entries().subList(0, kept), rd.snapshot());
-      record(n.id, "crashed while persisting (" + kept + "/" + rd.entries().size() + " entries kept)");
+      record(
+          n.id, "crashed while persisting (" + kept + "/" + rd.entries().size() + " entries kept)");
       crash(n);
       return;
     }
@@ -266,6 +275,10 @@ public final class Simulation {
       }
       Long index = n.readIndexes.get(op.context());
       if (index != null && n.lastApplied >= index) {
+        SimNode newest = currentLeader();
+        if (newest != null && newest != n && n.raft.role() == Role.LEADER) {
+          stats.readsByDeposedLeaders++;
+        }
         n.readIndexes.remove(op.context());
         complete(c, op.completed(now, n.kv.get(op.key)));
       }
@@ -333,12 +346,13 @@ public final class Simulation {
       onUndeliverable(m);
       return;
     }
+    if (to.pausedUntilTick > 0) {
+      network.add(new InFlight(to.pausedUntilTick * UNITS_PER_TICK + 1, messageSeq++, m));
+      return;
+    }
     guard(to, () -> to.raft.step(m));
     if (m.type() == MessageType.SNAPSHOT) {
-      SimNode from = nodes.get(m.from());
-      if (from != null && from.alive()) {
-        guard(from, () -> from.raft.reportSnapshot(m.to(), true));
-      }
+      reportSnapshot(m, true);
     }
   }
 
@@ -347,10 +361,21 @@ public final class Simulation {
     if (m.type() != MessageType.SNAPSHOT) {
       return;
     }
+    reportSnapshot(m, false);
+  }
+
+  private void reportSnapshot(Message m, boolean success) {
     SimNode from = nodes.get(m.from());
-    if (from != null && from.alive()) {
-      guard(from, () -> from.raft.reportSnapshot(m.to(), false));
+    if (from == null || !from.alive()) {
+      return;
     }
+    int incarnation = from.incarnation;
+    transportReports.add(
+        () -> {
+          if (from.alive() && from.incarnation == incarnation) {
+            guard(from, () -> from.raft.reportSnapshot(m.to(), success));
+          }
+        });
   }
 
   private static long link(long from, long to) {
@@ -398,6 +423,10 @@ public final class Simulation {
       changeMembership();
     } else if (roll < 41) {
       transferLeadership();
+    } else if (roll < 45) {
+      isolateLeader();
+    } else if (roll < 49) {
+      pauseNode();
     }
   }
 
@@ -428,6 +457,60 @@ public final class Simulation {
       }
     }
     record(0, "partitioned " + side + " from the rest");
+  }
+
+  /**
+   * A process pause (GC, VM migration): the node neither ticks nor handles anything, while its
+   * inbound messages and client requests pile up; when it resumes it still believes what it
+   * believed before — the classic way a deposed leader gets to answer clients.
+   */
+  private void pauseNode() {
+    SimNode leader = currentLeader();
+    List<SimNode> live = liveNodes();
+    if (live.isEmpty()) {
+      return;
+    }
+    SimNode victim =
+        leader != null && rng.nextBoolean() ? leader : live.get(rng.nextInt(live.size()));
+    if (victim.pausedUntilTick > tick) {
+      return;
+    }
+    victim.pausedUntilTick = tick + 15 + rng.nextInt(45);
+    record(victim.id, "paused until tick " + victim.pausedUntilTick);
+  }
+
+  private void resumePausedNodes(boolean all) {
+    for (SimNode n : nodes.values()) {
+      if (n.pausedUntilTick > 0 && (all || n.pausedUntilTick <= tick)) {
+        n.pausedUntilTick = 0;
+        record(n.id, "resumed");
+        if (n.alive()) {
+          // Requests queued in its sockets are handled first, before it hears any news.
+          List<Runnable> held = new ArrayList<>(n.heldRequests);
+          n.heldRequests.clear();
+          for (Runnable r : held) {
+            r.run();
+          }
+          processReadies();
+        }
+      }
+    }
+  }
+
+  /** The classic: the leader loses the network but does not know it yet; its clients stay. */
+  private void isolateLeader() {
+    SimNode leader = currentLeader();
+    if (leader == null) {
+      return;
+    }
+    blockedLinks.clear();
+    for (long other : nodes.keySet()) {
+      if (other != leader.id) {
+        blockedLinks.add(link(leader.id, other));
+        blockedLinks.add(link(other, leader.id));
+      }
+    }
+    record(leader.id, "leader isolated from every peer");
   }
 
   private void changeMembership() {
@@ -472,6 +555,7 @@ public final class Simulation {
 
   private void healEverything() {
     faultsActive = false;
+    resumePausedNodes(true);
     blockedLinks.clear();
     dropRate = 0;
     duplicateRate = 0;
@@ -489,6 +573,8 @@ public final class Simulation {
 
   private void crash(SimNode n) {
     n.raft = null;
+    n.pausedUntilTick = 0;
+    n.heldRequests.clear();
     n.kv.clear();
     n.readIndexes.clear();
     n.lastOpByClient.clear();
@@ -502,8 +588,10 @@ public final class Simulation {
             1,
             true,
             true,
-            4096,
-            8,
+            // Small, varied batches: a follower far behind receives old-term entries without the
+            // new leader's no-op in the same message, which the commit rule must not count.
+            64 << rng.nextInt(5),
+            1 + rng.nextInt(8),
             1 << 20,
             0,
             rng.nextLong(),
@@ -552,7 +640,7 @@ public final class Simulation {
   private void attempt(SimClient c) {
     SimClient.Op op = c.op;
     op.attemptTick = tick;
-    SimNode target = pickNodeFor();
+    SimNode target = pickNodeFor(c);
     if (target == null) {
       return;
     }
@@ -562,6 +650,23 @@ public final class Simulation {
       op.readAttempt++;
     }
     op.target = target.id;
+    if (target.pausedUntilTick > 0) {
+      int attemptNo = op.readAttempt;
+      target.heldRequests.add(
+          () -> {
+            if (target.running()
+                && c.op == op
+                && op.target == target.id
+                && op.readAttempt == attemptNo) {
+              sendRequest(c, op, target);
+            }
+          });
+      return;
+    }
+    sendRequest(c, op, target);
+  }
+
+  private void sendRequest(SimClient c, SimClient.Op op, SimNode target) {
     if (op.isWrite()) {
       byte[] data = new Put(c.id, op.op, op.key, op.value).encode();
       propose(target, () -> target.raft.propose(data));
@@ -572,13 +677,28 @@ public final class Simulation {
     processReadies();
   }
 
-  private SimNode pickNodeFor() {
-    SimNode leader = currentLeader();
-    if (leader != null && rng.nextInt(4) != 0) {
-      return leader;
+  /**
+   * Like a real client, stay with the node we talked to last (even if it is a deposed leader that
+   * does not know it yet), sometimes move to the leader we believe in, or to any node.
+   */
+  private SimNode pickNodeFor(SimClient c) {
+    SimNode sticky = nodes.get(c.preferredNode);
+    int roll = rng.nextInt(10);
+    if (sticky != null && sticky.alive() && roll < 6) {
+      return sticky;
     }
-    List<SimNode> live = liveNodes();
-    return live.isEmpty() ? null : live.get(rng.nextInt(live.size()));
+    SimNode leader = currentLeader();
+    SimNode chosen;
+    if (leader != null && roll < 9) {
+      chosen = leader;
+    } else {
+      List<SimNode> live = liveNodes();
+      chosen = live.isEmpty() ? null : live.get(rng.nextInt(live.size()));
+    }
+    if (chosen != null) {
+      c.preferredNode = chosen.id;
+    }
+    return chosen;
   }
 
   private ProposeResult propose(SimNode n, java.util.function.Supplier<ProposeResult> call) {
@@ -687,6 +807,8 @@ public final class Simulation {
     RaftNode raft;
     int incarnation;
     boolean decommissioned;
+    long pausedUntilTick;
+    final List<Runnable> heldRequests = new ArrayList<>();
     long lastApplied;
     long observedCommit;
     final TreeMap<String, String> kv = new TreeMap<>();
@@ -700,6 +822,11 @@ public final class Simulation {
 
     boolean alive() {
       return raft != null;
+    }
+
+    /** Alive and not paused: it does work. */
+    boolean running() {
+      return raft != null && pausedUntilTick == 0;
     }
 
     void restoreStateMachine(Snapshot s) {
@@ -716,8 +843,7 @@ public final class Simulation {
       }
       long term = raft.termAt(lastApplied);
       Snapshot s =
-          new Snapshot(
-              lastApplied, term, raft.confState(), StateImage.encode(kv, lastOpByClient));
+          new Snapshot(lastApplied, term, raft.confState(), StateImage.encode(kv, lastOpByClient));
       long compactTo = Math.max(disk.firstIndex() - 1, lastApplied - KEEP_AFTER_SNAPSHOT);
       disk.compact(s, compactTo);
       lastSnapshotAt = lastApplied;
@@ -740,6 +866,7 @@ public final class Simulation {
   /** Counters a run reports. */
   public static final class SimStats {
     long messagesSent;
+    long readsByDeposedLeaders;
     long messagesDropped;
     long messagesDuplicated;
     long snapshots;
@@ -751,13 +878,14 @@ public final class Simulation {
     public String toString() {
       return String.format(
           "%d ticks, %d messages (%d dropped, %d duplicated), %d snapshots, %d client ops,"
-              + " recovered %d ticks after healing",
+              + " %d reads served by deposed leaders, recovered %d ticks after healing",
           ticks,
           messagesSent,
           messagesDropped,
           messagesDuplicated,
           snapshots,
           historyOps,
+          readsByDeposedLeaders,
           recoveryTicks);
     }
   }

@@ -8,7 +8,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Map;
 
-/** Serialises the simulated state machine (the register and per-client dedup marks) for snapshots. */
+/**
+ * Serialises the simulated state machine (the register and per-client dedup marks) for snapshots.
+ */
 final class StateImage {
   private StateImage() {}
 
