@@ -4,7 +4,10 @@ import java.util.Collections;
 import java.util.Set;
 import java.util.TreeSet;
 
-/** The cluster membership at some log position: voters decide elections and commits, learners only follow. */
+/**
+ * The cluster membership at some log position: voters decide elections and commits, learners only
+ * follow.
+ */
 public record ConfState(Set<Long> voters, Set<Long> learners) {
   public static final ConfState EMPTY = new ConfState(Set.of(), Set.of());
 

@@ -99,7 +99,8 @@ public final class MemoryRaftStorage implements RaftLogStorage {
       return;
     }
     Entry dummy = Entry.normal(term(compactIndex), compactIndex, null);
-    List<Entry> kept = new ArrayList<>(entries.subList((int) (compactIndex - offset + 1), entries.size()));
+    List<Entry> kept =
+        new ArrayList<>(entries.subList((int) (compactIndex - offset + 1), entries.size()));
     entries.clear();
     entries.add(dummy);
     entries.addAll(kept);

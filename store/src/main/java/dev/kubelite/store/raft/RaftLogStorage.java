@@ -10,8 +10,8 @@ import java.util.List;
 public interface RaftLogStorage extends RaftStorage {
 
   /**
-   * Persists, in this order and then durably (one sync for the whole call): a snapshot received from
-   * the leader (replacing the whole log), the entries (an entry whose index is already present
+   * Persists, in this order and then durably (one sync for the whole call): a snapshot received
+   * from the leader (replacing the whole log), the entries (an entry whose index is already present
    * replaces it and everything after it), then the hard state. Any argument may be null or empty.
    */
   void save(HardState hardState, List<Entry> entries, Snapshot snapshot);

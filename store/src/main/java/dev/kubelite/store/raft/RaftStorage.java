@@ -4,13 +4,15 @@ import java.util.List;
 
 /**
  * The read side of a node's stable storage, as the consensus core sees it: the latest snapshot and
- * the entries {@code firstIndex()..lastIndex()}. Entries up to {@code firstIndex()-1} were compacted
- * away (that position is at or below the snapshot's index), but the term of that last compacted
- * position is kept, so {@code term(firstIndex()-1)} always answers.
+ * the entries {@code firstIndex()..lastIndex()}. Entries up to {@code firstIndex()-1} were
+ * compacted away (that position is at or below the snapshot's index), but the term of that last
+ * compacted position is kept, so {@code term(firstIndex()-1)} always answers.
  */
 public interface RaftStorage {
 
-  /** Returned by {@link #term(long)} for an index that is compacted away or beyond the last entry. */
+  /**
+   * Returned by {@link #term(long)} for an index that is compacted away or beyond the last entry.
+   */
   long UNKNOWN_TERM = -1;
 
   /** The hard state and the membership of the latest snapshot, as last persisted. */
@@ -33,7 +35,8 @@ public interface RaftStorage {
 
   /**
    * Entries in {@code [lo, hi)}, which must lie within {@code [firstIndex(), lastIndex()+1]}. Stops
-   * before {@code maxBytes} would be exceeded, but always returns at least one entry if any is asked.
+   * before {@code maxBytes} would be exceeded, but always returns at least one entry if any is
+   * asked.
    */
   List<Entry> entries(long lo, long hi, long maxBytes);
 }
