@@ -162,7 +162,7 @@ public final class SegmentedRaftLog implements RaftLogStorage, AutoCloseable {
       log.outSize = log.out.size();
       log.out.position(log.outSize);
     }
-    LOG.info(
+    LOG.debug(
         "opened Raft log {}: {} segment(s), entries {}..{}, snapshot at {}",
         dir,
         segments.size(),
@@ -358,6 +358,10 @@ public final class SegmentedRaftLog implements RaftLogStorage, AutoCloseable {
   public void compact(Snapshot snapshot, long compactIndex) {
     checkWritable();
     Snapshot current = view.snapshot();
+    if (snapshot.isEmpty() && !snapshot.equals(Snapshot.EMPTY)) {
+      // MemoryRaftStorage would record it, but a state-machine image "at index 0" is meaningless.
+      throw new IllegalArgumentException("a snapshot to compact to must have an index above 0");
+    }
     if (snapshot.index() < current.index()) {
       return; // older than what we hold, as in MemoryRaftStorage
     }
