@@ -314,7 +314,8 @@ public final class SegmentedRaftLog implements RaftLogStorage, AutoCloseable {
     try {
       SnapshotMeta meta = null;
       if (install) {
-        meta = writeSnapshotFile(snapshot);
+        // The same snapshot again needs no new file (and must not replace the durable one).
+        meta = snapshot.equals(view.snapshot()) ? snapshotMeta : writeSnapshotFile(snapshot);
       }
       boolean rolled = rollIfFull();
       if (meta != null) {
