@@ -52,6 +52,7 @@ public final class SegmentedRaftLog implements RaftLogStorage, AutoCloseable {
   private static final Pattern SEGMENT_NAME = Pattern.compile("(\\d{20})\\.wal");
   private static final String LOCK_FILE = "LOCK";
   private static final int INITIAL_BUFFER_BYTES = 1 << 20;
+  private static final int MAX_RETAINED_BUFFER_BYTES = 8 << 20;
 
   private final Path dir;
   private final long segmentBytes;
@@ -153,14 +154,25 @@ public final class SegmentedRaftLog implements RaftLogStorage, AutoCloseable {
 
     SegmentedRaftLog log =
         new SegmentedRaftLog(dir, segmentBytes, lockChannel, lock, view, meta, segments);
-    if (segments.isEmpty()) {
-      log.startSegment(1);
-      log.flushAndSync(true);
-    } else {
-      Segment last = segments.get(segments.size() - 1);
-      log.out = FileChannel.open(last.path, StandardOpenOption.WRITE);
-      log.outSize = log.out.size();
-      log.out.position(log.outSize);
+    try {
+      if (segments.isEmpty()) {
+        log.startSegment(1);
+        log.flushAndSync(true);
+      } else {
+        Segment last = segments.get(segments.size() - 1);
+        log.out = FileChannel.open(last.path, StandardOpenOption.WRITE);
+        log.outSize = log.out.size();
+        log.out.position(log.outSize);
+      }
+    } catch (IOException | RuntimeException e) {
+      if (log.out != null) {
+        try {
+          log.out.close();
+        } catch (IOException closeError) {
+          e.addSuppressed(closeError);
+        }
+      }
+      throw e;
     }
     LOG.debug(
         "opened Raft log {}: {} segment(s), entries {}..{}, snapshot at {}",
@@ -549,6 +561,9 @@ public final class SegmentedRaftLog implements RaftLogStorage, AutoCloseable {
     out.force(false);
     if (newFile) {
       Dirs.fsync(dir);
+    }
+    if (buf.capacity() > MAX_RETAINED_BUFFER_BYTES) {
+      buf = ByteBuffer.allocateDirect(INITIAL_BUFFER_BYTES); // grown for a huge entry; give it back
     }
   }
 

@@ -35,7 +35,7 @@ final class SnapshotFiles {
     return m.matches() ? Long.parseLong(m.group(1)) : -1;
   }
 
-  /** Writes the data durably and returns its metadata (with the data checksum) for the WAL. */
+  /** Writes the snapshot file durably; {@code dataCrc} is the CRC32C of {@code data}. */
   static void write(Path dir, long index, long term, byte[] data, int dataCrc) throws IOException {
     Path target = dir.resolve(name(index));
     Path temp = dir.resolve(name(index) + TEMP_SUFFIX);

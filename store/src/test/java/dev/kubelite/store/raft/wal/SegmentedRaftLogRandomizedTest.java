@@ -111,6 +111,65 @@ class SegmentedRaftLogRandomizedTest {
   }
 
   @Test
+  void compactionDeletesSegmentsHoldingOnlyCompactedEntries() throws Exception {
+    Path dir = tmp.resolve("gc");
+    MemoryRaftStorage ref = new MemoryRaftStorage();
+    try (SegmentedRaftLog log = SegmentedRaftLog.open(dir, 256)) {
+      for (long i = 1; i <= 200; i++) {
+        List<Entry> es = List.of(Entry.normal(1, i, new byte[50]));
+        log.save(new HardState(1, 1, i), es, null);
+        ref.save(new HardState(1, 1, i), es, null);
+      }
+      int before = WalTestSupport.segmentFiles(dir).size();
+      Snapshot s = new Snapshot(195, 1, new ConfState(Set.of(1L), Set.of()), new byte[10]);
+      log.compact(s, 190);
+      ref.compact(s, 190);
+      int after = WalTestSupport.segmentFiles(dir).size();
+      assertThat(before).isGreaterThan(50);
+      assertThat(after).isLessThanOrEqualTo(6);
+      assertThat(WalTestSupport.segmentFiles(dir).get(0).getFileName().toString())
+          .isNotEqualTo("00000000000000000001.wal");
+    }
+    try (SegmentedRaftLog log = SegmentedRaftLog.open(dir, 256)) {
+      assertSameView(log, ref, "after segment deletion and reopen");
+    }
+  }
+
+  @Test
+  void entriesLargerThanTheWriteBufferRoundTrip() {
+    Path dir = tmp.resolve("large");
+    Random rnd = new Random(5);
+    MemoryRaftStorage ref = new MemoryRaftStorage();
+    try (SegmentedRaftLog log = SegmentedRaftLog.open(dir, 1 << 20)) {
+      List<Entry> es =
+          List.of(
+              Entry.normal(1, 1, WalTestSupport.randomBytes(rnd, 10)),
+              Entry.normal(1, 2, new byte[3 << 20]),
+              Entry.normal(1, 3, WalTestSupport.randomBytes(rnd, 100)),
+              Entry.normal(1, 4, new byte[(2 << 20) + 7]));
+      es.get(1).data()[12345] = 9;
+      log.save(new HardState(1, 1, 0), es, null);
+      ref.save(new HardState(1, 1, 0), es, null);
+      List<Entry> more = List.of(Entry.normal(1, 5, new byte[] {5}));
+      log.save(null, more, null); // rolls over: the previous segment is over 1 MiB
+      ref.save(null, more, null);
+      assertThatThrownBy(
+              () ->
+                  log.save(
+                      null,
+                      List.of(Entry.normal(1, 6, new byte[WalFormat.MAX_PAYLOAD_BYTES])),
+                      null))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("more than a record holds");
+      log.save(new HardState(1, 1, 5), null, null); // still usable after the rejected call
+      ref.save(new HardState(1, 1, 5), null, null);
+    }
+    try (SegmentedRaftLog log = SegmentedRaftLog.open(dir, 1 << 20)) {
+      assertSameView(log, ref, "after reopen");
+    }
+  }
+
+  @Test
   void secondOpenOfTheSameDirectoryIsRefused() {
     Path dir = tmp.resolve("locked");
     try (SegmentedRaftLog log = SegmentedRaftLog.open(dir)) {
