@@ -74,7 +74,7 @@ public final class MemoryRaftStorage implements RaftLogStorage {
     if (newEntries != null && !newEntries.isEmpty()) {
       append(newEntries);
     }
-    if (newHardState != null) {
+    if (newHardState != null && !newHardState.isEmpty()) {
       hardState = newHardState;
     }
   }
