@@ -59,73 +59,114 @@ public record RaftConfig(
     injectedBugs = injectedBugs.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(injectedBugs));
   }
 
-  /** Defaults for production: pre-vote and check-quorum on, 10:1 election:heartbeat. */
-  public static RaftConfig defaults(long id) {
-    return new RaftConfig(
-        id, 10, 1, true, true, 1 << 20, 256, 16 << 20, 0, System.nanoTime() ^ id, Set.of());
+  /**
+   * Production defaults for node {@code id}: pre-vote and check-quorum on, 10:1 election:heartbeat.
+   */
+  public static Builder builder(long id) {
+    return new Builder(id);
   }
 
-  public RaftConfig withSeed(long seed) {
-    return new RaftConfig(
-        id,
-        electionTicks,
-        heartbeatTicks,
-        preVote,
-        checkQuorum,
-        maxSizePerMessage,
-        maxInflightMessages,
-        maxCommittedSizePerReady,
-        applied,
-        seed,
-        injectedBugs);
-  }
-
-  public RaftConfig withApplied(long newApplied) {
-    return new RaftConfig(
-        id,
-        electionTicks,
-        heartbeatTicks,
-        preVote,
-        checkQuorum,
-        maxSizePerMessage,
-        maxInflightMessages,
-        maxCommittedSizePerReady,
-        newApplied,
-        randomSeed,
-        injectedBugs);
-  }
-
-  public RaftConfig withInjectedBugs(Set<InjectedBug> bugs) {
-    return new RaftConfig(
-        id,
-        electionTicks,
-        heartbeatTicks,
-        preVote,
-        checkQuorum,
-        maxSizePerMessage,
-        maxInflightMessages,
-        maxCommittedSizePerReady,
-        applied,
-        randomSeed,
-        bugs);
-  }
-
-  public RaftConfig withLimits(long newMaxSizePerMessage, int newMaxInflight) {
-    return new RaftConfig(
-        id,
-        electionTicks,
-        heartbeatTicks,
-        preVote,
-        checkQuorum,
-        newMaxSizePerMessage,
-        newMaxInflight,
-        maxCommittedSizePerReady,
-        applied,
-        randomSeed,
-        injectedBugs);
+  public Builder toBuilder() {
+    Builder b = new Builder(id);
+    b.electionTicks = electionTicks;
+    b.heartbeatTicks = heartbeatTicks;
+    b.preVote = preVote;
+    b.checkQuorum = checkQuorum;
+    b.maxSizePerMessage = maxSizePerMessage;
+    b.maxInflightMessages = maxInflightMessages;
+    b.maxCommittedSizePerReady = maxCommittedSizePerReady;
+    b.applied = applied;
+    b.randomSeed = randomSeed;
+    b.injectedBugs = injectedBugs;
+    return b;
   }
 
   public boolean has(InjectedBug bug) {
     return injectedBugs.contains(bug);
+  }
+
+  /** Builds a config; unset values keep the production defaults. */
+  public static final class Builder {
+    private final long id;
+    private int electionTicks = 10;
+    private int heartbeatTicks = 1;
+    private boolean preVote = true;
+    private boolean checkQuorum = true;
+    private long maxSizePerMessage = 1 << 20;
+    private int maxInflightMessages = 256;
+    private long maxCommittedSizePerReady = 16 << 20;
+    private long applied;
+    private long randomSeed;
+    private Set<InjectedBug> injectedBugs = Set.of();
+
+    private Builder(long id) {
+      this.id = id;
+      this.randomSeed = System.nanoTime() ^ id;
+    }
+
+    public Builder electionTicks(int v) {
+      electionTicks = v;
+      return this;
+    }
+
+    public Builder heartbeatTicks(int v) {
+      heartbeatTicks = v;
+      return this;
+    }
+
+    public Builder preVote(boolean v) {
+      preVote = v;
+      return this;
+    }
+
+    public Builder checkQuorum(boolean v) {
+      checkQuorum = v;
+      return this;
+    }
+
+    public Builder maxSizePerMessage(long v) {
+      maxSizePerMessage = v;
+      return this;
+    }
+
+    public Builder maxInflightMessages(int v) {
+      maxInflightMessages = v;
+      return this;
+    }
+
+    public Builder maxCommittedSizePerReady(long v) {
+      maxCommittedSizePerReady = v;
+      return this;
+    }
+
+    public Builder applied(long v) {
+      applied = v;
+      return this;
+    }
+
+    public Builder randomSeed(long v) {
+      randomSeed = v;
+      return this;
+    }
+
+    public Builder injectedBugs(Set<InjectedBug> v) {
+      injectedBugs = v;
+      return this;
+    }
+
+    public RaftConfig build() {
+      return new RaftConfig(
+          id,
+          electionTicks,
+          heartbeatTicks,
+          preVote,
+          checkQuorum,
+          maxSizePerMessage,
+          maxInflightMessages,
+          maxCommittedSizePerReady,
+          applied,
+          randomSeed,
+          injectedBugs);
+    }
   }
 }

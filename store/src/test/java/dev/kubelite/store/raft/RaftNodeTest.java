@@ -84,29 +84,14 @@ class RaftNodeTest {
     long term = c.node(1).term();
     // A candidate that skipped pre-vote asks for a vote in a higher term, with a longer log. A
     // follower that hears from its leader ignores it (leader lease): no new term, no answer.
-    c.node(2)
-        .step(
-            Message.builder(MessageType.VOTE)
-                .from(3)
-                .to(2)
-                .term(term + 1)
-                .index(100)
-                .logTerm(term)
-                .build());
+    Message.Builder vote =
+        Message.builder(MessageType.VOTE).from(3).to(2).term(term + 1).index(100).logTerm(term);
+    c.node(2).step(vote.build());
     c.settle();
     assertThat(c.node(2).term()).isEqualTo(term);
     assertThat(c.queue).noneMatch(m -> m.type() == MessageType.VOTE_RESPONSE);
     // Forced campaigns (leadership transfer) do get through.
-    c.node(2)
-        .step(
-            Message.builder(MessageType.VOTE)
-                .from(3)
-                .to(2)
-                .term(term + 1)
-                .index(100)
-                .logTerm(term)
-                .context("transfer-leadership".getBytes())
-                .build());
+    c.node(2).step(vote.context("transfer-leadership".getBytes()).build());
     c.settle();
     assertThat(c.node(2).term()).isEqualTo(term + 1);
   }

@@ -46,12 +46,13 @@ final class TestCluster {
     return c;
   }
 
-  static RaftConfig config(long id, Set<RaftConfig.InjectedBug> bugs) {
-    return new RaftConfig(id, 10, 1, true, true, 1 << 20, 64, 1 << 20, 0, id * 7919, bugs);
-  }
-
   RaftConfig configFor(long id, Set<RaftConfig.InjectedBug> bugs) {
-    return config(id, bugs).withLimits(maxSizePerMessage, 64);
+    return RaftConfig.builder(id)
+        .maxSizePerMessage(maxSizePerMessage)
+        .maxInflightMessages(64)
+        .randomSeed(id * 7919)
+        .injectedBugs(bugs)
+        .build();
   }
 
   void add(long id, MemoryRaftStorage disk) {

@@ -582,20 +582,16 @@ public final class Simulation {
 
   private void start(SimNode n) {
     RaftConfig rc =
-        new RaftConfig(
-            n.id,
-            ELECTION_TICKS,
-            1,
-            true,
-            true,
+        RaftConfig.builder(n.id)
+            .electionTicks(ELECTION_TICKS)
+            .heartbeatTicks(1)
             // Small, varied batches: a follower far behind receives old-term entries without the
             // new leader's no-op in the same message, which the commit rule must not count.
-            64 << rng.nextInt(5),
-            1 + rng.nextInt(8),
-            1 << 20,
-            0,
-            rng.nextLong(),
-            config.injectedBugs());
+            .maxSizePerMessage(64 << rng.nextInt(5))
+            .maxInflightMessages(1 + rng.nextInt(8))
+            .randomSeed(rng.nextLong())
+            .injectedBugs(config.injectedBugs())
+            .build();
     n.raft = new RaftNode(rc, n.disk);
     n.restoreStateMachine(n.disk.snapshot());
     n.observedCommit = n.disk.snapshot().index();

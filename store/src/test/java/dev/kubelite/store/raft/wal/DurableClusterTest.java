@@ -98,7 +98,11 @@ class DurableClusterTest {
     SegmentedRaftLog log = SegmentedRaftLog.open(dir.resolve("node-" + id), 16 * 1024);
     logs.put(id, log);
     RaftConfig config =
-        new RaftConfig(id, 10, 1, true, true, 8 * 1024, 16, 1 << 20, 0, rng.nextLong(), Set.of());
+        RaftConfig.builder(id)
+            .maxSizePerMessage(8 * 1024)
+            .maxInflightMessages(16)
+            .randomSeed(rng.nextLong())
+            .build();
     nodes.put(id, new RaftNode(config, log));
     // The state machine restarts from the snapshot; the log replays the rest.
     Snapshot s = log.snapshot();
