@@ -123,6 +123,11 @@ public final class KvModel implements Model<KvModel.Value, KvModel.Input, String
   }
 
   @Override
+  public boolean isReadOnly(Input input, String output) {
+    return input instanceof Get || (input instanceof Cas && FAIL.equals(output));
+  }
+
+  @Override
   public List<List<Operation<Input, String>>> partition(List<Operation<Input, String>> history) {
     Map<String, List<Operation<Input, String>>> byKey = new LinkedHashMap<>();
     for (Operation<Input, String> op : history) {

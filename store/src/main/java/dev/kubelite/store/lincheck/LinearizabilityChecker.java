@@ -209,6 +209,27 @@ public final class LinearizabilityChecker {
     // Deepest point reached, for the explanation: the operations linearized there, in order.
     private int[] bestPrefix = new int[0];
 
+    // Search state, set up by run().
+    private int[] eventOp;
+    private boolean[] eventIsCall;
+    private int[] next;
+    private int[] prev;
+    private int[] returnEventOf;
+    private I[] inputs;
+    private O[] outputs;
+    private boolean[] pending;
+    private boolean[] readOnly;
+    private long[] zobrist;
+    private long[] linearized;
+    private long setHash;
+    private final HashSet<CacheKey<S>> cache = new HashSet<>();
+    private int[] stackEvent;
+    private boolean[] stackForced;
+    private final List<S> stackState = new ArrayList<>();
+    private int depth;
+    private int remaining;
+    private S state;
+
     Search(
         Model<S, I, O> model,
         List<Operation<I, O>> ops,
@@ -294,6 +315,7 @@ public final class LinearizabilityChecker {
       @SuppressWarnings("unchecked") // as above
       O[] outputs = (O[]) new Object[n];
       boolean[] pending = new boolean[n];
+      boolean[] readOnly = new boolean[n];
       long[] zobrist = new long[n];
       SplittableRandom random = new SplittableRandom(0x6C696E636865636BL);
       for (int i = 0; i < n; i++) {
@@ -301,19 +323,28 @@ public final class LinearizabilityChecker {
         inputs[i] = op.input();
         outputs[i] = op.output();
         pending[i] = op.isPending();
+        readOnly[i] = !pending[i] && model.isReadOnly(op.input(), op.output());
         zobrist[i] = random.nextLong();
       }
 
-      long[] linearized = new long[(n + 63) >>> 6];
-      long setHash = 0;
-      HashSet<CacheKey<S>> cache = new HashSet<>();
-      int[] stackEvent = new int[n];
-      List<S> stackState = new ArrayList<>();
-      int depth = 0;
-      int remaining = completed;
-      S state = Objects.requireNonNull(model.init(), "model.init() returned null");
+      this.eventOp = eventOp;
+      this.eventIsCall = eventIsCall;
+      this.next = next;
+      this.prev = prev;
+      this.returnEventOf = returnEventOf;
+      this.inputs = inputs;
+      this.outputs = outputs;
+      this.pending = pending;
+      this.readOnly = readOnly;
+      this.zobrist = zobrist;
+      this.linearized = new long[(n + 63) >>> 6];
+      this.stackEvent = new int[n];
+      this.stackForced = new boolean[n];
+      this.remaining = completed;
+      this.state = Objects.requireNonNull(model.init(), "model.init() returned null");
 
-      int ev = next[head];
+      boolean atNewNode = true;
+      int ev = head;
       while (true) {
         steps++;
         if (steps > maxSteps) {
@@ -323,6 +354,36 @@ public final class LinearizabilityChecker {
           timedOut = true;
           return Verdict.UNKNOWN;
         }
+        if (atNewNode) {
+          atNewNode = false;
+          // A minimal completed read-only operation that is legal now can be linearized first
+          // without loss: any linearization from here can be reordered to start with it (nothing
+          // must precede it, and it changes no state the others see). So take it without trying
+          // alternatives at this node.
+          int forced = NONE;
+          for (int e = next[head]; e != NONE && eventIsCall[e]; e = next[e]) {
+            int op = eventOp[e];
+            if (readOnly[op]) {
+              Optional<S> stepped = model.step(state, inputs[op], outputs[op]);
+              if (stepped.isPresent() && stepped.get().equals(state)) {
+                forced = e;
+                break;
+              }
+            }
+          }
+          if (forced != NONE) {
+            if (push(forced, state, true)) {
+              if (remaining == 0) {
+                return Verdict.LINEARIZABLE;
+              }
+              atNewNode = true;
+            } else if ((ev = backtrack()) == NONE) {
+              return Verdict.NOT_LINEARIZABLE;
+            }
+            continue;
+          }
+          ev = next[head];
+        }
         // While a completed operation is unlinearized its return event is in the list, and the
         // scan reaches it before running off the end.
         int op = eventOp[ev];
@@ -331,52 +392,76 @@ public final class LinearizabilityChecker {
               pending[op]
                   ? model.stepPending(state, inputs[op])
                   : model.step(state, inputs[op], outputs[op]);
-          if (stepped.isPresent()) {
-            S newState = stepped.get();
-            if (!(pending[op] && newState.equals(state))) {
-              linearized[op >>> 6] ^= 1L << op;
-              setHash ^= zobrist[op];
-              if (cache.add(new CacheKey<>(linearized.clone(), newState, setHash))) {
-                stackEvent[depth] = ev;
-                stackState.add(state);
-                depth++;
-                state = newState;
-                lift(ev, returnEventOf[op], next, prev);
-                if (!pending[op] && --remaining == 0) {
-                  return Verdict.LINEARIZABLE;
-                }
-                if (depth > bestPrefix.length) {
-                  bestPrefix = new int[depth];
-                  for (int d = 0; d < depth; d++) {
-                    bestPrefix[d] = eventOp[stackEvent[d]];
-                  }
-                }
-                ev = next[head];
-                continue;
-              }
-              linearized[op >>> 6] ^= 1L << op;
-              setHash ^= zobrist[op];
+          if (stepped.isPresent()
+              && !(pending[op] && stepped.get().equals(state))
+              && push(ev, stepped.get(), false)) {
+            if (remaining == 0) {
+              return Verdict.LINEARIZABLE;
             }
+            atNewNode = true;
+            continue;
           }
           ev = next[ev];
-        } else {
-          // The operation returning here must already have been linearized: backtrack.
-          if (depth == 0) {
-            return Verdict.NOT_LINEARIZABLE;
-          }
-          depth--;
-          int callEv = stackEvent[depth];
-          int undone = eventOp[callEv];
-          state = stackState.remove(depth);
-          linearized[undone >>> 6] ^= 1L << undone;
-          setHash ^= zobrist[undone];
-          if (!pending[undone]) {
-            remaining++;
-          }
-          unlift(callEv, returnEventOf[undone], next, prev);
-          ev = next[callEv];
+        } else if ((ev = backtrack()) == NONE) {
+          // The operation returning here must already have been linearized, and no choice is left.
+          return Verdict.NOT_LINEARIZABLE;
         }
       }
+    }
+
+    /**
+     * Linearizes the operation of call event {@code ev}, leading to {@code newState}, unless that
+     * configuration was explored before. Returns whether it did.
+     */
+    private boolean push(int ev, S newState, boolean forced) {
+      int op = eventOp[ev];
+      linearized[op >>> 6] ^= 1L << op;
+      setHash ^= zobrist[op];
+      if (!cache.add(new CacheKey<>(linearized.clone(), newState, setHash))) {
+        linearized[op >>> 6] ^= 1L << op;
+        setHash ^= zobrist[op];
+        return false;
+      }
+      stackEvent[depth] = ev;
+      stackForced[depth] = forced;
+      stackState.add(state);
+      depth++;
+      state = newState;
+      lift(ev, returnEventOf[op], next, prev);
+      if (!pending[op]) {
+        remaining--;
+      }
+      if (depth > bestPrefix.length) {
+        bestPrefix = new int[depth];
+        for (int d = 0; d < depth; d++) {
+          bestPrefix[d] = eventOp[stackEvent[d]];
+        }
+      }
+      return true;
+    }
+
+    /**
+     * The current node has no way forward: undoes linearizations until one that has untried
+     * alternatives, returning the event to resume scanning from, or {@link #NONE} if none is left.
+     * A forced choice has no alternatives, so its failure fails the node it was made from too.
+     */
+    private int backtrack() {
+      while (depth > 0) {
+        depth--;
+        int callEv = stackEvent[depth];
+        int op = eventOp[callEv];
+        state = stackState.remove(depth);
+        linearized[op >>> 6] ^= 1L << op;
+        setHash ^= zobrist[op];
+        if (!pending[op]) {
+          remaining++;
+        }
+        unlift(callEv, returnEventOf[op], next, prev);
+        if (!stackForced[depth]) {
+          return next[callEv];
+        }
+      }
+      return NONE;
     }
 
     private static void lift(int callEv, int returnEv, int[] next, int[] prev) {
