@@ -3,7 +3,8 @@ package dev.kubelite.store.lincheck;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -164,14 +165,29 @@ public final class LinearizabilityChecker {
     return "client " + op.clientId() + "  [" + op.callTime() + ", " + ret + "]  " + what;
   }
 
-  /** Key of the memo cache: the set of linearized operations and the state it led to. */
+  /**
+   * Key of the memo cache: the set of linearized operations and the state it led to. The completed
+   * operations are stored as {@code full} leading all-ones words (not stored) and the words after
+   * them up to the last non-zero one, which is canonical and, as operations are numbered in call
+   * order, short. The pending ones are stored up to the last non-zero word (so none is empty).
+   */
   private static final class CacheKey<S> {
-    private final long[] linearized;
+    private static final long[] NONE = new long[0];
+
+    private final int full;
+    private final long[] rest;
+    private final long[] pendingUsed;
     private final S state;
     private final int hash;
 
-    CacheKey(long[] linearized, S state, long setHash) {
-      this.linearized = linearized;
+    CacheKey(long[] linearized, long[] pendingUsed, S state, long setHash) {
+      int lo = 0;
+      while (lo < linearized.length && linearized[lo] == -1L) {
+        lo++;
+      }
+      this.full = lo;
+      this.rest = trimmedCopy(linearized, lo);
+      this.pendingUsed = trimmedCopy(pendingUsed, 0);
       this.state = state;
       long h = setHash ^ (state.hashCode() * 0x9E3779B97F4A7C15L);
       h ^= h >>> 33;
@@ -180,11 +196,25 @@ public final class LinearizabilityChecker {
       this.hash = (int) h;
     }
 
+    private static long[] trimmedCopy(long[] words, int from) {
+      int to = words.length;
+      while (to > from && words[to - 1] == 0L) {
+        to--;
+      }
+      return to == from ? NONE : Arrays.copyOfRange(words, from, to);
+    }
+
+    boolean hasPending() {
+      return pendingUsed.length > 0;
+    }
+
     @Override
     public boolean equals(Object o) {
       return o instanceof CacheKey<?> k
           && k.hash == hash
-          && Arrays.equals(k.linearized, linearized)
+          && k.full == full
+          && Arrays.equals(k.rest, rest)
+          && Arrays.equals(k.pendingUsed, pendingUsed)
           && k.state.equals(state);
     }
 
@@ -192,6 +222,11 @@ public final class LinearizabilityChecker {
     public int hashCode() {
       return hash;
     }
+  }
+
+  /** Whether the exploration of a cached configuration is complete (so it led nowhere). */
+  private static final class Explored {
+    boolean finished;
   }
 
   /** The search over one partition. */
@@ -220,11 +255,27 @@ public final class LinearizabilityChecker {
     private boolean[] pending;
     private boolean[] readOnly;
     private long[] zobrist;
+    // Index of each operation among the completed ones, or among the pending ones.
+    private int[] bitIndex;
+    // Linearized completed operations, by bitIndex.
     private long[] linearized;
-    private long setHash;
-    private final HashSet<CacheKey<S>> cache = new HashSet<>();
+    // Zobrist hash of the completed operations in linearized.
+    private long completedHash;
+    // Zobrist hash of the pending operations in pendingUsed.
+    private long pendingHash;
+    // Linearized pending operations, by bitIndex.
+    private long[] pendingUsed;
+    private final HashMap<CacheKey<S>, Explored> cache = new HashMap<>();
+    private static final long[] NO_PENDING = new long[0];
     private int[] stackEvent;
-    private boolean[] stackForced;
+    private Explored[] stackExplored;
+    private int head;
+    // Candidates of the nodes on the current path: node d (d operations linearized) tries
+    // candidates[nodeStart[d] .. nodeEnd[d]), and is at nodePos[d].
+    private int[] candidates = new int[64];
+    private int[] nodeStart;
+    private int[] nodeEnd;
+    private int[] nodePos;
     private final List<S> stackState = new ArrayList<>();
     private int depth;
     private int remaining;
@@ -237,7 +288,11 @@ public final class LinearizabilityChecker {
         long startNanos,
         long timeoutNanos) {
       this.model = model;
-      this.ops = ops;
+      // Number operations in call order, so the set of linearized operations is mostly a prefix
+      // of the numbering and cache keys can be stored compactly (see CacheKey).
+      List<Operation<I, O>> sorted = new ArrayList<>(ops);
+      sorted.sort(Comparator.comparingLong(Operation::callTime));
+      this.ops = sorted;
       this.maxSteps = maxSteps;
       this.startNanos = startNanos;
       this.timeoutNanos = timeoutNanos;
@@ -317,6 +372,8 @@ public final class LinearizabilityChecker {
       boolean[] pending = new boolean[n];
       boolean[] readOnly = new boolean[n];
       long[] zobrist = new long[n];
+      int[] bitIndex = new int[n];
+      int pendingCount = 0;
       SplittableRandom random = new SplittableRandom(0x6C696E636865636BL);
       for (int i = 0; i < n; i++) {
         Operation<I, O> op = ops.get(i);
@@ -325,6 +382,7 @@ public final class LinearizabilityChecker {
         pending[i] = op.isPending();
         readOnly[i] = !pending[i] && model.isReadOnly(op.input(), op.output());
         zobrist[i] = random.nextLong();
+        bitIndex[i] = pending[i] ? pendingCount++ : i - pendingCount;
       }
 
       this.eventOp = eventOp;
@@ -337,14 +395,19 @@ public final class LinearizabilityChecker {
       this.pending = pending;
       this.readOnly = readOnly;
       this.zobrist = zobrist;
-      this.linearized = new long[(n + 63) >>> 6];
+      this.bitIndex = bitIndex;
+      this.linearized = new long[(completed + 63) >>> 6];
+      this.pendingUsed = new long[(pendingCount + 63) >>> 6];
       this.stackEvent = new int[n];
-      this.stackForced = new boolean[n];
+      this.stackExplored = new Explored[n];
       this.remaining = completed;
       this.state = Objects.requireNonNull(model.init(), "model.init() returned null");
 
-      boolean atNewNode = true;
-      int ev = head;
+      this.head = head;
+      this.nodeStart = new int[n + 1];
+      this.nodeEnd = new int[n + 1];
+      this.nodePos = new int[n + 1];
+      buildNode();
       while (true) {
         steps++;
         if (steps > maxSteps) {
@@ -354,76 +417,126 @@ public final class LinearizabilityChecker {
           timedOut = true;
           return Verdict.UNKNOWN;
         }
-        if (atNewNode) {
-          atNewNode = false;
-          // A minimal completed read-only operation that is legal now can be linearized first
-          // without loss: any linearization from here can be reordered to start with it (nothing
-          // must precede it, and it changes no state the others see). So take it without trying
-          // alternatives at this node.
-          int forced = NONE;
-          for (int e = next[head]; e != NONE && eventIsCall[e]; e = next[e]) {
-            int op = eventOp[e];
-            if (readOnly[op]) {
-              Optional<S> stepped = model.step(state, inputs[op], outputs[op]);
-              if (stepped.isPresent() && stepped.get().equals(state)) {
-                forced = e;
-                break;
-              }
-            }
+        if (nodePos[depth] == nodeEnd[depth]) {
+          // No candidate of this node leads to a linearization.
+          if (depth == 0) {
+            return Verdict.NOT_LINEARIZABLE;
           }
-          if (forced != NONE) {
-            if (push(forced, state, true)) {
-              if (remaining == 0) {
-                return Verdict.LINEARIZABLE;
-              }
-              atNewNode = true;
-            } else if ((ev = backtrack()) == NONE) {
-              return Verdict.NOT_LINEARIZABLE;
-            }
-            continue;
-          }
-          ev = next[head];
+          pop();
+          nodePos[depth]++;
+          continue;
         }
-        // While a completed operation is unlinearized its return event is in the list, and the
-        // scan reaches it before running off the end.
+        int ev = candidates[nodePos[depth]];
         int op = eventOp[ev];
-        if (eventIsCall[ev]) {
-          Optional<S> stepped =
-              pending[op]
-                  ? model.stepPending(state, inputs[op])
-                  : model.step(state, inputs[op], outputs[op]);
-          if (stepped.isPresent()
-              && !(pending[op] && stepped.get().equals(state))
-              && push(ev, stepped.get(), false)) {
-            if (remaining == 0) {
-              return Verdict.LINEARIZABLE;
-            }
-            atNewNode = true;
-            continue;
+        Optional<S> stepped =
+            pending[op]
+                ? model.stepPending(state, inputs[op])
+                : model.step(state, inputs[op], outputs[op]);
+        // A pending operation that changes nothing here need not be linearized here.
+        if (stepped.isPresent()
+            && !(pending[op] && stepped.get().equals(state))
+            && push(ev, stepped.get())) {
+          if (remaining == 0) {
+            return Verdict.LINEARIZABLE;
           }
-          ev = next[ev];
-        } else if ((ev = backtrack()) == NONE) {
-          // The operation returning here must already have been linearized, and no choice is left.
-          return Verdict.NOT_LINEARIZABLE;
+          buildNode();
+        } else {
+          nodePos[depth]++;
         }
       }
     }
 
     /**
-     * Linearizes the operation of call event {@code ev}, leading to {@code newState}, unless that
-     * configuration was explored before. Returns whether it did.
+     * Lists the candidates of the node at the current depth: the operations whose call precedes the
+     * first remaining return (while a completed operation is unlinearized its return is in the
+     * list, so the scan stops before running off its end). They are tried in order of return time,
+     * earliest first (pending ones last), which tends to follow the order operations took effect in
+     * and keeps long-running operations from being tried early at every node.
+     *
+     * <p>If a completed read-only operation is legal now, it is the only candidate: any
+     * linearization from here can be reordered to start with it (nothing must precede it, and it
+     * changes no state the others see), so there is no need to try alternatives at this node.
      */
-    private boolean push(int ev, S newState, boolean forced) {
+    private void buildNode() {
+      int start = depth == 0 ? 0 : nodeEnd[depth - 1];
+      int end = start;
+      for (int e = next[head]; e != NONE && eventIsCall[e]; e = next[e]) {
+        int op = eventOp[e];
+        if (readOnly[op]) {
+          Optional<S> stepped = model.step(state, inputs[op], outputs[op]);
+          if (stepped.isPresent() && stepped.get().equals(state)) {
+            candidates = ensureCapacity(candidates, start + 1);
+            candidates[start] = e;
+            end = start + 1;
+            break;
+          }
+        }
+        candidates = ensureCapacity(candidates, end + 1);
+        // Insertion sort by (return time, operation number).
+        int i = end++;
+        while (i > start && returnsBefore(e, candidates[i - 1])) {
+          candidates[i] = candidates[i - 1];
+          i--;
+        }
+        candidates[i] = e;
+      }
+      nodeStart[depth] = start;
+      nodeEnd[depth] = end;
+      nodePos[depth] = start;
+    }
+
+    private boolean returnsBefore(int callEvA, int callEvB) {
+      int a = eventOp[callEvA];
+      int b = eventOp[callEvB];
+      long ra = ops.get(a).returnTime();
+      long rb = ops.get(b).returnTime();
+      return ra < rb || (ra == rb && a < b);
+    }
+
+    private static int[] ensureCapacity(int[] array, int size) {
+      return size <= array.length ? array : Arrays.copyOf(array, Math.max(size, array.length * 2));
+    }
+
+    /** Adds or removes {@code op} from the linearized sets. */
+    private void toggle(int op) {
+      int b = bitIndex[op];
+      if (pending[op]) {
+        pendingUsed[b >>> 6] ^= 1L << b;
+        pendingHash ^= zobrist[op];
+      } else {
+        linearized[b >>> 6] ^= 1L << b;
+        completedHash ^= zobrist[op];
+      }
+    }
+
+    /**
+     * Linearizes the operation of call event {@code ev}, leading to {@code newState}, unless that
+     * configuration is known not to help. Returns whether it did.
+     *
+     * <p>A configuration does not help if it was explored before, or if the configuration with the
+     * same completed operations and state but no pending operation linearized was fully explored
+     * without success: not having used up pending operations leaves at least as many options. (The
+     * second rule is applied only to a finished exploration, never to one still on the stack.)
+     */
+    private boolean push(int ev, S newState) {
       int op = eventOp[ev];
-      linearized[op >>> 6] ^= 1L << op;
-      setHash ^= zobrist[op];
-      if (!cache.add(new CacheKey<>(linearized.clone(), newState, setHash))) {
-        linearized[op >>> 6] ^= 1L << op;
-        setHash ^= zobrist[op];
+      toggle(op);
+      CacheKey<S> key =
+          new CacheKey<>(linearized, pendingUsed, newState, completedHash ^ pendingHash);
+      boolean known = cache.containsKey(key);
+      if (!known && key.hasPending()) {
+        Explored without =
+            cache.get(new CacheKey<>(linearized, NO_PENDING, newState, completedHash));
+        known = without != null && without.finished;
+      }
+      if (known) {
+        toggle(op);
         return false;
       }
+      Explored explored = new Explored();
+      cache.put(key, explored);
+      stackExplored[depth] = explored;
       stackEvent[depth] = ev;
-      stackForced[depth] = forced;
       stackState.add(state);
       depth++;
       state = newState;
@@ -440,28 +553,19 @@ public final class LinearizabilityChecker {
       return true;
     }
 
-    /**
-     * The current node has no way forward: undoes linearizations until one that has untried
-     * alternatives, returning the event to resume scanning from, or {@link #NONE} if none is left.
-     * A forced choice has no alternatives, so its failure fails the node it was made from too.
-     */
-    private int backtrack() {
-      while (depth > 0) {
-        depth--;
-        int callEv = stackEvent[depth];
-        int op = eventOp[callEv];
-        state = stackState.remove(depth);
-        linearized[op >>> 6] ^= 1L << op;
-        setHash ^= zobrist[op];
-        if (!pending[op]) {
-          remaining++;
-        }
-        unlift(callEv, returnEventOf[op], next, prev);
-        if (!stackForced[depth]) {
-          return next[callEv];
-        }
+    /** Undoes the last linearization; the configuration it led to is now fully explored. */
+    private void pop() {
+      depth--;
+      int callEv = stackEvent[depth];
+      int op = eventOp[callEv];
+      state = stackState.remove(depth);
+      toggle(op);
+      stackExplored[depth].finished = true;
+      stackExplored[depth] = null;
+      if (!pending[op]) {
+        remaining++;
       }
-      return NONE;
+      unlift(callEv, returnEventOf[op], next, prev);
     }
 
     private static void lift(int callEv, int returnEv, int[] next, int[] prev) {

@@ -47,8 +47,8 @@ public interface Model<S, I, O> {
   /**
    * Splits a history into independent sub-histories, each checked on its own from {@link #init()}
    * (P-compositionality: the history is linearizable iff every part is). The default is the whole
-   * history. An implementation may also leave out pending operations that provably cannot change
-   * the verdict.
+   * history. An implementation may also drop or resolve pending operations where that provably
+   * cannot change the verdict.
    */
   default List<List<Operation<I, O>>> partition(List<Operation<I, O>> history) {
     return List.of(history);
