@@ -13,18 +13,23 @@ import java.util.SplittableRandom;
 /**
  * Decides whether a history is linearizable with respect to a {@link Model}.
  *
- * <p>The search is Wing and Gong's algorithm with Lowe's memoization. Call and return events are
- * kept in one time-ordered doubly linked list. At each point the operations that may be linearized
- * next are those whose call event precedes the first remaining return event. The search tries them
- * in order, removing a linearized operation's events from the list (undone on backtrack through an
- * explicit stack, so there is no recursion). It backtracks when it reaches a return event: that
- * operation must have taken effect before it returned. A cache of (set of linearized operations,
- * model state) pairs already explored prunes configurations reached again by a different order.
+ * <p>The search is Wing and Gong's algorithm with Lowe's memoization, iterative (an explicit undo
+ * stack, no recursion). Call and return events are kept in one time-ordered doubly linked list
+ * (closed intervals: at equal times calls sort before returns, see the package documentation). At
+ * each node the candidates are the operations whose call precedes the first remaining return event;
+ * they are tried earliest-return first. Linearizing one removes its events from the list, undone on
+ * backtrack. A node with no candidate left fails: the operation whose return event comes first
+ * cannot take effect in time. A cache of explored (set of linearized operations, model state)
+ * configurations, the set as a {@code long[]} bitset with a Zobrist hash, prunes configurations
+ * reached again by a different order.
  *
- * <p>Pending operations ({@link Operation#pending}) have no return event, so they never force a
- * backtrack; the search succeeds once every completed operation is linearized, which leaves pending
- * operations that were never linearized as "never took effect". Linearizing a pending operation
- * that does not change the state is skipped as it cannot help.
+ * <p>Two further prunings keep read-heavy histories cheap. A completed read-only operation (see
+ * {@link Model#isReadOnly}) that is legal and may go next is taken without trying alternatives.
+ * Pending operations ({@link Operation#pending}) have no return event, so they never force a
+ * backtrack; the search succeeds once every completed operation is linearized, leaving the others
+ * as "never took effect". A pending operation that would not change the state is not linearized,
+ * and a configuration with pending operations used is pruned when the same configuration without
+ * them already failed.
  *
  * <p>The verdict is {@link Verdict#LINEARIZABLE} only when a full linearization was found for every
  * partition, and {@link Verdict#NOT_LINEARIZABLE} only when the search of some partition was
