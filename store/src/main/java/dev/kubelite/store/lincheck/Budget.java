@@ -13,8 +13,12 @@ import java.util.Objects;
  */
 public record Budget(long maxStepsPerPartition, Duration timeout) {
 
-  /** Generous for histories of a few thousand operations at modest concurrency. */
-  public static final Budget DEFAULT = new Budget(5_000_000, Duration.ofSeconds(30));
+  /**
+   * Generous for histories of a few thousand operations at modest concurrency (which take thousands
+   * to a few hundred thousand steps), while bounding memory: the memo cache holds at most one entry
+   * per step, roughly 150 bytes each.
+   */
+  public static final Budget DEFAULT = new Budget(2_000_000, Duration.ofSeconds(10));
 
   public Budget {
     Objects.requireNonNull(timeout, "timeout");

@@ -1,6 +1,7 @@
 package dev.kubelite.store.lincheck;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,16 +23,23 @@ import java.util.Set;
  * #step} ignores the key. For the same reason this model is only meaningful through {@link
  * LinearizabilityChecker}, which always partitions first.
  *
- * <p>Partitioning also drops pending operations that cannot matter: pending gets (no effect), and
- * pending puts whose value no get on that key returned and no cas on that key expected, provided no
- * cas on that key failed. Such a put can be removed from any linearization without making another
- * operation illegal (nothing reads or compares against the value it writes), and a pending
- * operation may legitimately never take effect.
+ * <p>Partitioning also simplifies pending operations where that provably keeps the verdict (see
+ * {@code simplifyPending}): pending gets and pending puts nobody observed are dropped, and a
+ * pending write of a unique value that was observed becomes a completed write that returned when
+ * its first observer did. Writing unique values (as test clients should) keeps the search fast even
+ * with many timed-out writes.
  */
 public final class KvModel implements Model<KvModel.Value, KvModel.Input, String> {
 
   public static final String OK = "ok";
   public static final String FAIL = "fail";
+
+  /**
+   * The answer {@link #partition} gives a pending write it proved must have succeeded (see {@code
+   * simplifyPending}); {@link #step} treats it as {@link #OK}. It only marks such operations in
+   * reports.
+   */
+  public static final String OK_INFERRED = "ok (inferred; was pending)";
 
   /** Shared instance; the model is stateless. */
   public static final KvModel INSTANCE = new KvModel();
@@ -97,7 +105,7 @@ public final class KvModel implements Model<KvModel.Value, KvModel.Input, String
   @Override
   public Optional<Value> step(Value state, Input input, String output) {
     if (input instanceof Put p) {
-      return OK.equals(output) ? Optional.of(new Value(p.value())) : Optional.empty();
+      return isOk(output) ? Optional.of(new Value(p.value())) : Optional.empty();
     }
     if (input instanceof Get) {
       return Objects.equals(state.value(), output) ? Optional.of(state) : Optional.empty();
@@ -105,9 +113,13 @@ public final class KvModel implements Model<KvModel.Value, KvModel.Input, String
     Cas c = (Cas) input;
     boolean matches = Objects.equals(state.value(), c.expected());
     if (matches) {
-      return OK.equals(output) ? Optional.of(new Value(c.value())) : Optional.empty();
+      return isOk(output) ? Optional.of(new Value(c.value())) : Optional.empty();
     }
     return FAIL.equals(output) ? Optional.of(state) : Optional.empty();
+  }
+
+  private static boolean isOk(String output) {
+    return OK.equals(output) || OK_INFERRED.equals(output);
   }
 
   @Override
@@ -123,6 +135,11 @@ public final class KvModel implements Model<KvModel.Value, KvModel.Input, String
   }
 
   @Override
+  public boolean isReadOnly(Input input, String output) {
+    return input instanceof Get || (input instanceof Cas && FAIL.equals(output));
+  }
+
+  @Override
   public List<List<Operation<Input, String>>> partition(List<Operation<Input, String>> history) {
     Map<String, List<Operation<Input, String>>> byKey = new LinkedHashMap<>();
     for (Operation<Input, String> op : history) {
@@ -130,36 +147,73 @@ public final class KvModel implements Model<KvModel.Value, KvModel.Input, String
     }
     List<List<Operation<Input, String>>> parts = new ArrayList<>(byKey.size());
     for (List<Operation<Input, String>> ops : byKey.values()) {
-      parts.add(dropIrrelevantPending(ops));
+      parts.add(simplifyPending(ops));
     }
     return parts;
   }
 
-  private static List<Operation<Input, String>> dropIrrelevantPending(
+  /**
+   * Simplifies the pending operations of one key's history without changing its verdict:
+   *
+   * <ul>
+   *   <li>A pending get has no effect: dropped.
+   *   <li>A pending put or cas whose value {@code v} no other operation writes, and that some
+   *       completed get returned (or some successful cas expected), must have taken effect, and
+   *       before the earliest such observer returned: it becomes a completed operation answering
+   *       {@link #OK_INFERRED} that returned then.
+   *   <li>A pending put whose value no get returned and no cas expected can be removed from any
+   *       linearization without making another operation illegal (nothing reads or compares against
+   *       the value it writes), except perhaps a failed cas that saw it: dropped if no failed cas
+   *       on the key returned at or after its call.
+   * </ul>
+   */
+  private static List<Operation<Input, String>> simplifyPending(
       List<Operation<Input, String>> ops) {
-    Set<String> observed = new HashSet<>();
-    boolean failedCas = false;
+    Map<String, Integer> writers = new HashMap<>();
+    Map<String, Long> firstObservedReturn = new HashMap<>();
+    Set<String> compared = new HashSet<>();
+    long lastFailedCasReturn = Long.MIN_VALUE;
     for (Operation<Input, String> op : ops) {
-      if (op.input() instanceof Get && !op.isPending() && op.output() != null) {
-        observed.add(op.output());
-      } else if (op.input() instanceof Cas c) {
+      Input in = op.input();
+      if (in instanceof Put p) {
+        writers.merge(p.value(), 1, Integer::sum);
+      } else if (in instanceof Cas c) {
+        writers.merge(c.value(), 1, Integer::sum);
         if (c.expected() != null) {
-          observed.add(c.expected());
+          compared.add(c.expected());
+          if (OK.equals(op.output())) {
+            firstObservedReturn.merge(c.expected(), op.returnTime(), Math::min);
+          }
         }
-        failedCas |= FAIL.equals(op.output());
+        if (FAIL.equals(op.output())) {
+          lastFailedCasReturn = Math.max(lastFailedCasReturn, op.returnTime());
+        }
+      } else if (!op.isPending() && op.output() != null) {
+        firstObservedReturn.merge(op.output(), op.returnTime(), Math::min);
       }
     }
     List<Operation<Input, String>> kept = new ArrayList<>(ops.size());
     for (Operation<Input, String> op : ops) {
-      if (op.isPending()) {
-        if (op.input() instanceof Get) {
-          continue;
-        }
-        if (op.input() instanceof Put p && !failedCas && !observed.contains(p.value())) {
-          continue;
-        }
+      if (!op.isPending()) {
+        kept.add(op);
+        continue;
       }
-      kept.add(op);
+      Input in = op.input();
+      if (in instanceof Get) {
+        continue;
+      }
+      String value = in instanceof Put p ? p.value() : ((Cas) in).value();
+      Long observedBy = firstObservedReturn.get(value);
+      if (observedBy != null && writers.get(value) == 1 && observedBy >= op.callTime()) {
+        kept.add(Operation.of(op.clientId(), in, OK_INFERRED, op.callTime(), observedBy));
+      } else if (in instanceof Put
+          && observedBy == null
+          && !compared.contains(value)
+          && lastFailedCasReturn < op.callTime()) {
+        continue;
+      } else {
+        kept.add(op);
+      }
     }
     return kept;
   }

@@ -3,7 +3,8 @@ package dev.kubelite.store.lincheck;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -12,18 +13,23 @@ import java.util.SplittableRandom;
 /**
  * Decides whether a history is linearizable with respect to a {@link Model}.
  *
- * <p>The search is Wing and Gong's algorithm with Lowe's memoization. Call and return events are
- * kept in one time-ordered doubly linked list. At each point the operations that may be linearized
- * next are those whose call event precedes the first remaining return event. The search tries them
- * in order, removing a linearized operation's events from the list (undone on backtrack through an
- * explicit stack, so there is no recursion). It backtracks when it reaches a return event: that
- * operation must have taken effect before it returned. A cache of (set of linearized operations,
- * model state) pairs already explored prunes configurations reached again by a different order.
+ * <p>The search is Wing and Gong's algorithm with Lowe's memoization, iterative (an explicit undo
+ * stack, no recursion). Call and return events are kept in one time-ordered doubly linked list
+ * (closed intervals: at equal times calls sort before returns, see the package documentation). At
+ * each node the candidates are the operations whose call precedes the first remaining return event;
+ * they are tried earliest-return first. Linearizing one removes its events from the list, undone on
+ * backtrack. A node with no candidate left fails: the operation whose return event comes first
+ * cannot take effect in time. A cache of explored (set of linearized operations, model state)
+ * configurations, the set as a {@code long[]} bitset with a Zobrist hash, prunes configurations
+ * reached again by a different order.
  *
- * <p>Pending operations ({@link Operation#pending}) have no return event, so they never force a
- * backtrack; the search succeeds once every completed operation is linearized, which leaves pending
- * operations that were never linearized as "never took effect". Linearizing a pending operation
- * that does not change the state is skipped as it cannot help.
+ * <p>Two further prunings keep read-heavy histories cheap. A completed read-only operation (see
+ * {@link Model#isReadOnly}) that is legal and may go next is taken without trying alternatives.
+ * Pending operations ({@link Operation#pending}) have no return event, so they never force a
+ * backtrack; the search succeeds once every completed operation is linearized, leaving the others
+ * as "never took effect". A pending operation that would not change the state is not linearized,
+ * and a configuration with pending operations used is pruned when the same configuration without
+ * them already failed.
  *
  * <p>The verdict is {@link Verdict#LINEARIZABLE} only when a full linearization was found for every
  * partition, and {@link Verdict#NOT_LINEARIZABLE} only when the search of some partition was
@@ -164,14 +170,29 @@ public final class LinearizabilityChecker {
     return "client " + op.clientId() + "  [" + op.callTime() + ", " + ret + "]  " + what;
   }
 
-  /** Key of the memo cache: the set of linearized operations and the state it led to. */
+  /**
+   * Key of the memo cache: the set of linearized operations and the state it led to. The completed
+   * operations are stored as {@code full} leading all-ones words (not stored) and the words after
+   * them up to the last non-zero one, which is canonical and, as operations are numbered in call
+   * order, short. The pending ones are stored up to the last non-zero word (so none is empty).
+   */
   private static final class CacheKey<S> {
-    private final long[] linearized;
+    private static final long[] NONE = new long[0];
+
+    private final int full;
+    private final long[] rest;
+    private final long[] pendingUsed;
     private final S state;
     private final int hash;
 
-    CacheKey(long[] linearized, S state, long setHash) {
-      this.linearized = linearized;
+    CacheKey(long[] linearized, long[] pendingUsed, S state, long setHash) {
+      int lo = 0;
+      while (lo < linearized.length && linearized[lo] == -1L) {
+        lo++;
+      }
+      this.full = lo;
+      this.rest = trimmedCopy(linearized, lo);
+      this.pendingUsed = trimmedCopy(pendingUsed, 0);
       this.state = state;
       long h = setHash ^ (state.hashCode() * 0x9E3779B97F4A7C15L);
       h ^= h >>> 33;
@@ -180,11 +201,25 @@ public final class LinearizabilityChecker {
       this.hash = (int) h;
     }
 
+    private static long[] trimmedCopy(long[] words, int from) {
+      int to = words.length;
+      while (to > from && words[to - 1] == 0L) {
+        to--;
+      }
+      return to == from ? NONE : Arrays.copyOfRange(words, from, to);
+    }
+
+    boolean hasPending() {
+      return pendingUsed.length > 0;
+    }
+
     @Override
     public boolean equals(Object o) {
       return o instanceof CacheKey<?> k
           && k.hash == hash
-          && Arrays.equals(k.linearized, linearized)
+          && k.full == full
+          && Arrays.equals(k.rest, rest)
+          && Arrays.equals(k.pendingUsed, pendingUsed)
           && k.state.equals(state);
     }
 
@@ -192,6 +227,11 @@ public final class LinearizabilityChecker {
     public int hashCode() {
       return hash;
     }
+  }
+
+  /** Whether the exploration of a cached configuration is complete (so it led nowhere). */
+  private static final class Explored {
+    boolean finished;
   }
 
   /** The search over one partition. */
@@ -209,6 +249,43 @@ public final class LinearizabilityChecker {
     // Deepest point reached, for the explanation: the operations linearized there, in order.
     private int[] bestPrefix = new int[0];
 
+    // Search state, set up by run().
+    private int[] eventOp;
+    private boolean[] eventIsCall;
+    private int[] next;
+    private int[] prev;
+    private int[] returnEventOf;
+    private I[] inputs;
+    private O[] outputs;
+    private boolean[] pending;
+    private boolean[] readOnly;
+    private long[] zobrist;
+    // Index of each operation among the completed ones, or among the pending ones.
+    private int[] bitIndex;
+    // Linearized completed operations, by bitIndex.
+    private long[] linearized;
+    // Zobrist hash of the completed operations in linearized.
+    private long completedHash;
+    // Zobrist hash of the pending operations in pendingUsed.
+    private long pendingHash;
+    // Linearized pending operations, by bitIndex.
+    private long[] pendingUsed;
+    private final HashMap<CacheKey<S>, Explored> cache = new HashMap<>();
+    private static final long[] NO_PENDING = new long[0];
+    private int[] stackEvent;
+    private Explored[] stackExplored;
+    private int head;
+    // Candidates of the nodes on the current path: node d (d operations linearized) tries
+    // candidates[nodeStart[d] .. nodeEnd[d]), and is at nodePos[d].
+    private int[] candidates = new int[64];
+    private int[] nodeStart;
+    private int[] nodeEnd;
+    private int[] nodePos;
+    private final List<S> stackState = new ArrayList<>();
+    private int depth;
+    private int remaining;
+    private S state;
+
     Search(
         Model<S, I, O> model,
         List<Operation<I, O>> ops,
@@ -216,7 +293,11 @@ public final class LinearizabilityChecker {
         long startNanos,
         long timeoutNanos) {
       this.model = model;
-      this.ops = ops;
+      // Number operations in call order, so the set of linearized operations is mostly a prefix
+      // of the numbering and cache keys can be stored compactly (see CacheKey).
+      List<Operation<I, O>> sorted = new ArrayList<>(ops);
+      sorted.sort(Comparator.comparingLong(Operation::callTime));
+      this.ops = sorted;
       this.maxSteps = maxSteps;
       this.startNanos = startNanos;
       this.timeoutNanos = timeoutNanos;
@@ -294,26 +375,44 @@ public final class LinearizabilityChecker {
       @SuppressWarnings("unchecked") // as above
       O[] outputs = (O[]) new Object[n];
       boolean[] pending = new boolean[n];
+      boolean[] readOnly = new boolean[n];
       long[] zobrist = new long[n];
+      int[] bitIndex = new int[n];
+      int pendingCount = 0;
       SplittableRandom random = new SplittableRandom(0x6C696E636865636BL);
       for (int i = 0; i < n; i++) {
         Operation<I, O> op = ops.get(i);
         inputs[i] = op.input();
         outputs[i] = op.output();
         pending[i] = op.isPending();
+        readOnly[i] = !pending[i] && model.isReadOnly(op.input(), op.output());
         zobrist[i] = random.nextLong();
+        bitIndex[i] = pending[i] ? pendingCount++ : i - pendingCount;
       }
 
-      long[] linearized = new long[(n + 63) >>> 6];
-      long setHash = 0;
-      HashSet<CacheKey<S>> cache = new HashSet<>();
-      int[] stackEvent = new int[n];
-      List<S> stackState = new ArrayList<>();
-      int depth = 0;
-      int remaining = completed;
-      S state = Objects.requireNonNull(model.init(), "model.init() returned null");
+      this.eventOp = eventOp;
+      this.eventIsCall = eventIsCall;
+      this.next = next;
+      this.prev = prev;
+      this.returnEventOf = returnEventOf;
+      this.inputs = inputs;
+      this.outputs = outputs;
+      this.pending = pending;
+      this.readOnly = readOnly;
+      this.zobrist = zobrist;
+      this.bitIndex = bitIndex;
+      this.linearized = new long[(completed + 63) >>> 6];
+      this.pendingUsed = new long[(pendingCount + 63) >>> 6];
+      this.stackEvent = new int[n];
+      this.stackExplored = new Explored[n];
+      this.remaining = completed;
+      this.state = Objects.requireNonNull(model.init(), "model.init() returned null");
 
-      int ev = next[head];
+      this.head = head;
+      this.nodeStart = new int[n + 1];
+      this.nodeEnd = new int[n + 1];
+      this.nodePos = new int[n + 1];
+      buildNode();
       while (true) {
         steps++;
         if (steps > maxSteps) {
@@ -323,60 +422,155 @@ public final class LinearizabilityChecker {
           timedOut = true;
           return Verdict.UNKNOWN;
         }
-        // While a completed operation is unlinearized its return event is in the list, and the
-        // scan reaches it before running off the end.
-        int op = eventOp[ev];
-        if (eventIsCall[ev]) {
-          Optional<S> stepped =
-              pending[op]
-                  ? model.stepPending(state, inputs[op])
-                  : model.step(state, inputs[op], outputs[op]);
-          if (stepped.isPresent()) {
-            S newState = stepped.get();
-            if (!(pending[op] && newState.equals(state))) {
-              linearized[op >>> 6] ^= 1L << op;
-              setHash ^= zobrist[op];
-              if (cache.add(new CacheKey<>(linearized.clone(), newState, setHash))) {
-                stackEvent[depth] = ev;
-                stackState.add(state);
-                depth++;
-                state = newState;
-                lift(ev, returnEventOf[op], next, prev);
-                if (!pending[op] && --remaining == 0) {
-                  return Verdict.LINEARIZABLE;
-                }
-                if (depth > bestPrefix.length) {
-                  bestPrefix = new int[depth];
-                  for (int d = 0; d < depth; d++) {
-                    bestPrefix[d] = eventOp[stackEvent[d]];
-                  }
-                }
-                ev = next[head];
-                continue;
-              }
-              linearized[op >>> 6] ^= 1L << op;
-              setHash ^= zobrist[op];
-            }
-          }
-          ev = next[ev];
-        } else {
-          // The operation returning here must already have been linearized: backtrack.
+        if (nodePos[depth] == nodeEnd[depth]) {
+          // No candidate of this node leads to a linearization.
           if (depth == 0) {
             return Verdict.NOT_LINEARIZABLE;
           }
-          depth--;
-          int callEv = stackEvent[depth];
-          int undone = eventOp[callEv];
-          state = stackState.remove(depth);
-          linearized[undone >>> 6] ^= 1L << undone;
-          setHash ^= zobrist[undone];
-          if (!pending[undone]) {
-            remaining++;
+          pop();
+          nodePos[depth]++;
+          continue;
+        }
+        int ev = candidates[nodePos[depth]];
+        int op = eventOp[ev];
+        Optional<S> stepped =
+            pending[op]
+                ? model.stepPending(state, inputs[op])
+                : model.step(state, inputs[op], outputs[op]);
+        // A pending operation that changes nothing here need not be linearized here.
+        if (stepped.isPresent()
+            && !(pending[op] && stepped.get().equals(state))
+            && push(ev, stepped.get())) {
+          if (remaining == 0) {
+            return Verdict.LINEARIZABLE;
           }
-          unlift(callEv, returnEventOf[undone], next, prev);
-          ev = next[callEv];
+          buildNode();
+        } else {
+          nodePos[depth]++;
         }
       }
+    }
+
+    /**
+     * Lists the candidates of the node at the current depth: the operations whose call precedes the
+     * first remaining return (while a completed operation is unlinearized its return is in the
+     * list, so the scan stops before running off its end). They are tried in order of return time,
+     * earliest first (pending ones last), which tends to follow the order operations took effect in
+     * and keeps long-running operations from being tried early at every node.
+     *
+     * <p>If a completed read-only operation is legal now, it is the only candidate: any
+     * linearization from here can be reordered to start with it (nothing must precede it, and it
+     * changes no state the others see), so there is no need to try alternatives at this node.
+     */
+    private void buildNode() {
+      int start = depth == 0 ? 0 : nodeEnd[depth - 1];
+      int end = start;
+      for (int e = next[head]; e != NONE && eventIsCall[e]; e = next[e]) {
+        int op = eventOp[e];
+        if (readOnly[op]) {
+          Optional<S> stepped = model.step(state, inputs[op], outputs[op]);
+          if (stepped.isPresent() && stepped.get().equals(state)) {
+            candidates = ensureCapacity(candidates, start + 1);
+            candidates[start] = e;
+            end = start + 1;
+            break;
+          }
+        }
+        candidates = ensureCapacity(candidates, end + 1);
+        // Insertion sort by (return time, operation number).
+        int i = end++;
+        while (i > start && returnsBefore(e, candidates[i - 1])) {
+          candidates[i] = candidates[i - 1];
+          i--;
+        }
+        candidates[i] = e;
+      }
+      nodeStart[depth] = start;
+      nodeEnd[depth] = end;
+      nodePos[depth] = start;
+    }
+
+    private boolean returnsBefore(int callEvA, int callEvB) {
+      int a = eventOp[callEvA];
+      int b = eventOp[callEvB];
+      long ra = ops.get(a).returnTime();
+      long rb = ops.get(b).returnTime();
+      return ra < rb || (ra == rb && a < b);
+    }
+
+    private static int[] ensureCapacity(int[] array, int size) {
+      return size <= array.length ? array : Arrays.copyOf(array, Math.max(size, array.length * 2));
+    }
+
+    /** Adds or removes {@code op} from the linearized sets. */
+    private void toggle(int op) {
+      int b = bitIndex[op];
+      if (pending[op]) {
+        pendingUsed[b >>> 6] ^= 1L << b;
+        pendingHash ^= zobrist[op];
+      } else {
+        linearized[b >>> 6] ^= 1L << b;
+        completedHash ^= zobrist[op];
+      }
+    }
+
+    /**
+     * Linearizes the operation of call event {@code ev}, leading to {@code newState}, unless that
+     * configuration is known not to help. Returns whether it did.
+     *
+     * <p>A configuration does not help if it was explored before, or if the configuration with the
+     * same completed operations and state but no pending operation linearized was fully explored
+     * without success: not having used up pending operations leaves at least as many options. (The
+     * second rule is applied only to a finished exploration, never to one still on the stack.)
+     */
+    private boolean push(int ev, S newState) {
+      int op = eventOp[ev];
+      toggle(op);
+      CacheKey<S> key =
+          new CacheKey<>(linearized, pendingUsed, newState, completedHash ^ pendingHash);
+      boolean known = cache.containsKey(key);
+      if (!known && key.hasPending()) {
+        Explored without =
+            cache.get(new CacheKey<>(linearized, NO_PENDING, newState, completedHash));
+        known = without != null && without.finished;
+      }
+      if (known) {
+        toggle(op);
+        return false;
+      }
+      Explored explored = new Explored();
+      cache.put(key, explored);
+      stackExplored[depth] = explored;
+      stackEvent[depth] = ev;
+      stackState.add(state);
+      depth++;
+      state = newState;
+      lift(ev, returnEventOf[op], next, prev);
+      if (!pending[op]) {
+        remaining--;
+      }
+      if (depth > bestPrefix.length) {
+        bestPrefix = new int[depth];
+        for (int d = 0; d < depth; d++) {
+          bestPrefix[d] = eventOp[stackEvent[d]];
+        }
+      }
+      return true;
+    }
+
+    /** Undoes the last linearization; the configuration it led to is now fully explored. */
+    private void pop() {
+      depth--;
+      int callEv = stackEvent[depth];
+      int op = eventOp[callEv];
+      state = stackState.remove(depth);
+      toggle(op);
+      stackExplored[depth].finished = true;
+      stackExplored[depth] = null;
+      if (!pending[op]) {
+        remaining++;
+      }
+      unlift(callEv, returnEventOf[op], next, prev);
     }
 
     private static void lift(int callEv, int returnEv, int[] next, int[] prev) {

@@ -34,10 +34,21 @@ public interface Model<S, I, O> {
   Optional<S> stepPending(S state, I input);
 
   /**
+   * Whether this completed operation is a pure read: in every state where it is legal, {@link
+   * #step} leaves the state unchanged (for a register, a get; a failed compare-and-set). The
+   * checker linearizes a read-only operation as soon as it is legal and may go next, without trying
+   * alternatives, which prunes most of the search for read-heavy histories. Answering true for an
+   * operation that can change the state makes the checker unsound; false is always safe.
+   */
+  default boolean isReadOnly(I input, O output) {
+    return false;
+  }
+
+  /**
    * Splits a history into independent sub-histories, each checked on its own from {@link #init()}
    * (P-compositionality: the history is linearizable iff every part is). The default is the whole
-   * history. An implementation may also leave out pending operations that provably cannot change
-   * the verdict.
+   * history. An implementation may also drop or resolve pending operations where that provably
+   * cannot change the verdict.
    */
   default List<List<Operation<I, O>>> partition(List<Operation<I, O>> history) {
     return List.of(history);
