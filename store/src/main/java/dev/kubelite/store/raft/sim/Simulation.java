@@ -66,6 +66,7 @@ public final class Simulation {
   private long now;
   private long tick;
   private long messageSeq;
+  private long eventClock;
   private long nextNodeId;
   private boolean faultsActive = true;
   private double dropRate;
@@ -263,7 +264,7 @@ public final class Simulation {
     }
     SimClient c = clients.get(put.client);
     if (c.op != null && c.op.op == put.op && c.op.isWrite() && c.op.target == n.id) {
-      complete(c, c.op.completed(now, null));
+      complete(c, c.op.completed(nextEventTime(), null));
     }
   }
 
@@ -280,7 +281,7 @@ public final class Simulation {
           stats.readsByDeposedLeaders++;
         }
         n.readIndexes.remove(op.context());
-        complete(c, op.completed(now, n.kv.get(op.key)));
+        complete(c, op.completed(nextEventTime(), n.kv.get(op.key)));
       }
     }
   }
@@ -614,7 +615,7 @@ public final class Simulation {
       String key = KEYS[rng.nextInt(KEYS.length)];
       long opId = ++c.nextOp;
       String value = write ? "c" + c.id + "-" + opId : null;
-      c.op = new SimClient.Op(c.id, opId, key, value, now, tick, c.mustFinishAfterHeal);
+      c.op = new SimClient.Op(c.id, opId, key, value, nextEventTime(), tick, c.mustFinishAfterHeal);
       attempt(c);
       return;
     }
@@ -779,6 +780,15 @@ public final class Simulation {
 
   private void fail(String violation) {
     throw new SimulationFailure(config, tick, violation, String.join("\n", recentEvents));
+  }
+
+  /**
+   * Client calls and returns are stamped from a counter, not the clock: the simulation runs them in
+   * a total order, and the checker treats equal times as concurrent, which would hide real
+   * precedence ("returned, then the next call") from it.
+   */
+  private long nextEventTime() {
+    return ++eventClock;
   }
 
   private void record(long node, String event) {
