@@ -1,0 +1,333 @@
+package dev.kubelite.store.raft.driver;
+
+import dev.kubelite.store.raft.ConfChange;
+import dev.kubelite.store.raft.ConfState;
+import dev.kubelite.store.raft.Entry;
+import dev.kubelite.store.raft.Message;
+import dev.kubelite.store.raft.ProposeResult;
+import dev.kubelite.store.raft.RaftConfig;
+import dev.kubelite.store.raft.RaftLogStorage;
+import dev.kubelite.store.raft.RaftNode;
+import dev.kubelite.store.raft.ReadState;
+import dev.kubelite.store.raft.Ready;
+import dev.kubelite.store.raft.Role;
+import dev.kubelite.store.raft.Snapshot;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one {@link RaftNode} for real: a dedicated thread owns the node and its storage, drains an
+ * inbox of messages, proposals and read requests, and executes each {@link Ready} in the contract's
+ * order — persist (one fsync for everything that arrived since the last batch: group commit), send,
+ * apply. Ticks come from the thread's own timer.
+ *
+ * <p>Futures returned here complete on the driver thread: dependent stages must not block.
+ */
+public final class RaftDriver implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RaftDriver.class);
+
+  /** The replicated state machine; every method is called on the driver thread, in log order. */
+  public interface StateMachine {
+    /** Applies committed entries (NORMAL and CONF_CHANGE) in order. */
+    void apply(List<Entry> entries);
+
+    /** Replaces the whole state with a snapshot's. */
+    void restore(Snapshot snapshot);
+
+    /** The state as of the last applied entry, for a snapshot. */
+    byte[] snapshotData();
+
+    /**
+     * The last index whose effects this state machine holds durably (it survives a restart), or 0
+     * for a state machine kept only in memory. On start the driver restores the latest snapshot
+     * only if the state machine is behind it, and re-delivers entries after this index.
+     */
+    long durableAppliedIndex();
+  }
+
+  /** Delivers messages to peers. Must not block; loss is fine (Raft retries). */
+  public interface Transport {
+    void send(Message message);
+  }
+
+  /** Driver settings: tick length and snapshot cadence. */
+  public record Options(Duration tick, long snapshotEveryEntries, long keepEntriesAfterSnapshot) {
+    public static Options defaults() {
+      return new Options(Duration.ofMillis(100), 10_000, 5_000);
+    }
+  }
+
+  /** A consistent view of the node for status endpoints and tests. */
+  public record Status(
+      long id,
+      long term,
+      Role role,
+      long leader,
+      long commitIndex,
+      long appliedIndex,
+      long lastIndex,
+      ConfState conf) {}
+
+  private final RaftNode node;
+  private final RaftLogStorage storage;
+  private final StateMachine stateMachine;
+  private final Transport transport;
+  private final Options options;
+  private final Thread thread;
+  private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
+  private final Map<ByteBuffer, CompletableFuture<Long>> pendingReads = new HashMap<>();
+  private final TreeMap<Long, List<CompletableFuture<Long>>> appliedWaiters = new TreeMap<>();
+  private volatile Status status;
+  private volatile boolean running;
+  private long readSeq;
+  private long lastSnapshotIndex;
+  private long leaderSeen = RaftNode.NONE;
+
+  public RaftDriver(
+      RaftConfig config,
+      RaftLogStorage storage,
+      StateMachine stateMachine,
+      Transport transport,
+      Options options) {
+    this.storage = storage;
+    this.stateMachine = stateMachine;
+    this.transport = transport;
+    this.options = options;
+    Snapshot snapshot = storage.snapshot();
+    long applied = stateMachine.durableAppliedIndex();
+    if (applied < snapshot.index()) {
+      stateMachine.restore(snapshot);
+      applied = snapshot.index();
+    }
+    this.lastSnapshotIndex = snapshot.index();
+    this.node = new RaftNode(config.toBuilder().applied(applied).build(), storage);
+    this.thread = new Thread(this::run, "raft-" + config.id());
+    this.thread.setDaemon(true);
+    publishStatus();
+  }
+
+  public void start() {
+    running = true;
+    thread.start();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // API (any thread)
+  // -------------------------------------------------------------------------------------------
+
+  /** Hands a message from a peer to the node. */
+  public void receive(Message message) {
+    submit(() -> node.step(message));
+  }
+
+  /** Proposes a write; completes when the node accepted (not committed) it, or says why not. */
+  public CompletableFuture<ProposeResult> propose(byte[] data) {
+    CompletableFuture<ProposeResult> f = new CompletableFuture<>();
+    submit(() -> f.complete(node.propose(data)));
+    return f;
+  }
+
+  public CompletableFuture<ProposeResult> proposeConfChange(ConfChange change) {
+    CompletableFuture<ProposeResult> f = new CompletableFuture<>();
+    submit(() -> f.complete(node.proposeConfChange(change)));
+    return f;
+  }
+
+  /**
+   * A linearizable read point: completes with an index once the local state machine has applied it,
+   * so a read served now reflects every write acknowledged before this call. Fails if leadership
+   * changes meanwhile; callers add their own timeout.
+   */
+  public CompletableFuture<Long> readIndex() {
+    CompletableFuture<Long> f = new CompletableFuture<>();
+    submit(
+        () -> {
+          byte[] ctx = ByteBuffer.allocate(16).putLong(node.id()).putLong(++readSeq).array();
+          pendingReads.put(ByteBuffer.wrap(ctx), f);
+          node.readIndex(ctx);
+        });
+    return f;
+  }
+
+  /** Completes once the state machine has applied {@code index}. */
+  public CompletableFuture<Long> waitApplied(long index) {
+    CompletableFuture<Long> f = new CompletableFuture<>();
+    submit(() -> waitForApplied(index, f));
+    return f;
+  }
+
+  public void transferLeadership(long target) {
+    submit(() -> node.transferLeadership(target));
+  }
+
+  public void reportUnreachable(long peer) {
+    submit(() -> node.reportUnreachable(peer));
+  }
+
+  public void reportSnapshot(long peer, boolean success) {
+    submit(() -> node.reportSnapshot(peer, success));
+  }
+
+  public Status status() {
+    return status;
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    thread.interrupt();
+    try {
+      thread.join(TimeUnit.SECONDS.toMillis(10));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    RuntimeException stopped = new IllegalStateException("raft member " + node.id() + " stopped");
+    pendingReads.values().forEach(f -> f.completeExceptionally(stopped));
+    appliedWaiters.values().forEach(l -> l.forEach(f -> f.completeExceptionally(stopped)));
+  }
+
+  private void submit(Runnable task) {
+    if (!running) {
+      throw new IllegalStateException("raft member " + node.id() + " is not running");
+    }
+    inbox.add(task);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The driver thread
+  // -------------------------------------------------------------------------------------------
+
+  private void run() {
+    long tickNanos = options.tick().toNanos();
+    long nextTick = System.nanoTime() + tickNanos;
+    List<Runnable> batch = new ArrayList<>();
+    try {
+      while (running) {
+        long wait = nextTick - System.nanoTime();
+        Runnable first = wait > 0 ? inbox.poll(wait, TimeUnit.NANOSECONDS) : inbox.poll();
+        if (first != null) {
+          batch.add(first);
+          inbox.drainTo(batch);
+          for (Runnable task : batch) {
+            task.run();
+          }
+          batch.clear();
+        }
+        if (System.nanoTime() - nextTick >= 0) {
+          node.tick();
+          nextTick += tickNanos;
+          if (System.nanoTime() - nextTick > tickNanos) {
+            nextTick = System.nanoTime() + tickNanos; // we fell behind (GC, slow disk): resync
+          }
+        }
+        while (node.hasReady()) {
+          handle(node.ready());
+        }
+      }
+    } catch (InterruptedException e) {
+      if (running) {
+        log.error("raft member {} interrupted unexpectedly; stopping", node.id(), e);
+      }
+    } catch (RuntimeException e) {
+      // A failed fsync or a broken invariant: continuing could lose acknowledged data.
+      log.error(
+          "raft member {} stopped after an unrecoverable error; restart it to recover from disk",
+          node.id(),
+          e);
+      running = false;
+    }
+  }
+
+  private void handle(Ready rd) {
+    storage.save(rd.hardState(), rd.entries(), rd.snapshot());
+    for (Message m : rd.messages()) {
+      transport.send(m);
+    }
+    if (rd.snapshot() != null) {
+      stateMachine.restore(rd.snapshot());
+      lastSnapshotIndex = rd.snapshot().index();
+    }
+    if (!rd.committedEntries().isEmpty()) {
+      stateMachine.apply(rd.committedEntries());
+    }
+    for (ReadState rs : rd.readStates()) {
+      CompletableFuture<Long> f = pendingReads.remove(ByteBuffer.wrap(rs.context()));
+      if (f != null) {
+        waitForApplied(rs.index(), f);
+      }
+    }
+    node.advance(rd);
+    if (rd.softState() != null) {
+      onSoftStateChange(rd.softState().leader(), rd.softState().role());
+    }
+    releaseAppliedWaiters();
+    maybeSnapshot();
+    publishStatus();
+  }
+
+  private void onSoftStateChange(long leader, Role role) {
+    log.info("member {}: {} in term {}, leader {}", node.id(), role, node.term(), leader);
+    if (leader != leaderSeen && !pendingReads.isEmpty()) {
+      // Read requests in flight to the old leader will never be answered.
+      RuntimeException lost =
+          new IllegalStateException("leader changed from " + leaderSeen + " to " + leader);
+      pendingReads.values().forEach(f -> f.completeExceptionally(lost));
+      pendingReads.clear();
+    }
+    leaderSeen = leader;
+  }
+
+  private void waitForApplied(long index, CompletableFuture<Long> f) {
+    if (node.appliedIndex() >= index) {
+      f.complete(index);
+    } else {
+      appliedWaiters.computeIfAbsent(index, k -> new ArrayList<>()).add(f);
+    }
+  }
+
+  private void releaseAppliedWaiters() {
+    long applied = node.appliedIndex();
+    while (!appliedWaiters.isEmpty() && appliedWaiters.firstKey() <= applied) {
+      for (CompletableFuture<Long> f : appliedWaiters.pollFirstEntry().getValue()) {
+        f.complete(applied);
+      }
+    }
+  }
+
+  private void maybeSnapshot() {
+    long applied = node.appliedIndex();
+    if (applied - lastSnapshotIndex < options.snapshotEveryEntries()) {
+      return;
+    }
+    Snapshot s =
+        new Snapshot(applied, node.termAt(applied), node.confState(), stateMachine.snapshotData());
+    long compactTo =
+        Math.max(storage.firstIndex() - 1, applied - options.keepEntriesAfterSnapshot());
+    storage.compact(s, compactTo);
+    lastSnapshotIndex = applied;
+    log.info("member {}: snapshot at index {}, log compacted to {}", node.id(), applied, compactTo);
+  }
+
+  private void publishStatus() {
+    status =
+        new Status(
+            node.id(),
+            node.term(),
+            node.role(),
+            node.leader(),
+            node.commitIndex(),
+            node.appliedIndex(),
+            node.lastIndex(),
+            node.confState());
+  }
+}
