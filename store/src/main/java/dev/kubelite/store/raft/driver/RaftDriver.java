@@ -84,7 +84,7 @@ public final class RaftDriver implements AutoCloseable {
   private final Transport transport;
   private final Options options;
   private final Thread thread;
-  private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
+  private final LinkedBlockingQueue<Task> inbox = new LinkedBlockingQueue<>();
   private final Map<ByteBuffer, CompletableFuture<Long>> pendingReads = new HashMap<>();
   private final TreeMap<Long, List<CompletableFuture<Long>>> appliedWaiters = new TreeMap<>();
   private volatile Status status;
@@ -125,22 +125,36 @@ public final class RaftDriver implements AutoCloseable {
   // API (any thread)
   // -------------------------------------------------------------------------------------------
 
-  /** Hands a message from a peer to the node. */
+  /** Hands a message from a peer to the node (dropped once the member stopped). */
   public void receive(Message message) {
     submit(() -> node.step(message));
   }
 
+  /** Queues an API call whose future fails, rather than hangs, if the member stops first. */
+  private <T> CompletableFuture<T> call(CompletableFuture<T> f, Runnable task) {
+    Runnable onDrop = () -> f.completeExceptionally(stopped());
+    if (!enqueue(new Task(task, onDrop))) {
+      onDrop.run();
+    }
+    return f;
+  }
+
+  private IllegalStateException stopped() {
+    return new IllegalStateException("raft member " + node.id() + " is stopped");
+  }
+
+  /** Work for the driver thread, and what to do instead if the member stops before running it. */
+  private record Task(Runnable run, Runnable onDrop) {}
+
   /** Proposes a write; completes when the node accepted (not committed) it, or says why not. */
   public CompletableFuture<ProposeResult> propose(byte[] data) {
     CompletableFuture<ProposeResult> f = new CompletableFuture<>();
-    submit(() -> f.complete(node.propose(data)));
-    return f;
+    return call(f, () -> f.complete(node.propose(data)));
   }
 
   public CompletableFuture<ProposeResult> proposeConfChange(ConfChange change) {
     CompletableFuture<ProposeResult> f = new CompletableFuture<>();
-    submit(() -> f.complete(node.proposeConfChange(change)));
-    return f;
+    return call(f, () -> f.complete(node.proposeConfChange(change)));
   }
 
   /**
@@ -150,20 +164,19 @@ public final class RaftDriver implements AutoCloseable {
    */
   public CompletableFuture<Long> readIndex() {
     CompletableFuture<Long> f = new CompletableFuture<>();
-    submit(
+    return call(
+        f,
         () -> {
           byte[] ctx = ByteBuffer.allocate(16).putLong(node.id()).putLong(++readSeq).array();
           pendingReads.put(ByteBuffer.wrap(ctx), f);
           node.readIndex(ctx);
         });
-    return f;
   }
 
   /** Completes once the state machine has applied {@code index}. */
   public CompletableFuture<Long> waitApplied(long index) {
     CompletableFuture<Long> f = new CompletableFuture<>();
-    submit(() -> waitForApplied(index, f));
-    return f;
+    return call(f, () -> waitForApplied(index, f));
   }
 
   public void transferLeadership(long target) {
@@ -191,16 +204,28 @@ public final class RaftDriver implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    RuntimeException stopped = new IllegalStateException("raft member " + node.id() + " stopped");
+    List<Task> dropped = new ArrayList<>();
+    inbox.drainTo(dropped);
+    dropped.forEach(t -> t.onDrop().run());
+    RuntimeException stopped = stopped();
     pendingReads.values().forEach(f -> f.completeExceptionally(stopped));
     appliedWaiters.values().forEach(l -> l.forEach(f -> f.completeExceptionally(stopped)));
   }
 
+  /** Queues peer traffic and reports; dropped silently once the member stopped. */
   private void submit(Runnable task) {
+    enqueue(new Task(task, () -> {}));
+  }
+
+  private boolean enqueue(Task task) {
     if (!running) {
-      throw new IllegalStateException("raft member " + node.id() + " is not running");
+      return false;
     }
     inbox.add(task);
+    if (!running && inbox.remove(task)) {
+      return false; // stopped while we queued: close() may already have drained the inbox
+    }
+    return true;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -210,16 +235,16 @@ public final class RaftDriver implements AutoCloseable {
   private void run() {
     long tickNanos = options.tick().toNanos();
     long nextTick = System.nanoTime() + tickNanos;
-    List<Runnable> batch = new ArrayList<>();
+    List<Task> batch = new ArrayList<>();
     try {
       while (running) {
         long wait = nextTick - System.nanoTime();
-        Runnable first = wait > 0 ? inbox.poll(wait, TimeUnit.NANOSECONDS) : inbox.poll();
+        Task first = wait > 0 ? inbox.poll(wait, TimeUnit.NANOSECONDS) : inbox.poll();
         if (first != null) {
           batch.add(first);
           inbox.drainTo(batch);
-          for (Runnable task : batch) {
-            task.run();
+          for (Task task : batch) {
+            task.run().run();
           }
           batch.clear();
         }

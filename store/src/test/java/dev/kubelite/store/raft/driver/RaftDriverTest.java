@@ -1,6 +1,7 @@
 package dev.kubelite.store.raft.driver;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.kubelite.store.raft.Bootstrap;
@@ -11,7 +12,10 @@ import dev.kubelite.store.raft.RaftConfig;
 import dev.kubelite.store.raft.Role;
 import dev.kubelite.store.raft.Snapshot;
 import dev.kubelite.store.raft.transport.MessageCodec;
+import dev.kubelite.store.raft.transport.PeerTransport;
 import dev.kubelite.store.raft.wal.SegmentedRaftLog;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,16 +29,21 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Three members on real threads, real disks (fsync on) and the binary message codec, wired by an
- * in-process transport: elections, concurrent proposals, linearizable reads on followers, losing
- * the leader, and restarting a member from its data directory.
+ * Three members on real threads, real disks (fsync on) and the binary message codec, wired either
+ * in-process or over TCP on 127.0.0.1 ({@link PeerTransport}): elections, concurrent proposals,
+ * linearizable reads on followers, losing the leader, and restarting a member from its data
+ * directory.
  */
 class RaftDriverTest {
   @TempDir Path dir;
 
   private final Map<Long, Member> members = new ConcurrentHashMap<>();
+  private final Vertx vertx = Vertx.vertx();
+  private boolean overTcp;
 
   /** A member: its driver, its log, and a state machine that records applied writes in order. */
   private final class Member implements RaftDriver.StateMachine {
@@ -42,18 +51,44 @@ class RaftDriverTest {
     final SegmentedRaftLog log;
     final RaftDriver driver;
     final List<String> applied = Collections.synchronizedList(new ArrayList<>());
+    final PeerTransport tcp;
+    final int port;
 
-    Member(long id) {
+    Member(long id) throws Exception {
       this.id = id;
       this.log = SegmentedRaftLog.open(dir.resolve("member-" + id), 1 << 20);
       RaftConfig config = RaftConfig.builder(id).electionTicks(10).randomSeed(id).build();
+      this.tcp = overTcp ? new PeerTransport(vertx, id) : null;
+      RaftDriver.Transport transport = overTcp ? tcp : m -> deliver(m);
       this.driver =
           new RaftDriver(
-              config,
-              log,
-              this,
-              m -> deliver(m),
-              new RaftDriver.Options(Duration.ofMillis(20), 200, 50));
+              config, log, this, transport, new RaftDriver.Options(Duration.ofMillis(20), 200, 50));
+      if (overTcp) {
+        tcp.sink(
+            new PeerTransport.Sink() {
+              @Override
+              public void receive(Message m) {
+                driver.receive(m);
+              }
+
+              @Override
+              public void reportUnreachable(long peer) {
+                driver.reportUnreachable(peer);
+              }
+
+              @Override
+              public void reportSnapshot(long peer, boolean success) {
+                driver.reportSnapshot(peer, success);
+              }
+            });
+        port =
+            tcp.listen("127.0.0.1", 0)
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
+      } else {
+        port = 0;
+      }
     }
 
     @Override
@@ -89,6 +124,9 @@ class RaftDriverTest {
     void stop() {
       driver.close();
       log.close();
+      if (tcp != null) {
+        tcp.close();
+      }
     }
   }
 
@@ -100,9 +138,19 @@ class RaftDriverTest {
     }
   }
 
-  private void startMember(long id) {
+  private void startMember(long id) throws Exception {
     Member m = new Member(id);
     members.put(id, m);
+    if (overTcp) {
+      // Everyone learns everyone's (possibly new) address, as the store does from membership.
+      for (Member a : members.values()) {
+        for (Member b : members.values()) {
+          if (a != b) {
+            a.tcp.addPeer(b.id, SocketAddress.inetSocketAddress(b.port, "127.0.0.1"));
+          }
+        }
+      }
+    }
     m.driver.start();
   }
 
@@ -124,12 +172,16 @@ class RaftDriverTest {
   }
 
   @AfterEach
-  void stopAll() {
+  void stopAll() throws Exception {
     members.values().forEach(Member::stop);
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
-  @Test
-  void clusterReplicatesServesLinearizableReadsAndSurvivesLosingTheLeader() throws Exception {
+  @ParameterizedTest(name = "over TCP: {0}")
+  @ValueSource(booleans = {false, true})
+  void clusterReplicatesServesLinearizableReadsAndSurvivesLosingTheLeader(boolean tcp)
+      throws Exception {
+    overTcp = tcp;
     for (long id = 1; id <= 3; id++) {
       try (SegmentedRaftLog log = SegmentedRaftLog.open(dir.resolve("member-" + id))) {
         Bootstrap.initialize(log, List.of(1L, 2L, 3L));
@@ -180,5 +232,22 @@ class RaftDriverTest {
 
   private boolean allApplied(int n) {
     return members.values().stream().allMatch(m -> m.applied.size() >= n);
+  }
+
+  @Test
+  void callsOnAStoppedMemberFailInsteadOfHanging() throws Exception {
+    try (SegmentedRaftLog log = SegmentedRaftLog.open(dir.resolve("member-1"))) {
+      Bootstrap.initialize(log, List.of(1L));
+    }
+    startMember(1);
+    awaitLeader();
+    Member m = members.remove(1L);
+    m.stop();
+    assertThatThrownBy(() -> m.driver.propose("late".getBytes()).get(5, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("stopped");
+    assertThatThrownBy(() -> m.driver.readIndex().get(5, TimeUnit.SECONDS))
+        .hasMessageContaining("stopped");
+    m.driver.receive(Message.builder(dev.kubelite.store.raft.MessageType.HEARTBEAT).build());
   }
 }
