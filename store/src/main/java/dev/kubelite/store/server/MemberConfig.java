@@ -1,0 +1,233 @@
+package dev.kubelite.store.server;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * One store member's settings, with etcd's flag names and meanings so that unit files written for
+ * etcd translate one to one. Parsing validates everything up front and names the flag at fault.
+ */
+public record MemberConfig(
+    String name,
+    Path dataDir,
+    List<URI> listenClientUrls,
+    List<URI> advertiseClientUrls,
+    List<URI> listenPeerUrls,
+    List<URI> initialAdvertisePeerUrls,
+    Map<String, List<URI>> initialCluster,
+    ClusterState initialClusterState,
+    String initialClusterToken) {
+
+  /** Whether this member founds a new cluster or joins an existing one. */
+  public enum ClusterState {
+    NEW,
+    EXISTING
+  }
+
+  public static final String DEFAULT_NAME = "default";
+  public static final String DEFAULT_TOKEN = "etcd-cluster";
+
+  /** Thrown for invalid settings; the message names the flag and what to do. */
+  public static final class InvalidConfigException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public InvalidConfigException(String message) {
+      super(message);
+    }
+  }
+
+  public MemberConfig {
+    listenClientUrls = List.copyOf(listenClientUrls);
+    advertiseClientUrls = List.copyOf(advertiseClientUrls);
+    listenPeerUrls = List.copyOf(listenPeerUrls);
+    initialAdvertisePeerUrls = List.copyOf(initialAdvertisePeerUrls);
+    Map<String, List<URI>> cluster = new LinkedHashMap<>();
+    initialCluster.forEach((k, v) -> cluster.put(k, List.copyOf(v)));
+    initialCluster = Collections.unmodifiableMap(cluster);
+    validate(
+        name,
+        listenClientUrls,
+        advertiseClientUrls,
+        listenPeerUrls,
+        initialAdvertisePeerUrls,
+        initialCluster);
+  }
+
+  /**
+   * Builds a config from etcd-style flag values; null means "flag not given" and takes etcd's
+   * default (which for URLs is localhost on ports 2379/2380).
+   */
+  public static MemberConfig fromFlags(
+      String name,
+      String dataDir,
+      String listenClientUrls,
+      String advertiseClientUrls,
+      String listenPeerUrls,
+      String initialAdvertisePeerUrls,
+      String initialCluster,
+      String initialClusterState,
+      String initialClusterToken) {
+    String n = name == null ? DEFAULT_NAME : name;
+    List<URI> peerAdvertise =
+        urls(
+            "--initial-advertise-peer-urls",
+            orDefault(initialAdvertisePeerUrls, "http://localhost:2380"));
+    String clusterSpec = initialCluster;
+    if (clusterSpec == null) {
+      StringBuilder sb = new StringBuilder();
+      for (URI u : peerAdvertise) {
+        sb.append(sb.length() == 0 ? "" : ",").append(n).append('=').append(u);
+      }
+      clusterSpec = sb.toString();
+    }
+    return new MemberConfig(
+        n,
+        Path.of(dataDir == null ? n + ".etcd" : dataDir),
+        urls("--listen-client-urls", orDefault(listenClientUrls, "http://localhost:2379")),
+        urls("--advertise-client-urls", orDefault(advertiseClientUrls, "http://localhost:2379")),
+        urls("--listen-peer-urls", orDefault(listenPeerUrls, "http://localhost:2380")),
+        peerAdvertise,
+        parseInitialCluster(clusterSpec),
+        parseState(initialClusterState),
+        initialClusterToken == null ? DEFAULT_TOKEN : initialClusterToken);
+  }
+
+  private static String orDefault(String value, String fallback) {
+    return value == null || value.isBlank() ? fallback : value;
+  }
+
+  static List<URI> urls(String flag, String value) {
+    List<URI> out = new ArrayList<>();
+    for (String part : value.split(",")) {
+      String s = part.trim();
+      if (s.isEmpty()) {
+        continue;
+      }
+      URI u;
+      try {
+        u = new URI(s);
+      } catch (URISyntaxException e) {
+        throw new InvalidConfigException(flag + ": '" + s + "' is not a URL: " + e.getMessage());
+      }
+      if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())) {
+        throw new InvalidConfigException(
+            flag
+                + ": '"
+                + s
+                + "' must start with http:// or https:// (e.g. http://127.0.0.1:2379)");
+      }
+      if (u.getHost() == null || u.getPort() <= 0) {
+        throw new InvalidConfigException(
+            flag + ": '" + s + "' needs a host and a port (e.g. http://127.0.0.1:2379)");
+      }
+      if (u.getPath() != null && !u.getPath().isEmpty() && !u.getPath().equals("/")) {
+        throw new InvalidConfigException(flag + ": '" + s + "' must not have a path");
+      }
+      out.add(u);
+    }
+    if (out.isEmpty()) {
+      throw new InvalidConfigException(flag + " needs at least one URL");
+    }
+    return out;
+  }
+
+  /** Parses {@code name1=url1,name1=url1b,name2=url2}, keeping members in the order given. */
+  static Map<String, List<URI>> parseInitialCluster(String spec) {
+    Map<String, List<URI>> cluster = new LinkedHashMap<>();
+    for (String part : spec.split(",")) {
+      String s = part.trim();
+      if (s.isEmpty()) {
+        continue;
+      }
+      int eq = s.indexOf('=');
+      if (eq <= 0 || eq == s.length() - 1) {
+        throw new InvalidConfigException(
+            "--initial-cluster: '" + s + "' is not name=url (e.g. infra0=http://10.0.0.1:2380)");
+      }
+      cluster
+          .computeIfAbsent(s.substring(0, eq), k -> new ArrayList<>())
+          .addAll(urls("--initial-cluster", s.substring(eq + 1)));
+    }
+    if (cluster.isEmpty()) {
+      throw new InvalidConfigException("--initial-cluster needs at least one name=url");
+    }
+    return cluster;
+  }
+
+  private static ClusterState parseState(String value) {
+    if (value == null || value.equals("new")) {
+      return ClusterState.NEW;
+    }
+    if (value.equals("existing")) {
+      return ClusterState.EXISTING;
+    }
+    throw new InvalidConfigException(
+        "--initial-cluster-state: '" + value + "' must be 'new' or 'existing'");
+  }
+
+  private static void validate(
+      String name,
+      List<URI> listenClient,
+      List<URI> advertiseClient,
+      List<URI> listenPeer,
+      List<URI> advertisePeer,
+      Map<String, List<URI>> cluster) {
+    if (name == null || name.isBlank()) {
+      throw new InvalidConfigException("--name must not be empty");
+    }
+    List<URI> mine = cluster.get(name);
+    if (mine == null) {
+      throw new InvalidConfigException(
+          "--initial-cluster has no entry for this member's --name '"
+              + name
+              + "' (it lists "
+              + cluster.keySet()
+              + ")");
+    }
+    if (!new TreeSet<>(mine).equals(new TreeSet<>(advertisePeer))) {
+      throw new InvalidConfigException(
+          "--initial-cluster lists "
+              + mine
+              + " for '"
+              + name
+              + "' but --initial-advertise-peer-urls is "
+              + advertisePeer
+              + "; they must match");
+    }
+    for (List<URI> urls : List.of(listenClient, advertiseClient, listenPeer, advertisePeer)) {
+      for (URI u : urls) {
+        if ("https".equals(u.getScheme())) {
+          throw new InvalidConfigException(
+              u
+                  + ": https:// needs TLS certificates, which this version does not configure yet;"
+                  + " use http:// on 127.0.0.1");
+        }
+      }
+    }
+  }
+
+  /** This member's id, as etcd computes it for founding members. */
+  public long memberId() {
+    return MemberIds.memberId(initialAdvertisePeerUrls, initialClusterToken, null);
+  }
+
+  /** Ids of every founding member, by name. */
+  public Map<String, Long> initialMemberIds() {
+    Map<String, Long> ids = new LinkedHashMap<>();
+    initialCluster.forEach(
+        (n, urls) -> ids.put(n, MemberIds.memberId(urls, initialClusterToken, null)));
+    return ids;
+  }
+
+  /** The cluster id the founding members compute from their ids. */
+  public long clusterId() {
+    return MemberIds.clusterId(initialMemberIds().values());
+  }
+}

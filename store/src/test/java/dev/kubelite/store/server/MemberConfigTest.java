@@ -1,0 +1,74 @@
+package dev.kubelite.store.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.URI;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class MemberConfigTest {
+
+  @Test
+  void defaultsAreEtcds() {
+    MemberConfig c = MemberConfig.fromFlags(null, null, null, null, null, null, null, null, null);
+    assertThat(c.name()).isEqualTo("default");
+    assertThat(c.dataDir()).isEqualTo(Path.of("default.etcd"));
+    assertThat(c.listenClientUrls()).containsExactly(URI.create("http://localhost:2379"));
+    assertThat(c.initialCluster()).containsOnlyKeys("default");
+    assertThat(c.initialClusterState()).isEqualTo(MemberConfig.ClusterState.NEW);
+    assertThat(c.initialClusterToken()).isEqualTo("etcd-cluster");
+  }
+
+  @Test
+  void aThreeMemberUnitFileTranslatesOneToOne() {
+    MemberConfig c =
+        MemberConfig.fromFlags(
+            "infra1",
+            "/var/lib/etcd",
+            "http://127.0.0.1:22379",
+            "http://127.0.0.1:22379",
+            "http://127.0.0.1:22380",
+            "http://127.0.0.1:22380",
+            "infra0=http://127.0.0.1:12380,infra1=http://127.0.0.1:22380,"
+                + "infra2=http://127.0.0.1:32380",
+            "existing",
+            "tok");
+    assertThat(c.initialCluster()).containsOnlyKeys("infra0", "infra1", "infra2");
+    assertThat(c.initialClusterState()).isEqualTo(MemberConfig.ClusterState.EXISTING);
+    assertThat(c.initialMemberIds()).hasSize(3).containsEntry("infra1", c.memberId());
+  }
+
+  @Test
+  void badFlagsAreRefusedNamingTheFlag() {
+    assertThatThrownBy(() -> MemberConfig.urls("--listen-client-urls", "localhost:2379"))
+        .hasMessageContaining("--listen-client-urls")
+        .hasMessageContaining("http://");
+    assertThatThrownBy(() -> MemberConfig.urls("--listen-peer-urls", "http://127.0.0.1"))
+        .hasMessageContaining("port");
+    assertThatThrownBy(() -> MemberConfig.parseInitialCluster("infra0"))
+        .hasMessageContaining("name=url");
+    assertThatThrownBy(
+            () ->
+                MemberConfig.fromFlags(
+                    "a", null, null, null, null, null, "b=http://127.0.0.1:2380", null, null))
+        .hasMessageContaining("no entry for this member's --name 'a'");
+    assertThatThrownBy(
+            () -> MemberConfig.fromFlags(null, null, null, null, null, null, null, "maybe", null))
+        .hasMessageContaining("'new' or 'existing'");
+    assertThatThrownBy(
+            () ->
+                MemberConfig.fromFlags(
+                    "a",
+                    null,
+                    null,
+                    null,
+                    null,
+                    "http://127.0.0.1:2390",
+                    "a=http://127.0.0.1:2380",
+                    null,
+                    null))
+        .hasMessageContaining("must match");
+    assertThat(MemberConfig.urls("--x", "http://a:1, http://b:2")).hasSize(2);
+  }
+}

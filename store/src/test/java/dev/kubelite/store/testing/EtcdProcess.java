@@ -1,0 +1,149 @@
+package dev.kubelite.store.testing;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * A real etcd (Debian's etcd-server, 3.4) started by a test on free loopback ports, for
+ * differential and compatibility tests. Outside CI a machine without etcd skips such tests; in CI
+ * ({@code CI=true}, where .ci/run installs etcd) a missing binary fails them.
+ */
+public final class EtcdProcess implements AutoCloseable {
+  public final String name;
+  public final String token;
+  public final int clientPort;
+  public final int peerPort;
+  public final Path dataDir;
+  private final Process process;
+  private final Path logFile;
+
+  private EtcdProcess(String name, String token, Path dataDir, Path logFile) throws IOException {
+    this.name = name;
+    this.token = token;
+    this.dataDir = dataDir;
+    this.logFile = logFile;
+    this.clientPort = freePort();
+    this.peerPort = freePort();
+    List<String> cmd = new ArrayList<>();
+    cmd.add(binary("etcd"));
+    cmd.addAll(
+        List.of(
+            "--name", name,
+            "--data-dir", dataDir.toString(),
+            "--listen-client-urls", clientUrl(),
+            "--advertise-client-urls", clientUrl(),
+            "--listen-peer-urls", peerUrl(),
+            "--initial-advertise-peer-urls", peerUrl(),
+            "--initial-cluster", name + "=" + peerUrl(),
+            "--initial-cluster-token", token,
+            "--initial-cluster-state", "new"));
+    this.process =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+            .start();
+  }
+
+  /** Starts a single-member etcd under {@code workDir} and waits until it serves requests. */
+  public static EtcdProcess start(Path workDir, String name, String token) throws IOException {
+    Path data = workDir.resolve(name + ".etcd");
+    Path log = workDir.resolve(name + ".log");
+    EtcdProcess etcd = new EtcdProcess(name, token, data, log);
+    try {
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> etcd.etcdctl("endpoint", "health").exitCode() == 0);
+    } catch (RuntimeException e) {
+      String output = Files.exists(log) ? Files.readString(log) : "(no log)";
+      etcd.close();
+      throw new IllegalStateException("etcd did not become healthy; its log:\n" + output, e);
+    }
+    return etcd;
+  }
+
+  public String clientUrl() {
+    return "http://127.0.0.1:" + clientPort;
+  }
+
+  public String peerUrl() {
+    return "http://127.0.0.1:" + peerPort;
+  }
+
+  /** Output and exit code of an {@code etcdctl} command against this etcd. */
+  public record Result(int exitCode, String output) {}
+
+  public Result etcdctl(String... args) throws IOException, InterruptedException {
+    return Etcdctl.run(clientUrl(), args);
+  }
+
+  /** Finds an installed tool, or skips (locally) / fails (in CI) the test. */
+  public static String binary(String tool) {
+    for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(File.pathSeparator)) {
+      Path p = Path.of(dir, tool);
+      if (Files.isExecutable(p)) {
+        return p.toString();
+      }
+    }
+    if ("true".equals(System.getenv("CI"))) {
+      throw new IllegalStateException(
+          tool
+              + " is not installed; .ci/run must install it (apt-get install etcd-server etcd-client)");
+    }
+    Assumptions.abort(tool + " is not installed (apt-get install etcd-server etcd-client)");
+    throw new AssertionError("unreachable");
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Override
+  public void close() {
+    process.destroy();
+    try {
+      if (!process.waitFor(10, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Runs the real {@code etcdctl} (API v3) against an endpoint. */
+  public static final class Etcdctl {
+    private Etcdctl() {}
+
+    public static Result run(String endpoint, String... args)
+        throws IOException, InterruptedException {
+      List<String> cmd = new ArrayList<>();
+      cmd.add(binary("etcdctl"));
+      cmd.add("--endpoints=" + endpoint);
+      cmd.add("--dial-timeout=2s");
+      cmd.add("--command-timeout=5s");
+      cmd.addAll(List.of(args));
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+      pb.environment().put("ETCDCTL_API", "3");
+      Process p = pb.start();
+      byte[] out = p.getInputStream().readAllBytes();
+      if (!p.waitFor(30, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IllegalStateException("etcdctl " + String.join(" ", args) + " hung");
+      }
+      return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+    }
+  }
+}
