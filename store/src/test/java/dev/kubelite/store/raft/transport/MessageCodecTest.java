@@ -3,6 +3,7 @@ package dev.kubelite.store.raft.transport;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.kubelite.store.raft.ConfChange;
 import dev.kubelite.store.raft.ConfState;
 import dev.kubelite.store.raft.Entry;
 import dev.kubelite.store.raft.Message;
@@ -29,7 +30,11 @@ class MessageCodecTest {
         .entries(
             List.of(
                 Entry.normal(7, 42, "put a=1".getBytes()),
-                new Entry(7, 43, Entry.Type.CONF_CHANGE, new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 4}),
+                new Entry(
+                    7,
+                    43,
+                    Entry.Type.CONF_CHANGE,
+                    new ConfChange(ConfChange.Type.ADD_VOTER, 4).encode()),
                 Entry.normal(7, 44, null)))
         .snapshot(new Snapshot(30, 5, new ConfState(Set.of(1L, 2L), Set.of(4L)), new byte[100]))
         .context("read-1".getBytes())
