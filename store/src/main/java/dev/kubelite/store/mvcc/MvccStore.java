@@ -376,6 +376,9 @@ public final class MvccStore implements AutoCloseable {
     } finally {
       lock.readLock().unlock();
     }
+    if (revKeys.isEmpty()) {
+      return events;
+    }
     List<byte[]> values = db.multiGetAsList(ro, revKeys);
     List<Event> out = new ArrayList<>(events);
     for (int j = 0; j < at.size(); j++) {
