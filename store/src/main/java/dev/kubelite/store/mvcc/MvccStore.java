@@ -537,8 +537,7 @@ public final class MvccStore implements AutoCloseable {
     checkIntervals(t.failure());
     IdentityHashMap<Txn, Boolean> path = new IdentityHashMap<>();
     decide(t, w, path);
-    checkPath(t, path, w, true);
-    checkPath(t, path, w, false);
+    checkPath(t, path, w);
     return executeTxn(t, path, w);
   }
 
@@ -559,13 +558,16 @@ public final class MvccStore implements AutoCloseable {
     }
   }
 
-  /** etcd's checkRequestPut (puts == true) then checkRequestRange, against the begin state. */
-  private void checkPath(Txn t, IdentityHashMap<Txn, Boolean> path, WriteTxn w, boolean puts)
+  /**
+   * etcd's checkTxn: before any write, checks the puts and ranges of the chosen path in op order
+   * against the begin state, so execution cannot fail half-way.
+   */
+  private void checkPath(Txn t, IdentityHashMap<Txn, Boolean> path, WriteTxn w)
       throws MvccException {
     for (Op op : path.get(t) ? t.success() : t.failure()) {
       if (op instanceof Txn nested) {
-        checkPath(nested, path, w, puts);
-      } else if (puts && op instanceof Put p) {
+        checkPath(nested, path, w);
+      } else if (op instanceof Put p) {
         if ((p.ignoreValue() || p.ignoreLease()) && index.get(p.key(), w.beginRev) == null) {
           throw new MvccException(
               Code.KEY_NOT_FOUND,
@@ -576,7 +578,7 @@ public final class MvccStore implements AutoCloseable {
         if (p.lease() != 0 && !leases.containsKey(p.lease())) {
           throw leaseNotFound(p.lease());
         }
-      } else if (!puts && op instanceof Range r && r.revision() != 0) {
+      } else if (op instanceof Range r && r.revision() != 0) {
         if (r.revision() > w.beginRev) {
           throw futureRev(r.revision(), w.beginRev);
         }

@@ -92,8 +92,7 @@ class MvccModelTest {
       } else if (c instanceof Txn t) {
         Map<Txn, Boolean> path = new java.util.IdentityHashMap<>();
         decide(t, w, path);
-        check(t, path, w, true);
-        check(t, path, w, false);
+        check(t, path, w);
         resp = exec(t, path, w);
       } else if (c instanceof Compact k) {
         if (k.revision() <= compacted) {
@@ -191,11 +190,11 @@ class MvccModelTest {
       }
     }
 
-    void check(Txn t, Map<Txn, Boolean> path, W w, boolean puts) throws MvccException {
+    void check(Txn t, Map<Txn, Boolean> path, W w) throws MvccException {
       for (Op op : path.get(t) ? t.success() : t.failure()) {
         if (op instanceof Txn n) {
-          check(n, path, w, puts);
-        } else if (puts && op instanceof Put p) {
+          check(n, path, w);
+        } else if (op instanceof Put p) {
           if ((p.ignoreValue() || p.ignoreLease())
               && !states.get(w.begin).containsKey(s(p.key()))) {
             throw new MvccException(Code.KEY_NOT_FOUND, "");
@@ -203,7 +202,7 @@ class MvccModelTest {
           if (p.lease() != 0 && !leases.containsKey(p.lease())) {
             throw new MvccException(Code.LEASE_NOT_FOUND, "");
           }
-        } else if (!puts && op instanceof Range r && r.revision() != 0) {
+        } else if (op instanceof Range r && r.revision() != 0) {
           if (r.revision() > w.begin) {
             throw new MvccException(Code.FUTURE_REV, "");
           }
