@@ -290,6 +290,54 @@ public final class MvccStore implements AutoCloseable {
   }
 
   /**
+   * A read-only txn (compares and ranges only, nested allowed) served outside Raft at the current
+   * revision, safe to call concurrently with the apply thread; the result equals applying it, which
+   * would not bump the revision either. Writes must be proposed and go through {@link #apply}.
+   */
+  public TxnResponse readTxn(Txn t) throws MvccException {
+    if (!readOnly(t)) {
+      throw new IllegalArgumentException(
+          "txn contains writes: propose it through Raft and apply() it instead of readTxn()");
+    }
+    checkTxn(t);
+    SnapshotReader rd = new SnapshotReader();
+    return readTxn(t, rd);
+  }
+
+  private static boolean readOnly(Txn t) {
+    for (List<Op> branch : List.of(t.success(), t.failure())) {
+      for (Op op : branch) {
+        if (op instanceof Put || op instanceof DeleteRange) {
+          return false;
+        }
+        if (op instanceof Txn nested && !readOnly(nested)) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  private TxnResponse readTxn(Txn t, SnapshotReader rd) throws MvccException {
+    boolean ok = true;
+    for (Compare c : t.compare()) {
+      if (!compare(c, rd, rd.currentRev())) {
+        ok = false;
+        break;
+      }
+    }
+    List<OpResponse> out = new ArrayList<>();
+    for (Op op : ok ? t.success() : t.failure()) {
+      if (op instanceof Range r) {
+        out.add(doRange(r, rd));
+      } else if (op instanceof Txn nested) {
+        out.add(readTxn(nested, rd));
+      }
+    }
+    return new TxnResponse(ok, out, rd.currentRev());
+  }
+
+  /**
    * History for watch catch-up: events on keys in the range with revisions in [fromRevision,
    * toRevision] (toRevision <= 0: current), in revision order, each with its prevKv (null when the
    * key did not exist just before or that state is compacted). With {@code limit} > 0 reading stops
@@ -608,7 +656,11 @@ public final class MvccStore implements AutoCloseable {
   }
 
   private boolean compare(Compare c, WriteTxn w) throws MvccException {
-    List<KeyValue> kvs = w.fetch(c.key(), c.rangeEnd(), w.beginRev, 0, false).kvs;
+    return compare(c, w, w.beginRev);
+  }
+
+  private static boolean compare(Compare c, Reader rd, long at) throws MvccException {
+    List<KeyValue> kvs = rd.fetch(c.key(), c.rangeEnd(), at, 0, false).kvs;
     if (kvs.isEmpty()) {
       return c.target() != Compare.Target.VALUE
           && compareKv(c, new KeyValue(c.key(), 0, 0, 0, Bytes.EMPTY, 0));

@@ -448,6 +448,7 @@ class MvccModelTest {
     Model m = new Model();
     List<List<Event>> published = new ArrayList<>();
     long raftIndex = 0;
+    int readTxns = 0;
     MvccStore s = MvccStore.open(dir.resolve("s" + seed));
     s.addListener((rev, evs) -> published.add(evs));
     try {
@@ -484,6 +485,10 @@ class MvccModelTest {
         Object got = outcome(() -> st.apply(idx, c).orElseThrow());
         Object want = outcome(() -> m.apply(c));
         assertThat(got).as(ctx + " " + c).isEqualTo(want);
+        if (c instanceof Txn t && readOnly(t)) {
+          readTxns++;
+          assertThat(outcome(() -> st.readTxn(t))).as(ctx + " readTxn " + t).isEqualTo(want);
+        }
         assertThat(s.currentRevision()).as(ctx).isEqualTo(m.rev);
         assertThat(s.compactRevision()).as(ctx).isEqualTo(m.compacted);
         assertThat(s.appliedIndex()).isEqualTo(idx);
@@ -494,9 +499,24 @@ class MvccModelTest {
         }
       }
       assertThat(s.leases().keySet()).isEqualTo(m.leases.keySet());
+      assertThat(readTxns).as("read-only txns exercised").isPositive();
     } finally {
       s.close();
     }
+  }
+
+  private static boolean readOnly(Txn t) {
+    for (List<Op> branch : List.of(t.success(), t.failure())) {
+      for (Op op : branch) {
+        if (op instanceof Put || op instanceof DeleteRange) {
+          return false;
+        }
+        if (op instanceof Txn n && !readOnly(n)) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   private interface Call {

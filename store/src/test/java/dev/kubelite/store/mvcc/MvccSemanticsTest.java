@@ -516,4 +516,30 @@ class MvccSemanticsTest extends MvccFixture {
     }
     assertThat(keys(s.range(Range.of(b("a"), b("z"))))).containsExactly("a", "b", "c", "d", "e");
   }
+
+  @Test
+  void readTxnOutsideRaftEqualsAppliedReadOnlyTxn() throws Exception {
+    put("a", "1");
+    put("b", "2");
+    Txn t =
+        new Txn(
+            List.of(Compare.value(b("a"), EQUAL, b("1"))),
+            List.of(
+                Range.of(b("a"), b("z")),
+                Range.key(b("a")).withRevision(2),
+                new Txn(
+                    List.of(Compare.number(b("zz"), VERSION, EQUAL, 0)),
+                    List.of(Range.key(b("b")).withCountOnly(true)),
+                    null)),
+            List.of());
+    TxnResponse read = s.readTxn(t);
+    assertThat(read).isEqualTo(txn(t.compare(), t.success(), t.failure()));
+    assertThat(read.revision()).isEqualTo(3);
+    assertCode(
+        FUTURE_REV,
+        () -> s.readTxn(new Txn(null, List.of(Range.key(b("a")).withRevision(9)), null)));
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> s.readTxn(new Txn(null, List.of(Put.of(b("a"), b("x"))), null)))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
 }
