@@ -123,8 +123,8 @@ final class KeyIndex {
   }
 
   /**
-   * Visits keys live at {@code at} in the range, in key order, up to {@code limit} (0 = all);
-   * returns the total number of live keys in the range.
+   * Visits keys live at {@code at} in the range, in key order, up to {@code limit} (0 = all, -1 =
+   * none, only count); returns the total number of live keys in the range.
    */
   long range(byte[] key, byte[] end, long at, long limit, BiConsumer<byte[], Rev> visitor) {
     long total = 0;
@@ -133,7 +133,7 @@ final class KeyIndex {
       if (r == null) {
         continue;
       }
-      if (limit <= 0 || total < limit) {
+      if (limit == 0 || total < limit) {
         visitor.accept(e.getKey(), r);
       }
       total++;

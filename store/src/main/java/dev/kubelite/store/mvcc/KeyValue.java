@@ -5,7 +5,8 @@ import java.util.Objects;
 
 /**
  * One version of a key, as etcd's {@code mvccpb.KeyValue}. A deletion (tombstone) in an event has
- * only {@code key} and {@code modRevision} set, as in etcd.
+ * only {@code key} and {@code modRevision} set, as in etcd. The arrays are not copied on access:
+ * treat them as read-only (listeners receive the instances the store keeps).
  *
  * @param key the key, never null
  * @param createRevision revision of the last creation of the key (0 for a tombstone)

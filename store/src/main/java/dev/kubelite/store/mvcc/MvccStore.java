@@ -267,7 +267,7 @@ public final class MvccStore implements AutoCloseable {
     lock.readLock().lock();
     try {
       TreeSet<byte[]> keys = leaseKeys.get(id);
-      return keys == null ? List.of() : List.copyOf(keys);
+      return keys == null ? List.of() : keys.stream().map(byte[]::clone).toList();
     } finally {
       lock.readLock().unlock();
     }
@@ -556,12 +556,13 @@ public final class MvccStore implements AutoCloseable {
               + Bytes.show(p.key())
               + " not found: ignore_value/ignore_lease need an existing key; put it first");
     }
-    byte[] value = p.ignoreValue() ? prev.value() : p.value();
+    // Copies: the index and the records must not share arrays the caller may reuse.
+    byte[] value = p.ignoreValue() ? prev.value() : p.value().clone();
     long lease = p.ignoreLease() ? prev.lease() : p.lease();
     long rev = w.beginRev + 1;
     KeyValue kv =
         new KeyValue(
-            p.key(),
+            p.key().clone(),
             prev == null ? rev : prev.createRevision(),
             rev,
             prev == null ? 1 : prev.version() + 1,
