@@ -23,14 +23,18 @@ final class EtcdErrors {
 
   static StatusException of(MvccException e) {
     return switch (e.code()) {
-      case COMPACTED -> of(GrpcStatus.OUT_OF_RANGE, "etcdserver: mvcc: required revision has been compacted");
-      case FUTURE_REV -> of(GrpcStatus.OUT_OF_RANGE, "etcdserver: mvcc: required revision is a future revision");
+      case COMPACTED ->
+          of(GrpcStatus.OUT_OF_RANGE, "etcdserver: mvcc: required revision has been compacted");
+      case FUTURE_REV ->
+          of(GrpcStatus.OUT_OF_RANGE, "etcdserver: mvcc: required revision is a future revision");
       case KEY_NOT_FOUND -> of(GrpcStatus.INVALID_ARGUMENT, "etcdserver: key not found");
       case EMPTY_KEY -> of(GrpcStatus.INVALID_ARGUMENT, "etcdserver: key is not provided");
       case VALUE_PROVIDED -> of(GrpcStatus.INVALID_ARGUMENT, "etcdserver: value is provided");
       case LEASE_PROVIDED -> of(GrpcStatus.INVALID_ARGUMENT, "etcdserver: lease is provided");
-      case TOO_MANY_OPS -> of(GrpcStatus.INVALID_ARGUMENT, "etcdserver: too many operations in txn request");
-      case DUPLICATE_KEY -> of(GrpcStatus.INVALID_ARGUMENT, "etcdserver: duplicate key given in txn request");
+      case TOO_MANY_OPS ->
+          of(GrpcStatus.INVALID_ARGUMENT, "etcdserver: too many operations in txn request");
+      case DUPLICATE_KEY ->
+          of(GrpcStatus.INVALID_ARGUMENT, "etcdserver: duplicate key given in txn request");
       case LEASE_NOT_FOUND -> of(GrpcStatus.NOT_FOUND, "etcdserver: requested lease not found");
       case LEASE_EXISTS -> of(GrpcStatus.FAILED_PRECONDITION, "etcdserver: lease already exists");
       case LEASE_TTL_TOO_LARGE -> of(GrpcStatus.OUT_OF_RANGE, "etcdserver: too large lease TTL");

@@ -90,10 +90,10 @@ final class EtcdMapping {
           case LEASE -> c.getLease();
           default -> 0;
         };
-    byte[] value = c.getTargetUnionCase() == dev.kubelite.store.api.etcdserverpb.Compare
-            .TargetUnionCase.VALUE
-        ? c.getValue().toByteArray()
-        : new byte[0];
+    byte[] value =
+        c.getTargetUnionCase() == dev.kubelite.store.api.etcdserverpb.Compare.TargetUnionCase.VALUE
+            ? c.getValue().toByteArray()
+            : new byte[0];
     return new Compare(
         result, target, c.getKey().toByteArray(), c.getRangeEnd().toByteArray(), number, value);
   }
@@ -169,8 +169,7 @@ final class EtcdMapping {
   }
 
   static TxnResponse txnResponse(Responses.TxnResponse r, ResponseHeader header) {
-    TxnResponse.Builder b =
-        TxnResponse.newBuilder().setHeader(header).setSucceeded(r.succeeded());
+    TxnResponse.Builder b = TxnResponse.newBuilder().setHeader(header).setSucceeded(r.succeeded());
     for (Responses.OpResponse op : r.responses()) {
       ResponseOp.Builder rb = ResponseOp.newBuilder();
       // Nested responses carry a header too in etcd; the revision there is the txn's.

@@ -1,0 +1,112 @@
+package dev.kubelite.store.server;
+
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code kubelite store}: runs one store member, with etcd's flags and meanings. */
+@Command(
+    name = "store",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs one member of Kubelite's store: a Raft-replicated MVCC key-value store that serves"
+          + " etcd's v3 gRPC API, so etcdctl and etcd clients work against it.",
+      "Flags mean what etcd's flags of the same name mean.",
+      "Served today: KV (range, put, delete, txn, compact), Watch, Cluster member list,"
+          + " Maintenance status. Leases, member add/remove, snapshots and TLS arrive next."
+    })
+public final class StoreCommand implements Callable<Integer> {
+
+  @Option(names = "--name", description = "Human-readable name for this member (default: default).")
+  String name;
+
+  @Option(names = "--data-dir", description = "Path to the data directory (default: <name>.etcd).")
+  String dataDir;
+
+  @Option(
+      names = "--listen-client-urls",
+      description = "URLs to serve clients on (default: http://localhost:2379).")
+  String listenClientUrls;
+
+  @Option(
+      names = "--advertise-client-urls",
+      description = "Client URLs to tell the rest of the cluster (default: http://localhost:2379).")
+  String advertiseClientUrls;
+
+  @Option(
+      names = "--listen-peer-urls",
+      description = "URLs to listen on for peer traffic (default: http://localhost:2380).")
+  String listenPeerUrls;
+
+  @Option(
+      names = "--initial-advertise-peer-urls",
+      description =
+          "This member's peer URLs to tell the rest of the cluster"
+              + " (default: http://localhost:2380).")
+  String initialAdvertisePeerUrls;
+
+  @Option(
+      names = "--initial-cluster",
+      description =
+          "Founding members, as name=peer-url,... (default: <name>=<advertise peer url>).")
+  String initialCluster;
+
+  @Option(
+      names = "--initial-cluster-state",
+      description = "new (found a cluster) or existing (join one) (default: new).")
+  String initialClusterState;
+
+  @Option(
+      names = "--initial-cluster-token",
+      description = "Cluster token, which keeps clusters apart (default: etcd-cluster).")
+  String initialClusterToken;
+
+  @Override
+  public Integer call() throws Exception {
+    MemberConfig config;
+    try {
+      config =
+          MemberConfig.fromFlags(
+              name,
+              dataDir,
+              listenClientUrls,
+              advertiseClientUrls,
+              listenPeerUrls,
+              initialAdvertisePeerUrls,
+              initialCluster,
+              initialClusterState,
+              initialClusterToken);
+    } catch (MemberConfig.InvalidConfigException e) {
+      System.err.println("kubelite store: " + e.getMessage());
+      return 2;
+    }
+    StoreServer server = StoreServer.start(config);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  server.close();
+                  stopped.countDown();
+                },
+                "store-shutdown"));
+    System.err.println(
+        "kubelite store: member "
+            + config.name()
+            + " ("
+            + MemberIds.hex(config.memberId())
+            + ") ready; clients on "
+            + config.advertiseClientUrls());
+    stopped.await();
+    return 0;
+  }
+
+  public static void main(String[] args) {
+    int code = new CommandLine(new StoreCommand()).execute(args);
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+}

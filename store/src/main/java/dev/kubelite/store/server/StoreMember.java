@@ -1,0 +1,400 @@
+package dev.kubelite.store.server;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.kubelite.store.api.etcdserverpb.Member;
+import dev.kubelite.store.api.etcdserverpb.ResponseHeader;
+import dev.kubelite.store.api.kubelitepb.InternalRequest;
+import dev.kubelite.store.api.kubelitepb.MemberAttributes;
+import dev.kubelite.store.mvcc.MvccException;
+import dev.kubelite.store.mvcc.MvccStore;
+import dev.kubelite.store.mvcc.Responses;
+import dev.kubelite.store.mvcc.WriteCommand;
+import dev.kubelite.store.raft.Bootstrap;
+import dev.kubelite.store.raft.ConfChange;
+import dev.kubelite.store.raft.Entry;
+import dev.kubelite.store.raft.ProposeResult;
+import dev.kubelite.store.raft.RaftConfig;
+import dev.kubelite.store.raft.Snapshot;
+import dev.kubelite.store.raft.driver.RaftDriver;
+import dev.kubelite.store.raft.transport.PeerTransport;
+import dev.kubelite.store.raft.wal.SegmentedRaftLog;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.common.GrpcStatus;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One store member: its Raft log ({@code member/wal}), its MVCC state on RocksDB ({@code
+ * member/snap/db}, the same layout as etcd's data dir), the Raft driver and the peer transport.
+ * Writes are proposed as {@link InternalRequest} entries and answered when this member applies
+ * them; reads are served from the local state after a ReadIndex round (or at once when
+ * serializable).
+ */
+public final class StoreMember implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(StoreMember.class);
+
+  /** How long a client write may wait for its entry to commit and apply (etcd's default too). */
+  static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(7);
+
+  private final MemberConfig config;
+  private final long memberId;
+  private final long clusterId;
+  private final SegmentedRaftLog raftLog;
+  private final MvccStore mvcc;
+  private final RaftDriver driver;
+  private final PeerTransport peers;
+  private final ExecutorService reads;
+  private final Map<Long, CompletableFuture<Responses.Response>> waiters =
+      new ConcurrentHashMap<>();
+  private final AtomicLong requestSeq;
+  private final MemberRegistry members;
+
+  private StoreMember(MemberConfig config, Vertx vertx) {
+    this.config = config;
+    this.memberId = config.memberId();
+    this.clusterId = config.clusterId();
+    // Request ids: member id in the top 16 bits, a time-seeded counter below, unique across
+    // restarts.
+    this.requestSeq = new AtomicLong((System.currentTimeMillis() << 8) & 0x0000_FFFF_FFFF_FFFFL);
+    Path member = config.dataDir().resolve("member");
+    try {
+      Files.createDirectories(member.resolve("snap"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create the data dir " + member, e);
+    }
+    this.raftLog = SegmentedRaftLog.open(member.resolve("wal"));
+    if (raftLog.lastIndex() == 0 && raftLog.hardState().isEmpty()) {
+      if (config.initialClusterState() == MemberConfig.ClusterState.NEW) {
+        Map<Long, byte[]> founders = new LinkedHashMap<>();
+        config
+            .initialCluster()
+            .forEach(
+                (name, urls) ->
+                    founders.put(
+                        MemberIds.memberId(urls, config.initialClusterToken(), null),
+                        attributes(name, urls, List.of()).toByteArray()));
+        Bootstrap.initialize(raftLog, founders);
+        log.info(
+            "founded cluster {} with members {}",
+            MemberIds.hex(clusterId),
+            config.initialCluster().keySet());
+      }
+    }
+    this.mvcc = MvccStore.open(member.resolve("snap").resolve("db"));
+    this.members = new MemberRegistry(member.resolve("members.pb"));
+    this.reads =
+        Executors.newFixedThreadPool(
+            4,
+            r -> {
+              Thread t = new Thread(r, "store-read");
+              t.setDaemon(true);
+              return t;
+            });
+    this.peers = new PeerTransport(vertx, memberId);
+    RaftConfig raftConfig = RaftConfig.builder(memberId).build();
+    this.driver =
+        new RaftDriver(
+            raftConfig, raftLog, new StateMachine(), peers, RaftDriver.Options.defaults());
+    members.snapshot().forEach(this::connectPeer);
+    peers.sink(
+        new PeerTransport.Sink() {
+          @Override
+          public void receive(dev.kubelite.store.raft.Message m) {
+            driver.receive(m);
+          }
+
+          @Override
+          public void reportUnreachable(long peer) {
+            driver.reportUnreachable(peer);
+          }
+
+          @Override
+          public void reportSnapshot(long peer, boolean success) {
+            driver.reportSnapshot(peer, success);
+          }
+        });
+  }
+
+  private void connectPeer(long id, MemberAttributes a) {
+    if (id != memberId && a.getPeerUrlsCount() > 0) {
+      URI u = URI.create(a.getPeerUrls(0));
+      peers.addPeer(id, SocketAddress.inetSocketAddress(u.getPort(), u.getHost()));
+    }
+  }
+
+  private static MemberAttributes attributes(
+      String name, List<URI> peerUrls, List<URI> clientUrls) {
+    MemberAttributes.Builder b = MemberAttributes.newBuilder().setName(name);
+    peerUrls.forEach(u -> b.addPeerUrls(u.toString()));
+    clientUrls.forEach(u -> b.addClientUrls(u.toString()));
+    return b.build();
+  }
+
+  /** Opens the data dir, starts Raft and the peer port. The client port is the server's job. */
+  public static StoreMember start(MemberConfig config, Vertx vertx) throws Exception {
+    StoreMember m = new StoreMember(config, vertx);
+    URI peerListen = config.listenPeerUrls().get(0);
+    m.peers
+        .listen(peerListen.getHost(), peerListen.getPort())
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+    m.driver.start();
+    return m;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Requests
+  // -------------------------------------------------------------------------------------------
+
+  /** Proposes a write and completes with its result once this member applied it. */
+  public CompletableFuture<Responses.Response> write(InternalRequest.Builder request) {
+    long id = ((memberId & 0xFFFFL) << 48) | requestSeq.incrementAndGet();
+    byte[] data = request.setId(id).build().toByteArray();
+    CompletableFuture<Responses.Response> result = new CompletableFuture<>();
+    waiters.put(id, result);
+    driver
+        .propose(data)
+        .whenComplete(
+            (r, err) -> {
+              if (err != null) {
+                fail(id, EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.STOPPED));
+              } else if (!r.accepted()) {
+                fail(id, rejection(r));
+              }
+            });
+    result
+        .orTimeout(REQUEST_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+        .whenComplete((r, err) -> waiters.remove(id));
+    return result.exceptionallyCompose(
+        err ->
+            CompletableFuture.failedFuture(
+                err instanceof java.util.concurrent.TimeoutException
+                    ? EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.TIMEOUT)
+                    : err));
+  }
+
+  private static Exception rejection(ProposeResult r) {
+    return switch (r) {
+      case DROPPED_NO_LEADER -> EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.NO_LEADER);
+      case DROPPED_LEADERSHIP_TRANSFER ->
+          EtcdErrors.of(GrpcStatus.UNAVAILABLE, "etcdserver: leadership transfer in progress");
+      default -> EtcdErrors.of(GrpcStatus.UNAVAILABLE, "etcdserver: proposal dropped: " + r);
+    };
+  }
+
+  private void fail(long id, Throwable error) {
+    CompletableFuture<Responses.Response> w = waiters.remove(id);
+    if (w != null) {
+      w.completeExceptionally(error);
+    }
+  }
+
+  /** Runs a read against local state: now if {@code serializable}, else after a ReadIndex round. */
+  public <T> CompletableFuture<T> read(boolean serializable, MvccRead<T> read) {
+    CompletableFuture<Long> ready =
+        serializable ? CompletableFuture.completedFuture(0L) : driver.readIndex();
+    return ready
+        .orTimeout(REQUEST_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+        .exceptionallyCompose(
+            err ->
+                CompletableFuture.failedFuture(
+                    err instanceof java.util.concurrent.TimeoutException
+                        ? EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.TIMEOUT)
+                        : EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.NO_LEADER)))
+        .thenApplyAsync(
+            i -> {
+              try {
+                return read.run(mvcc);
+              } catch (MvccException e) {
+                throw new java.util.concurrent.CompletionException(EtcdErrors.of(e));
+              }
+            },
+            reads);
+  }
+
+  /** A read of the MVCC state. */
+  @FunctionalInterface
+  public interface MvccRead<T> {
+    T run(MvccStore store) throws MvccException;
+  }
+
+  public ResponseHeader header(long revision) {
+    return ResponseHeader.newBuilder()
+        .setClusterId(clusterId)
+        .setMemberId(memberId)
+        .setRevision(revision)
+        .setRaftTerm(driver.status().term())
+        .build();
+  }
+
+  public ResponseHeader header() {
+    return header(mvcc.currentRevision());
+  }
+
+  public MvccStore mvcc() {
+    return mvcc;
+  }
+
+  public RaftDriver.Status raftStatus() {
+    return driver.status();
+  }
+
+  public long memberId() {
+    return memberId;
+  }
+
+  public MemberConfig config() {
+    return config;
+  }
+
+  /** The members this one knows, as etcd's Cluster API reports them. */
+  public List<Member> members() {
+    List<Member> out = new ArrayList<>();
+    var conf = driver.status().conf();
+    for (Map.Entry<Long, MemberAttributes> e : members.snapshot().entrySet()) {
+      long id = e.getKey();
+      if (!conf.contains(id)) {
+        continue;
+      }
+      MemberAttributes a = e.getValue();
+      Member.Builder b =
+          Member.newBuilder()
+              .setID(id)
+              .setName(a.getName())
+              .addAllPeerURLs(a.getPeerUrlsList())
+              .setIsLearner(conf.learners().contains(id));
+      if (id == memberId) {
+        config.advertiseClientUrls().forEach(u -> b.addClientURLs(u.toString()));
+      } else {
+        b.addAllClientURLs(a.getClientUrlsList());
+      }
+      out.add(b.build());
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    driver.close();
+    peers.close();
+    reads.shutdown();
+    waiters
+        .values()
+        .forEach(
+            w ->
+                w.completeExceptionally(EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.STOPPED)));
+    mvcc.close();
+    raftLog.close();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The replicated state machine (driver thread)
+  // -------------------------------------------------------------------------------------------
+
+  private final class StateMachine implements RaftDriver.StateMachine {
+    @Override
+    public void apply(List<Entry> entries) {
+      for (Entry e : entries) {
+        if (e.type() == Entry.Type.CONF_CHANGE) {
+          applyConfChange(ConfChange.decode(e.data()));
+        } else if (e.data().length > 0) {
+          applyRequest(e);
+        }
+      }
+    }
+
+    private void applyRequest(Entry e) {
+      InternalRequest req;
+      try {
+        req = InternalRequest.parseFrom(e.data());
+      } catch (InvalidProtocolBufferException ex) {
+        // Every member sees the same bytes, so every member skips it the same way.
+        log.error("entry {} is not a request; skipped on every member", e.index(), ex);
+        return;
+      }
+      CompletableFuture<Responses.Response> waiter = waiters.remove(req.getId());
+      try {
+        Responses.Response r = mvcc.apply(e.index(), command(req)).orElse(null);
+        if (waiter != null) {
+          if (r == null) {
+            waiter.completeExceptionally(
+                EtcdErrors.of(GrpcStatus.INTERNAL, "entry " + e.index() + " was applied before"));
+          } else {
+            waiter.complete(r);
+          }
+        }
+      } catch (MvccException ex) {
+        if (waiter != null) {
+          waiter.completeExceptionally(EtcdErrors.of(ex));
+        }
+      }
+    }
+
+    private WriteCommand command(InternalRequest req) {
+      return switch (req.getRequestCase()) {
+        case PUT -> EtcdMapping.put(req.getPut());
+        case DELETE_RANGE -> EtcdMapping.deleteRange(req.getDeleteRange());
+        case TXN -> EtcdMapping.txn(req.getTxn());
+        case COMPACTION -> EtcdMapping.compact(req.getCompaction());
+        case LEASE_GRANT ->
+            new dev.kubelite.store.mvcc.LeaseGrant(
+                req.getLeaseGrant().getID(), req.getLeaseGrant().getTTL());
+        case LEASE_REVOKE -> new dev.kubelite.store.mvcc.LeaseRevoke(req.getLeaseRevoke().getID());
+        case REQUEST_NOT_SET ->
+            throw new IllegalStateException("request " + req.getId() + " carries no operation");
+      };
+    }
+
+    private void applyConfChange(ConfChange cc) {
+      if (cc.type() == ConfChange.Type.REMOVE_NODE) {
+        members.remove(cc.nodeId());
+        peers.removePeer(cc.nodeId());
+        return;
+      }
+      try {
+        MemberAttributes a = MemberAttributes.parseFrom(cc.context());
+        members.put(cc.nodeId(), a);
+        connectPeer(cc.nodeId(), a);
+      } catch (InvalidProtocolBufferException ex) {
+        log.error("membership change for {} carries unreadable attributes", cc.nodeId(), ex);
+      }
+    }
+
+    @Override
+    public void restore(Snapshot snapshot) {
+      throw new UnsupportedOperationException(
+          "installing a store snapshot from the leader is not supported yet: restart this member"
+              + " from a copy of a healthy member's data dir");
+    }
+
+    @Override
+    public byte[] snapshotData() {
+      // The MVCC state is durable in RocksDB; the Raft snapshot records the position only, which
+      // lets the log be compacted. Shipping state to lagging members comes with member add.
+      return new byte[0];
+    }
+
+    @Override
+    public long durableAppliedIndex() {
+      return mvcc.appliedIndex();
+    }
+  }
+}

@@ -1,0 +1,112 @@
+package dev.kubelite.store.server;
+
+import dev.kubelite.store.api.etcdserverpb.ClusterGrpcService;
+import dev.kubelite.store.api.etcdserverpb.KVGrpcService;
+import dev.kubelite.store.api.etcdserverpb.MaintenanceGrpcService;
+import dev.kubelite.store.api.etcdserverpb.WatchGrpcService;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerOptions;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A store member with its client port: etcd's v3 gRPC API (KV, Watch, Cluster, Maintenance) on
+ * every {@code --listen-client-urls} address.
+ */
+public final class StoreServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(StoreServer.class);
+
+  private final Vertx vertx;
+  private final boolean ownsVertx;
+  private final StoreMember member;
+  private final ExecutorService watchWorkers;
+  private final List<HttpServer> servers = new ArrayList<>();
+  private final List<Integer> clientPorts = new ArrayList<>();
+
+  private StoreServer(Vertx vertx, boolean ownsVertx, StoreMember member) {
+    this.vertx = vertx;
+    this.ownsVertx = ownsVertx;
+    this.member = member;
+    this.watchWorkers =
+        Executors.newFixedThreadPool(
+            2,
+            r -> {
+              Thread t = new Thread(r, "store-watch");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** Starts a member and serves its client URLs; uses (and later closes) its own Vert.x. */
+  public static StoreServer start(MemberConfig config) throws Exception {
+    return start(config, Vertx.vertx(), true);
+  }
+
+  public static StoreServer start(MemberConfig config, Vertx vertx, boolean ownsVertx)
+      throws Exception {
+    StoreMember member = StoreMember.start(config, vertx);
+    StoreServer server = new StoreServer(vertx, ownsVertx, member);
+    try {
+      server.listen();
+    } catch (Exception e) {
+      server.close();
+      throw e;
+    }
+    return server;
+  }
+
+  private void listen() throws Exception {
+    WatchHub hub = new WatchHub(member.mvcc().currentRevision());
+    member.mvcc().addListener(hub);
+    GrpcServer grpc =
+        GrpcServer.server(
+            vertx, new GrpcServerOptions().setMaxMessageSize(2 * KvApi.MAX_REQUEST_BYTES));
+    grpc.addService(KVGrpcService.of(new KvApi(member)));
+    grpc.addService(WatchGrpcService.of(new WatchApi(member, hub, watchWorkers)));
+    grpc.addService(ClusterGrpcService.of(new ClusterApi(member)));
+    grpc.addService(MaintenanceGrpcService.of(new MaintenanceApi(member)));
+    for (URI u : member.config().listenClientUrls()) {
+      HttpServer http =
+          vertx
+              .createHttpServer(new HttpServerOptions().setHost(u.getHost()).setPort(u.getPort()))
+              .requestHandler(grpc)
+              .listen()
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(10, TimeUnit.SECONDS);
+      servers.add(http);
+      clientPorts.add(http.actualPort());
+      log.info("serving etcd v3 API for member {} on {}", member.config().name(), u);
+    }
+  }
+
+  public StoreMember member() {
+    return member;
+  }
+
+  /** The ports actually bound (useful when a URL asked for port 0). */
+  public List<Integer> clientPorts() {
+    return List.copyOf(clientPorts);
+  }
+
+  @Override
+  public void close() {
+    for (HttpServer s : servers) {
+      s.close();
+    }
+    member.close();
+    watchWorkers.shutdownNow();
+    if (ownsVertx) {
+      vertx.close();
+    }
+  }
+}

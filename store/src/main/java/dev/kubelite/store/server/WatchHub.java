@@ -1,0 +1,70 @@
+package dev.kubelite.store.server;
+
+import dev.kubelite.store.mvcc.Event;
+import dev.kubelite.store.mvcc.MvccListener;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Fans applied revisions out to every watcher that is caught up ("synced"). It runs on the apply
+ * thread, so it never blocks: each watcher only queues work for its stream. A watcher starting in
+ * the past first replays history elsewhere, then joins here under the same lock that delivery
+ * takes, so it sees every revision exactly once.
+ */
+final class WatchHub implements MvccListener {
+  private final Object lock = new Object();
+  private final Set<WatchStream.Watcher> synced = new LinkedHashSet<>();
+  private long revision;
+
+  WatchHub(long currentRevision) {
+    this.revision = currentRevision;
+  }
+
+  @Override
+  public void onRevision(long rev, List<Event> events) {
+    synchronized (lock) {
+      revision = rev;
+      for (WatchStream.Watcher w : List.copyOf(synced)) {
+        if (!w.offerLive(rev, events)) {
+          synced.remove(w); // too slow: it catches up from history instead
+        }
+      }
+    }
+  }
+
+  long revision() {
+    synchronized (lock) {
+      return revision;
+    }
+  }
+
+  /**
+   * Makes {@code w} live if it has seen everything up to the current revision; {@code onSynced}
+   * runs under the delivery lock (so nothing is delivered to {@code w} before it).
+   */
+  boolean trySync(WatchStream.Watcher w, java.util.function.LongConsumer onSynced) {
+    synchronized (lock) {
+      if (w.nextRevision() <= revision) {
+        return false;
+      }
+      onSynced.accept(revision);
+      synced.add(w);
+      return true;
+    }
+  }
+
+  /** Makes {@code w} live from the next revision on; {@code onJoined} gets the current one. */
+  void joinNow(WatchStream.Watcher w, java.util.function.LongConsumer onJoined) {
+    synchronized (lock) {
+      onJoined.accept(revision);
+      synced.add(w);
+    }
+  }
+
+  void remove(WatchStream.Watcher w) {
+    synchronized (lock) {
+      synced.remove(w);
+    }
+  }
+}

@@ -1,0 +1,280 @@
+package dev.kubelite.store.server;
+
+import dev.kubelite.store.api.etcdserverpb.WatchCreateRequest;
+import dev.kubelite.store.api.etcdserverpb.WatchRequest;
+import dev.kubelite.store.api.etcdserverpb.WatchResponse;
+import dev.kubelite.store.mvcc.Bytes;
+import dev.kubelite.store.mvcc.Event;
+import dev.kubelite.store.mvcc.MvccException;
+import dev.kubelite.store.mvcc.Responses.EventsResult;
+import io.vertx.core.Context;
+import io.vertx.core.streams.WriteStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client's Watch stream: many watches multiplexed on it, each with its own id. Events for a
+ * watch are ordered, without duplicates or gaps, and never from before its start revision. All
+ * writes to the stream happen on its Vert.x context.
+ */
+final class WatchStream {
+  private static final Logger log = LoggerFactory.getLogger(WatchStream.class);
+
+  /** Responses queued for a slow client before its watchers fall back to history catch-up. */
+  private static final int MAX_PENDING = 256;
+
+  private static final int CATCH_UP_BATCH = 1000;
+
+  private final StoreMember member;
+  private final WatchHub hub;
+  private final WriteStream<WatchResponse> out;
+  private final Context context;
+  private final Executor worker;
+  private final Map<Long, Watcher> watchers = new ConcurrentHashMap<>();
+  private final AtomicInteger pending = new AtomicInteger();
+  private long nextWatchId;
+  private volatile boolean closed;
+
+  WatchStream(
+      StoreMember member,
+      WatchHub hub,
+      WriteStream<WatchResponse> out,
+      Context context,
+      Executor worker) {
+    this.member = member;
+    this.hub = hub;
+    this.out = out;
+    this.context = context;
+    this.worker = worker;
+    out.drainHandler(v -> watchers.values().forEach(Watcher::resumeIfStalled));
+  }
+
+  /** Handles one client request (on the stream's context). */
+  void onRequest(WatchRequest request) {
+    switch (request.getRequestUnionCase()) {
+      case CREATE_REQUEST -> create(request.getCreateRequest());
+      case CANCEL_REQUEST -> cancel(request.getCancelRequest().getWatchId());
+      case PROGRESS_REQUEST ->
+          send(WatchResponse.newBuilder().setHeader(member.header(hub.revision())).setWatchId(-1));
+      default -> log.debug("ignoring an empty watch request");
+    }
+  }
+
+  private void create(WatchCreateRequest r) {
+    long id = r.getWatchId() != 0 ? r.getWatchId() : nextFreeId();
+    if (watchers.containsKey(id)) {
+      send(
+          WatchResponse.newBuilder()
+              .setHeader(member.header(hub.revision()))
+              .setWatchId(id)
+              .setCreated(true)
+              .setCanceled(true)
+              .setCancelReason("etcdserver: duplicate watch ID"));
+      return;
+    }
+    Watcher w = new Watcher(id, r);
+    watchers.put(id, w);
+    if (r.getStartRevision() <= 0) {
+      // From now on: join the live feed at once, announcing the revision we start after.
+      hub.joinNow(w, w::startLive);
+    } else {
+      send(
+          WatchResponse.newBuilder()
+              .setHeader(member.header(hub.revision()))
+              .setWatchId(id)
+              .setCreated(true));
+      w.catchUp();
+    }
+  }
+
+  private long nextFreeId() {
+    while (watchers.containsKey(nextWatchId)) {
+      nextWatchId++;
+    }
+    return nextWatchId++;
+  }
+
+  private void cancel(long id) {
+    Watcher w = watchers.remove(id);
+    if (w != null) {
+      hub.remove(w);
+    }
+    send(
+        WatchResponse.newBuilder()
+            .setHeader(member.header(hub.revision()))
+            .setWatchId(id)
+            .setCanceled(true));
+  }
+
+  void close() {
+    closed = true;
+    watchers.values().forEach(hub::remove);
+    watchers.clear();
+  }
+
+  /** Queues a response for the stream's context; safe from any thread. */
+  private void send(WatchResponse.Builder response) {
+    if (closed) {
+      return;
+    }
+    pending.incrementAndGet();
+    WatchResponse built = response.build();
+    context.runOnContext(
+        v -> {
+          int left = pending.decrementAndGet();
+          if (!closed) {
+            out.write(built);
+            if (left == 0 && !out.writeQueueFull()) {
+              // The queue emptied: watchers that fell behind can catch up now.
+              watchers.values().forEach(Watcher::resumeIfStalled);
+            }
+          }
+        });
+  }
+
+  private boolean congested() {
+    return pending.get() >= MAX_PENDING || out.writeQueueFull();
+  }
+
+  /** One watch: a key range, filters, and the next revision it must see. */
+  final class Watcher {
+    private final long id;
+    private final byte[] key;
+    private final byte[] end;
+    private final boolean prevKv;
+    private final boolean noPut;
+    private final boolean noDelete;
+    private volatile long nextRevision;
+    private volatile boolean stalled;
+
+    Watcher(long id, WatchCreateRequest r) {
+      this.id = id;
+      this.key = r.getKey().toByteArray();
+      this.end = r.getRangeEnd().toByteArray();
+      this.prevKv = r.getPrevKv();
+      boolean put = false;
+      boolean del = false;
+      for (var f : r.getFiltersList()) {
+        put |= f == WatchCreateRequest.FilterType.NOPUT;
+        del |= f == WatchCreateRequest.FilterType.NODELETE;
+      }
+      this.noPut = put;
+      this.noDelete = del;
+      this.nextRevision = r.getStartRevision();
+    }
+
+    long nextRevision() {
+      return nextRevision;
+    }
+
+    /** Joined the live feed after {@code rev}: confirm creation (under the hub's lock). */
+    void startLive(long rev) {
+      nextRevision = rev + 1;
+      send(
+          WatchResponse.newBuilder().setHeader(member.header(rev)).setWatchId(id).setCreated(true));
+    }
+
+    /** Live delivery from the apply thread; false if the client is too slow to keep up. */
+    boolean offerLive(long rev, List<Event> events) {
+      if (!watchers.containsKey(id) || closed) {
+        return true;
+      }
+      List<Event> mine = filter(events);
+      if (!mine.isEmpty()) {
+        if (congested()) {
+          stalled = true; // nextRevision stays at rev: history replays it later
+          return false;
+        }
+        sendEvents(rev, mine);
+      }
+      nextRevision = rev + 1;
+      return true;
+    }
+
+    void resumeIfStalled() {
+      if (stalled && !congested()) {
+        stalled = false;
+        catchUp();
+      }
+    }
+
+    /** Replays history from nextRevision on a worker, then joins the live feed. */
+    void catchUp() {
+      worker.execute(
+          () -> {
+            try {
+              while (watchers.containsKey(id) && !closed) {
+                if (hub.trySync(this, rev -> {})) {
+                  return;
+                }
+                if (congested()) {
+                  stalled = true; // the drain handler resumes us
+                  return;
+                }
+                long to = hub.revision();
+                EventsResult r = member.mvcc().events(key, end, nextRevision, to, CATCH_UP_BATCH);
+                List<Event> mine = filter(r.events());
+                if (!mine.isEmpty()) {
+                  sendEvents(r.lastRevision(), mine);
+                }
+                nextRevision = r.lastRevision() + 1;
+              }
+            } catch (MvccException e) {
+              if (e.code() == MvccException.Code.COMPACTED) {
+                watchers.remove(id);
+                send(
+                    WatchResponse.newBuilder()
+                        .setHeader(member.header(hub.revision()))
+                        .setWatchId(id)
+                        .setCompactRevision(e.compactRevision())
+                        .setCanceled(true)
+                        .setCancelReason("etcdserver: mvcc: required revision has been compacted"));
+              } else {
+                log.error("watch {} failed to read history", id, e);
+                cancel(id);
+              }
+            } catch (RuntimeException e) {
+              log.error("watch {} failed to read history; cancelling it", id, e);
+              cancel(id);
+            }
+          });
+    }
+
+    private List<Event> filter(List<Event> events) {
+      List<Event> mine = new ArrayList<>();
+      for (Event e : events) {
+        if (matches(e.kv().key())
+            && !(noPut && e.type() == Event.Type.PUT)
+            && !(noDelete && e.type() == Event.Type.DELETE)) {
+          mine.add(e);
+        }
+      }
+      return mine;
+    }
+
+    private boolean matches(byte[] k) {
+      if (end.length == 0) {
+        return Bytes.ORDER.compare(k, key) == 0;
+      }
+      if (Bytes.ORDER.compare(k, key) < 0) {
+        return false;
+      }
+      return (end.length == 1 && end[0] == 0) || Bytes.ORDER.compare(k, end) < 0;
+    }
+
+    private void sendEvents(long rev, List<Event> events) {
+      WatchResponse.Builder b =
+          WatchResponse.newBuilder().setHeader(member.header(rev)).setWatchId(id);
+      for (Event e : events) {
+        b.addEvents(EtcdMapping.event(e, prevKv));
+      }
+      send(b);
+    }
+  }
+}
