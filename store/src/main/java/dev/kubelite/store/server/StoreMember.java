@@ -65,9 +65,13 @@ public final class StoreMember implements AutoCloseable {
       new ConcurrentHashMap<>();
   private final AtomicLong requestSeq;
   private final MemberRegistry members;
+  private final Map<Long, CompletableFuture<Void>> confWaiters = new ConcurrentHashMap<>();
+  private final Vertx vertx;
+  private long publishTimer = -1;
 
   private StoreMember(MemberConfig config, Vertx vertx) {
     this.config = config;
+    this.vertx = vertx;
     this.memberId = config.memberId();
     this.clusterId = config.clusterId();
     // Request ids: member id in the top 16 bits, a time-seeded counter below, unique across
@@ -113,6 +117,17 @@ public final class StoreMember implements AutoCloseable {
         new RaftDriver(
             raftConfig, raftLog, new StateMachine(), peers, RaftDriver.Options.defaults());
     members.snapshot().forEach(this::connectPeer);
+    if (config.initialClusterState() == MemberConfig.ClusterState.EXISTING
+        && members.snapshot().isEmpty()) {
+      // Joining: we learn the membership from the log, but must answer the leader before that.
+      config
+          .initialCluster()
+          .forEach(
+              (name, urls) ->
+                  connectPeer(
+                      MemberIds.memberId(urls, config.initialClusterToken(), null),
+                      attributes(name, urls, List.of())));
+    }
     peers.sink(
         new PeerTransport.Sink() {
           @Override
@@ -157,7 +172,77 @@ public final class StoreMember implements AutoCloseable {
         .toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
     m.driver.start();
+    m.publishTimer = vertx.setPeriodic(500, id -> m.publishIfNeeded());
     return m;
+  }
+
+  /**
+   * Announces this member's name and client URLs through the log once it is part of the cluster
+   * (etcd's "publish"), so every member can list them.
+   */
+  private void publishIfNeeded() {
+    MemberAttributes mine =
+        attributes(config.name(), config.initialAdvertisePeerUrls(), config.advertiseClientUrls());
+    if (mine.equals(members.snapshot().get(memberId))) {
+      vertx.cancelTimer(publishTimer);
+      return;
+    }
+    RaftDriver.Status st = driver.status();
+    if (st.leader() == dev.kubelite.store.raft.RaftNode.NONE || !st.conf().contains(memberId)) {
+      return;
+    }
+    write(
+            InternalRequest.newBuilder()
+                .setPublish(
+                    dev.kubelite.store.api.kubelitepb.PublishRequest.newBuilder()
+                        .setMemberId(memberId)
+                        .setAttributes(mine)))
+        .whenComplete(
+            (r, err) -> {
+              if (err != null) {
+                log.debug("publishing member attributes failed; will retry: {}", err.toString());
+              }
+            });
+  }
+
+  /** Proposes a membership change; completes once this member applied it. */
+  public CompletableFuture<Void> changeMembership(ConfChange change) {
+    CompletableFuture<Void> applied = new CompletableFuture<>();
+    confWaiters.put(change.nodeId(), applied);
+    driver
+        .proposeConfChange(change)
+        .whenComplete(
+            (r, err) -> {
+              if (err != null || !r.accepted()) {
+                confWaiters.remove(change.nodeId(), applied);
+                applied.completeExceptionally(
+                    err != null
+                        ? EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.STOPPED)
+                        : r == ProposeResult.DROPPED_CONF_CHANGE_PENDING
+                            ? EtcdErrors.of(
+                                GrpcStatus.UNAVAILABLE,
+                                "etcdserver: another membership change is in progress; retry")
+                            : rejection(r));
+              }
+            });
+    return applied
+        .orTimeout(REQUEST_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+        .whenComplete((v, err) -> confWaiters.remove(change.nodeId(), applied))
+        .exceptionallyCompose(
+            err ->
+                CompletableFuture.failedFuture(
+                    err instanceof java.util.concurrent.TimeoutException
+                        ? EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.TIMEOUT)
+                        : err));
+  }
+
+  /** The attributes a member added at runtime starts with: no name until it publishes. */
+  static MemberAttributes newMemberAttributes(List<String> peerUrls) {
+    return MemberAttributes.newBuilder().addAllPeerUrls(peerUrls).build();
+  }
+
+  public MemberRegistry registry() {
+    return members;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -293,6 +378,9 @@ public final class StoreMember implements AutoCloseable {
 
   @Override
   public void close() {
+    if (publishTimer >= 0) {
+      vertx.cancelTimer(publishTimer);
+    }
     driver.close();
     peers.close();
     reads.shutdown();
@@ -331,6 +419,13 @@ public final class StoreMember implements AutoCloseable {
         return;
       }
       CompletableFuture<Responses.Response> waiter = waiters.remove(req.getId());
+      if (req.hasPublish()) {
+        applyPublish(req.getPublish());
+        if (waiter != null) {
+          waiter.complete(null);
+        }
+        return;
+      }
       try {
         Responses.Response r = mvcc.apply(e.index(), command(req)).orElse(null);
         if (waiter != null) {
@@ -358,16 +453,30 @@ public final class StoreMember implements AutoCloseable {
             new dev.kubelite.store.mvcc.LeaseGrant(
                 req.getLeaseGrant().getID(), req.getLeaseGrant().getTTL());
         case LEASE_REVOKE -> new dev.kubelite.store.mvcc.LeaseRevoke(req.getLeaseRevoke().getID());
-        case REQUEST_NOT_SET ->
+        case PUBLISH, REQUEST_NOT_SET ->
             throw new IllegalStateException("request " + req.getId() + " carries no operation");
       };
     }
 
+    private void applyPublish(dev.kubelite.store.api.kubelitepb.PublishRequest p) {
+      if (driver.status().conf().contains(p.getMemberId())) {
+        members.put(p.getMemberId(), p.getAttributes());
+        connectPeer(p.getMemberId(), p.getAttributes());
+      }
+    }
+
     private void applyConfChange(ConfChange cc) {
+      CompletableFuture<Void> waiter = confWaiters.remove(cc.nodeId());
+      if (waiter != null) {
+        waiter.complete(null);
+      }
       if (cc.type() == ConfChange.Type.REMOVE_NODE) {
         members.remove(cc.nodeId());
         peers.removePeer(cc.nodeId());
         return;
+      }
+      if (cc.context().length == 0) {
+        return; // e.g. promoting a learner: its attributes are unchanged
       }
       try {
         MemberAttributes a = MemberAttributes.parseFrom(cc.context());
