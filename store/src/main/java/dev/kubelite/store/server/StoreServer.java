@@ -78,7 +78,11 @@ public final class StoreServer implements AutoCloseable {
       HttpServer http =
           vertx
               .createHttpServer(new HttpServerOptions().setHost(u.getHost()).setPort(u.getPort()))
-              .requestHandler(grpc)
+              .requestHandler(
+                  req -> {
+                    guardUnaryCall(req);
+                    grpc.handle(req);
+                  })
               .listen()
               .toCompletionStage()
               .toCompletableFuture()
@@ -87,6 +91,29 @@ public final class StoreServer implements AutoCloseable {
       clientPorts.add(http.actualPort());
       log.info("serving etcd v3 API for member {} on {}", member.config().name(), u);
     }
+  }
+
+  /** Unary calls must answer within this; streams (watch, keepalive, snapshot) are exempt. */
+  static final long UNARY_DEADLINE_MS = StoreMember.REQUEST_TIMEOUT.toMillis() + 3_000;
+
+  /**
+   * A unary call still unanswered after {@link #UNARY_DEADLINE_MS} is reset. Every path through the
+   * member answers sooner; this catches requests that never become a call at all, e.g. a body whose
+   * gRPC length prefix promises bytes that never come (which would otherwise hang).
+   */
+  private void guardUnaryCall(io.vertx.core.http.HttpServerRequest req) {
+    String path = req.path();
+    if (path.endsWith("/Watch") || path.endsWith("/LeaseKeepAlive") || path.endsWith("/Snapshot")) {
+      return;
+    }
+    vertx.setTimer(
+        UNARY_DEADLINE_MS,
+        id -> {
+          if (!req.response().ended() && !req.response().closed()) {
+            log.warn("{} unanswered after {} ms; resetting the stream", path, UNARY_DEADLINE_MS);
+            req.response().reset(8); // CANCEL
+          }
+        });
   }
 
   public StoreMember member() {
