@@ -42,6 +42,15 @@ public final class SnapshotRestore {
     Path dataDir = config.dataDir();
     requireEmpty(dataDir);
     Path member = dataDir.resolve("member");
+    try {
+      return build(image, config, member);
+    } catch (RuntimeException e) {
+      StateImage.deleteRecursively(member); // leave no half-built data dir behind
+      throw e;
+    }
+  }
+
+  private static Result build(StateImage.Contents image, MemberConfig config, Path member) {
     Path db = member.resolve("snap").resolve("db");
     StateImage.extractDb(image, db);
     MvccStore.CheckpointMeta meta;

@@ -337,6 +337,10 @@ public final class StoreMember implements AutoCloseable {
     return header(mvcc.currentRevision());
   }
 
+  /**
+   * The current MVCC store, for its in-memory state (revisions, listeners). It is replaced when a
+   * snapshot image is installed: read RocksDB through {@link #read} or {@link #withMvcc} instead.
+   */
   public MvccStore mvcc() {
     return mvcc;
   }
