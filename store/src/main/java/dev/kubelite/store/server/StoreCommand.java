@@ -15,8 +15,12 @@ import picocli.CommandLine.Option;
           + " etcd's v3 gRPC API, so etcdctl and etcd clients work against it.",
       "Flags mean what etcd's flags of the same name mean.",
       "Served today: KV (range, put, delete, txn, compact), Watch, Cluster member list,"
-          + " Maintenance status. Leases, member add/remove, snapshots and TLS arrive next."
-    })
+          + " Maintenance status and snapshot (`etcdctl snapshot save` writes a Kubelite state"
+          + " image, not an etcd bbolt file). Leases, member add/remove and TLS arrive next.",
+      "`kubelite store snapshot restore FILE ...` builds a new member's data dir from such a"
+          + " file (see docs/store.md)."
+    },
+    subcommands = {SnapshotCommand.class})
 public final class StoreCommand implements Callable<Integer> {
 
   @Option(names = "--name", description = "Human-readable name for this member (default: default).")

@@ -4,6 +4,7 @@ import dev.kubelite.store.api.etcdserverpb.ClusterGrpcService;
 import dev.kubelite.store.api.etcdserverpb.KVGrpcService;
 import dev.kubelite.store.api.etcdserverpb.MaintenanceGrpcService;
 import dev.kubelite.store.api.etcdserverpb.WatchGrpcService;
+import dev.kubelite.store.raft.driver.RaftDriver;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -53,7 +54,14 @@ public final class StoreServer implements AutoCloseable {
 
   public static StoreServer start(MemberConfig config, Vertx vertx, boolean ownsVertx)
       throws Exception {
-    StoreMember member = StoreMember.start(config, vertx);
+    return start(config, vertx, ownsVertx, RaftDriver.Options.defaults());
+  }
+
+  /** For tests: a member with its own Raft tick and snapshot cadence. */
+  static StoreServer start(
+      MemberConfig config, Vertx vertx, boolean ownsVertx, RaftDriver.Options options)
+      throws Exception {
+    StoreMember member = StoreMember.start(config, vertx, options);
     StoreServer server = new StoreServer(vertx, ownsVertx, member);
     try {
       server.listen();

@@ -218,7 +218,8 @@ final class WatchStream {
                   return;
                 }
                 long to = hub.revision();
-                EventsResult r = member.mvcc().events(key, end, nextRevision, to, CATCH_UP_BATCH);
+                EventsResult r =
+                    member.withMvcc(s -> s.events(key, end, nextRevision, to, CATCH_UP_BATCH));
                 List<Event> mine = filter(r.events());
                 if (!mine.isEmpty()) {
                   sendEvents(r.lastRevision(), mine);
