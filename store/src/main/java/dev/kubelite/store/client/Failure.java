@@ -30,7 +30,7 @@ record Failure(boolean notApplied, boolean transientError, KvStoreException erro
 
   /** The store answered with a non-OK gRPC status and etcd's message. */
   static Failure status(String what, GrpcStatus status, String message) {
-    String text = what + ": " + status + " " + (message == null ? "" : message);
+    String text = what + ": " + status.name() + " " + (message == null ? "" : message);
     String m = message == null ? "" : message;
     KvStoreException.Code code;
     boolean notApplied = true;

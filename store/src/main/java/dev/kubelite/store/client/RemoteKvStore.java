@@ -180,14 +180,38 @@ public final class RemoteKvStore implements KvStore {
   public CompletableFuture<WriteResult> update(byte[] key, byte[] value, long expectedModRevision) {
     requirePositive("update", expectedModRevision);
     String id = ids.next();
+    AtomicInteger attempts = new AtomicInteger();
     return call(
             "update " + show(key) + " at modRevision " + expectedModRevision,
             KVGrpcClient.Txn,
             EtcdProto.update(key, value, expectedModRevision),
             Retry.SAFE,
             id,
-            null)
-        .thenApply(r -> EtcdProto.txnResult(r, WriteResult.Status.CONFLICT));
+            attempts)
+        .thenApply(
+            r ->
+                resolveRetriedUpdate(
+                    EtcdProto.txnResult(r, WriteResult.Status.CONFLICT),
+                    value,
+                    expectedModRevision,
+                    attempts.get()));
+  }
+
+  /**
+   * A retried update that conflicts with a newer version holding exactly our value: the earlier
+   * attempt whose answer was lost most likely applied it. Either way the store now holds what the
+   * caller wanted, at a revision after its precondition, so report OK at that revision rather than
+   * a spurious conflict.
+   */
+  static WriteResult resolveRetriedUpdate(
+      WriteResult r, byte[] value, long expectedModRevision, int attempts) {
+    if (attempts > 1
+        && r.status() == WriteResult.Status.CONFLICT
+        && r.kv().modRevision() > expectedModRevision
+        && java.util.Arrays.equals(r.kv().value(), value)) {
+      return WriteResult.ok(r.kv().modRevision(), null);
+    }
+    return r;
   }
 
   @Override

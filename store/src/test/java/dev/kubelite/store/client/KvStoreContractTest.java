@@ -284,6 +284,11 @@ class KvStoreContractTest {
         .isInstanceOfSatisfying(
             KvStoreException.class,
             e -> assertThat(e.code()).isEqualTo(KvStoreException.Code.TOO_LARGE));
+    // Beyond gRPC's message limit too (etcd: RESOURCE_EXHAUSTED from gRPC itself).
+    assertThatThrownBy(() -> join(s.put(key(b, "big"), new byte[4 * 1024 * 1024])))
+        .isInstanceOfSatisfying(
+            KvStoreException.class,
+            e -> assertThat(e.code()).isEqualTo(KvStoreException.Code.TOO_LARGE));
     assertThat(join(s.get(key(b, "big"))).found()).isEmpty();
     // Just under the limit is fine.
     assertThat(join(s.put(key(b, "ok"), new byte[1024 * 1024])).ok()).isTrue();

@@ -207,6 +207,19 @@ class RemoteKvStoreRetryTest {
   }
 
   @Test
+  void retriedUpdateThatFindsItsOwnValueReportsSuccess() {
+    WriteResult conflictWithOurs =
+        new WriteResult(WriteResult.Status.CONFLICT, 9, new Kv(utf8("/k"), utf8("v"), 2, 9, 3, 0));
+    assertThat(RemoteKvStore.resolveRetriedUpdate(conflictWithOurs, utf8("v"), 5, 2))
+        .isEqualTo(new WriteResult(WriteResult.Status.OK, 9, null));
+    // On the first attempt a conflict is a conflict, and another value is always a conflict.
+    assertThat(RemoteKvStore.resolveRetriedUpdate(conflictWithOurs, utf8("v"), 5, 1))
+        .isEqualTo(conflictWithOurs);
+    assertThat(RemoteKvStore.resolveRetriedUpdate(conflictWithOurs, utf8("w"), 5, 2))
+        .isEqualTo(conflictWithOurs);
+  }
+
+  @Test
   void guardedUpdateGivesUpAfterMaxAttempts() {
     kv.script(Act.HANG, Act.HANG, Act.HANG, Act.OK);
     assertFailsWith(
