@@ -125,11 +125,20 @@ public final class EmbeddedKvStore implements KvStore {
       throw new IllegalArgumentException(
           "update needs the expected modRevision (> 0), got " + expectedModRevision);
     }
+    java.util.concurrent.atomic.AtomicInteger attempts =
+        new java.util.concurrent.atomic.AtomicInteger();
     return write(
             "update " + RemoteKvStore.show(key) + " at modRevision " + expectedModRevision,
             InternalRequest.newBuilder().setTxn(EtcdProto.update(key, value, expectedModRevision)),
-            RemoteKvStore.Retry.SAFE)
-        .thenApply(r -> txnResult(r, WriteResult.Status.CONFLICT));
+            RemoteKvStore.Retry.SAFE,
+            attempts)
+        .thenApply(
+            r ->
+                RemoteKvStore.resolveRetriedUpdate(
+                    txnResult(r, WriteResult.Status.CONFLICT),
+                    value,
+                    expectedModRevision,
+                    attempts.get()));
   }
 
   @Override
@@ -180,6 +189,14 @@ public final class EmbeddedKvStore implements KvStore {
 
   private CompletableFuture<Responses.Response> write(
       String what, InternalRequest.Builder request, RemoteKvStore.Retry retry) {
+    return write(what, request, retry, new java.util.concurrent.atomic.AtomicInteger());
+  }
+
+  private CompletableFuture<Responses.Response> write(
+      String what,
+      InternalRequest.Builder request,
+      RemoteKvStore.Retry retry,
+      java.util.concurrent.atomic.AtomicInteger attempts) {
     String id = ids.next();
     String named = what + " (request " + id + ")";
     int size = request.build().getSerializedSize();
@@ -194,7 +211,13 @@ public final class EmbeddedKvStore implements KvStore {
                   + MAX_REQUEST_BYTES
                   + " (etcdserver: request is too large)"));
     }
-    return withRetry(named, retry, () -> member.write(request.clone()));
+    return withRetry(
+        named,
+        retry,
+        () -> {
+          attempts.incrementAndGet();
+          return member.write(request.clone());
+        });
   }
 
   private <T> CompletableFuture<T> read(String what, StoreMember.MvccRead<T> read) {

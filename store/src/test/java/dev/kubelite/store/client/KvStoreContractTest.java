@@ -363,6 +363,31 @@ class KvStoreContractTest {
 
   @ParameterizedTest
   @EnumSource(Backend.class)
+  void watchStartedDuringConcurrentWritesMissesNothing(Backend b) throws Exception {
+    KvStore s = store(b);
+    int n = 200;
+    List<Long> revisions = new CopyOnWriteArrayList<>();
+    CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
+    for (int i = 0; i < n; i++) {
+      byte[] k = key(b, "c" + (i % 7));
+      byte[] v = utf8("v" + i);
+      chain = chain.thenCompose(x -> s.put(k, v)).thenAccept(r -> revisions.add(r.revision()));
+    }
+    await().atMost(WAIT).until(() -> revisions.size() >= 20);
+    Recorder r = new Recorder();
+    Watch w = s.watch(WatchOptions.prefix(prefix(b), revisions.get(0), false), r);
+    try {
+      join(chain);
+      await().atMost(WAIT).until(() -> r.events.size() >= n);
+      assertThat(r.error).isNull();
+      assertThat(r.events).extracting(WatchEvent::revision).containsExactlyElementsOf(revisions);
+    } finally {
+      w.close();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
   void watchFromNowSeesOnlyLaterWritesAndStopsAfterClose(Backend b) throws Exception {
     KvStore s = store(b);
     join(s.put(key(b, "x"), utf8("old")));
