@@ -125,7 +125,25 @@ class StoreClusterIT {
     return EtcdProcess.Etcdctl.run(endpoints, args);
   }
 
-  private Member awaitLeader(Duration within) {
+  private Member awaitLeader(Duration within) throws IOException {
+    try {
+      return awaitLeaderOrThrow(within);
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      StringBuilder logs = new StringBuilder("no leader within " + within + "; member logs:");
+      for (Member m : members) {
+        Path log = dir.resolve(m.name + ".log");
+        List<String> lines =
+            java.nio.file.Files.exists(log) ? java.nio.file.Files.readAllLines(log) : List.of();
+        logs.append("\n--- ").append(m.name).append(" (last 25 lines)\n");
+        lines
+            .subList(Math.max(0, lines.size() - 25), lines.size())
+            .forEach(l -> logs.append(l).append('\n'));
+      }
+      throw new AssertionError(logs.toString(), e);
+    }
+  }
+
+  private Member awaitLeaderOrThrow(Duration within) {
     Member[] leader = new Member[1];
     await()
         .atMost(within)
