@@ -14,8 +14,9 @@ import picocli.CommandLine.Option;
       "Runs one member of Kubelite's store: a Raft-replicated MVCC key-value store that serves"
           + " etcd's v3 gRPC API, so etcdctl and etcd clients work against it.",
       "Flags mean what etcd's flags of the same name mean.",
-      "Served today: KV (range, put, delete, txn, compact), Watch, Cluster member list,"
-          + " Maintenance status. Leases, member add/remove, snapshots and TLS arrive next."
+      "Served today: KV (range, put, delete, txn, compact), Watch, Lease (grant, revoke,"
+          + " keep-alive, time-to-live, list), Cluster member list, Maintenance status."
+          + " Member add/remove, snapshots and TLS arrive next."
     })
 public final class StoreCommand implements Callable<Integer> {
 

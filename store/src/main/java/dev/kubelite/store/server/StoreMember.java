@@ -65,6 +65,7 @@ public final class StoreMember implements AutoCloseable {
       new ConcurrentHashMap<>();
   private final AtomicLong requestSeq;
   private final MemberRegistry members;
+  private volatile boolean closed;
 
   private StoreMember(MemberConfig config, Vertx vertx) {
     this.config = config;
@@ -157,7 +158,47 @@ public final class StoreMember implements AutoCloseable {
         .toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
     m.driver.start();
+    m.publishAttributes();
     return m;
+  }
+
+  /**
+   * Records this member's client URLs in the replicated member registry (through Raft, retried
+   * until it applies), unless the registry already has them.
+   */
+  private void publishAttributes() {
+    List<String> clientUrls = config.advertiseClientUrls().stream().map(URI::toString).toList();
+    MemberAttributes mine = members.snapshot().get(memberId);
+    if (closed || (mine != null && mine.getClientUrlsList().equals(clientUrls))) {
+      return;
+    }
+    MemberAttributes.Builder attrs =
+        (mine != null
+                ? mine.toBuilder()
+                : attributes(config.name(), config.initialAdvertisePeerUrls(), List.of())
+                    .toBuilder())
+            .clearClientUrls()
+            .addAllClientUrls(clientUrls);
+    write(
+            InternalRequest.newBuilder()
+                .setMemberAttributes(
+                    dev.kubelite.store.api.kubelitepb.MemberRegistry.Record.newBuilder()
+                        .setId(memberId)
+                        .setAttributes(attrs)))
+        .whenComplete(
+            (r, err) -> {
+              if (err != null && !closed) {
+                CompletableFuture.delayedExecutor(500, TimeUnit.MILLISECONDS)
+                    .execute(this::publishAttributes);
+              }
+            });
+  }
+
+  /**
+   * Tells {@code listener} about leader and role changes (on the Raft thread; it must not block).
+   */
+  public void addSoftStateListener(RaftDriver.SoftStateListener listener) {
+    driver.addSoftStateListener(listener);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -293,6 +334,7 @@ public final class StoreMember implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     driver.close();
     peers.close();
     reads.shutdown();
@@ -331,6 +373,17 @@ public final class StoreMember implements AutoCloseable {
         return;
       }
       CompletableFuture<Responses.Response> waiter = waiters.remove(req.getId());
+      if (req.hasMemberAttributes()) {
+        // Not MVCC state: the registry is persisted on its own, and re-applying is harmless.
+        long id = req.getMemberAttributes().getId();
+        if (members.snapshot().containsKey(id)) {
+          members.put(id, req.getMemberAttributes().getAttributes());
+        }
+        if (waiter != null) {
+          waiter.complete(null);
+        }
+        return;
+      }
       try {
         Responses.Response r = mvcc.apply(e.index(), command(req)).orElse(null);
         if (waiter != null) {
@@ -358,6 +411,8 @@ public final class StoreMember implements AutoCloseable {
             new dev.kubelite.store.mvcc.LeaseGrant(
                 req.getLeaseGrant().getID(), req.getLeaseGrant().getTTL());
         case LEASE_REVOKE -> new dev.kubelite.store.mvcc.LeaseRevoke(req.getLeaseRevoke().getID());
+        case MEMBER_ATTRIBUTES ->
+            throw new IllegalStateException("member attributes are not an MVCC command");
         case REQUEST_NOT_SET ->
             throw new IllegalStateException("request " + req.getId() + " carries no operation");
       };
