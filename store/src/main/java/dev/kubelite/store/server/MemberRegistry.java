@@ -16,7 +16,7 @@ import java.util.TreeMap;
  * rewritten atomically on every membership change. Changes are applied from the Raft log; this file
  * only spares a restart from replaying entries the log may have compacted away.
  */
-final class MemberRegistry {
+public final class MemberRegistry {
   private final Path file;
   private final Map<Long, MemberAttributes> members = new TreeMap<>();
 
@@ -36,7 +36,7 @@ final class MemberRegistry {
     }
   }
 
-  synchronized Map<Long, MemberAttributes> snapshot() {
+  public synchronized Map<Long, MemberAttributes> snapshot() {
     return Map.copyOf(members);
   }
 

@@ -65,10 +65,13 @@ public final class StoreMember implements AutoCloseable {
       new ConcurrentHashMap<>();
   private final AtomicLong requestSeq;
   private final MemberRegistry members;
-  private volatile boolean closed;
+  private final Map<Long, CompletableFuture<Void>> confWaiters = new ConcurrentHashMap<>();
+  private final Vertx vertx;
+  private long publishTimer = -1;
 
   private StoreMember(MemberConfig config, Vertx vertx) {
     this.config = config;
+    this.vertx = vertx;
     this.memberId = config.memberId();
     this.clusterId = config.clusterId();
     // Request ids: member id in the top 16 bits, a time-seeded counter below, unique across
@@ -114,6 +117,17 @@ public final class StoreMember implements AutoCloseable {
         new RaftDriver(
             raftConfig, raftLog, new StateMachine(), peers, RaftDriver.Options.defaults());
     members.snapshot().forEach(this::connectPeer);
+    if (config.initialClusterState() == MemberConfig.ClusterState.EXISTING
+        && members.snapshot().isEmpty()) {
+      // Joining: we learn the membership from the log, but must answer the leader before that.
+      config
+          .initialCluster()
+          .forEach(
+              (name, urls) ->
+                  connectPeer(
+                      MemberIds.memberId(urls, config.initialClusterToken(), null),
+                      attributes(name, urls, List.of())));
+    }
     peers.sink(
         new PeerTransport.Sink() {
           @Override
@@ -158,40 +172,77 @@ public final class StoreMember implements AutoCloseable {
         .toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
     m.driver.start();
-    m.publishAttributes();
+    m.publishTimer = vertx.setPeriodic(500, id -> m.publishIfNeeded());
     return m;
   }
 
   /**
-   * Records this member's client URLs in the replicated member registry (through Raft, retried
-   * until it applies), unless the registry already has them.
+   * Announces this member's name and client URLs through the log once it is part of the cluster
+   * (etcd's "publish"), so every member can list them.
    */
-  private void publishAttributes() {
-    List<String> clientUrls = config.advertiseClientUrls().stream().map(URI::toString).toList();
-    MemberAttributes mine = members.snapshot().get(memberId);
-    if (closed || (mine != null && mine.getClientUrlsList().equals(clientUrls))) {
+  private void publishIfNeeded() {
+    MemberAttributes mine =
+        attributes(config.name(), config.initialAdvertisePeerUrls(), config.advertiseClientUrls());
+    if (mine.equals(members.snapshot().get(memberId))) {
+      vertx.cancelTimer(publishTimer);
       return;
     }
-    MemberAttributes.Builder attrs =
-        (mine != null
-                ? mine.toBuilder()
-                : attributes(config.name(), config.initialAdvertisePeerUrls(), List.of())
-                    .toBuilder())
-            .clearClientUrls()
-            .addAllClientUrls(clientUrls);
+    RaftDriver.Status st = driver.status();
+    if (st.leader() == dev.kubelite.store.raft.RaftNode.NONE || !st.conf().contains(memberId)) {
+      return;
+    }
     write(
             InternalRequest.newBuilder()
-                .setMemberAttributes(
-                    dev.kubelite.store.api.kubelitepb.MemberRegistry.Record.newBuilder()
-                        .setId(memberId)
-                        .setAttributes(attrs)))
+                .setPublish(
+                    dev.kubelite.store.api.kubelitepb.PublishRequest.newBuilder()
+                        .setMemberId(memberId)
+                        .setAttributes(mine)))
         .whenComplete(
             (r, err) -> {
-              if (err != null && !closed) {
-                CompletableFuture.delayedExecutor(500, TimeUnit.MILLISECONDS)
-                    .execute(this::publishAttributes);
+              if (err != null) {
+                log.debug("publishing member attributes failed; will retry: {}", err.toString());
               }
             });
+  }
+
+  /** Proposes a membership change; completes once this member applied it. */
+  public CompletableFuture<Void> changeMembership(ConfChange change) {
+    CompletableFuture<Void> applied = new CompletableFuture<>();
+    confWaiters.put(change.nodeId(), applied);
+    driver
+        .proposeConfChange(change)
+        .whenComplete(
+            (r, err) -> {
+              if (err != null || !r.accepted()) {
+                confWaiters.remove(change.nodeId(), applied);
+                applied.completeExceptionally(
+                    err != null
+                        ? EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.STOPPED)
+                        : r == ProposeResult.DROPPED_CONF_CHANGE_PENDING
+                            ? EtcdErrors.of(
+                                GrpcStatus.UNAVAILABLE,
+                                "etcdserver: another membership change is in progress; retry")
+                            : rejection(r));
+              }
+            });
+    return applied
+        .orTimeout(REQUEST_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+        .whenComplete((v, err) -> confWaiters.remove(change.nodeId(), applied))
+        .exceptionallyCompose(
+            err ->
+                CompletableFuture.failedFuture(
+                    err instanceof java.util.concurrent.TimeoutException
+                        ? EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.TIMEOUT)
+                        : err));
+  }
+
+  /** The attributes a member added at runtime starts with: no name until it publishes. */
+  static MemberAttributes newMemberAttributes(List<String> peerUrls) {
+    return MemberAttributes.newBuilder().addAllPeerUrls(peerUrls).build();
+  }
+
+  public MemberRegistry registry() {
+    return members;
   }
 
   /**
@@ -334,7 +385,9 @@ public final class StoreMember implements AutoCloseable {
 
   @Override
   public void close() {
-    closed = true;
+    if (publishTimer >= 0) {
+      vertx.cancelTimer(publishTimer);
+    }
     driver.close();
     peers.close();
     reads.shutdown();
@@ -373,12 +426,8 @@ public final class StoreMember implements AutoCloseable {
         return;
       }
       CompletableFuture<Responses.Response> waiter = waiters.remove(req.getId());
-      if (req.hasMemberAttributes()) {
-        // Not MVCC state: the registry is persisted on its own, and re-applying is harmless.
-        long id = req.getMemberAttributes().getId();
-        if (members.snapshot().containsKey(id)) {
-          members.put(id, req.getMemberAttributes().getAttributes());
-        }
+      if (req.hasPublish()) {
+        applyPublish(req.getPublish());
         if (waiter != null) {
           waiter.complete(null);
         }
@@ -411,18 +460,30 @@ public final class StoreMember implements AutoCloseable {
             new dev.kubelite.store.mvcc.LeaseGrant(
                 req.getLeaseGrant().getID(), req.getLeaseGrant().getTTL());
         case LEASE_REVOKE -> new dev.kubelite.store.mvcc.LeaseRevoke(req.getLeaseRevoke().getID());
-        case MEMBER_ATTRIBUTES ->
-            throw new IllegalStateException("member attributes are not an MVCC command");
-        case REQUEST_NOT_SET ->
+        case PUBLISH, REQUEST_NOT_SET ->
             throw new IllegalStateException("request " + req.getId() + " carries no operation");
       };
     }
 
+    private void applyPublish(dev.kubelite.store.api.kubelitepb.PublishRequest p) {
+      if (driver.status().conf().contains(p.getMemberId())) {
+        members.put(p.getMemberId(), p.getAttributes());
+        connectPeer(p.getMemberId(), p.getAttributes());
+      }
+    }
+
     private void applyConfChange(ConfChange cc) {
+      CompletableFuture<Void> waiter = confWaiters.remove(cc.nodeId());
+      if (waiter != null) {
+        waiter.complete(null);
+      }
       if (cc.type() == ConfChange.Type.REMOVE_NODE) {
         members.remove(cc.nodeId());
         peers.removePeer(cc.nodeId());
         return;
+      }
+      if (cc.context().length == 0) {
+        return; // e.g. promoting a learner: its attributes are unchanged
       }
       try {
         MemberAttributes a = MemberAttributes.parseFrom(cc.context());

@@ -119,7 +119,7 @@ public final class RaftDriver implements AutoCloseable {
     }
     this.lastSnapshotIndex = snapshot.index();
     this.node = new RaftNode(config.toBuilder().applied(applied).build(), storage);
-    this.thread = new Thread(this::run, "raft-" + config.id());
+    this.thread = new Thread(this::run, "raft-" + Long.toHexString(config.id()));
     this.thread.setDaemon(true);
     publishStatus();
   }
@@ -330,7 +330,12 @@ public final class RaftDriver implements AutoCloseable {
   }
 
   private void onSoftStateChange(long leader, Role role) {
-    log.info("member {}: {} in term {}, leader {}", node.id(), role, node.term(), leader);
+    log.info(
+        "member {}: {} in term {}, leader {}",
+        Long.toHexString(node.id()),
+        role,
+        node.term(),
+        Long.toHexString(leader));
     if (leader != leaderSeen && !pendingReads.isEmpty()) {
       // Read requests in flight to the old leader will never be answered.
       RuntimeException lost =
