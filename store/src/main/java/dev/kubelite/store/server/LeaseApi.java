@@ -46,12 +46,14 @@ final class LeaseApi extends LeaseService {
   private final StoreMember member;
   private final Lessor lessor;
   private final GrpcClient client;
+  private final Context forwarding;
   private volatile boolean closed;
 
   LeaseApi(StoreMember member, Lessor lessor, Vertx vertx) {
     this.member = member;
     this.lessor = lessor;
     this.client = GrpcClient.client(vertx);
+    this.forwarding = vertx.getOrCreateContext();
   }
 
   @Override
@@ -241,7 +243,7 @@ final class LeaseApi extends LeaseService {
     Future<T> there =
         leader == null
             ? Future.failedFuture(EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.NO_LEADER))
-            : remote.apply(leader);
+            : onForwardingContext(() -> remote.apply(leader));
     there.onComplete(
         (v, err) -> {
           if (err == null) {
@@ -254,6 +256,16 @@ final class LeaseApi extends LeaseService {
                 .execute(() -> attempt(local, remote, deadline, result));
           }
         });
+  }
+
+  /**
+   * Runs a forwarded call on one Vert.x context, so its response stream's handlers are set on the
+   * thread that delivers its messages, before any arrive.
+   */
+  private <T> Future<T> onForwardingContext(Supplier<Future<T>> call) {
+    Promise<T> p = Promise.promise();
+    forwarding.runOnContext(v -> call.get().onComplete(p));
+    return p.future();
   }
 
   /** A client for the leader's first client URL, or null if there is none (yet). */

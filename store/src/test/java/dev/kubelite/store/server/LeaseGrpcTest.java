@@ -142,9 +142,18 @@ class LeaseGrpcTest {
     return LeaseGrantRequest.newBuilder().setID(id).setTTL(ttl).build();
   }
 
-  /** Sends {@code ids} on one keep-alive stream and collects one answer per request, in order. */
-  private static Future<List<LeaseKeepAliveResponse>> keepAlive(LeaseGrpcClient c, long... ids) {
+  /**
+   * Sends {@code ids} on one keep-alive stream and collects one answer per request, in order. Runs
+   * on a Vert.x context so the response handler is set before responses can arrive.
+   */
+  private Future<List<LeaseKeepAliveResponse>> keepAlive(LeaseGrpcClient c, long... ids) {
     CompletableFuture<List<LeaseKeepAliveResponse>> done = new CompletableFuture<>();
+    vertx.getOrCreateContext().runOnContext(v -> keepAliveOnContext(c, done, ids));
+    return Future.fromCompletionStage(done);
+  }
+
+  private static void keepAliveOnContext(
+      LeaseGrpcClient c, CompletableFuture<List<LeaseKeepAliveResponse>> done, long... ids) {
     List<LeaseKeepAliveResponse> answers = new ArrayList<>();
     c.leaseKeepAlive(
             (requests, err) -> {
@@ -166,10 +175,9 @@ class LeaseGrpcTest {
                     }
                   });
             });
-    return Future.fromCompletionStage(done);
   }
 
-  private static Future<LeaseKeepAliveResponse> keepAliveOnce(LeaseGrpcClient c, long id) {
+  private Future<LeaseKeepAliveResponse> keepAliveOnce(LeaseGrpcClient c, long id) {
     return keepAlive(c, id).map(l -> l.get(0));
   }
 
