@@ -9,4 +9,11 @@ import java.util.List;
 @FunctionalInterface
 public interface MvccListener {
   void onRevision(long revision, List<Event> events);
+
+  /**
+   * The store this listener was registered on was replaced by a whole-state image (a Raft snapshot
+   * from the leader) now at {@code revision}; revisions between the last one delivered and it were
+   * never delivered one by one and must be read from history if needed.
+   */
+  default void onRestored(long revision) {}
 }

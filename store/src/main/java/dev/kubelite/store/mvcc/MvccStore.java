@@ -455,6 +455,33 @@ public final class MvccStore implements AutoCloseable {
     }
   }
 
+  /** The revision and applied-index meta keys of a store or checkpoint. */
+  public record CheckpointMeta(long revision, long compactRevision, long appliedIndex) {}
+
+  /**
+   * Reads the meta keys of a closed store or a checkpoint in {@code dir} (opened read-only, so the
+   * directory is not changed).
+   */
+  public static CheckpointMeta readCheckpointMeta(Path dir) {
+    try (Options o = new Options();
+        RocksDB ro = RocksDB.openReadOnly(o, dir.toString())) {
+      return new CheckpointMeta(
+          metaOf(ro, META_CURRENT, 1), metaOf(ro, META_COMPACTED, -1), metaOf(ro, META_APPLIED, 0));
+    } catch (RocksDBException e) {
+      throw new MvccStorageException("cannot read the meta keys of the checkpoint at " + dir, e);
+    }
+  }
+
+  private static long metaOf(RocksDB db, byte[] key, long dflt) throws RocksDBException {
+    byte[] v = db.get(key);
+    return v == null ? dflt : ByteBuffer.wrap(v).getLong();
+  }
+
+  /** The registered listeners, e.g. to move them to a store that replaces this one. */
+  public List<MvccListener> listeners() {
+    return List.copyOf(listeners);
+  }
+
   /** Approximate database size in bytes (SST files plus memtables), for quota checks. */
   public long dbSizeBytes() {
     try {

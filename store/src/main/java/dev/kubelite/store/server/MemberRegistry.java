@@ -24,16 +24,49 @@ public final class MemberRegistry {
     this.file = file;
     if (Files.exists(file)) {
       try {
-        var registry =
-            dev.kubelite.store.api.kubelitepb.MemberRegistry.parseFrom(Files.readAllBytes(file));
-        for (var r : registry.getMembersList()) {
-          members.put(r.getId(), r.getAttributes());
-        }
+        members.putAll(decode(Files.readAllBytes(file)));
       } catch (IOException e) {
         throw new UncheckedIOException(
             "cannot read the member registry " + file + "; restore it from a healthy member", e);
+      } catch (UncheckedIOException e) {
+        throw new UncheckedIOException(
+            "cannot read the member registry " + file + "; restore it from a healthy member",
+            e.getCause());
       }
     }
+  }
+
+  /** Parses registry bytes as {@link #encode} writes them (the {@code members.pb} format). */
+  static Map<Long, MemberAttributes> decode(byte[] bytes) {
+    try {
+      Map<Long, MemberAttributes> out = new TreeMap<>();
+      for (var r :
+          dev.kubelite.store.api.kubelitepb.MemberRegistry.parseFrom(bytes).getMembersList()) {
+        out.put(r.getId(), r.getAttributes());
+      }
+      return out;
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new UncheckedIOException("the member registry is not readable", e);
+    }
+  }
+
+  /** The registry as {@code members.pb} holds it. */
+  synchronized byte[] encode() {
+    var b = dev.kubelite.store.api.kubelitepb.MemberRegistry.newBuilder();
+    members.forEach(
+        (id, a) ->
+            b.addMembers(
+                dev.kubelite.store.api.kubelitepb.MemberRegistry.Record.newBuilder()
+                    .setId(id)
+                    .setAttributes(a)));
+    return b.build().toByteArray();
+  }
+
+  /** Replaces every member (a snapshot image or an offline restore), durably. */
+  synchronized void replaceAll(Map<Long, MemberAttributes> all) {
+    members.clear();
+    members.putAll(all);
+    persist();
   }
 
   public synchronized Map<Long, MemberAttributes> snapshot() {
@@ -53,16 +86,9 @@ public final class MemberRegistry {
   }
 
   private void persist() {
-    var b = dev.kubelite.store.api.kubelitepb.MemberRegistry.newBuilder();
-    members.forEach(
-        (id, a) ->
-            b.addMembers(
-                dev.kubelite.store.api.kubelitepb.MemberRegistry.Record.newBuilder()
-                    .setId(id)
-                    .setAttributes(a)));
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     try {
-      Files.write(tmp, b.build().toByteArray());
+      Files.write(tmp, encode());
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
         ch.force(true);
       }

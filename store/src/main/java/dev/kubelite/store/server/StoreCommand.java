@@ -15,9 +15,13 @@ import picocli.CommandLine.Option;
           + " etcd's v3 gRPC API, so etcdctl and etcd clients work against it.",
       "Flags mean what etcd's flags of the same name mean.",
       "Served today: KV (range, put, delete, txn, compact), Watch, Lease (grant, revoke,"
-          + " keep-alive, time-to-live, list), Cluster member list, Maintenance status."
-          + " Member add/remove, snapshots and TLS arrive next."
-    })
+          + " keep-alive, time-to-live, list), Cluster member list, Maintenance status and"
+          + " snapshot (`etcdctl snapshot save` writes a Kubelite state image, not an etcd bbolt"
+          + " file). Member add/remove and TLS arrive next.",
+      "`kubelite store snapshot restore FILE ...` builds a new member's data dir from such a"
+          + " file (see docs/store.md)."
+    },
+    subcommands = {SnapshotCommand.class})
 public final class StoreCommand implements Callable<Integer> {
 
   @Option(names = "--name", description = "Human-readable name for this member (default: default).")

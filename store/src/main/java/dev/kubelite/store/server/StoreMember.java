@@ -26,6 +26,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -37,6 +38,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,7 +60,17 @@ public final class StoreMember implements AutoCloseable {
   private final long memberId;
   private final long clusterId;
   private final SegmentedRaftLog raftLog;
-  private final MvccStore mvcc;
+
+  /** Replaced when a snapshot image is installed; use under {@link #stateLock}'s read lock. */
+  private volatile MvccStore mvcc;
+
+  /**
+   * Readers of {@link #mvcc} hold the read lock; installing a snapshot image takes the write lock
+   * to close the old store and swap in the new one, so no read runs against a closed RocksDB.
+   */
+  private final ReentrantReadWriteLock stateLock = new ReentrantReadWriteLock();
+
+  private final AtomicLong imagesInstalled = new AtomicLong();
   private final RaftDriver driver;
   private final PeerTransport peers;
   private final ExecutorService reads;
@@ -69,7 +82,7 @@ public final class StoreMember implements AutoCloseable {
   private final Vertx vertx;
   private long publishTimer = -1;
 
-  private StoreMember(MemberConfig config, Vertx vertx) {
+  private StoreMember(MemberConfig config, Vertx vertx, RaftDriver.Options options) {
     this.config = config;
     this.vertx = vertx;
     this.memberId = config.memberId();
@@ -101,6 +114,7 @@ public final class StoreMember implements AutoCloseable {
             config.initialCluster().keySet());
       }
     }
+    recoverInterruptedInstall(member.resolve("snap"));
     this.mvcc = MvccStore.open(member.resolve("snap").resolve("db"));
     this.members = new MemberRegistry(member.resolve("members.pb"));
     this.reads =
@@ -113,9 +127,7 @@ public final class StoreMember implements AutoCloseable {
             });
     this.peers = new PeerTransport(vertx, memberId);
     RaftConfig raftConfig = RaftConfig.builder(memberId).build();
-    this.driver =
-        new RaftDriver(
-            raftConfig, raftLog, new StateMachine(), peers, RaftDriver.Options.defaults());
+    this.driver = new RaftDriver(raftConfig, raftLog, new StateMachine(), peers, options);
     members.snapshot().forEach(this::connectPeer);
     if (config.initialClusterState() == MemberConfig.ClusterState.EXISTING
         && members.snapshot().isEmpty()) {
@@ -154,8 +166,7 @@ public final class StoreMember implements AutoCloseable {
     }
   }
 
-  private static MemberAttributes attributes(
-      String name, List<URI> peerUrls, List<URI> clientUrls) {
+  static MemberAttributes attributes(String name, List<URI> peerUrls, List<URI> clientUrls) {
     MemberAttributes.Builder b = MemberAttributes.newBuilder().setName(name);
     peerUrls.forEach(u -> b.addPeerUrls(u.toString()));
     clientUrls.forEach(u -> b.addClientUrls(u.toString()));
@@ -164,7 +175,13 @@ public final class StoreMember implements AutoCloseable {
 
   /** Opens the data dir, starts Raft and the peer port. The client port is the server's job. */
   public static StoreMember start(MemberConfig config, Vertx vertx) throws Exception {
-    StoreMember m = new StoreMember(config, vertx);
+    return start(config, vertx, RaftDriver.Options.defaults());
+  }
+
+  /** As {@link #start(MemberConfig, Vertx)}, with the Raft driver's tick and snapshot cadence. */
+  static StoreMember start(MemberConfig config, Vertx vertx, RaftDriver.Options options)
+      throws Exception {
+    StoreMember m = new StoreMember(config, vertx, options);
     URI peerListen = config.listenPeerUrls().get(0);
     m.peers
         .listen(peerListen.getHost(), peerListen.getPort())
@@ -314,7 +331,7 @@ public final class StoreMember implements AutoCloseable {
         .thenApplyAsync(
             i -> {
               try {
-                return read.run(mvcc);
+                return withMvcc(read);
               } catch (MvccException e) {
                 throw new java.util.concurrent.CompletionException(EtcdErrors.of(e));
               }
@@ -326,6 +343,77 @@ public final class StoreMember implements AutoCloseable {
   @FunctionalInterface
   public interface MvccRead<T> {
     T run(MvccStore store) throws MvccException;
+  }
+
+  /**
+   * Runs {@code read} on the current MVCC store, which stays open meanwhile (a snapshot install
+   * waits). Use this rather than {@link #mvcc()} for anything that reads RocksDB.
+   */
+  public <T> T withMvcc(MvccRead<T> read) throws MvccException {
+    stateLock.readLock().lock();
+    try {
+      return read.run(mvcc);
+    } finally {
+      stateLock.readLock().unlock();
+    }
+  }
+
+  /**
+   * The whole state as one {@link StateImage}: a RocksDB checkpoint of the MVCC store plus the
+   * member registry. Blocks on disk IO (checkpoint and file reads): never call it on an event loop.
+   */
+  public byte[] stateImage() {
+    Path snap = config.dataDir().resolve("member").resolve("snap");
+    Path checkpoint = snap.resolve("checkpoint-" + System.nanoTime());
+    try {
+      byte[] registry;
+      stateLock.readLock().lock();
+      try {
+        mvcc.snapshot(checkpoint);
+        registry = members.encode();
+      } finally {
+        stateLock.readLock().unlock();
+      }
+      MvccStore.CheckpointMeta meta = MvccStore.readCheckpointMeta(checkpoint);
+      return StateImage.pack(
+          new StateImage.Header(meta.appliedIndex(), meta.revision(), meta.compactRevision()),
+          checkpoint,
+          registry);
+    } finally {
+      StateImage.deleteRecursively(checkpoint);
+    }
+  }
+
+  /** How many snapshot images from a leader this member installed since it started. */
+  long imagesInstalled() {
+    return imagesInstalled.get();
+  }
+
+  /**
+   * Finishes or undoes an image install that a crash interrupted (see {@link
+   * StateMachine#restore}), and removes leftover checkpoints. If the old database was moved aside
+   * but the new one not yet moved in, the old one comes back: it is behind the Raft snapshot, so
+   * the driver installs the snapshot again.
+   */
+  private static void recoverInterruptedInstall(Path snap) {
+    Path db = snap.resolve("db");
+    Path old = snap.resolve("db.old");
+    try {
+      if (!Files.exists(db) && Files.exists(old)) {
+        Files.move(old, db, StandardCopyOption.ATOMIC_MOVE);
+      }
+      StateImage.deleteRecursively(old);
+      StateImage.deleteRecursively(snap.resolve("db.installing"));
+      try (Stream<Path> s = Files.list(snap)) {
+        for (Path p :
+            s.filter(p -> p.getFileName().toString().startsWith("checkpoint-")).toList()) {
+          StateImage.deleteRecursively(p);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "cannot clean up " + snap + " after an interrupted install", e);
+    }
   }
 
   public ResponseHeader header(long revision) {
@@ -341,6 +429,10 @@ public final class StoreMember implements AutoCloseable {
     return header(mvcc.currentRevision());
   }
 
+  /**
+   * The current MVCC store, for its in-memory state (revisions, listeners). It is replaced when a
+   * snapshot image is installed: read RocksDB through {@link #read} or {@link #withMvcc} instead.
+   */
   public MvccStore mvcc() {
     return mvcc;
   }
@@ -494,18 +586,64 @@ public final class StoreMember implements AutoCloseable {
       }
     }
 
+    /**
+     * Installs a {@link StateImage}: writes its checkpoint next to the database, then, with reads
+     * held off, closes the store, moves the old database aside and the new one in, and reopens it.
+     * The registry is replaced first: if we crash half-way, the store is still behind the Raft
+     * snapshot (which the driver persisted before calling us), so the next start installs it again.
+     */
     @Override
     public void restore(Snapshot snapshot) {
-      throw new UnsupportedOperationException(
-          "installing a store snapshot from the leader is not supported yet: restart this member"
-              + " from a copy of a healthy member's data dir");
+      if (snapshot.data().length == 0) {
+        throw new UnsupportedOperationException(
+            "snapshot at index "
+                + snapshot.index()
+                + " carries no state image (written by an older version): restart this member"
+                + " from a copy of a healthy member's data dir");
+      }
+      StateImage.Contents image = StateImage.read(snapshot.data());
+      Path snap = config.dataDir().resolve("member").resolve("snap");
+      Path db = snap.resolve("db");
+      Path installing = snap.resolve("db.installing");
+      Path old = snap.resolve("db.old");
+      StateImage.deleteRecursively(installing);
+      StateImage.extractDb(image, installing);
+      Map<Long, MemberAttributes> registry = MemberRegistry.decode(image.members());
+      Map<Long, MemberAttributes> before = members.snapshot();
+      members.replaceAll(registry);
+      before.keySet().stream().filter(id -> !registry.containsKey(id)).forEach(peers::removePeer);
+      registry.forEach(StoreMember.this::connectPeer);
+      MvccStore installed;
+      List<dev.kubelite.store.mvcc.MvccListener> listeners;
+      stateLock.writeLock().lock();
+      try {
+        listeners = mvcc.listeners();
+        mvcc.close();
+        Files.move(db, old, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(installing, db, StandardCopyOption.ATOMIC_MOVE);
+        StateImage.fsyncDir(snap);
+        installed = MvccStore.open(db);
+        listeners.forEach(installed::addListener);
+        mvcc = installed;
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot swap in the snapshot's database at " + db, e);
+      } finally {
+        stateLock.writeLock().unlock();
+      }
+      StateImage.deleteRecursively(old);
+      imagesInstalled.incrementAndGet();
+      log.info(
+          "member {}: installed snapshot at index {} (revision {}, applied index {})",
+          MemberIds.hex(memberId),
+          snapshot.index(),
+          installed.currentRevision(),
+          installed.appliedIndex());
+      listeners.forEach(l -> l.onRestored(installed.currentRevision()));
     }
 
     @Override
     public byte[] snapshotData() {
-      // The MVCC state is durable in RocksDB; the Raft snapshot records the position only, which
-      // lets the log be compacted. Shipping state to lagging members comes with member add.
-      return new byte[0];
+      return stateImage();
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.kubelite.store.api.etcdserverpb.KVGrpcService;
 import dev.kubelite.store.api.etcdserverpb.LeaseGrpcService;
 import dev.kubelite.store.api.etcdserverpb.MaintenanceGrpcService;
 import dev.kubelite.store.api.etcdserverpb.WatchGrpcService;
+import dev.kubelite.store.raft.driver.RaftDriver;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -56,7 +57,14 @@ public final class StoreServer implements AutoCloseable {
 
   public static StoreServer start(MemberConfig config, Vertx vertx, boolean ownsVertx)
       throws Exception {
-    StoreMember member = StoreMember.start(config, vertx);
+    return start(config, vertx, ownsVertx, RaftDriver.Options.defaults());
+  }
+
+  /** For tests: a member with its own Raft tick and snapshot cadence. */
+  static StoreServer start(
+      MemberConfig config, Vertx vertx, boolean ownsVertx, RaftDriver.Options options)
+      throws Exception {
+    StoreMember member = StoreMember.start(config, vertx, options);
     StoreServer server = new StoreServer(vertx, ownsVertx, member);
     try {
       server.listen();
@@ -85,7 +93,11 @@ public final class StoreServer implements AutoCloseable {
       HttpServer http =
           vertx
               .createHttpServer(new HttpServerOptions().setHost(u.getHost()).setPort(u.getPort()))
-              .requestHandler(grpc)
+              .requestHandler(
+                  req -> {
+                    guardUnaryCall(req);
+                    grpc.handle(req);
+                  })
               .listen()
               .toCompletionStage()
               .toCompletableFuture()
@@ -94,6 +106,29 @@ public final class StoreServer implements AutoCloseable {
       clientPorts.add(http.actualPort());
       log.info("serving etcd v3 API for member {} on {}", member.config().name(), u);
     }
+  }
+
+  /** Unary calls must answer within this; streams (watch, keepalive, snapshot) are exempt. */
+  static final long UNARY_DEADLINE_MS = StoreMember.REQUEST_TIMEOUT.toMillis() + 3_000;
+
+  /**
+   * A unary call still unanswered after {@link #UNARY_DEADLINE_MS} is reset. Every path through the
+   * member answers sooner; this catches requests that never become a call at all, e.g. a body whose
+   * gRPC length prefix promises bytes that never come (which would otherwise hang).
+   */
+  private void guardUnaryCall(io.vertx.core.http.HttpServerRequest req) {
+    String path = req.path();
+    if (path.endsWith("/Watch") || path.endsWith("/LeaseKeepAlive") || path.endsWith("/Snapshot")) {
+      return;
+    }
+    vertx.setTimer(
+        UNARY_DEADLINE_MS,
+        id -> {
+          if (!req.response().ended() && !req.response().closed()) {
+            log.warn("{} unanswered after {} ms; resetting the stream", path, UNARY_DEADLINE_MS);
+            req.response().reset(8); // CANCEL
+          }
+        });
   }
 
   public StoreMember member() {

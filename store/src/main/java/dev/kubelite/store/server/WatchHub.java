@@ -33,6 +33,22 @@ final class WatchHub implements MvccListener {
     }
   }
 
+  /**
+   * The store was replaced by a snapshot image at {@code rev}: every live watcher goes back to
+   * catching up from history (as etcd moves synced watchers to unsynced on restore), so it sees the
+   * revisions the image covers, or is cancelled as compacted if they are gone.
+   */
+  @Override
+  public void onRestored(long rev) {
+    List<WatchStream.Watcher> lagging;
+    synchronized (lock) {
+      revision = rev;
+      lagging = List.copyOf(synced);
+      synced.clear();
+    }
+    lagging.forEach(WatchStream.Watcher::catchUp);
+  }
+
   long revision() {
     synchronized (lock) {
       return revision;

@@ -129,7 +129,14 @@ final class WatchStream {
         v -> {
           int left = pending.decrementAndGet();
           if (!closed) {
-            out.write(built);
+            try {
+              out.write(built);
+            } catch (IllegalStateException streamGone) {
+              // The client cancelled or reset the stream while events were on their way.
+              log.debug("watch stream closed by the client: {}", streamGone.getMessage());
+              close();
+              return;
+            }
             if (left == 0 && !out.writeQueueFull()) {
               // The queue emptied: watchers that fell behind can catch up now.
               watchers.values().forEach(Watcher::resumeIfStalled);
@@ -218,7 +225,8 @@ final class WatchStream {
                   return;
                 }
                 long to = hub.revision();
-                EventsResult r = member.mvcc().events(key, end, nextRevision, to, CATCH_UP_BATCH);
+                EventsResult r =
+                    member.withMvcc(s -> s.events(key, end, nextRevision, to, CATCH_UP_BATCH));
                 List<Event> mine = filter(r.events());
                 if (!mine.isEmpty()) {
                   sendEvents(r.lastRevision(), mine);

@@ -201,7 +201,6 @@ class DifferentialEtcdTest {
   @ValueSource(longs = {1, 2, 3})
   void randomSequencesMatchEtcdExactly(long seed) throws Exception {
     Random rng = new Random(seed);
-    long maxRev = 1;
     for (int step = 0; step < 250; step++) {
       String key = KEYS[rng.nextInt(KEYS.length)];
       int kind = rng.nextInt(100);
@@ -211,9 +210,10 @@ class DifferentialEtcdTest {
                 .setKey(bs(key))
                 .setValue(bs("v" + step))
                 .setPrevKv(rng.nextBoolean())
+                // Now and then a lease that does not exist: both must refuse the same way.
+                .setLease(rng.nextInt(10) == 0 ? 4242 : 0)
                 .build();
-        both("put " + key, kv -> kv.put(put));
-        maxRev++;
+        both("put " + put, kv -> kv.put(put));
       } else if (kind < 45) {
         DeleteRangeRequest.Builder del = DeleteRangeRequest.newBuilder().setKey(bs(key));
         if (rng.nextBoolean()) {
@@ -248,8 +248,11 @@ class DifferentialEtcdTest {
 
   private RangeRequest randomRange(Random rng, String key) {
     RangeRequest.Builder r = RangeRequest.newBuilder().setKey(bs(key));
-    if (rng.nextBoolean()) {
-      r.setRangeEnd(bs(rng.nextBoolean() ? "\0" : key + "0"));
+    switch (rng.nextInt(4)) {
+      case 0 -> r.setRangeEnd(bs("\0"));
+      case 1 -> r.setRangeEnd(bs(key + "0"));
+      case 2 -> r.setRangeEnd(bs("0")); // inverted bounds: an empty range, not an error
+      default -> {}
     }
     if (rng.nextInt(3) == 0) {
       r.setLimit(1 + rng.nextInt(3));

@@ -1,0 +1,146 @@
+package dev.kubelite.store.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.ByteString;
+import dev.kubelite.store.api.etcdserverpb.PutRequest;
+import dev.kubelite.store.api.kubelitepb.InternalRequest;
+import dev.kubelite.store.mvcc.Range;
+import dev.kubelite.store.raft.Role;
+import dev.kubelite.store.raft.driver.RaftDriver;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A member that was down while the others compacted their logs past it catches up by installing the
+ * leader's snapshot image, and then serves the same data.
+ */
+class SnapshotCatchUpTest {
+  private static final RaftDriver.Options SMALL_SNAPSHOTS =
+      new RaftDriver.Options(Duration.ofMillis(50), 20, 5);
+
+  @TempDir Path dir;
+
+  private final List<MemberConfig> configs = new ArrayList<>();
+  private final StoreServer[] servers = new StoreServer[3];
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  @AfterEach
+  void stop() {
+    for (StoreServer s : servers) {
+      if (s != null) {
+        s.close();
+      }
+    }
+  }
+
+  private StoreServer start(int i) throws Exception {
+    return StoreServer.start(configs.get(i), Vertx.vertx(), true, SMALL_SNAPSHOTS);
+  }
+
+  private static void put(StoreMember m, String key, String value) throws Exception {
+    m.write(
+            InternalRequest.newBuilder()
+                .setPut(
+                    PutRequest.newBuilder()
+                        .setKey(ByteString.copyFromUtf8(key))
+                        .setValue(ByteString.copyFromUtf8(value))))
+        .get(10, TimeUnit.SECONDS);
+  }
+
+  private static String get(StoreMember m, String key) throws Exception {
+    var kvs =
+        m.read(true, s -> s.range(Range.key(key.getBytes(StandardCharsets.UTF_8))))
+            .get(10, TimeUnit.SECONDS)
+            .kvs();
+    return kvs.isEmpty() ? null : new String(kvs.get(0).value(), StandardCharsets.UTF_8);
+  }
+
+  private static long revision(StoreMember m) throws Exception {
+    return m.withMvcc(s -> s.currentRevision());
+  }
+
+  @Test
+  void aMemberBehindTheCompactedLogInstallsTheLeadersSnapshot() throws Exception {
+    int[] client = new int[3];
+    int[] peer = new int[3];
+    StringBuilder cluster = new StringBuilder();
+    for (int i = 0; i < 3; i++) {
+      client[i] = freePort();
+      peer[i] = freePort();
+      cluster.append(i == 0 ? "" : ",").append("m").append(i).append("=http://127.0.0.1:");
+      cluster.append(peer[i]);
+    }
+    for (int i = 0; i < 3; i++) {
+      String c = "http://127.0.0.1:" + client[i];
+      String p = "http://127.0.0.1:" + peer[i];
+      configs.add(
+          MemberConfig.fromFlags(
+              "m" + i,
+              dir.resolve("m" + i).toString(),
+              c,
+              c,
+              p,
+              p,
+              cluster.toString(),
+              "new",
+              "catch-up"));
+    }
+    for (int i = 0; i < 3; i++) {
+      servers[i] = start(i);
+    }
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .ignoreExceptions()
+        .untilAsserted(() -> put(servers[0].member(), "warm", "up"));
+
+    int victim = -1;
+    for (int i = 0; i < 3 && victim < 0; i++) {
+      if (servers[i].member().raftStatus().role() != Role.LEADER) {
+        victim = i;
+      }
+    }
+    int alive = victim == 0 ? 1 : 0;
+    int victimIndex = victim;
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> get(servers[victimIndex].member(), "warm") != null);
+    servers[victim].close();
+    servers[victim] = null;
+
+    for (int i = 0; i < 100; i++) {
+      put(servers[alive].member(), String.format("k%03d", i), "v" + i);
+    }
+    StoreMember survivor = servers[alive].member();
+
+    servers[victim] = start(victim);
+    StoreMember restarted = servers[victim].member();
+    long expected = revision(survivor);
+    await().atMost(Duration.ofSeconds(20)).until(() -> revision(restarted) == expected);
+    assertThat(restarted.imagesInstalled()).isGreaterThanOrEqualTo(1);
+    assertThat(get(restarted, "k000")).isEqualTo("v0");
+    assertThat(get(restarted, "k099")).isEqualTo("v99");
+    assertThat(restarted.members()).hasSize(3);
+
+    // Replication goes on from the log after the snapshot.
+    put(survivor, "after", "snapshot");
+    await().atMost(Duration.ofSeconds(10)).until(() -> "snapshot".equals(get(restarted, "after")));
+    assertThat(revision(restarted)).isEqualTo(revision(survivor));
+  }
+}
