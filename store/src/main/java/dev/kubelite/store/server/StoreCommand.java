@@ -14,9 +14,10 @@ import picocli.CommandLine.Option;
       "Runs one member of Kubelite's store: a Raft-replicated MVCC key-value store that serves"
           + " etcd's v3 gRPC API, so etcdctl and etcd clients work against it.",
       "Flags mean what etcd's flags of the same name mean.",
-      "Served today: KV (range, put, delete, txn, compact), Watch, Cluster member list,"
-          + " Maintenance status and snapshot (`etcdctl snapshot save` writes a Kubelite state"
-          + " image, not an etcd bbolt file). Leases, member add/remove and TLS arrive next.",
+      "Served today: KV (range, put, delete, txn, compact), Watch, Lease (grant, revoke,"
+          + " keep-alive, time-to-live, list), Cluster member list, Maintenance status and"
+          + " snapshot (`etcdctl snapshot save` writes a Kubelite state image, not an etcd bbolt"
+          + " file). Member add/remove and TLS arrive next.",
       "`kubelite store snapshot restore FILE ...` builds a new member's data dir from such a"
           + " file (see docs/store.md)."
     },

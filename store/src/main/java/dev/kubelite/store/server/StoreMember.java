@@ -262,6 +262,13 @@ public final class StoreMember implements AutoCloseable {
     return members;
   }
 
+  /**
+   * Tells {@code listener} about leader and role changes (on the Raft thread; it must not block).
+   */
+  public void addSoftStateListener(RaftDriver.SoftStateListener listener) {
+    driver.addSoftStateListener(listener);
+  }
+
   // -------------------------------------------------------------------------------------------
   // Requests
   // -------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ package dev.kubelite.store.server;
 
 import dev.kubelite.store.api.etcdserverpb.ClusterGrpcService;
 import dev.kubelite.store.api.etcdserverpb.KVGrpcService;
+import dev.kubelite.store.api.etcdserverpb.LeaseGrpcService;
 import dev.kubelite.store.api.etcdserverpb.MaintenanceGrpcService;
 import dev.kubelite.store.api.etcdserverpb.WatchGrpcService;
 import dev.kubelite.store.raft.driver.RaftDriver;
@@ -20,8 +21,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A store member with its client port: etcd's v3 gRPC API (KV, Watch, Cluster, Maintenance) on
- * every {@code --listen-client-urls} address.
+ * A store member with its client port: etcd's v3 gRPC API (KV, Watch, Lease, Cluster, Maintenance)
+ * on every {@code --listen-client-urls} address.
  */
 public final class StoreServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(StoreServer.class);
@@ -32,6 +33,8 @@ public final class StoreServer implements AutoCloseable {
   private final ExecutorService watchWorkers;
   private final List<HttpServer> servers = new ArrayList<>();
   private final List<Integer> clientPorts = new ArrayList<>();
+  private Lessor lessor;
+  private LeaseApi leaseApi;
 
   private StoreServer(Vertx vertx, boolean ownsVertx, StoreMember member) {
     this.vertx = vertx;
@@ -82,6 +85,10 @@ public final class StoreServer implements AutoCloseable {
     grpc.addService(WatchGrpcService.of(new WatchApi(member, hub, watchWorkers)));
     grpc.addService(ClusterGrpcService.of(new ClusterApi(member)));
     grpc.addService(MaintenanceGrpcService.of(new MaintenanceApi(member)));
+    lessor = Lessor.withDefaultTiming(member);
+    lessor.start();
+    leaseApi = new LeaseApi(member, lessor, vertx);
+    grpc.addService(LeaseGrpcService.of(leaseApi));
     for (URI u : member.config().listenClientUrls()) {
       HttpServer http =
           vertx
@@ -137,6 +144,12 @@ public final class StoreServer implements AutoCloseable {
   public void close() {
     for (HttpServer s : servers) {
       s.close();
+    }
+    if (leaseApi != null) {
+      leaseApi.close();
+    }
+    if (lessor != null) {
+      lessor.close();
     }
     member.close();
     watchWorkers.shutdownNow();

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -67,6 +68,12 @@ public final class RaftDriver implements AutoCloseable {
     }
   }
 
+  /** Told about leader and role changes, on the driver thread, after the change is published. */
+  public interface SoftStateListener {
+    /** Must not block: it runs on the driver thread. */
+    void onSoftStateChange(long leader, Role role, long term);
+  }
+
   /** A consistent view of the node for status endpoints and tests. */
   public record Status(
       long id,
@@ -92,6 +99,7 @@ public final class RaftDriver implements AutoCloseable {
   private long readSeq;
   private long lastSnapshotIndex;
   private long leaderSeen = RaftNode.NONE;
+  private final List<SoftStateListener> softStateListeners = new CopyOnWriteArrayList<>();
 
   public RaftDriver(
       RaftConfig config,
@@ -193,6 +201,14 @@ public final class RaftDriver implements AutoCloseable {
 
   public Status status() {
     return status;
+  }
+
+  /**
+   * Adds a listener for leader and role changes. It only hears of changes after it was added, so
+   * callers read {@link #status()} afterwards for the current state.
+   */
+  public void addSoftStateListener(SoftStateListener listener) {
+    softStateListeners.add(listener);
   }
 
   @Override
@@ -298,6 +314,19 @@ public final class RaftDriver implements AutoCloseable {
     releaseAppliedWaiters();
     maybeSnapshot();
     publishStatus();
+    if (rd.softState() != null) {
+      notifySoftState(rd.softState().leader(), rd.softState().role());
+    }
+  }
+
+  private void notifySoftState(long leader, Role role) {
+    for (SoftStateListener l : softStateListeners) {
+      try {
+        l.onSoftStateChange(leader, role, node.term());
+      } catch (RuntimeException e) {
+        log.error("member {}: soft state listener failed", node.id(), e);
+      }
+    }
   }
 
   private void onSoftStateChange(long leader, Role role) {

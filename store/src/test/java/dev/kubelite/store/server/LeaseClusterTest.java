@@ -1,0 +1,198 @@
+package dev.kubelite.store.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.kubelite.store.raft.Role;
+import dev.kubelite.store.testing.EtcdProcess;
+import dev.kubelite.store.testing.EtcdProcess.Result;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Leases in a three-member cluster (three store servers in this JVM), driven by the real etcdctl:
+ * renewals reaching a follower, and leases surviving the loss of the leader.
+ */
+class LeaseClusterTest {
+  private static final Pattern GRANTED =
+      Pattern.compile("lease ([0-9a-f]+) granted with TTL\\((\\d+)s\\)\n");
+  private static final Pattern REMAINING = Pattern.compile("remaining\\((-?\\d+)s\\)");
+
+  @TempDir Path dir;
+
+  private final List<StoreServer> servers = new ArrayList<>();
+  private final List<Integer> clientPorts = new ArrayList<>();
+  private final java.util.Set<Integer> stopped = new java.util.HashSet<>();
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    EtcdProcess.binary("etcdctl");
+    List<Integer> peerPorts = new ArrayList<>();
+    StringBuilder cluster = new StringBuilder();
+    for (int i = 0; i < 3; i++) {
+      clientPorts.add(freePort());
+      peerPorts.add(freePort());
+      cluster.append(i == 0 ? "" : ",").append("m" + i + "=http://127.0.0.1:" + peerPorts.get(i));
+    }
+    for (int i = 0; i < 3; i++) {
+      String client = "http://127.0.0.1:" + clientPorts.get(i);
+      String peer = "http://127.0.0.1:" + peerPorts.get(i);
+      servers.add(
+          StoreServer.start(
+              MemberConfig.fromFlags(
+                  "m" + i,
+                  dir.resolve("m" + i).toString(),
+                  client,
+                  client,
+                  peer,
+                  peer,
+                  cluster.toString(),
+                  "new",
+                  "lease-cluster")));
+    }
+    // A leader, and every member knows every member's client URLs (published through Raft).
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                leader() >= 0
+                    && servers.stream()
+                        .allMatch(
+                            s ->
+                                s.member().members().size() == 3
+                                    && s.member().members().stream()
+                                        .allMatch(m -> m.getClientURLsCount() > 0)));
+  }
+
+  @AfterEach
+  void stop() {
+    for (int i = 0; i < servers.size(); i++) {
+      if (stopped.add(i)) {
+        servers.get(i).close();
+      }
+    }
+  }
+
+  /** Index of the member the others agree is leader, or -1. */
+  private int leader() {
+    for (int i = 0; i < servers.size(); i++) {
+      StoreServer s = servers.get(i);
+      if (s.member().raftStatus().role() == Role.LEADER) {
+        long id = s.member().memberId();
+        boolean agreed =
+            servers.stream()
+                .filter(o -> o != s)
+                .allMatch(o -> o.member().raftStatus().leader() == id);
+        return agreed ? i : -1;
+      }
+    }
+    return -1;
+  }
+
+  private Result ctl(int member, String... args) throws Exception {
+    return EtcdProcess.Etcdctl.run("127.0.0.1:" + clientPorts.get(member), args);
+  }
+
+  private Result ok(int member, String... args) throws Exception {
+    Result r = ctl(member, args);
+    assertThat(r.exitCode())
+        .as("etcdctl (member %d) %s: %s", member, String.join(" ", args), r.output())
+        .isZero();
+    return r;
+  }
+
+  private String grant(int member, long ttl) throws Exception {
+    String out = ok(member, "lease", "grant", Long.toString(ttl)).output();
+    Matcher m = GRANTED.matcher(out);
+    assertThat(m.matches()).as(out).isTrue();
+    return m.group(1);
+  }
+
+  private long remaining(int member, String id) throws Exception {
+    String out = ok(member, "lease", "timetolive", id).output();
+    Matcher m = REMAINING.matcher(out);
+    assertThat(m.find()).as(out).isTrue();
+    return Long.parseLong(m.group(1));
+  }
+
+  @Test
+  void keepAlivesSentToAFollowerRenewTheLeaseOnTheLeader() throws Exception {
+    int follower = (leader() + 1) % 3;
+    String id = grant(follower, 2);
+    ok(follower, "put", "k", "v", "--lease=" + id);
+    // Only the follower is talked to, for three TTLs: it forwards renewals to the leader.
+    await()
+        .during(Duration.ofSeconds(6))
+        .atMost(Duration.ofSeconds(8))
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () ->
+                ok(follower, "lease", "keep-alive", "--once", id)
+                        .output()
+                        .equals("lease " + id + " keepalived with TTL(2)\n")
+                    && ok(follower, "get", "k", "--print-value-only").output().equals("v\n"));
+    assertThat(remaining(follower, id)).isBetween(0L, 2L);
+    // Renewals stop: the leader expires it.
+    await()
+        .atMost(Duration.ofSeconds(2 + 3))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> ok(follower, "get", "k").output().isEmpty());
+    assertThat(ctl(follower, "lease", "keep-alive", "--once", id).output())
+        .contains("etcdserver: requested lease not found");
+  }
+
+  @Test
+  void aLeaseSurvivesALeaderChangeWithItsTtlRefreshed() throws Exception {
+    int old = leader();
+    String id = grant(old, 5);
+    ok(old, "put", "k", "v", "--lease=" + id);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> remaining(old, id) <= 3);
+
+    stopped.add(old);
+    servers.get(old).close();
+    List<Integer> left = new ArrayList<>(List.of(0, 1, 2));
+    left.remove(Integer.valueOf(old));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                left.stream()
+                    .anyMatch(i -> servers.get(i).member().raftStatus().role() == Role.LEADER));
+    int other = left.get(0);
+
+    // The new leader restarted the lease's clock: at least a full TTL is left, not what was left
+    // on the old leader.
+    assertThat(ok(other, "lease", "timetolive", id, "--keys").output())
+        .matches(
+            "lease "
+                + id
+                + " granted with TTL\\(5s\\), remaining\\([4-6]s\\), attached keys\\(\\[k\\]\\)\n");
+    assertThat(ok(other, "get", "k", "--print-value-only").output()).isEqualTo("v\n");
+
+    // Not renewed, it still expires: within election timeout + TTL + a margin.
+    await()
+        .atMost(Duration.ofSeconds(1 + 5 + 3))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> ok(other, "get", "k").output().isEmpty());
+    assertThat(ok(other, "lease", "list").output()).isEqualTo("found 0 leases\n");
+  }
+}
