@@ -7,8 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.kubelite.store.server.MemberConfig;
 import dev.kubelite.store.server.StoreServer;
 import dev.kubelite.store.testing.EtcdProcess;
-import java.io.IOException;
-import java.net.ServerSocket;
+import dev.kubelite.store.testing.FreePorts;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,12 +48,6 @@ class KvStoreContractTest {
   private final Map<Backend, KvStore> stores = new EnumMap<>(Backend.class);
   private String testName = "t";
 
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
   static StoreServer startStore(Path dataDir, int clientPort, int peerPort) throws Exception {
     String client = "http://127.0.0.1:" + clientPort;
     String peer = "http://127.0.0.1:" + peerPort;
@@ -66,8 +59,8 @@ class KvStoreContractTest {
   @BeforeAll
   void startBackends() throws Exception {
     dir = Files.createTempDirectory("kvstore-contract");
-    int clientPort = freePort();
-    server = startStore(dir.resolve("ours"), clientPort, freePort());
+    int clientPort = FreePorts.next();
+    server = startStore(dir.resolve("ours"), clientPort, FreePorts.next());
     stores.put(Backend.REMOTE_OURS, RemoteKvStore.connect(List.of("127.0.0.1:" + clientPort)));
     stores.put(Backend.EMBEDDED, EmbeddedKvStore.of(server));
     for (KvStore s : stores.values()) {

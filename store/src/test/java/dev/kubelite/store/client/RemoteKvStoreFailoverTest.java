@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.kubelite.store.server.StoreServer;
+import dev.kubelite.store.testing.FreePorts;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,10 +40,9 @@ class RemoteKvStoreFailoverTest {
 
   @Test
   void readsWritesAndWatchesMovePastADeadEndpoint() throws Exception {
-    int port = KvStoreContractTest.freePort();
-    server =
-        KvStoreContractTest.startStore(dir.resolve("m1"), port, KvStoreContractTest.freePort());
-    int dead = KvStoreContractTest.freePort();
+    int port = FreePorts.next();
+    server = KvStoreContractTest.startStore(dir.resolve("m1"), port, FreePorts.next());
+    int dead = FreePorts.next();
     RemoteKvStore s = connect("127.0.0.1:" + dead, "127.0.0.1:" + port);
     await().atMost(WAIT).ignoreExceptions().until(() -> join(s.currentRevision()) >= 1);
 
@@ -62,12 +62,7 @@ class RemoteKvStoreFailoverTest {
 
   @Test
   void writesToOnlyDeadEndpointsFailAsUnavailable() {
-    int dead = 0;
-    try {
-      dead = KvStoreContractTest.freePort();
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException(e);
-    }
+    int dead = FreePorts.next();
     RemoteKvStore s = connect("127.0.0.1:" + dead);
     assertThatThrownBy(() -> join(s.put(utf8("/registry/a"), utf8("1"))))
         .isInstanceOfSatisfying(
@@ -80,8 +75,8 @@ class RemoteKvStoreFailoverTest {
 
   @Test
   void watchResumesAfterTheStoreRestartsWithoutGapsOrDuplicates() throws Exception {
-    int port = KvStoreContractTest.freePort();
-    int peer = KvStoreContractTest.freePort();
+    int port = FreePorts.next();
+    int peer = FreePorts.next();
     server = KvStoreContractTest.startStore(dir.resolve("m1"), port, peer);
     RemoteKvStore s = connect("127.0.0.1:" + port);
     await().atMost(WAIT).ignoreExceptions().until(() -> join(s.currentRevision()) >= 1);

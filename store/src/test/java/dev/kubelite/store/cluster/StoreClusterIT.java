@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.kubelite.store.testing.EtcdProcess;
 import dev.kubelite.store.testing.EtcdProcess.Result;
+import dev.kubelite.store.testing.FreePorts;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,8 +43,8 @@ class StoreClusterIT {
 
     Member(String name) throws IOException {
       this.name = name;
-      this.clientPort = freePort();
-      this.peerPort = freePort();
+      this.clientPort = FreePorts.next();
+      this.peerPort = FreePorts.next();
     }
 
     String endpoint() {
@@ -97,12 +97,6 @@ class StoreClusterIT {
   private static String number(String json, String field) {
     Matcher m = Pattern.compile("\"" + field + "\":(\\d+)").matcher(json);
     return m.find() ? m.group(1) : "none";
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
   }
 
   private String initialCluster() {

@@ -18,12 +18,11 @@ import dev.kubelite.store.api.etcdserverpb.WatchGrpcClient;
 import dev.kubelite.store.api.etcdserverpb.WatchRequest;
 import dev.kubelite.store.api.etcdserverpb.WatchResponse;
 import dev.kubelite.store.testing.EtcdProcess;
+import dev.kubelite.store.testing.FreePorts;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,17 +56,11 @@ class DifferentialEtcdTest {
   private final List<String> etcdEvents = Collections.synchronizedList(new ArrayList<>());
   private final List<String> ourEvents = Collections.synchronizedList(new ArrayList<>());
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
   @BeforeEach
   void start() throws Exception {
     etcd = EtcdProcess.start(dir, "etcd0", "diff");
-    int client = freePort();
-    int peer = freePort();
+    int client = FreePorts.next();
+    int peer = FreePorts.next();
     String c = "http://127.0.0.1:" + client;
     String p = "http://127.0.0.1:" + peer;
     ours =

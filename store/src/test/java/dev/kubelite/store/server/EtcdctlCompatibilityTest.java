@@ -5,8 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.kubelite.store.testing.EtcdProcess;
 import dev.kubelite.store.testing.EtcdProcess.Result;
-import java.io.IOException;
-import java.net.ServerSocket;
+import dev.kubelite.store.testing.FreePorts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,12 +27,6 @@ class EtcdctlCompatibilityTest {
   private int clientPort;
   private int peerPort;
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
   private MemberConfig config() {
     String client = "http://127.0.0.1:" + clientPort;
     String peer = "http://127.0.0.1:" + peerPort;
@@ -44,8 +37,8 @@ class EtcdctlCompatibilityTest {
   @BeforeEach
   void start() throws Exception {
     EtcdProcess.binary("etcdctl");
-    clientPort = freePort();
-    peerPort = freePort();
+    clientPort = FreePorts.next();
+    peerPort = FreePorts.next();
     server = StoreServer.start(config());
     await().atMost(Duration.ofSeconds(10)).until(() -> ctl("endpoint", "health").exitCode() == 0);
   }

@@ -6,8 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.kubelite.store.raft.Role;
 import dev.kubelite.store.testing.EtcdProcess;
 import dev.kubelite.store.testing.EtcdProcess.Result;
-import java.io.IOException;
-import java.net.ServerSocket;
+import dev.kubelite.store.testing.FreePorts;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,20 +33,14 @@ class LeaseClusterTest {
   private final List<Integer> clientPorts = new ArrayList<>();
   private final java.util.Set<Integer> stopped = new java.util.HashSet<>();
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
   @BeforeEach
   void start() throws Exception {
     EtcdProcess.binary("etcdctl");
     List<Integer> peerPorts = new ArrayList<>();
     StringBuilder cluster = new StringBuilder();
     for (int i = 0; i < 3; i++) {
-      clientPorts.add(freePort());
-      peerPorts.add(freePort());
+      clientPorts.add(FreePorts.next());
+      peerPorts.add(FreePorts.next());
       cluster.append(i == 0 ? "" : ",").append("m" + i + "=http://127.0.0.1:" + peerPorts.get(i));
     }
     for (int i = 0; i < 3; i++) {

@@ -5,8 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.kubelite.store.testing.EtcdProcess;
 import dev.kubelite.store.testing.EtcdProcess.Result;
-import java.io.IOException;
-import java.net.ServerSocket;
+import dev.kubelite.store.testing.FreePorts;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.regex.Matcher;
@@ -26,18 +25,12 @@ class LeaseEtcdctlTest {
   private StoreServer server;
   private int clientPort;
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
   @BeforeEach
   void start() throws Exception {
     EtcdProcess.binary("etcdctl");
-    clientPort = freePort();
+    clientPort = FreePorts.next();
     String client = "http://127.0.0.1:" + clientPort;
-    String peer = "http://127.0.0.1:" + freePort();
+    String peer = "http://127.0.0.1:" + FreePorts.next();
     server =
         StoreServer.start(
             MemberConfig.fromFlags(

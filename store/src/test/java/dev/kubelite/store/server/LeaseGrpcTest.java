@@ -20,12 +20,11 @@ import dev.kubelite.store.api.etcdserverpb.LeaseTimeToLiveResponse;
 import dev.kubelite.store.api.etcdserverpb.PutRequest;
 import dev.kubelite.store.api.etcdserverpb.RangeRequest;
 import dev.kubelite.store.testing.EtcdProcess;
+import dev.kubelite.store.testing.FreePorts;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,19 +56,13 @@ class LeaseGrpcTest {
   /** One server's clients. */
   private record Side(LeaseGrpcClient lease, KVGrpcClient kv) {}
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
   @BeforeEach
   void start() throws Exception {
     EtcdProcess.binary("etcd");
     etcd = EtcdProcess.start(dir, "etcd", "lease-diff");
-    int clientPort = freePort();
+    int clientPort = FreePorts.next();
     String client = "http://127.0.0.1:" + clientPort;
-    String peer = "http://127.0.0.1:" + freePort();
+    String peer = "http://127.0.0.1:" + FreePorts.next();
     server =
         StoreServer.start(
             MemberConfig.fromFlags(

@@ -3,6 +3,7 @@ package dev.kubelite.store.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kubelite.store.testing.EtcdProcess;
+import dev.kubelite.store.testing.FreePorts;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -11,8 +12,6 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -32,17 +31,11 @@ class MalformedGrpcTest {
   private Vertx vertx;
   private HttpClient http;
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
   @BeforeEach
   void start() throws Exception {
-    port = freePort();
+    port = FreePorts.next();
     String c = "http://127.0.0.1:" + port;
-    String p = "http://127.0.0.1:" + freePort();
+    String p = "http://127.0.0.1:" + FreePorts.next();
     server =
         StoreServer.start(
             MemberConfig.fromFlags("m", dir.resolve("m").toString(), c, c, p, p, null, null, "t"));

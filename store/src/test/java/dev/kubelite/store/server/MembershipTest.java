@@ -5,8 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.kubelite.store.testing.EtcdProcess;
 import dev.kubelite.store.testing.EtcdProcess.Result;
-import java.io.IOException;
-import java.net.ServerSocket;
+import dev.kubelite.store.testing.FreePorts;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,12 +27,6 @@ class MembershipTest {
 
   private final Map<String, int[]> ports = new LinkedHashMap<>();
   private final Map<String, StoreServer> servers = new LinkedHashMap<>();
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
 
   private String peer(String name) {
     return "http://127.0.0.1:" + ports.get(name)[1];
@@ -79,7 +72,7 @@ class MembershipTest {
   void addLearnerPromoteItAndRemoveAFounder() throws Exception {
     EtcdProcess.binary("etcdctl");
     for (String n : List.of("infra0", "infra1", "infra2")) {
-      ports.put(n, new int[] {freePort(), freePort()});
+      ports.put(n, new int[] {FreePorts.next(), FreePorts.next()});
     }
     for (String n : List.of("infra0", "infra1", "infra2")) {
       start(n, "new");
@@ -91,7 +84,7 @@ class MembershipTest {
         .atMost(Duration.ofSeconds(10))
         .until(() -> !ctl("infra0", "member", "list").output().contains("unstarted"));
 
-    ports.put("infra3", new int[] {freePort(), freePort()});
+    ports.put("infra3", new int[] {FreePorts.next(), FreePorts.next()});
     Result added =
         ctl("infra0", "member", "add", "infra3", "--peer-urls=" + peer("infra3"), "--learner");
     assertThat(added.exitCode()).as(added.output()).isZero();

@@ -5,8 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.kubelite.store.testing.EtcdProcess;
 import dev.kubelite.store.testing.EtcdProcess.Result;
-import java.io.IOException;
-import java.net.ServerSocket;
+import dev.kubelite.store.testing.FreePorts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,12 +25,6 @@ class SnapshotBackupRestoreTest {
 
   private StoreServer server;
   private int clientPort;
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
 
   @AfterEach
   void stop() {
@@ -76,7 +69,7 @@ class SnapshotBackupRestoreTest {
   @Test
   void etcdctlSnapshotSaveThenRestoreIntoANewClusterKeepsKeysAndRevisions() throws Exception {
     EtcdProcess.binary("etcdctl");
-    serve(config("m1", dir.resolve("m1").toString(), freePort(), freePort(), "t1"));
+    serve(config("m1", dir.resolve("m1").toString(), FreePorts.next(), FreePorts.next(), "t1"));
     ok("put", "/registry/a", "1");
     ok("put", "/registry/b", "2");
     ok("put", "/registry/a", "3");
@@ -95,8 +88,8 @@ class SnapshotBackupRestoreTest {
     server.close();
     server = null;
 
-    int client = freePort();
-    int peer = freePort();
+    int client = FreePorts.next();
+    int peer = FreePorts.next();
     String peerUrl = "http://127.0.0.1:" + peer;
     Path restored = dir.resolve("r1");
     int code =

@@ -9,9 +9,8 @@ import dev.kubelite.store.api.kubelitepb.InternalRequest;
 import dev.kubelite.store.mvcc.Range;
 import dev.kubelite.store.raft.Role;
 import dev.kubelite.store.raft.driver.RaftDriver;
+import dev.kubelite.store.testing.FreePorts;
 import io.vertx.core.Vertx;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,12 +33,6 @@ class SnapshotCatchUpTest {
 
   private final List<MemberConfig> configs = new ArrayList<>();
   private final StoreServer[] servers = new StoreServer[3];
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
 
   @AfterEach
   void stop() {
@@ -82,8 +75,8 @@ class SnapshotCatchUpTest {
     int[] peer = new int[3];
     StringBuilder cluster = new StringBuilder();
     for (int i = 0; i < 3; i++) {
-      client[i] = freePort();
-      peer[i] = freePort();
+      client[i] = FreePorts.next();
+      peer[i] = FreePorts.next();
       cluster.append(i == 0 ? "" : ",").append("m").append(i).append("=http://127.0.0.1:");
       cluster.append(peer[i]);
     }

@@ -4,7 +4,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,8 +32,8 @@ public final class EtcdProcess implements AutoCloseable {
     this.token = token;
     this.dataDir = dataDir;
     this.logFile = logFile;
-    this.clientPort = freePort();
-    this.peerPort = freePort();
+    this.clientPort = FreePorts.next();
+    this.peerPort = FreePorts.next();
     List<String> cmd = new ArrayList<>();
     cmd.add(binary("etcd"));
     cmd.addAll(
@@ -103,12 +102,6 @@ public final class EtcdProcess implements AutoCloseable {
     }
     Assumptions.abort(tool + " is not installed (apt-get install etcd-server etcd-client)");
     throw new AssertionError("unreachable");
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
   }
 
   @Override
