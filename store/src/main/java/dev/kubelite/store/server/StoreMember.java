@@ -242,15 +242,23 @@ public final class StoreMember implements AutoCloseable {
                             : rejection(r));
               }
             });
-    return applied
-        .orTimeout(REQUEST_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-        .whenComplete((v, err) -> confWaiters.remove(change.nodeId(), applied))
+    applied.whenComplete((v, err) -> confWaiters.remove(change.nodeId(), applied));
+    return withRequestTimeout(applied, err -> err);
+  }
+
+  /**
+   * Fails {@code f} with etcd's "request timed out" unless it completes within {@link
+   * #REQUEST_TIMEOUT}; any other failure becomes {@code otherwise.apply(failure)}.
+   */
+  private static <T> CompletableFuture<T> withRequestTimeout(
+      CompletableFuture<T> f, java.util.function.Function<Throwable, Throwable> otherwise) {
+    return f.orTimeout(REQUEST_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
         .exceptionallyCompose(
             err ->
                 CompletableFuture.failedFuture(
                     err instanceof java.util.concurrent.TimeoutException
                         ? EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.TIMEOUT)
-                        : err));
+                        : otherwise.apply(err)));
   }
 
   /** The attributes a member added at runtime starts with: no name until it publishes. */
@@ -289,15 +297,8 @@ public final class StoreMember implements AutoCloseable {
                 fail(id, rejection(r));
               }
             });
-    result
-        .orTimeout(REQUEST_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-        .whenComplete((r, err) -> waiters.remove(id));
-    return result.exceptionallyCompose(
-        err ->
-            CompletableFuture.failedFuture(
-                err instanceof java.util.concurrent.TimeoutException
-                    ? EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.TIMEOUT)
-                    : err));
+    result.whenComplete((r, err) -> waiters.remove(id));
+    return withRequestTimeout(result, err -> err);
   }
 
   private static Exception rejection(ProposeResult r) {
@@ -320,14 +321,9 @@ public final class StoreMember implements AutoCloseable {
   public <T> CompletableFuture<T> read(boolean serializable, MvccRead<T> read) {
     CompletableFuture<Long> ready =
         serializable ? CompletableFuture.completedFuture(0L) : driver.readIndex();
-    return ready
-        .orTimeout(REQUEST_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-        .exceptionallyCompose(
-            err ->
-                CompletableFuture.failedFuture(
-                    err instanceof java.util.concurrent.TimeoutException
-                        ? EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.TIMEOUT)
-                        : EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.NO_LEADER)))
+    // A ReadIndex round only fails when leadership changes or the member stops.
+    return withRequestTimeout(
+            ready, err -> EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.NO_LEADER))
         .thenApplyAsync(
             i -> {
               try {

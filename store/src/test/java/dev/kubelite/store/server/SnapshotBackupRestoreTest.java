@@ -92,39 +92,23 @@ class SnapshotBackupRestoreTest {
     int peer = FreePorts.next();
     String peerUrl = "http://127.0.0.1:" + peer;
     Path restored = dir.resolve("r1");
-    int code =
-        new CommandLine(new StoreCommand())
-            .execute(
-                "snapshot",
-                "restore",
-                file.toString(),
-                "--name",
-                "r1",
-                "--data-dir",
-                restored.toString(),
-                "--initial-cluster",
-                "r1=" + peerUrl,
-                "--initial-cluster-token",
-                "t2",
-                "--initial-advertise-peer-urls",
-                peerUrl);
-    assertThat(code).isZero();
-    assertThat(
-            new CommandLine(new StoreCommand())
-                .execute(
-                    "snapshot",
-                    "restore",
-                    file.toString(),
-                    "--name",
-                    "r1",
-                    "--data-dir",
-                    restored.toString(),
-                    "--initial-cluster",
-                    "r1=" + peerUrl,
-                    "--initial-cluster-token",
-                    "t2",
-                    "--initial-advertise-peer-urls",
-                    peerUrl))
+    String[] restore = {
+      "snapshot",
+      "restore",
+      file.toString(),
+      "--name",
+      "r1",
+      "--data-dir",
+      restored.toString(),
+      "--initial-cluster",
+      "r1=" + peerUrl,
+      "--initial-cluster-token",
+      "t2",
+      "--initial-advertise-peer-urls",
+      peerUrl
+    };
+    assertThat(new CommandLine(new StoreCommand()).execute(restore)).isZero();
+    assertThat(new CommandLine(new StoreCommand()).execute(restore))
         .as("restoring into a non-empty data dir is refused")
         .isEqualTo(2);
 
