@@ -65,11 +65,21 @@ public final class StoreBench implements Callable<Integer> {
       description = "Watchers in the fan-out scenario (default: ${DEFAULT-VALUE}).")
   int watchers = 100;
 
+  @Option(
+      names = "--jit-warmup",
+      description =
+          "Seconds of mixed load (puts, gets, txns) before the first scenario, not recorded, so the"
+              + " JVM's JIT compilation is not charged to whichever scenario runs first (default: 20).")
+  int jitWarmup = 20;
+
   @Option(names = "--systems", split = ",", description = "Which systems (default: ETCD,KUBELITE).")
   List<StoreCluster.Kind> systems = List.of(StoreCluster.Kind.ETCD, StoreCluster.Kind.KUBELITE);
 
   /** One scenario's figures for one system. */
-  record Figures(double opsPerSecond, double p50Millis, double p99Millis) {}
+  record Figures(double opsPerSecond, double p50Millis, double p99Millis, double cpuMicrosPerOp) {}
+
+  /** The cluster being measured: its processes' CPU time is charged to the scenario running. */
+  private StoreCluster cluster;
 
   private static final byte[] VALUE = new byte[256];
 
@@ -81,10 +91,18 @@ public final class StoreBench implements Callable<Integer> {
       Vertx vertx = Vertx.vertx();
       GrpcClient grpc = GrpcClient.client(vertx);
       try (StoreCluster cluster = StoreCluster.start(kind, work, 3)) {
+        this.cluster = cluster;
         int leader = cluster.awaitLeader(grpc);
         KVGrpcClient kv =
             KVGrpcClient.create(grpc, SocketAddress.inetSocketAddress(leader, "127.0.0.1"));
         System.err.println("== " + kind + ": leader on port " + leader);
+        if (jitWarmup > 0) {
+          System.err.println("   warming up for " + jitWarmup + " s (not recorded)");
+          int perOp = Math.max(1, jitWarmup / 3);
+          runFor(perOp, 64, () -> kv.put(randomPut()));
+          runFor(perOp, 64, () -> kv.range(get(false)));
+          runFor(perOp, 64, () -> kv.txn(casPut()));
+        }
         for (int c : clients) {
           record(results, "put, " + c + " clients", kind, run(c, () -> kv.put(randomPut())));
         }
@@ -113,8 +131,8 @@ public final class StoreBench implements Callable<Integer> {
       Figures f) {
     results.computeIfAbsent(scenario, k -> new LinkedHashMap<>()).put(kind, f);
     System.err.printf(
-        "   %-62s %10.0f ops/s  p50 %7.2f ms  p99 %7.2f ms%n",
-        scenario, f.opsPerSecond(), f.p50Millis(), f.p99Millis());
+        "   %-62s %10.0f ops/s  p50 %7.2f ms  p99 %7.2f ms  cpu %6.0f us/op%n",
+        scenario, f.opsPerSecond(), f.p50Millis(), f.p99Millis(), f.cpuMicrosPerOp());
   }
 
   private static PutRequest randomPut() {
@@ -156,7 +174,17 @@ public final class StoreBench implements Callable<Integer> {
    * Closed loop: {@code concurrency} requests always in flight; after warm-up, counts completions
    * and records each latency for {@code seconds}.
    */
+  /** Runs {@code op} closed-loop for {@code secs} seconds and discards the figures. */
+  private void runFor(int secs, int concurrency, Supplier<Future<?>> op) throws Exception {
+    run(concurrency, op, 0, secs);
+  }
+
   private Figures run(int concurrency, Supplier<Future<?>> op) throws Exception {
+    return run(concurrency, op, warmup, seconds);
+  }
+
+  private Figures run(int concurrency, Supplier<Future<?>> op, int warmup, int seconds)
+      throws Exception {
     Histogram latency = new ConcurrentHistogram(TimeUnit.SECONDS.toMicros(60), 3);
     AtomicLong done = new AtomicLong();
     long start = System.nanoTime();
@@ -168,12 +196,29 @@ public final class StoreBench implements Callable<Integer> {
       loops.add(finished);
       loop(op, latency, done, measureFrom, end, finished);
     }
+    long cpu = cpuDuringWindow(measureFrom, end);
     CompletableFuture.allOf(loops.toArray(CompletableFuture[]::new))
         .get(seconds + warmup + 60, TimeUnit.SECONDS);
     return new Figures(
         done.get() / (double) seconds,
         latency.getValueAtPercentile(50) / 1000.0,
-        latency.getValueAtPercentile(99) / 1000.0);
+        latency.getValueAtPercentile(99) / 1000.0,
+        perOp(cpu, done.get()));
+  }
+
+  /**
+   * The CPU time (µs, all members' processes together) spent between the two {@link
+   * System#nanoTime()} instants; blocks this (the main) thread until {@code to}.
+   */
+  private long cpuDuringWindow(long from, long to) throws InterruptedException {
+    TimeUnit.NANOSECONDS.sleep(Math.max(0, from - System.nanoTime()));
+    long before = cluster.cpuMicros();
+    TimeUnit.NANOSECONDS.sleep(Math.max(0, to - System.nanoTime()));
+    return cluster.cpuMicros() - before;
+  }
+
+  private static double perOp(long cpuMicros, long ops) {
+    return ops == 0 ? Double.NaN : cpuMicros / (double) ops;
   }
 
   private static void loop(
@@ -256,30 +301,35 @@ public final class StoreBench implements Callable<Integer> {
     CompletableFuture.allOf(created.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
     window[0] = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmup);
     window[1] = window[0] + TimeUnit.SECONDS.toNanos(seconds);
-    run(
-        1,
-        () ->
-            kv.put(
-                PutRequest.newBuilder()
-                    .setKey(ByteString.copyFromUtf8("/fan/k"))
-                    .setValue(ByteString.copyFromUtf8(Long.toString(System.nanoTime())))
-                    .build()));
+    Figures writer =
+        run(
+            1,
+            () ->
+                kv.put(
+                    PutRequest.newBuilder()
+                        .setKey(ByteString.copyFromUtf8("/fan/k"))
+                        .setValue(ByteString.copyFromUtf8(Long.toString(System.nanoTime())))
+                        .build()));
+    double writes = writer.opsPerSecond() * seconds;
     return new Figures(
         delivered.get() / (double) seconds,
         latency.getValueAtPercentile(50) / 1000.0,
-        latency.getValueAtPercentile(99) / 1000.0);
+        latency.getValueAtPercentile(99) / 1000.0,
+        writer.cpuMicrosPerOp() * writes / Math.max(1, delivered.get()));
   }
 
   private static void print(Map<String, Map<StoreCluster.Kind, Figures>> results) {
     System.out.printf(
-        "%-62s | %12s %8s %8s | %12s %8s %8s | %s%n",
+        "%-62s | %12s %8s %8s %8s | %12s %8s %8s %8s | %s%n",
         "scenario",
         "etcd ops/s",
         "p50 ms",
         "p99 ms",
+        "cpu us",
         "ours ops/s",
         "p50 ms",
         "p99 ms",
+        "cpu us",
         "ours/etcd");
     for (var e : results.entrySet()) {
       Figures etcd = e.getValue().get(StoreCluster.Kind.ETCD);
@@ -297,8 +347,10 @@ public final class StoreBench implements Callable<Integer> {
 
   private static String cells(Figures f) {
     return f == null
-        ? String.format("%12s %8s %8s", "-", "-", "-")
-        : String.format("%12.0f %8.2f %8.2f", f.opsPerSecond(), f.p50Millis(), f.p99Millis());
+        ? String.format("%12s %8s %8s %8s", "-", "-", "-", "-")
+        : String.format(
+            "%12.0f %8.2f %8.2f %8.0f",
+            f.opsPerSecond(), f.p50Millis(), f.p99Millis(), f.cpuMicrosPerOp());
   }
 
   public static void main(String[] args) {

@@ -134,6 +134,23 @@ final class StoreCluster implements AutoCloseable {
     }
   }
 
+  /** CPU time (user + system) the member processes have used so far, in microseconds. */
+  public long cpuMicros() {
+    long total = 0;
+    for (Process p : processes) {
+      total +=
+          p.info()
+                  .totalCpuDuration()
+                  .orElseThrow(
+                      () ->
+                          new IllegalStateException(
+                              "this OS does not report CPU time of process " + p.pid()))
+                  .toNanos()
+              / 1000;
+    }
+    return total;
+  }
+
   @Override
   public void close() throws IOException {
     for (Process p : processes) {

@@ -4,6 +4,7 @@ import dev.kubelite.store.raft.ConfChange;
 import dev.kubelite.store.raft.ConfState;
 import dev.kubelite.store.raft.Entry;
 import dev.kubelite.store.raft.Message;
+import dev.kubelite.store.raft.MessageType;
 import dev.kubelite.store.raft.ProposeResult;
 import dev.kubelite.store.raft.RaftConfig;
 import dev.kubelite.store.raft.RaftLogStorage;
@@ -30,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * Runs one {@link RaftNode} for real: a dedicated thread owns the node and its storage, drains an
  * inbox of messages, proposals and read requests, and executes each {@link Ready} in the contract's
  * order — persist (one fsync for everything that arrived since the last batch: group commit), send,
- * apply. Ticks come from the thread's own timer.
+ * apply — except that a leader's appends and heartbeats go out before its fsync (see {@link
+ * #mayReplicateBeforePersisting}). Ticks come from the thread's own timer.
  *
  * <p>Futures returned here complete on the driver thread: dependent stages must not block.
  */
@@ -99,6 +101,10 @@ public final class RaftDriver implements AutoCloseable {
   private long readSeq;
   private long lastSnapshotIndex;
   private long leaderSeen = RaftNode.NONE;
+
+  /** The term in the last hard state saved to storage. */
+  private long durableTerm;
+
   private final List<SoftStateListener> softStateListeners = new CopyOnWriteArrayList<>();
 
   public RaftDriver(
@@ -118,6 +124,7 @@ public final class RaftDriver implements AutoCloseable {
       applied = snapshot.index();
     }
     this.lastSnapshotIndex = snapshot.index();
+    this.durableTerm = storage.hardState().term();
     this.node = new RaftNode(config.toBuilder().applied(applied).build(), storage);
     this.thread = new Thread(this::run, "raft-" + Long.toHexString(config.id()));
     this.thread.setDaemon(true);
@@ -290,8 +297,22 @@ public final class RaftDriver implements AutoCloseable {
   }
 
   private void handle(Ready rd) {
+    List<Message> afterPersist = rd.messages();
+    if (mayReplicateBeforePersisting(rd)) {
+      afterPersist = new ArrayList<>(rd.messages().size());
+      for (Message m : rd.messages()) {
+        if (m.type() == MessageType.APPEND || m.type() == MessageType.HEARTBEAT) {
+          transport.send(m);
+        } else {
+          afterPersist.add(m);
+        }
+      }
+    }
     storage.save(rd.hardState(), rd.entries(), rd.snapshot());
-    for (Message m : rd.messages()) {
+    if (rd.hardState() != null) {
+      durableTerm = rd.hardState().term();
+    }
+    for (Message m : afterPersist) {
       transport.send(m);
     }
     if (rd.snapshot() != null) {
@@ -317,6 +338,19 @@ public final class RaftDriver implements AutoCloseable {
     if (rd.softState() != null) {
       notifySoftState(rd.softState().leader(), rd.softState().role());
     }
+  }
+
+  /**
+   * A leader's appends and heartbeats may leave before its own fsync, so followers write while the
+   * leader writes (docs/decisions/0011). Safe because followers persist before acknowledging and
+   * the leader counts its own copy only after {@link #handle} saved it. Only when the term in the
+   * messages is already durable: otherwise a crash could let this node lead the same term twice
+   * with different entries (a single voter becomes leader in the very Ready that bumps its term).
+   */
+  private boolean mayReplicateBeforePersisting(Ready rd) {
+    return rd.snapshot() == null
+        && (rd.hardState() == null || rd.hardState().term() == durableTerm)
+        && rd.messages().size() > 0;
   }
 
   private void notifySoftState(long leader, Role role) {
