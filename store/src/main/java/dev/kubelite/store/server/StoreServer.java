@@ -7,6 +7,7 @@ import dev.kubelite.store.api.etcdserverpb.MaintenanceGrpcService;
 import dev.kubelite.store.api.etcdserverpb.WatchGrpcService;
 import dev.kubelite.store.raft.driver.RaftDriver;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.grpc.server.GrpcServer;
@@ -92,7 +93,12 @@ public final class StoreServer implements AutoCloseable {
     for (URI u : member.config().listenClientUrls()) {
       HttpServer http =
           vertx
-              .createHttpServer(new HttpServerOptions().setHost(u.getHost()).setPort(u.getPort()))
+              .createHttpServer(
+                  new HttpServerOptions()
+                      .setHost(u.getHost())
+                      .setPort(u.getPort())
+                      .setInitialSettings(
+                          new Http2Settings().setMaxConcurrentStreams(MAX_CONCURRENT_STREAMS)))
               .requestHandler(
                   req -> {
                     guardUnaryCall(req);
@@ -107,6 +113,14 @@ public final class StoreServer implements AutoCloseable {
       log.info("serving etcd v3 API for member {} on {}", member.config().name(), u);
     }
   }
+
+  /**
+   * HTTP/2 streams one client connection may have open at once. Like etcd (grpc-go's default), no
+   * practical limit: every watch and keep-alive holds a stream for its lifetime, and with a limit
+   * of 100 (Vert.x's default) a client with 100 watches could not send a single request more on
+   * that connection — it waited forever.
+   */
+  static final long MAX_CONCURRENT_STREAMS = 0xFFFF_FFFFL;
 
   /** Unary calls must answer within this; streams (watch, keepalive, snapshot) are exempt. */
   static final long UNARY_DEADLINE_MS = StoreMember.REQUEST_TIMEOUT.toMillis() + 3_000;
