@@ -34,11 +34,15 @@ final class ClusterApi extends ClusterService {
   /** etcd's readyPercent: a learner may be promoted once its match index is 90% of the leader's. */
   static final double PROMOTE_READY_FRACTION = 0.9;
 
+  private static final long LEADER_RETRY_MS = 100;
+
   private final StoreMember member;
+  private final Vertx vertx;
   private final GrpcClient client;
 
   ClusterApi(StoreMember member, Vertx vertx) {
     this.member = member;
+    this.vertx = vertx;
     this.client =
         GrpcClient.client(vertx, new GrpcClientOptions().setScheduleDeadlineAutomatically(true));
   }
@@ -182,6 +186,12 @@ final class ClusterApi extends ClusterService {
   }
 
   private Future<MemberPromoteResponse> forwardPromote(MemberPromoteRequest request) {
+    return forwardPromote(request, System.nanoTime() + StoreMember.REQUEST_TIMEOUT.toNanos());
+  }
+
+  /** Forwards to the leader, waiting for one (as etcd does) until {@code deadline}. */
+  private Future<MemberPromoteResponse> forwardPromote(
+      MemberPromoteRequest request, long deadline) {
     long leader = member.raftStatus().leader();
     if (leader != 0 && leader != member.memberId()) {
       for (Member m : member.members()) {
@@ -197,7 +207,15 @@ final class ClusterApi extends ClusterService {
         }
       }
     }
-    return Future.failedFuture(EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.NO_LEADER));
+    if (leader == member.memberId()) {
+      return memberPromote(request); // became the leader meanwhile
+    }
+    if (System.nanoTime() - deadline >= 0) {
+      return Future.failedFuture(EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.NO_LEADER));
+    }
+    io.vertx.core.Promise<MemberPromoteResponse> later = io.vertx.core.Promise.promise();
+    vertx.setTimer(LEADER_RETRY_MS, t -> forwardPromote(request, deadline).onComplete(later));
+    return later.future();
   }
 
   /** Parses peer URLs as member add and update take them: INVALID_ARGUMENT if bad or none. */
