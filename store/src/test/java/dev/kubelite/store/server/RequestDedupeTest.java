@@ -5,6 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
 import dev.kubelite.store.api.etcdserverpb.KVGrpcClient;
+import dev.kubelite.store.api.etcdserverpb.LeaseGrantRequest;
+import dev.kubelite.store.api.etcdserverpb.LeaseGrpcClient;
+import dev.kubelite.store.api.etcdserverpb.LeaseRevokeRequest;
+import dev.kubelite.store.api.etcdserverpb.LeaseRevokeResponse;
 import dev.kubelite.store.api.etcdserverpb.PutRequest;
 import dev.kubelite.store.api.etcdserverpb.PutResponse;
 import dev.kubelite.store.client.EmbeddedKvStore;
@@ -273,11 +277,16 @@ class RequestDedupeTest {
   }
 
   /** An answer: the response or the status and message, and whether it said "dedupe". */
-  private record Answer(PutResponse response, GrpcStatus status, String message, boolean dedupe) {}
+  private record Answer<T>(T response, GrpcStatus status, String message, boolean dedupe) {}
 
-  /** A put over gRPC with the given request-id header (null: none). */
-  private Answer put(int member, String requestId, String key, String value) throws Exception {
-    Promise<Answer> answer = Promise.promise();
+  /** A unary call over gRPC with the given request-id header (null: none). */
+  private <Req, Resp> Answer<Resp> call(
+      int member,
+      io.vertx.grpc.common.ServiceMethod<Resp, Req> method,
+      Req request,
+      String requestId)
+      throws Exception {
+    Promise<Answer<Resp>> answer = Promise.promise();
     vertx()
         .runOnContext(
             v ->
@@ -285,29 +294,25 @@ class RequestDedupeTest {
                     .request(
                         SocketAddress.inetSocketAddress(
                             servers[member].clientPorts().get(0), "127.0.0.1"),
-                        KVGrpcClient.Put)
+                        method)
                     .compose(
                         req -> {
                           if (requestId != null) {
                             req.headers().set(ClientRequestIds.HEADER, requestId);
                           }
-                          return req.send(
-                              PutRequest.newBuilder()
-                                  .setKey(ByteString.copyFromUtf8(key))
-                                  .setValue(ByteString.copyFromUtf8(value))
-                                  .build());
+                          return req.send(request);
                         })
                     .onFailure(answer::tryFail)
                     .onSuccess(
                         resp -> {
-                          List<PutResponse> got = new ArrayList<>();
+                          List<Resp> got = new ArrayList<>();
                           MultiMap headers = resp.headers();
                           resp.handler(got::add);
                           resp.exceptionHandler(answer::tryFail);
                           resp.endHandler(
                               x ->
                                   answer.tryComplete(
-                                      new Answer(
+                                      new Answer<>(
                                           got.isEmpty() ? null : got.get(0),
                                           resp.status(),
                                           resp.statusMessage(),
@@ -316,9 +321,27 @@ class RequestDedupeTest {
     return answer.future().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
   }
 
-  private Answer putOk(int member, String requestId, String key, String value) throws Exception {
-    Answer a = put(member, requestId, key, value);
+  private Answer<PutResponse> put(int member, String requestId, String key, String value)
+      throws Exception {
+    return call(
+        member,
+        KVGrpcClient.Put,
+        PutRequest.newBuilder()
+            .setKey(ByteString.copyFromUtf8(key))
+            .setValue(ByteString.copyFromUtf8(value))
+            .build(),
+        requestId);
+  }
+
+  private static <T> T ok(Answer<T> a) {
     assertThat(a.status()).as("%s %s", a.status(), a.message()).isEqualTo(GrpcStatus.OK);
+    return a.response();
+  }
+
+  private Answer<PutResponse> putOk(int member, String requestId, String key, String value)
+      throws Exception {
+    Answer<PutResponse> a = put(member, requestId, key, value);
+    ok(a);
     return a;
   }
 
@@ -328,13 +351,13 @@ class RequestDedupeTest {
     StoreMember m = servers[0].member();
     await().atMost(WAIT).ignoreExceptions().until(() -> putOk(0, null, "/w", "up").dedupe());
 
-    Answer first = putOk(0, "00000000000000a1-7", "/r/k", "v");
+    Answer<PutResponse> first = putOk(0, "00000000000000a1-7", "/r/k", "v");
     long revision = first.response().getHeader().getRevision();
-    Answer again = putOk(0, "00000000000000a1-7", "/r/k", "v");
+    Answer<PutResponse> again = putOk(0, "00000000000000a1-7", "/r/k", "v");
     assertThat(again.response().getHeader().getRevision()).isEqualTo(revision);
     assertThat(revision(m)).isEqualTo(revision);
 
-    Answer other = put(0, "00000000000000a1-7", "/r/k", "different");
+    Answer<PutResponse> other = put(0, "00000000000000a1-7", "/r/k", "different");
     assertThat(other.status()).isEqualTo(GrpcStatus.INVALID_ARGUMENT);
     assertThat(other.message())
         .isEqualTo(
@@ -391,11 +414,33 @@ class RequestDedupeTest {
     assertThat(restarted.imagesInstalled()).isGreaterThanOrEqualTo(1);
 
     // The retry reaches the member that knows the table only from the leader's state image.
-    Answer again = putOk(victim, "c3-1", "/snap/k", "v");
+    Answer<PutResponse> again = putOk(victim, "c3-1", "/snap/k", "v");
     assertThat(again.response().getHeader().getRevision()).isEqualTo(revision);
     for (StoreServer s : servers) {
       assertThat(revision(s.member())).isEqualTo(expected);
       assertThat(s.member().mvcc().clientRequests(0xc3L).getValue()).hasSize(101);
     }
+  }
+
+  @Test
+  void aRetriedLeaseGrantGetsTheSameLeaseAndARetriedRevokeItsFirstAnswer() throws Exception {
+    startCluster(1, RaftDriver.Options.defaults());
+    await().atMost(WAIT).ignoreExceptions().until(() -> putOk(0, null, "/w", "up").dedupe());
+    LeaseGrantRequest grant = LeaseGrantRequest.newBuilder().setTTL(60).build();
+
+    long lease = ok(call(0, LeaseGrpcClient.LeaseGrant, grant, "d4-1")).getID();
+    // The retry gets another server-chosen id proposed, but is answered from the table.
+    assertThat(ok(call(0, LeaseGrpcClient.LeaseGrant, grant, "d4-1")).getID()).isEqualTo(lease);
+    assertThat(servers[0].member().mvcc().leases()).containsOnlyKeys(lease);
+    // Without an id, a second grant is a second lease (etcd).
+    long other = ok(call(0, LeaseGrpcClient.LeaseGrant, grant, null)).getID();
+    assertThat(servers[0].member().mvcc().leases()).containsOnlyKeys(lease, other);
+
+    LeaseRevokeRequest revoke = LeaseRevokeRequest.newBuilder().setID(lease).build();
+    ok(call(0, LeaseGrpcClient.LeaseRevoke, revoke, "d4-2"));
+    ok(call(0, LeaseGrpcClient.LeaseRevoke, revoke, "d4-2"));
+    Answer<LeaseRevokeResponse> plain = call(0, LeaseGrpcClient.LeaseRevoke, revoke, null);
+    assertThat(plain.status()).isEqualTo(GrpcStatus.NOT_FOUND);
+    assertThat(plain.message()).isEqualTo("etcdserver: requested lease not found");
   }
 }
