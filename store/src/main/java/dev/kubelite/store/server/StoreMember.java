@@ -641,7 +641,8 @@ public final class StoreMember implements AutoCloseable {
     private Exception applyMemberUpdate(dev.kubelite.store.api.kubelitepb.MemberUpdateRequest u) {
       long id = u.getMemberId();
       Map<Long, MemberAttributes> known = members.snapshot();
-      if (!driver.status().conf().contains(id) || !known.containsKey(id)) {
+      // The registry, not the driver's published status: it changes in log order on every member.
+      if (!known.containsKey(id)) {
         return EtcdErrors.of(GrpcStatus.NOT_FOUND, EtcdErrors.MEMBER_NOT_FOUND);
       }
       for (Map.Entry<Long, MemberAttributes> m : known.entrySet()) {
