@@ -1,5 +1,6 @@
 package dev.kubelite.store.client;
 
+import dev.kubelite.store.api.kubelitepb.ClientRequestId;
 import dev.kubelite.store.api.kubelitepb.InternalRequest;
 import dev.kubelite.store.mvcc.Bytes;
 import dev.kubelite.store.mvcc.Event;
@@ -105,8 +106,7 @@ public final class EmbeddedKvStore implements KvStore {
   public CompletableFuture<WriteResult> put(byte[] key, byte[] value) {
     return write(
             "put " + RemoteKvStore.show(key),
-            InternalRequest.newBuilder().setPut(EtcdProto.put(key, value)),
-            RemoteKvStore.Retry.UNSAFE)
+            InternalRequest.newBuilder().setPut(EtcdProto.put(key, value)))
         .thenApply(r -> WriteResult.ok(r.revision(), null));
   }
 
@@ -114,8 +114,7 @@ public final class EmbeddedKvStore implements KvStore {
   public CompletableFuture<WriteResult> create(byte[] key, byte[] value) {
     return write(
             "create " + RemoteKvStore.show(key),
-            InternalRequest.newBuilder().setTxn(EtcdProto.create(key, value)),
-            RemoteKvStore.Retry.UNSAFE)
+            InternalRequest.newBuilder().setTxn(EtcdProto.create(key, value)))
         .thenApply(r -> txnResult(r, WriteResult.Status.ALREADY_EXISTS));
   }
 
@@ -130,7 +129,6 @@ public final class EmbeddedKvStore implements KvStore {
     return write(
             "update " + RemoteKvStore.show(key) + " at modRevision " + expectedModRevision,
             InternalRequest.newBuilder().setTxn(EtcdProto.update(key, value, expectedModRevision)),
-            RemoteKvStore.Retry.SAFE,
             attempts)
         .thenApply(
             r ->
@@ -146,8 +144,7 @@ public final class EmbeddedKvStore implements KvStore {
     if (expectedModRevision == ANY_REVISION) {
       return write(
               "delete " + RemoteKvStore.show(key),
-              InternalRequest.newBuilder().setDeleteRange(EtcdProto.deleteRange(key)),
-              RemoteKvStore.Retry.UNSAFE)
+              InternalRequest.newBuilder().setDeleteRange(EtcdProto.deleteRange(key)))
           .thenApply(
               r -> {
                 var d = (Responses.DeleteRangeResponse) r;
@@ -163,8 +160,7 @@ public final class EmbeddedKvStore implements KvStore {
     }
     return write(
             "delete " + RemoteKvStore.show(key) + " at modRevision " + expectedModRevision,
-            InternalRequest.newBuilder().setTxn(EtcdProto.delete(key, expectedModRevision)),
-            RemoteKvStore.Retry.SAFE)
+            InternalRequest.newBuilder().setTxn(EtcdProto.delete(key, expectedModRevision)))
         .thenApply(r -> txnResult(r, WriteResult.Status.CONFLICT));
   }
 
@@ -175,8 +171,7 @@ public final class EmbeddedKvStore implements KvStore {
             InternalRequest.newBuilder()
                 .setCompaction(
                     dev.kubelite.store.api.etcdserverpb.CompactionRequest.newBuilder()
-                        .setRevision(revision)),
-            RemoteKvStore.Retry.UNSAFE)
+                        .setRevision(revision)))
         .thenApply(Responses.Response::revision);
   }
 
@@ -188,19 +183,19 @@ public final class EmbeddedKvStore implements KvStore {
   // ------------------------------------------------------------------------------- plumbing
 
   private CompletableFuture<Responses.Response> write(
-      String what, InternalRequest.Builder request, RemoteKvStore.Retry retry) {
-    return write(what, request, retry, new java.util.concurrent.atomic.AtomicInteger());
+      String what, InternalRequest.Builder request) {
+    return write(what, request, new java.util.concurrent.atomic.AtomicInteger());
   }
 
   private CompletableFuture<Responses.Response> write(
       String what,
       InternalRequest.Builder request,
-      RemoteKvStore.Retry retry,
       java.util.concurrent.atomic.AtomicInteger attempts) {
-    String id = ids.next();
-    String named = what + " (request " + id + ")";
     int size = request.build().getSerializedSize();
+    RequestIds.Id id = ids.next();
+    String named = what + " (request " + id + ")";
     if (size > MAX_REQUEST_BYTES) {
+      ids.finished(id);
       return CompletableFuture.failedFuture(
           new KvStoreException(
               KvStoreException.Code.TOO_LARGE,
@@ -211,32 +206,36 @@ public final class EmbeddedKvStore implements KvStore {
                   + MAX_REQUEST_BYTES
                   + " (etcdserver: request is too large)"));
     }
-    return withRetry(
-        named,
-        retry,
-        () -> {
-          attempts.incrementAndGet();
-          return member.write(request.clone());
-        });
+    CompletableFuture<Responses.Response> result =
+        withRetry(
+            named,
+            () -> {
+              attempts.incrementAndGet();
+              return member.write(
+                  request
+                      .clone()
+                      .setClientRequest(
+                          ClientRequestId.newBuilder()
+                              .setClient(id.client())
+                              .setSeq(id.seq())
+                              .setDoneBelow(ids.doneBelow())));
+            });
+    result.whenComplete((r, err) -> ids.finished(id));
+    return result;
   }
 
   private <T> CompletableFuture<T> read(String what, StoreMember.MvccRead<T> read) {
-    return withRetry(what, RemoteKvStore.Retry.READ, () -> member.read(false, read));
+    return withRetry(what, () -> member.read(false, read));
   }
 
-  private <T> CompletableFuture<T> withRetry(
-      String what, RemoteKvStore.Retry retry, Supplier<CompletableFuture<T>> op) {
+  private <T> CompletableFuture<T> withRetry(String what, Supplier<CompletableFuture<T>> op) {
     CompletableFuture<T> result = new CompletableFuture<>();
-    attempt(what, retry, op, 1, result);
+    attempt(what, op, 1, result);
     return result;
   }
 
   private <T> void attempt(
-      String what,
-      RemoteKvStore.Retry retry,
-      Supplier<CompletableFuture<T>> op,
-      int n,
-      CompletableFuture<T> result) {
+      String what, Supplier<CompletableFuture<T>> op, int n, CompletableFuture<T> result) {
     if (closed) {
       result.completeExceptionally(
           new KvStoreException(KvStoreException.Code.CLOSED, what + ": the client is closed"));
@@ -255,16 +254,15 @@ public final class EmbeddedKvStore implements KvStore {
             return;
           }
           Failure failure = classify(what, err);
-          boolean retryable =
-              n < MAX_ATTEMPTS
-                  && failure.transientError()
-                  && (retry != RemoteKvStore.Retry.UNSAFE || failure.notApplied());
+          // Every write carries a request id the member applies once (decision 0011), so even an
+          // unguarded one is re-sent after an unknown outcome.
+          boolean retryable = n < MAX_ATTEMPTS && failure.transientError();
           if (!retryable) {
             result.completeExceptionally(failure.error());
             return;
           }
           CompletableFuture.delayedExecutor(BACKOFF_MILLIS * n, TimeUnit.MILLISECONDS)
-              .execute(() -> attempt(what, retry, op, n + 1, result));
+              .execute(() -> attempt(what, op, n + 1, result));
         });
   }
 

@@ -59,6 +59,12 @@ record Failure(boolean notApplied, boolean transientError, KvStoreException erro
         code =
             notApplied ? KvStoreException.Code.UNAVAILABLE : KvStoreException.Code.UNKNOWN_OUTCOME;
       }
+      case FAILED_PRECONDITION ->
+          // Our store: a re-sent request id below the client's deduplication window.
+          code =
+              m.contains("deduplication window")
+                  ? KvStoreException.Code.UNKNOWN_OUTCOME
+                  : KvStoreException.Code.INTERNAL;
       case DEADLINE_EXCEEDED, CANCELLED -> {
         transientError = true;
         notApplied = false;

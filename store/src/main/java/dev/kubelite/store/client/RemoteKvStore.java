@@ -2,8 +2,10 @@ package dev.kubelite.store.client;
 
 import dev.kubelite.store.api.etcdserverpb.CompactionRequest;
 import dev.kubelite.store.api.etcdserverpb.KVGrpcClient;
+import dev.kubelite.store.api.etcdserverpb.MaintenanceGrpcClient;
 import dev.kubelite.store.api.etcdserverpb.RangeRequest;
 import dev.kubelite.store.api.etcdserverpb.RangeResponse;
+import dev.kubelite.store.api.etcdserverpb.StatusRequest;
 import dev.kubelite.store.api.etcdserverpb.WatchCreateRequest;
 import dev.kubelite.store.api.etcdserverpb.WatchGrpcClient;
 import dev.kubelite.store.api.etcdserverpb.WatchRequest;
@@ -39,8 +41,20 @@ import org.slf4j.LoggerFactory;
 public final class RemoteKvStore implements KvStore {
   private static final Logger log = LoggerFactory.getLogger(RemoteKvStore.class);
 
-  /** gRPC request header carrying the request id of a mutating call (logged by servers). */
+  /**
+   * gRPC request header carrying the request id of a mutating call: logged by servers, and the
+   * deduplication key in our store (decision 0011).
+   */
   public static final String REQUEST_ID_HEADER = "kubelite-request-id";
+
+  /** gRPC request header: every call of this client with a lower counter has finished. */
+  public static final String DONE_BELOW_HEADER = "kubelite-request-done-below";
+
+  /**
+   * gRPC response header our store sends on every answer: it applies a re-sent request id once.
+   * etcd does not send it, so against etcd the client keeps etcd's retry rules.
+   */
+  public static final String DEDUPE_HEADER = "kubelite-request-dedupe";
 
   /** Client settings. */
   public record Options(
@@ -56,7 +70,10 @@ public final class RemoteKvStore implements KvStore {
     READ,
     /** Applying twice equals applying once (compact); guarded by a mod_revision compare. */
     SAFE,
-    /** Only if the request was certainly not applied. */
+    /**
+     * Only if the request was certainly not applied, or the store applies a re-sent request id once
+     * (our store, not etcd).
+     */
     UNSAFE
   }
 
@@ -68,6 +85,11 @@ public final class RemoteKvStore implements KvStore {
   private final Options options;
   private final AtomicInteger preferred = new AtomicInteger();
   private final RequestIds ids = new RequestIds();
+
+  /** Whether the store deduplicates by request id: null until an answer told. */
+  private final java.util.concurrent.atomic.AtomicReference<Boolean> storeDedupes =
+      new java.util.concurrent.atomic.AtomicReference<>();
+
   private final List<RemoteWatch> watches = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean closed;
 
@@ -127,7 +149,7 @@ public final class RemoteKvStore implements KvStore {
             KVGrpcClient.Range,
             RangeRequest.newBuilder().setKey(EtcdProto.bytes(key)).build(),
             Retry.READ,
-            null,
+            false,
             null)
         .thenApply(
             r ->
@@ -143,7 +165,7 @@ public final class RemoteKvStore implements KvStore {
             KVGrpcClient.Range,
             EtcdProto.range(q),
             Retry.READ,
-            null,
+            false,
             null)
         .thenApply(RemoteKvStore::rangeResult);
   }
@@ -155,9 +177,13 @@ public final class RemoteKvStore implements KvStore {
 
   @Override
   public CompletableFuture<WriteResult> put(byte[] key, byte[] value) {
-    String id = ids.next();
     return call(
-            "put " + show(key), KVGrpcClient.Put, EtcdProto.put(key, value), Retry.UNSAFE, id, null)
+            "put " + show(key),
+            KVGrpcClient.Put,
+            EtcdProto.put(key, value),
+            Retry.UNSAFE,
+            true,
+            null)
         .thenApply(r -> WriteResult.ok(r.getHeader().getRevision(), null));
   }
 
@@ -165,13 +191,12 @@ public final class RemoteKvStore implements KvStore {
   public CompletableFuture<WriteResult> create(byte[] key, byte[] value) {
     // Not SAFE: after an unknown outcome a retry could re-create a key that was created by us and
     // deleted by someone else meanwhile (see the decision doc).
-    String id = ids.next();
     return call(
             "create " + show(key),
             KVGrpcClient.Txn,
             EtcdProto.create(key, value),
             Retry.UNSAFE,
-            id,
+            true,
             null)
         .thenApply(r -> EtcdProto.txnResult(r, WriteResult.Status.ALREADY_EXISTS));
   }
@@ -179,14 +204,13 @@ public final class RemoteKvStore implements KvStore {
   @Override
   public CompletableFuture<WriteResult> update(byte[] key, byte[] value, long expectedModRevision) {
     requirePositive("update", expectedModRevision);
-    String id = ids.next();
     AtomicInteger attempts = new AtomicInteger();
     return call(
             "update " + show(key) + " at modRevision " + expectedModRevision,
             KVGrpcClient.Txn,
             EtcdProto.update(key, value, expectedModRevision),
             Retry.SAFE,
-            id,
+            true,
             attempts)
         .thenApply(
             r ->
@@ -216,14 +240,13 @@ public final class RemoteKvStore implements KvStore {
 
   @Override
   public CompletableFuture<WriteResult> delete(byte[] key, long expectedModRevision) {
-    String id = ids.next();
     if (expectedModRevision == ANY_REVISION) {
       return call(
               "delete " + show(key),
               KVGrpcClient.DeleteRange,
               EtcdProto.deleteRange(key),
               Retry.UNSAFE,
-              id,
+              true,
               null)
           .thenApply(
               r ->
@@ -240,21 +263,20 @@ public final class RemoteKvStore implements KvStore {
             KVGrpcClient.Txn,
             EtcdProto.delete(key, expectedModRevision),
             Retry.SAFE,
-            id,
+            true,
             null)
         .thenApply(r -> EtcdProto.txnResult(r, WriteResult.Status.CONFLICT));
   }
 
   @Override
   public CompletableFuture<Long> compact(long revision) {
-    String id = ids.next();
     AtomicInteger attempts = new AtomicInteger();
     return call(
             "compact to " + revision,
             KVGrpcClient.Compact,
             CompactionRequest.newBuilder().setRevision(revision).setPhysical(false).build(),
             Retry.SAFE,
-            id,
+            true,
             attempts)
         .thenApply(r -> r.getHeader().getRevision())
         .exceptionallyCompose(
@@ -278,7 +300,7 @@ public final class RemoteKvStore implements KvStore {
                 .setCountOnly(true)
                 .build(),
             Retry.READ,
-            null,
+            false,
             null)
         .thenApply(r -> r.getHeader().getRevision());
   }
@@ -308,11 +330,44 @@ public final class RemoteKvStore implements KvStore {
       ServiceMethod<Resp, Req> method,
       Req request,
       Retry retry,
-      String requestId,
+      boolean mutating,
       AtomicInteger attempts) {
     CompletableFuture<Resp> result = new CompletableFuture<>();
+    RequestIds.Id requestId = mutating ? ids.next() : null;
+    if (requestId != null) {
+      result.whenComplete((r, err) -> ids.finished(requestId));
+    }
     attempt(what, method, request, retry, requestId, 1, attempts, result);
     return result;
+  }
+
+  /**
+   * Whether the store applies a re-sent request id once. Known from any earlier answer (our store
+   * marks every answer with {@link #DEDUPE_HEADER}); otherwise asked with a Maintenance.Status
+   * call. Unknown (the store cannot be reached) counts as no.
+   */
+  private CompletableFuture<Boolean> storeDedupes() {
+    Boolean known = storeDedupes.get();
+    if (known != null) {
+      return CompletableFuture.completedFuture(known);
+    }
+    return call(
+            "status (does the store deduplicate requests?)",
+            MaintenanceGrpcClient.Status,
+            StatusRequest.getDefaultInstance(),
+            Retry.READ,
+            false,
+            null)
+        .handle((r, err) -> Boolean.TRUE.equals(storeDedupes.get()));
+  }
+
+  /** Learns from an answer's headers whether the store deduplicates. Mixed answers count as no. */
+  private void observe(io.vertx.core.MultiMap headers) {
+    if (headers.contains(DEDUPE_HEADER)) {
+      storeDedupes.compareAndSet(null, Boolean.TRUE);
+    } else {
+      storeDedupes.set(Boolean.FALSE);
+    }
   }
 
   private <Req, Resp> void attempt(
@@ -320,7 +375,7 @@ public final class RemoteKvStore implements KvStore {
       ServiceMethod<Resp, Req> method,
       Req request,
       Retry retry,
-      String requestId,
+      RequestIds.Id requestId,
       int n,
       AtomicInteger attempts,
       CompletableFuture<Resp> result) {
@@ -347,19 +402,35 @@ public final class RemoteKvStore implements KvStore {
           if (!done.compareAndSet(false, true)) {
             return;
           }
-          boolean retryable =
-              n < options.maxAttempts()
-                  && f.transientError()
-                  && (retry != Retry.UNSAFE || f.notApplied());
-          if (!retryable) {
+          if (n >= options.maxAttempts() || !f.transientError()) {
             result.completeExceptionally(f.error());
             return;
           }
-          preferred.compareAndSet(idx, idx + 1);
-          log.debug("retrying after {}", f.error().getMessage());
-          vertx.setTimer(
-              options.retryBackoff().toMillis() * n,
-              t -> attempt(what, method, request, retry, requestId, n + 1, attempts, result));
+          Runnable again =
+              () -> {
+                preferred.compareAndSet(idx, idx + 1);
+                log.debug("retrying after {}", f.error().getMessage());
+                vertx.setTimer(
+                    options.retryBackoff().toMillis() * n,
+                    t -> attempt(what, method, request, retry, requestId, n + 1, attempts, result));
+              };
+          if (retry != Retry.UNSAFE || f.notApplied()) {
+            again.run();
+          } else if (requestId == null) {
+            result.completeExceptionally(f.error());
+          } else {
+            // An unguarded write that may have been applied: re-send it (same id) only to a
+            // store that answers a re-sent id from its request table.
+            storeDedupes()
+                .whenComplete(
+                    (yes, err) -> {
+                      if (Boolean.TRUE.equals(yes)) {
+                        again.run();
+                      } else {
+                        result.completeExceptionally(f.error());
+                      }
+                    });
+          }
         };
     client
         .request(ep, method)
@@ -370,7 +441,8 @@ public final class RemoteKvStore implements KvStore {
                 return;
               }
               if (requestId != null) {
-                req.headers().set(REQUEST_ID_HEADER, requestId);
+                req.headers().set(REQUEST_ID_HEADER, requestId.text());
+                req.headers().set(DONE_BELOW_HEADER, Long.toString(ids.doneBelow()));
               }
               req.timeout(options.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
               req.send(request)
@@ -380,6 +452,7 @@ public final class RemoteKvStore implements KvStore {
                           failed.accept(Failure.lost(at, err2));
                           return;
                         }
+                        observe(resp.headers());
                         List<Resp> got = new ArrayList<>(1);
                         resp.handler(got::add);
                         resp.exceptionHandler(e -> failed.accept(Failure.lost(at, e)));

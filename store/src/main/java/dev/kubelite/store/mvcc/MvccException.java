@@ -15,6 +15,13 @@ public final class MvccException extends Exception {
     FUTURE_REV,
     /** etcdserver: key not found (ignore_value/ignore_lease on a missing key; InvalidArgument). */
     KEY_NOT_FOUND,
+    /** Ours: a client request id already applied for a different request (InvalidArgument). */
+    REQUEST_ID_REUSED,
+    /**
+     * Ours: a client request id below the client's deduplication window; whether it was applied
+     * before is no longer known, so it is not applied (FailedPrecondition).
+     */
+    REQUEST_ID_EXPIRED,
     /** etcdserver: key is not provided (InvalidArgument). */
     EMPTY_KEY,
     /** etcdserver: value is provided (ignore_value with a value; InvalidArgument). */

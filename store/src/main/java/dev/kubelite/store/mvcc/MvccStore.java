@@ -62,7 +62,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Layout</b> (one column family): {@code 'r' main(8) sub(8)} -> record (flags, create, mod,
  * version, lease, key, value; flag bit 0 = tombstone); {@code 'm' name} -> 8-byte meta value;
- * {@code 'l' id(8)} -> TTL seconds. The key index is in memory and rebuilt at open (see
+ * {@code 'l' id(8)} -> TTL seconds; {@code 's'} and {@code 'q'} -> the client request table ({@link
+ * RequestTable}). The key index is in memory and rebuilt at open (see
  * docs/decisions/0008-mvcc-key-index.md).
  */
 public final class MvccStore implements AutoCloseable {
@@ -92,6 +93,7 @@ public final class MvccStore implements AutoCloseable {
   private final Map<Long, Long> leases = new HashMap<>();
   private final Map<Long, TreeSet<byte[]>> leaseKeys = new HashMap<>();
   private final List<MvccListener> listeners = new CopyOnWriteArrayList<>();
+  private RequestTable requests;
 
   private volatile long currentRev = 1;
   private volatile long compactRev = -1;
@@ -157,6 +159,7 @@ public final class MvccStore implements AutoCloseable {
   }
 
   private void load() {
+    requests = RequestTable.load(db, dir);
     currentRev = readMeta(META_CURRENT, 1);
     compactRev = readMeta(META_COMPACTED, -1);
     appliedIndex = readMeta(META_APPLIED, 0);
@@ -508,19 +511,71 @@ public final class MvccStore implements AutoCloseable {
    */
   public synchronized Optional<Response> apply(long raftIndex, WriteCommand cmd)
       throws MvccException {
+    return apply(raftIndex, cmd, null);
+  }
+
+  /**
+   * As {@link #apply(long, WriteCommand)}, for a command that carries the client's id for its call
+   * ({@code client} may be null). An id this store already applied is not applied again: the entry
+   * returns (or throws) what the first one did, or is rejected with REQUEST_ID_REUSED (same id,
+   * different fingerprint) or REQUEST_ID_EXPIRED (below the client's window). The request table
+   * changes in the same batch as the write (decision 0011).
+   */
+  public synchronized Optional<Response> apply(
+      long raftIndex, WriteCommand cmd, ClientRequest client) throws MvccException {
     if (raftIndex <= appliedIndex) {
       return Optional.empty();
+    }
+    RequestTable.Seen seen = client == null ? RequestTable.Seen.NEW : requests.check(client);
+    if (seen != RequestTable.Seen.NEW) {
+      WriteTxn none = new WriteTxn(currentRev);
+      none.requests = requests.changes(raftIndex, client, null);
+      commit(raftIndex, none);
+      return switch (seen) {
+        case APPLIED -> Optional.of(requests.replay(client));
+        case REUSED ->
+            throw new MvccException(
+                Code.REQUEST_ID_REUSED,
+                "request id "
+                    + client
+                    + " was already used for a different request; use a new id for a new request");
+        default ->
+            throw new MvccException(
+                Code.REQUEST_ID_EXPIRED,
+                "request id "
+                    + client
+                    + " is below this client's deduplication window, so whether it was applied is"
+                    + " no longer known; it was not applied now: read the current state and decide");
+      };
     }
     WriteTxn w = new WriteTxn(currentRev);
     Response resp;
     try {
       resp = execute(cmd, w);
     } catch (MvccException e) {
-      commit(raftIndex, new WriteTxn(currentRev));
+      WriteTxn failed = new WriteTxn(currentRev);
+      failed.requests =
+          requests.changes(raftIndex, client, client == null ? null : OutcomeCodec.encode(e));
+      commit(raftIndex, failed);
       throw e;
     }
+    w.requests =
+        requests.changes(raftIndex, client, client == null ? null : OutcomeCodec.encode(resp));
     commit(raftIndex, w);
     return Optional.of(resp);
+  }
+
+  /**
+   * The request table's rows for {@code client} (seq -> fingerprint) and its floor, as {@code floor
+   * -> rows}; for tests and diagnostics.
+   */
+  public synchronized Map.Entry<Long, Map<Long, Long>> clientRequests(long client) {
+    return Map.entry(requests.floor(client), requests.rows(client));
+  }
+
+  /** How many clients the request table holds a session for. */
+  public synchronized int clientSessions() {
+    return requests.sessionCount();
   }
 
   private Response execute(WriteCommand cmd, WriteTxn w) throws MvccException {
@@ -745,6 +800,9 @@ public final class MvccStore implements AutoCloseable {
         b.put(META_COMPACTED, longBytes(w.compactTo));
       }
       b.put(META_APPLIED, longBytes(raftIndex));
+      if (w.requests != null) {
+        w.requests.addTo(b);
+      }
       db.write(writeOptions, b);
     } catch (RocksDBException e) {
       throw new MvccStorageException(
@@ -782,6 +840,9 @@ public final class MvccStore implements AutoCloseable {
       appliedIndex = raftIndex;
     } finally {
       lock.writeLock().unlock();
+    }
+    if (w.requests != null) {
+      w.requests.applied();
     }
     if (!w.changes.isEmpty()) {
       List<Event> events = new ArrayList<>(w.changes.size());
@@ -974,6 +1035,7 @@ public final class MvccStore implements AutoCloseable {
     final Set<Long> leaseRevokes = new HashSet<>();
     final List<Rev> compactRemoved = new ArrayList<>();
     Long compactTo;
+    RequestTable.Changes requests;
 
     WriteTxn(long beginRev) {
       this.beginRev = beginRev;

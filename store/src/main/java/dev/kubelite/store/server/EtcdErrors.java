@@ -13,6 +13,11 @@ final class EtcdErrors {
 
   static final String NO_LEADER = "etcdserver: no leader";
   static final String TIMEOUT = "etcdserver: request timed out";
+  static final String MEMBER_NOT_FOUND = "etcdserver: member not found";
+  static final String PEER_URL_EXISTS = "etcdserver: Peer URLs already exists";
+  static final String NOT_LEARNER = "etcdserver: can only promote a learner member";
+  static final String LEARNER_NOT_READY =
+      "etcdserver: can only promote a learner member which is in sync with leader";
   static final String TOO_LARGE = "etcdserver: request is too large";
   static final String STOPPED = "etcdserver: server stopped";
   static final String NOT_CAPABLE = "etcdserver: not capable";
@@ -28,6 +33,8 @@ final class EtcdErrors {
       case FUTURE_REV ->
           of(GrpcStatus.OUT_OF_RANGE, "etcdserver: mvcc: required revision is a future revision");
       case KEY_NOT_FOUND -> of(GrpcStatus.INVALID_ARGUMENT, "etcdserver: key not found");
+      case REQUEST_ID_REUSED -> of(GrpcStatus.INVALID_ARGUMENT, "kubelite: " + e.getMessage());
+      case REQUEST_ID_EXPIRED -> of(GrpcStatus.FAILED_PRECONDITION, "kubelite: " + e.getMessage());
       case EMPTY_KEY -> of(GrpcStatus.INVALID_ARGUMENT, "etcdserver: key is not provided");
       case VALUE_PROVIDED -> of(GrpcStatus.INVALID_ARGUMENT, "etcdserver: value is provided");
       case LEASE_PROVIDED -> of(GrpcStatus.INVALID_ARGUMENT, "etcdserver: lease is provided");

@@ -12,14 +12,20 @@ import dev.kubelite.store.api.etcdserverpb.RangeResponse;
 import dev.kubelite.store.api.etcdserverpb.RequestOp;
 import dev.kubelite.store.api.etcdserverpb.TxnRequest;
 import dev.kubelite.store.api.etcdserverpb.TxnResponse;
+import dev.kubelite.store.api.kubelitepb.ClientRequestId;
 import dev.kubelite.store.api.kubelitepb.InternalRequest;
 import dev.kubelite.store.mvcc.Responses;
 import io.vertx.core.Future;
 import io.vertx.grpc.common.GrpcStatus;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
-/** etcd's KV service: reads from local state (after ReadIndex), writes through Raft. */
+/**
+ * etcd's KV service: reads from local state (after ReadIndex), writes through Raft. Writes carry
+ * the client's request id when it sent one ({@link ClientRequestIds}); {@link StoreServer} binds
+ * them with their headers.
+ */
 final class KvApi extends KVService {
   /** etcd's default --max-request-bytes. */
   static final int MAX_REQUEST_BYTES = 1536 * 1024;
@@ -47,8 +53,13 @@ final class KvApi extends KVService {
 
   @Override
   public Future<PutResponse> put(PutRequest r) {
+    return put(r, Optional.empty());
+  }
+
+  /** A put carrying the client's request id (from its gRPC headers), if it sent one. */
+  Future<PutResponse> put(PutRequest r, Optional<ClientRequestId> id) {
     return Grpc.future(
-        write(r.getSerializedSize(), InternalRequest.newBuilder().setPut(r))
+        write(r.getSerializedSize(), InternalRequest.newBuilder().setPut(r), id)
             .thenApply(
                 resp -> {
                   Responses.PutResponse p = (Responses.PutResponse) resp;
@@ -58,8 +69,12 @@ final class KvApi extends KVService {
 
   @Override
   public Future<DeleteRangeResponse> deleteRange(DeleteRangeRequest r) {
+    return deleteRange(r, Optional.empty());
+  }
+
+  Future<DeleteRangeResponse> deleteRange(DeleteRangeRequest r, Optional<ClientRequestId> id) {
     return Grpc.future(
-        write(r.getSerializedSize(), InternalRequest.newBuilder().setDeleteRange(r))
+        write(r.getSerializedSize(), InternalRequest.newBuilder().setDeleteRange(r), id)
             .thenApply(
                 resp -> {
                   Responses.DeleteRangeResponse d = (Responses.DeleteRangeResponse) resp;
@@ -69,6 +84,10 @@ final class KvApi extends KVService {
 
   @Override
   public Future<TxnResponse> txn(TxnRequest r) {
+    return txn(r, Optional.empty());
+  }
+
+  Future<TxnResponse> txn(TxnRequest r, Optional<ClientRequestId> id) {
     if (isReadOnly(r)) {
       // Like etcd: a txn that only reads is served from local state, not through the log.
       return Grpc.future(
@@ -80,7 +99,7 @@ final class KvApi extends KVService {
               }));
     }
     return Grpc.future(
-        write(r.getSerializedSize(), InternalRequest.newBuilder().setTxn(r))
+        write(r.getSerializedSize(), InternalRequest.newBuilder().setTxn(r), id)
             .thenApply(
                 resp -> {
                   Responses.TxnResponse t = (Responses.TxnResponse) resp;
@@ -90,16 +109,22 @@ final class KvApi extends KVService {
 
   @Override
   public Future<CompactionResponse> compact(CompactionRequest r) {
+    return compact(r, Optional.empty());
+  }
+
+  Future<CompactionResponse> compact(CompactionRequest r, Optional<ClientRequestId> id) {
     return Grpc.future(
-        write(r.getSerializedSize(), InternalRequest.newBuilder().setCompaction(r))
+        write(r.getSerializedSize(), InternalRequest.newBuilder().setCompaction(r), id)
             .thenApply(resp -> EtcdMapping.compactionResponse(member.header())));
   }
 
-  private CompletableFuture<Responses.Response> write(int size, InternalRequest.Builder request) {
+  private CompletableFuture<Responses.Response> write(
+      int size, InternalRequest.Builder request, Optional<ClientRequestId> id) {
     if (size > MAX_REQUEST_BYTES) {
       return CompletableFuture.failedFuture(
           EtcdErrors.of(GrpcStatus.INVALID_ARGUMENT, EtcdErrors.TOO_LARGE));
     }
+    id.ifPresent(request::setClientRequest);
     return member.write(request);
   }
 

@@ -15,6 +15,7 @@ import dev.kubelite.store.api.etcdserverpb.LeaseStatus;
 import dev.kubelite.store.api.etcdserverpb.LeaseTimeToLiveRequest;
 import dev.kubelite.store.api.etcdserverpb.LeaseTimeToLiveResponse;
 import dev.kubelite.store.api.etcdserverpb.Member;
+import dev.kubelite.store.api.kubelitepb.ClientRequestId;
 import dev.kubelite.store.api.kubelitepb.InternalRequest;
 import dev.kubelite.store.mvcc.Responses;
 import io.vertx.core.Context;
@@ -58,18 +59,39 @@ final class LeaseApi extends LeaseService {
 
   @Override
   public Future<LeaseGrantResponse> leaseGrant(LeaseGrantRequest r) {
+    return leaseGrant(r, java.util.Optional.empty());
+  }
+
+  /**
+   * A grant with the client's request id, if it sent one. Its fingerprint is taken from the request
+   * as sent, before a lease id is chosen, so a retry (which gets another chosen id) is recognised
+   * and answered with the lease the first attempt granted.
+   */
+  Future<LeaseGrantResponse> leaseGrant(
+      LeaseGrantRequest r, java.util.Optional<ClientRequestId> clientRequest) {
     // The id is chosen here, before proposing, so every member applies the same one; the minimum
     // TTL is applied here too (etcd's lessor does it on apply; every member has the same minimum).
     long id = r.getID() == 0 ? lessor.nextId() : r.getID();
     long ttl = Math.max(r.getTTL(), lessor.minTtlSeconds());
     LeaseGrantRequest req = r.toBuilder().setID(id).setTTL(ttl).build();
+    InternalRequest.Builder entry = InternalRequest.newBuilder().setLeaseGrant(req);
+    clientRequest.ifPresent(
+        c ->
+            entry.setClientRequest(
+                c.toBuilder()
+                    .setFingerprint(
+                        ClientRequestIds.fingerprint(
+                            InternalRequest.newBuilder().setLeaseGrant(r)))));
     return Grpc.future(
         member
-            .write(InternalRequest.newBuilder().setLeaseGrant(req))
+            .write(entry)
             .thenApply(
                 resp -> {
                   Responses.LeaseGrantResponse g = (Responses.LeaseGrantResponse) resp;
-                  lessor.granted(g.id(), g.ttlSeconds());
+                  if (member.mvcc().leaseTtl(g.id()).isPresent()) {
+                    // (A retry answered from the request table may name a lease since revoked.)
+                    lessor.granted(g.id(), g.ttlSeconds());
+                  }
                   return LeaseGrantResponse.newBuilder()
                       .setHeader(member.header(g.revision()))
                       .setID(g.id())
@@ -80,9 +102,16 @@ final class LeaseApi extends LeaseService {
 
   @Override
   public Future<LeaseRevokeResponse> leaseRevoke(LeaseRevokeRequest r) {
+    return leaseRevoke(r, java.util.Optional.empty());
+  }
+
+  Future<LeaseRevokeResponse> leaseRevoke(
+      LeaseRevokeRequest r, java.util.Optional<ClientRequestId> clientRequest) {
+    InternalRequest.Builder entry = InternalRequest.newBuilder().setLeaseRevoke(r);
+    clientRequest.ifPresent(entry::setClientRequest);
     return Grpc.future(
         member
-            .write(InternalRequest.newBuilder().setLeaseRevoke(r))
+            .write(entry)
             .thenApply(
                 resp -> {
                   Responses.LeaseRevokeResponse v = (Responses.LeaseRevokeResponse) resp;

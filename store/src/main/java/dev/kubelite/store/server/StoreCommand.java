@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
           + " etcd's v3 gRPC API, so etcdctl and etcd clients work against it.",
       "Flags mean what etcd's flags of the same name mean.",
       "Served today: KV (range, put, delete, txn, compact), Watch, Lease (grant, revoke,"
-          + " keep-alive, time-to-live, list), Cluster (member list, add, promote, remove),"
+          + " keep-alive, time-to-live, list), Cluster (member list, add, update, promote, remove),"
           + " Maintenance status and snapshot (`etcdctl snapshot save` writes a Kubelite state image, not an etcd bbolt"
           + " file). TLS arrives with the security work.",
       "`kubelite store snapshot restore FILE ...` builds a new member's data dir from such a"

@@ -82,11 +82,13 @@ public final class StoreMember implements AutoCloseable {
   private final Vertx vertx;
   private long publishTimer = -1;
 
+  /** Test hook: how many more applied client writes answer "request timed out" instead. */
+  private final java.util.concurrent.atomic.AtomicInteger answersToLose =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   private StoreMember(MemberConfig config, Vertx vertx, RaftDriver.Options options) {
     this.config = config;
     this.vertx = vertx;
-    this.memberId = config.memberId();
-    this.clusterId = config.clusterId();
     // Request ids: member id in the top 16 bits, a time-seeded counter below, unique across
     // restarts.
     this.requestSeq = new AtomicLong((System.currentTimeMillis() << 8) & 0x0000_FFFF_FFFF_FFFFL);
@@ -97,6 +99,11 @@ public final class StoreMember implements AutoCloseable {
       throw new UncheckedIOException("cannot create the data dir " + member, e);
     }
     this.raftLog = SegmentedRaftLog.open(member.resolve("wal"));
+    MemberIdentity identity =
+        MemberIdentity.loadOrCreate(
+            member.resolve("identity"), config.memberId(), config.clusterId());
+    this.memberId = identity.memberId();
+    this.clusterId = identity.clusterId();
     if (raftLog.lastIndex() == 0 && raftLog.hardState().isEmpty()) {
       if (config.initialClusterState() == MemberConfig.ClusterState.NEW) {
         Map<Long, byte[]> founders = new LinkedHashMap<>();
@@ -200,7 +207,12 @@ public final class StoreMember implements AutoCloseable {
   private void publishIfNeeded() {
     MemberAttributes mine =
         attributes(config.name(), config.initialAdvertisePeerUrls(), config.advertiseClientUrls());
-    if (mine.equals(members.snapshot().get(memberId))) {
+    MemberAttributes known = members.snapshot().get(memberId);
+    // Like etcd's publish, only the name and client URLs: peer URLs change through the log only
+    // (member add, member update).
+    if (known != null
+        && known.getName().equals(mine.getName())
+        && known.getClientUrlsList().equals(mine.getClientUrlsList())) {
       vertx.cancelTimer(publishTimer);
       return;
     }
@@ -283,6 +295,12 @@ public final class StoreMember implements AutoCloseable {
 
   /** Proposes a write and completes with its result once this member applied it. */
   public CompletableFuture<Responses.Response> write(InternalRequest.Builder request) {
+    if (request.hasClientRequest() && request.getClientRequest().getFingerprint() == 0) {
+      request
+          .getClientRequestBuilder()
+          .setFingerprint(
+              ClientRequestIds.fingerprint(request.clearId().clone().clearClientRequest()));
+    }
     long id = ((memberId & 0xFFFFL) << 48) | requestSeq.incrementAndGet();
     byte[] data = request.setId(id).build().toByteArray();
     CompletableFuture<Responses.Response> result = new CompletableFuture<>();
@@ -299,6 +317,18 @@ public final class StoreMember implements AutoCloseable {
             });
     result.whenComplete((r, err) -> waiters.remove(id));
     return withRequestTimeout(result, err -> err);
+  }
+
+  /**
+   * Test hook: the next {@code n} writes that carry a client request id are applied as usual, but
+   * their waiting caller is told "request timed out" — an answer lost after the write applied.
+   */
+  void loseNextAnswers(int n) {
+    answersToLose.set(n);
+  }
+
+  private boolean loseAnswer() {
+    return answersToLose.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0;
   }
 
   private static Exception rejection(ProposeResult r) {
@@ -433,6 +463,11 @@ public final class StoreMember implements AutoCloseable {
     return mvcc;
   }
 
+  /** The leader's match indexes for itself and {@code peer}; null unless this member leads. */
+  public CompletableFuture<RaftDriver.Match> leaderMatch(long peer) {
+    return driver.leaderMatch(peer);
+  }
+
   public RaftDriver.Status raftStatus() {
     return driver.status();
   }
@@ -521,8 +556,21 @@ public final class StoreMember implements AutoCloseable {
         }
         return;
       }
+      if (req.hasMemberUpdate()) {
+        Exception rejected = applyMemberUpdate(req.getMemberUpdate());
+        if (waiter != null && rejected != null) {
+          waiter.completeExceptionally(rejected);
+        } else if (waiter != null) {
+          waiter.complete(null);
+        }
+        return;
+      }
+      if (waiter != null && req.hasClientRequest() && loseAnswer()) {
+        waiter.completeExceptionally(EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.TIMEOUT));
+        waiter = null;
+      }
       try {
-        Responses.Response r = mvcc.apply(e.index(), command(req)).orElse(null);
+        Responses.Response r = mvcc.apply(e.index(), command(req), clientRequest(req)).orElse(null);
         if (waiter != null) {
           if (r == null) {
             waiter.completeExceptionally(
@@ -548,16 +596,71 @@ public final class StoreMember implements AutoCloseable {
             new dev.kubelite.store.mvcc.LeaseGrant(
                 req.getLeaseGrant().getID(), req.getLeaseGrant().getTTL());
         case LEASE_REVOKE -> new dev.kubelite.store.mvcc.LeaseRevoke(req.getLeaseRevoke().getID());
-        case PUBLISH, REQUEST_NOT_SET ->
+        case PUBLISH, MEMBER_UPDATE, REQUEST_NOT_SET ->
             throw new IllegalStateException("request " + req.getId() + " carries no operation");
       };
     }
 
+    private dev.kubelite.store.mvcc.ClientRequest clientRequest(InternalRequest req) {
+      if (!req.hasClientRequest()) {
+        return null;
+      }
+      var c = req.getClientRequest();
+      if (c.getSeq() <= 0 || c.getDoneBelow() < 0) {
+        // Every member sees the same entry, so every member applies it without an id.
+        log.warn("entry with an invalid client request id {}; applied without deduplication", c);
+        return null;
+      }
+      return new dev.kubelite.store.mvcc.ClientRequest(
+          c.getClient(), c.getSeq(), c.getDoneBelow(), c.getFingerprint());
+    }
+
+    /**
+     * etcd's publish: a member's name and client URLs. Its peer URLs stay as the membership change
+     * (or a member update) set them.
+     */
     private void applyPublish(dev.kubelite.store.api.kubelitepb.PublishRequest p) {
       if (driver.status().conf().contains(p.getMemberId())) {
-        members.put(p.getMemberId(), p.getAttributes());
-        connectPeer(p.getMemberId(), p.getAttributes());
+        MemberAttributes known = members.snapshot().get(p.getMemberId());
+        MemberAttributes a =
+            known == null || known.getPeerUrlsCount() == 0
+                ? p.getAttributes()
+                : p.getAttributes().toBuilder()
+                    .clearPeerUrls()
+                    .addAllPeerUrls(known.getPeerUrlsList())
+                    .build();
+        members.put(p.getMemberId(), a);
+        connectPeer(p.getMemberId(), a);
       }
+    }
+
+    /**
+     * etcd's member update (ConfChangeUpdateNode): checked again here, in log order, so every
+     * member accepts or rejects it alike. Returns the rejection, or null.
+     */
+    private Exception applyMemberUpdate(dev.kubelite.store.api.kubelitepb.MemberUpdateRequest u) {
+      long id = u.getMemberId();
+      Map<Long, MemberAttributes> known = members.snapshot();
+      // The registry, not the driver's published status: it changes in log order on every member.
+      if (!known.containsKey(id)) {
+        return EtcdErrors.of(GrpcStatus.NOT_FOUND, EtcdErrors.MEMBER_NOT_FOUND);
+      }
+      for (Map.Entry<Long, MemberAttributes> m : known.entrySet()) {
+        if (m.getKey() != id
+            && m.getValue().getPeerUrlsList().stream().anyMatch(u.getPeerUrlsList()::contains)) {
+          return EtcdErrors.of(GrpcStatus.FAILED_PRECONDITION, EtcdErrors.PEER_URL_EXISTS);
+        }
+      }
+      MemberAttributes a =
+          known.get(id).toBuilder().clearPeerUrls().addAllPeerUrls(u.getPeerUrlsList()).build();
+      members.put(id, a);
+      connectPeer(id, a);
+      log.info(
+          "member {}: peer URLs of member {} are now {}",
+          MemberIds.hex(memberId),
+          MemberIds.hex(id),
+          u.getPeerUrlsList());
+      return null;
     }
 
     private void applyConfChange(ConfChange cc) {

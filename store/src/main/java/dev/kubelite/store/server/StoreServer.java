@@ -36,6 +36,7 @@ public final class StoreServer implements AutoCloseable {
   private final List<Integer> clientPorts = new ArrayList<>();
   private Lessor lessor;
   private LeaseApi leaseApi;
+  private ClusterApi clusterApi;
 
   private StoreServer(Vertx vertx, boolean ownsVertx, StoreMember member) {
     this.vertx = vertx;
@@ -82,14 +83,38 @@ public final class StoreServer implements AutoCloseable {
     GrpcServer grpc =
         GrpcServer.server(
             vertx, new GrpcServerOptions().setMaxMessageSize(2 * KvApi.MAX_REQUEST_BYTES));
-    grpc.addService(KVGrpcService.of(new KvApi(member)));
+    KvApi kv = new KvApi(member);
+    grpc.addService(KVGrpcService.builder(kv).bind(KVGrpcService.Range).build());
+    Grpc.unary(grpc, KVGrpcService.Put, (r, h) -> kv.put(r, ClientRequestIds.fromHeaders(h)));
+    Grpc.unary(
+        grpc,
+        KVGrpcService.DeleteRange,
+        (r, h) -> kv.deleteRange(r, ClientRequestIds.fromHeaders(h)));
+    Grpc.unary(grpc, KVGrpcService.Txn, (r, h) -> kv.txn(r, ClientRequestIds.fromHeaders(h)));
+    Grpc.unary(
+        grpc, KVGrpcService.Compact, (r, h) -> kv.compact(r, ClientRequestIds.fromHeaders(h)));
     grpc.addService(WatchGrpcService.of(new WatchApi(member, hub, watchWorkers)));
-    grpc.addService(ClusterGrpcService.of(new ClusterApi(member)));
+    clusterApi = new ClusterApi(member, vertx);
+    grpc.addService(ClusterGrpcService.of(clusterApi));
     grpc.addService(MaintenanceGrpcService.of(new MaintenanceApi(member)));
     lessor = Lessor.withDefaultTiming(member);
     lessor.start();
     leaseApi = new LeaseApi(member, lessor, vertx);
-    grpc.addService(LeaseGrpcService.of(leaseApi));
+    grpc.addService(
+        LeaseGrpcService.builder(leaseApi)
+            .bind(
+                LeaseGrpcService.LeaseKeepAlive,
+                LeaseGrpcService.LeaseTimeToLive,
+                LeaseGrpcService.LeaseLeases)
+            .build());
+    Grpc.unary(
+        grpc,
+        LeaseGrpcService.LeaseGrant,
+        (r, h) -> leaseApi.leaseGrant(r, ClientRequestIds.fromHeaders(h)));
+    Grpc.unary(
+        grpc,
+        LeaseGrpcService.LeaseRevoke,
+        (r, h) -> leaseApi.leaseRevoke(r, ClientRequestIds.fromHeaders(h)));
     for (URI u : member.config().listenClientUrls()) {
       HttpServer http =
           vertx
@@ -102,6 +127,9 @@ public final class StoreServer implements AutoCloseable {
               .requestHandler(
                   req -> {
                     guardUnaryCall(req);
+                    // Tells clients that writes they re-send with the same request id are applied
+                    // once (decision 0011); etcd sends no such header.
+                    req.response().headers().set(ClientRequestIds.DEDUPE_HEADER, "1");
                     grpc.handle(req);
                   })
               .listen()
@@ -167,6 +195,9 @@ public final class StoreServer implements AutoCloseable {
     }
     if (leaseApi != null) {
       leaseApi.close();
+    }
+    if (clusterApi != null) {
+      clusterApi.close();
     }
     if (lessor != null) {
       lessor.close();

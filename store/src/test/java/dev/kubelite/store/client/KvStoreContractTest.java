@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -433,6 +434,136 @@ class KvStoreContractTest {
       assertThat(ok.compacted).isNull();
     } finally {
       w2.close();
+    }
+  }
+
+  // ------------------------------------------------------------------------------- lost answers
+
+  /** An unguarded write, and how to see on the store that it was applied. */
+  private interface LostAnswerCase {
+    CompletableFuture<WriteResult> send(KvStore s);
+  }
+
+  /**
+   * Sends a write whose answer is lost after the store applied it — remote: a proxy holds back the
+   * answer and then cuts the connection; embedded: the member reports "request timed out" after
+   * applying — and returns what the caller got: the result, or the exception.
+   */
+  private Object sendAndLoseTheAnswer(Backend b, LostAnswerCase op, byte[] key, boolean gone)
+      throws Exception {
+    KvStore direct = store(b);
+    java.util.concurrent.Callable<Boolean> applied =
+        () -> (join(direct.get(key)).kv() == null) == gone;
+    CompletableFuture<WriteResult> f;
+    if (b == Backend.EMBEDDED) {
+      dev.kubelite.store.server.MemberTestHooks.loseNextAnswers(server, 1);
+      f = op.send(direct);
+    } else {
+      int port = b == Backend.REMOTE_OURS ? server.clientPorts().get(0) : etcd.clientPort;
+      try (dev.kubelite.store.testing.AnswerDroppingProxy proxy =
+              dev.kubelite.store.testing.AnswerDroppingProxy.start(port);
+          RemoteKvStore client = RemoteKvStore.connect(List.of("127.0.0.1:" + proxy.port()))) {
+        join(client.currentRevision());
+        proxy.holdAnswers();
+        f = op.send(client);
+        await().atMost(WAIT).until(applied);
+        await().atMost(WAIT).until(() -> proxy.heldBytes() > 0);
+        assertThat(f).isNotDone();
+        proxy.dropHeldAnswers();
+        try {
+          return join(f);
+        } catch (KvStoreException e) {
+          return e;
+        }
+      }
+    }
+    try {
+      return join(f);
+    } catch (KvStoreException e) {
+      return e;
+    }
+  }
+
+  /**
+   * After an unguarded write whose answer was lost: our store (remote or embedded) got the re-sent
+   * request and answered it from its request table — OK, the first attempt's revision, one event;
+   * etcd, which does not deduplicate, leaves the caller with UNKNOWN_OUTCOME (not re-sent).
+   */
+  private void assertAppliedOnce(
+      Backend b, Object got, long before, Recorder events, byte[] key, WatchEvent.Type type)
+      throws Exception {
+    KvStore s = store(b);
+    long after = join(s.currentRevision());
+    assertThat(after).isEqualTo(before + 1);
+    if (b == Backend.REMOTE_ETCD) {
+      assertThat(got).isInstanceOf(KvStoreException.class);
+      assertThat(((KvStoreException) got).code()).isEqualTo(KvStoreException.Code.UNKNOWN_OUTCOME);
+    } else {
+      assertThat(got).isInstanceOf(WriteResult.class);
+      assertThat(((WriteResult) got).status()).isEqualTo(WriteResult.Status.OK);
+      assertThat(((WriteResult) got).revision()).isEqualTo(after);
+    }
+    byte[] sentinel = key(b, "sentinel");
+    join(s.put(sentinel, utf8("end")));
+    await()
+        .atMost(WAIT)
+        .until(() -> events.events.stream().anyMatch(e -> Arrays.equals(e.kv().key(), sentinel)));
+    assertThat(events.events).hasSize(2);
+    assertThat(events.events.get(0).kv().key()).isEqualTo(key);
+    assertThat(events.events.get(0).type()).isEqualTo(type);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void putWhoseAnswerIsLostIsAppliedOnce(Backend b) throws Exception {
+    KvStore s = store(b);
+    byte[] k = key(b, "lost-put");
+    long before = join(s.currentRevision());
+    Recorder events = new Recorder();
+    Watch w = s.watch(WatchOptions.prefix(prefix(b), before + 1, false), events);
+    try {
+      Object got = sendAndLoseTheAnswer(b, c -> c.put(k, utf8("v")), k, false);
+      assertAppliedOnce(b, got, before, events, k, WatchEvent.Type.PUT);
+    } finally {
+      w.close();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void createWhoseAnswerIsLostIsAppliedOnceAndReportedAsCreated(Backend b) throws Exception {
+    KvStore s = store(b);
+    byte[] k = key(b, "lost-create");
+    long before = join(s.currentRevision());
+    Recorder events = new Recorder();
+    Watch w = s.watch(WatchOptions.prefix(prefix(b), before + 1, false), events);
+    try {
+      Object got = sendAndLoseTheAnswer(b, c -> c.create(k, utf8("v")), k, false);
+      // Not ALREADY_EXISTS: the re-sent create is answered with what the first attempt did.
+      assertAppliedOnce(b, got, before, events, k, WatchEvent.Type.PUT);
+    } finally {
+      w.close();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void unconditionalDeleteWhoseAnswerIsLostIsAppliedOnceWithItsValue(Backend b) throws Exception {
+    KvStore s = store(b);
+    byte[] k = key(b, "lost-delete");
+    join(s.put(k, utf8("doomed")));
+    long before = join(s.currentRevision());
+    Recorder events = new Recorder();
+    Watch w = s.watch(WatchOptions.prefix(prefix(b), before + 1, false), events);
+    try {
+      Object got = sendAndLoseTheAnswer(b, c -> c.delete(k, KvStore.ANY_REVISION), k, true);
+      assertAppliedOnce(b, got, before, events, k, WatchEvent.Type.DELETE);
+      if (got instanceof WriteResult r) {
+        // Not NOT_FOUND: the deleted value the first attempt saw.
+        assertThat(r.kv().valueUtf8()).isEqualTo("doomed");
+      }
+    } finally {
+      w.close();
     }
   }
 }

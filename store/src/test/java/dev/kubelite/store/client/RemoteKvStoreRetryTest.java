@@ -35,7 +35,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The remote client's retry policy against a scripted KV server: which failures are retried for
- * which operation. An unguarded write is never re-sent once it may have reached the store.
+ * which operation. An unguarded write is never re-sent once it may have reached the store, unless
+ * the store marks its answers as deduplicating by request id (our store).
  */
 class RemoteKvStoreRetryTest {
   /** What the scripted server does with the next call. */
@@ -53,6 +54,7 @@ class RemoteKvStoreRetryTest {
     final AtomicInteger txns = new AtomicInteger();
     final AtomicInteger ranges = new AtomicInteger();
     final AtomicInteger compacts = new AtomicInteger();
+    final AtomicInteger deletes = new AtomicInteger();
 
     private <T> Future<T> act(T ok) {
       Act a;
@@ -95,6 +97,16 @@ class RemoteKvStoreRetryTest {
     }
 
     @Override
+    public Future<dev.kubelite.store.api.etcdserverpb.DeleteRangeResponse> deleteRange(
+        dev.kubelite.store.api.etcdserverpb.DeleteRangeRequest r) {
+      deletes.incrementAndGet();
+      return act(
+          dev.kubelite.store.api.etcdserverpb.DeleteRangeResponse.newBuilder()
+              .setHeader(header())
+              .build());
+    }
+
+    @Override
     public Future<RangeResponse> range(RangeRequest r) {
       ranges.incrementAndGet();
       return act(RangeResponse.newBuilder().setHeader(header()).build());
@@ -118,6 +130,12 @@ class RemoteKvStoreRetryTest {
   private ScriptedKv kv;
   private RemoteKvStore store;
 
+  /** Whether the scripted server marks its answers as our store does (it deduplicates). */
+  private volatile boolean dedupe;
+
+  /** Per request: path, request id header, done-below header. */
+  private final List<String[]> requests = new java.util.concurrent.CopyOnWriteArrayList<>();
+
   @BeforeEach
   void start() throws Exception {
     vertx = Vertx.vertx();
@@ -127,7 +145,19 @@ class RemoteKvStoreRetryTest {
     HttpServer http =
         vertx
             .createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0))
-            .requestHandler(grpc)
+            .requestHandler(
+                req -> {
+                  requests.add(
+                      new String[] {
+                        req.path(),
+                        req.getHeader(RemoteKvStore.REQUEST_ID_HEADER),
+                        req.getHeader(RemoteKvStore.DONE_BELOW_HEADER)
+                      });
+                  if (dedupe) {
+                    req.response().headers().set(RemoteKvStore.DEDUPE_HEADER, "1");
+                  }
+                  grpc.handle(req);
+                })
             .listen()
             .toCompletionStage()
             .toCompletableFuture()
@@ -236,5 +266,59 @@ class RemoteKvStoreRetryTest {
     kv.script(Act.HANG, Act.OK);
     assertThat(join(store.compact(3))).isEqualTo(7);
     assertThat(kv.compacts.get()).isEqualTo(2);
+  }
+
+  // ------------------------------------------------------------------------------- dedupe
+
+  private List<String[]> writes() {
+    return requests.stream().filter(r -> !r[0].endsWith("/Range") && r[1] != null).toList();
+  }
+
+  @Test
+  void unguardedWritesAreResentWithTheSameIdToAStoreThatDedupes() throws Exception {
+    dedupe = true;
+    join(store.currentRevision()); // an answer that says "dedupe"
+
+    kv.script(Act.HANG, Act.TIMED_OUT, Act.OK);
+    assertThat(join(store.put(utf8("/k"), utf8("v"))).revision()).isEqualTo(7);
+    assertThat(kv.puts.get()).isEqualTo(3);
+    kv.script(Act.HANG, Act.OK);
+    assertThat(join(store.create(utf8("/k"), utf8("v"))).ok()).isTrue();
+    kv.script(Act.TIMED_OUT, Act.OK);
+    assertThat(join(store.delete(utf8("/k"), KvStore.ANY_REVISION)).status())
+        .isEqualTo(WriteResult.Status.NOT_FOUND);
+    assertThat(kv.txns.get()).isEqualTo(2);
+    assertThat(kv.deletes.get()).isEqualTo(2);
+
+    List<String[]> writes = writes();
+    assertThat(writes).hasSize(7);
+    // Every attempt of one call carries the call's id; each call has its own.
+    assertThat(writes.subList(0, 3)).extracting(w -> w[1]).containsOnly(writes.get(0)[1]);
+    assertThat(writes.subList(3, 5)).extracting(w -> w[1]).containsOnly(writes.get(3)[1]);
+    assertThat(writes.subList(5, 7)).extracting(w -> w[1]).containsOnly(writes.get(5)[1]);
+    assertThat(writes.stream().map(w -> w[1]).distinct()).hasSize(3);
+    // done-below: the earlier calls have finished, so it names the call itself.
+    for (String[] w : writes) {
+      assertThat(w[2]).isEqualTo(w[1].substring(w[1].indexOf('-') + 1));
+    }
+  }
+
+  @Test
+  void aClientThatHasNotHeardFromTheStoreAsksWhetherItDedupes() throws Exception {
+    dedupe = true;
+    kv.script(Act.HANG, Act.OK);
+    assertThat(join(store.put(utf8("/k"), utf8("v"))).revision()).isEqualTo(7);
+    assertThat(kv.puts.get()).isEqualTo(2);
+    assertThat(requests).extracting(r -> r[0]).contains("/etcdserverpb.Maintenance/Status");
+  }
+
+  @Test
+  void aStoreThatAnswersWithoutTheMarkIsTreatedAsEtcd() throws Exception {
+    join(store.currentRevision());
+    kv.script(Act.HANG, Act.OK);
+    assertFailsWith(
+        run(() -> join(store.put(utf8("/k"), utf8("v")))), KvStoreException.Code.UNKNOWN_OUTCOME);
+    assertThat(kv.puts.get()).isEqualTo(1);
+    assertThat(requests).extracting(r -> r[0]).doesNotContain("/etcdserverpb.Maintenance/Status");
   }
 }

@@ -124,4 +124,126 @@ class MembershipTest {
     assertThat(unknown.exitCode()).isNotZero();
     assertThat(unknown.output()).contains("member not found");
   }
+
+  private void startFounders() throws Exception {
+    EtcdProcess.binary("etcdctl");
+    for (String n : List.of("infra0", "infra1", "infra2")) {
+      ports.put(n, new int[] {FreePorts.next(), FreePorts.next()});
+    }
+    for (String n : List.of("infra0", "infra1", "infra2")) {
+      start(n, "new");
+    }
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .until(() -> ctl("infra0", "put", "/before", "1").exitCode() == 0);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> !ctl("infra0", "member", "list").output().contains("unstarted"));
+  }
+
+  private String hexId(String name) {
+    return Long.toHexString(servers.get(name).member().memberId());
+  }
+
+  private Result ok(String name, String... args) throws Exception {
+    Result r = ctl(name, args);
+    assertThat(r.exitCode()).as("etcdctl %s: %s", String.join(" ", args), r.output()).isZero();
+    return r;
+  }
+
+  @Test
+  void memberUpdateMovesAMembersPeerUrlsAndTheClusterFollows() throws Exception {
+    startFounders();
+    String id = hexId("infra2");
+    long memberId = servers.get("infra2").member().memberId();
+
+    Result taken = ctl("infra1", "member", "update", id, "--peer-urls=" + peer("infra0"));
+    assertThat(taken.exitCode()).isNotZero();
+    assertThat(taken.output()).contains("etcdserver: Peer URLs already exists");
+    Result unknown = ctl("infra1", "member", "update", "abcdef", "--peer-urls=http://127.0.0.1:1");
+    assertThat(unknown.exitCode()).isNotZero();
+    assertThat(unknown.output()).contains("etcdserver: member not found");
+
+    String moved = "http://127.0.0.1:" + FreePorts.next();
+    Result updated = ok("infra1", "member", "update", id, "--peer-urls=" + moved);
+    assertThat(updated.output()).containsPattern("Member\\s+" + id + " updated in cluster");
+    // Its own URLs again: allowed (only other members' URLs are taken).
+    ok("infra0", "member", "update", id, "--peer-urls=" + moved);
+    for (String n : List.of("infra0", "infra1", "infra2")) {
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> ctl(n, "member", "list").output().contains(", infra2, " + moved + ", "));
+    }
+
+    // As with etcd, the member is then restarted listening on its new URL, with its data dir.
+    servers.remove("infra2").close();
+    ports.get("infra2")[1] = java.net.URI.create(moved).getPort();
+    start("infra2", "new");
+    assertThat(servers.get("infra2").member().memberId()).isEqualTo(memberId);
+    ok("infra0", "put", "/after-move", "2");
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                ctl("infra2", "get", "/after-move", "--consistency=s")
+                    .output()
+                    .equals("/after-move\n2\n"));
+    ok("infra2", "put", "/from-moved", "3");
+    assertThat(ctl("infra0", "get", "/from-moved").output()).isEqualTo("/from-moved\n3\n");
+    assertThat(ctl("infra0", "member", "list").output().lines()).hasSize(3);
+  }
+
+  @Test
+  void aLearnerIsPromotedOnlyOnceItCaughtUpWithTheLeader() throws Exception {
+    startFounders();
+    ports.put("infra3", new int[] {FreePorts.next(), FreePorts.next()});
+    Result added =
+        ok("infra0", "member", "add", "infra3", "--peer-urls=" + peer("infra3"), "--learner");
+    Matcher m = Pattern.compile("Member\\s+([0-9a-f]+) added").matcher(added.output());
+    assertThat(m.find()).as(added.output()).isTrue();
+    String learner = m.group(1);
+
+    Result voter = ctl("infra1", "member", "promote", hexId("infra1"));
+    assertThat(voter.exitCode()).isNotZero();
+    assertThat(voter.output()).contains("etcdserver: can only promote a learner member\n");
+    Result unknown = ctl("infra1", "member", "promote", "abcdef");
+    assertThat(unknown.exitCode()).isNotZero();
+    assertThat(unknown.output()).contains("etcdserver: member not found");
+
+    // Never started: nothing replicated to it. Asked of every member (followers forward).
+    for (String n : List.of("infra0", "infra1", "infra2")) {
+      Result behind = ctl(n, "member", "promote", learner);
+      assertThat(behind.exitCode()).as(behind.output()).isNotZero();
+      assertThat(behind.output())
+          .contains("etcdserver: can only promote a learner member which is in sync with leader");
+    }
+
+    start("infra3", "existing");
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> ctl("infra3", "get", "/before", "--consistency=s").output().contains("1"));
+    // Stopped and left behind: the leader's match index for it stays where it was.
+    servers.remove("infra3").close();
+    for (int i = 0; i < 30; i++) {
+      ok("infra0", "put", "/behind/" + i, "v");
+    }
+    Result stale = ctl("infra2", "member", "promote", learner);
+    assertThat(stale.exitCode()).as(stale.output()).isNotZero();
+    assertThat(stale.output()).contains("which is in sync with leader");
+
+    start("infra3", "existing");
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> ctl("infra3", "get", "/behind/29", "--consistency=s").output().contains("v"));
+    // Its match index reaches the leader with its next append response.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> ctl("infra2", "member", "promote", learner).exitCode() == 0);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> ctl("infra0", "member", "list").output().contains(", started, infra3, "));
+    assertThat(ctl("infra0", "member", "list").output())
+        .contains(learner + ", started, infra3, ")
+        .doesNotContain(", true\n");
+  }
 }

@@ -188,6 +188,24 @@ public final class RaftDriver implements AutoCloseable {
         });
   }
 
+  /** The leader's match indexes for itself and a peer (what etcd checks before a promotion). */
+  public record Match(long leader, long peer) {}
+
+  /**
+   * The leader's Raft progress for {@code peer}: completes with its own and the peer's match index,
+   * or with null if this node is not the leader or does not track {@code peer}.
+   */
+  public CompletableFuture<Match> leaderMatch(long peer) {
+    CompletableFuture<Match> f = new CompletableFuture<>();
+    return call(
+        f,
+        () -> {
+          long self = node.matchIndex(node.id());
+          long other = node.matchIndex(peer);
+          f.complete(self < 0 || other < 0 ? null : new Match(self, other));
+        });
+  }
+
   /** Completes once the state machine has applied {@code index}. */
   public CompletableFuture<Long> waitApplied(long index) {
     CompletableFuture<Long> f = new CompletableFuture<>();
