@@ -254,7 +254,7 @@ public final class EmbeddedKvStore implements KvStore {
             return;
           }
           Failure failure = classify(what, err);
-          // Every write carries a request id the member applies once (decision 0011), so even an
+          // Every write carries a request id the member applies once (decision 0012), so even an
           // unguarded one is re-sent after an unknown outcome.
           boolean retryable = n < MAX_ATTEMPTS && failure.transientError();
           if (!retryable) {

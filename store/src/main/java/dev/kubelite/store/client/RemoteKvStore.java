@@ -43,7 +43,7 @@ public final class RemoteKvStore implements KvStore {
 
   /**
    * gRPC request header carrying the request id of a mutating call: logged by servers, and the
-   * deduplication key in our store (decision 0011).
+   * deduplication key in our store (decision 0012).
    */
   public static final String REQUEST_ID_HEADER = "kubelite-request-id";
 

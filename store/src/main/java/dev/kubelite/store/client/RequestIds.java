@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Request ids for mutating calls: a random per-client prefix and a counter, e.g. {@code
  * 3f9a1c2e7b4d5a60-42}. One logical operation keeps its id across retries. The calls still in
  * progress are tracked, so the client can tell the store which ids it will never re-send ({@link
- * #doneBelow}): our store then forgets their deduplication records (decision 0011).
+ * #doneBelow}): our store then forgets their deduplication records (decision 0012).
  */
 final class RequestIds {
   /** One call's id. */

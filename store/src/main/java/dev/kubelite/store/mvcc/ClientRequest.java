@@ -3,7 +3,7 @@ package dev.kubelite.store.mvcc;
 /**
  * A client's own id for one call, the same for every attempt, carried through Raft with the write
  * it names so {@link MvccStore#apply(long, WriteCommand, ClientRequest)} can answer a retry from
- * the request table instead of applying it again (decision 0011).
+ * the request table instead of applying it again (decision 0012).
  *
  * @param client the client's random 64-bit id
  * @param seq the client's counter for this call, {@code > 0}

@@ -519,7 +519,7 @@ public final class MvccStore implements AutoCloseable {
    * ({@code client} may be null). An id this store already applied is not applied again: the entry
    * returns (or throws) what the first one did, or is rejected with REQUEST_ID_REUSED (same id,
    * different fingerprint) or REQUEST_ID_EXPIRED (below the client's window). The request table
-   * changes in the same batch as the write (decision 0011).
+   * changes in the same batch as the write (decision 0012).
    */
   public synchronized Optional<Response> apply(
       long raftIndex, WriteCommand cmd, ClientRequest client) throws MvccException {

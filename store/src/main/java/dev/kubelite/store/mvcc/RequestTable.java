@@ -13,7 +13,7 @@ import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
 
 /**
- * The replicated table of applied client request ids (decision 0011): per client a session with a
+ * The replicated table of applied client request ids (decision 0012): per client a session with a
  * floor (ids below it are finished or forgotten) and the ids at or above it that were applied, each
  * with the outcome it produced. Rows live in the MVCC store's RocksDB and change in the same {@link
  * WriteBatch} as the write they record, so a restart, a state image and every member agree on the

@@ -11,7 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Client request ids as our clients send them (decision 0011): the gRPC header {@value #HEADER}
+ * Client request ids as our clients send them (decision 0012): the gRPC header {@value #HEADER}
  * ({@code <16 hex digits>-<decimal counter>}, the same for every attempt of one call) and {@value
  * #DONE_BELOW_HEADER} (the client's lowest counter still in progress). A header that does not parse
  * is ignored: the request is then applied like etcd applies it, without deduplication.

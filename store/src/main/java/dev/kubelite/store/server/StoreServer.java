@@ -128,7 +128,7 @@ public final class StoreServer implements AutoCloseable {
                   req -> {
                     guardUnaryCall(req);
                     // Tells clients that writes they re-send with the same request id are applied
-                    // once (decision 0011); etcd sends no such header.
+                    // once (decision 0012); etcd sends no such header.
                     req.response().headers().set(ClientRequestIds.DEDUPE_HEADER, "1");
                     grpc.handle(req);
                   })

@@ -45,7 +45,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Server-side deduplication of retried writes (decision 0011) on real members: a write whose answer
+ * Server-side deduplication of retried writes (decision 0012) on real members: a write whose answer
  * is lost is re-sent with the same request id and applied once — across members, after a restart
  * and after a snapshot install.
  */
