@@ -83,30 +83,36 @@ public final class StoreCommand implements Callable<Integer> {
               + " 5s or 200ms (default: 10m).")
   String watchProgressNotifyInterval;
 
+  /** The member config these flags describe; throws naming the flag at fault. */
+  MemberConfig config() {
+    MemberConfig config =
+        MemberConfig.fromFlags(
+            name,
+            dataDir,
+            listenClientUrls,
+            advertiseClientUrls,
+            listenPeerUrls,
+            initialAdvertisePeerUrls,
+            initialCluster,
+            initialClusterState,
+            initialClusterToken);
+    if (maxRequestBytes != null) {
+      config = config.withMaxRequestBytes(maxRequestBytes);
+    }
+    if (watchProgressNotifyInterval != null) {
+      config =
+          config.withWatchProgressNotifyInterval(
+              MemberConfig.goDuration(
+                  "--experimental-watch-progress-notify-interval", watchProgressNotifyInterval));
+    }
+    return config;
+  }
+
   @Override
   public Integer call() throws Exception {
     MemberConfig config;
     try {
-      config =
-          MemberConfig.fromFlags(
-              name,
-              dataDir,
-              listenClientUrls,
-              advertiseClientUrls,
-              listenPeerUrls,
-              initialAdvertisePeerUrls,
-              initialCluster,
-              initialClusterState,
-              initialClusterToken);
-      if (maxRequestBytes != null) {
-        config = config.withMaxRequestBytes(maxRequestBytes);
-      }
-      if (watchProgressNotifyInterval != null) {
-        config =
-            config.withWatchProgressNotifyInterval(
-                MemberConfig.goDuration(
-                    "--experimental-watch-progress-notify-interval", watchProgressNotifyInterval));
-      }
+      config = config();
     } catch (MemberConfig.InvalidConfigException e) {
       System.err.println("kubelite store: " + e.getMessage());
       return 2;

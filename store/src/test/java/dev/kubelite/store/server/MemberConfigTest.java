@@ -108,4 +108,21 @@ class MemberConfigTest {
           .hasMessageContaining("not a duration");
     }
   }
+
+  @Test
+  void storeCommandTakesEtcdsTuningFlags() {
+    StoreCommand cmd = new StoreCommand();
+    new picocli.CommandLine(cmd)
+        .parseArgs(
+            "--max-request-bytes",
+            "2097152",
+            "--experimental-watch-progress-notify-interval",
+            "5s");
+    assertThat(cmd.config().maxRequestBytes()).isEqualTo(2097152);
+    assertThat(cmd.config().watchProgressNotifyInterval()).isEqualTo(Duration.ofSeconds(5));
+    StoreCommand bad = new StoreCommand();
+    new picocli.CommandLine(bad).parseArgs("--experimental-watch-progress-notify-interval", "5");
+    assertThatThrownBy(bad::config)
+        .hasMessageContaining("--experimental-watch-progress-notify-interval: '5'");
+  }
 }
