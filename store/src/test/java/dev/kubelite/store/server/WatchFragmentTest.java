@@ -1,5 +1,6 @@
 package dev.kubelite.store.server;
 
+import static dev.kubelite.store.testing.TestGrpc.get;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,7 +8,6 @@ import com.google.protobuf.ByteString;
 import dev.kubelite.store.api.etcdserverpb.DeleteRangeRequest;
 import dev.kubelite.store.api.etcdserverpb.KVGrpcClient;
 import dev.kubelite.store.api.etcdserverpb.PutRequest;
-import dev.kubelite.store.api.etcdserverpb.RangeRequest;
 import dev.kubelite.store.api.etcdserverpb.RequestOp;
 import dev.kubelite.store.api.etcdserverpb.TxnRequest;
 import dev.kubelite.store.api.etcdserverpb.WatchCreateRequest;
@@ -15,22 +15,17 @@ import dev.kubelite.store.api.etcdserverpb.WatchRequest;
 import dev.kubelite.store.api.etcdserverpb.WatchResponse;
 import dev.kubelite.store.api.mvccpb.Event;
 import dev.kubelite.store.testing.EtcdProcess;
-import dev.kubelite.store.testing.FreePorts;
+import dev.kubelite.store.testing.LocalMember;
+import dev.kubelite.store.testing.TestGrpc;
 import dev.kubelite.store.testing.WatchStreamClient;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.core.net.SocketAddress;
-import io.vertx.grpc.client.GrpcClient;
-import io.vertx.grpc.client.GrpcClientOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -45,54 +40,20 @@ class WatchFragmentTest {
 
   @TempDir Path dir;
 
+  @RegisterExtension final TestGrpc grpc = new TestGrpc();
   private EtcdProcess etcd;
-  private StoreServer server;
-  private int port;
-  private Vertx vertx;
-  private GrpcClient grpc;
+  private LocalMember member;
   private final List<WatchStreamClient> streams = new ArrayList<>();
 
-  @BeforeEach
-  void start() throws Exception {
-    vertx = Vertx.vertx();
-    grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(64 << 20));
-  }
-
-  private StoreServer member(int maxRequestBytes) throws Exception {
-    port = FreePorts.next();
-    String c = "http://127.0.0.1:" + port;
-    String p = "http://127.0.0.1:" + FreePorts.next();
-    server =
-        StoreServer.start(
-            MemberConfig.fromFlags("m", dir.resolve("m").toString(), c, c, p, p, null, null, "t")
-                .withMaxRequestBytes(maxRequestBytes));
-    KVGrpcClient kv = kv(port);
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .ignoreExceptions()
-        .until(() -> get(kv.range(RangeRequest.newBuilder().setKey(bs("probe")).build())) != null);
-    return server;
-  }
-
   @AfterEach
-  void stop() throws Exception {
+  void stop() {
     streams.forEach(WatchStreamClient::close);
-    if (grpc != null) {
-      get(grpc.close());
-    }
-    if (vertx != null) {
-      get(vertx.close());
-    }
-    if (server != null) {
-      server.close();
+    if (member != null) {
+      member.close();
     }
     if (etcd != null) {
       etcd.close();
     }
-  }
-
-  private static <T> T get(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
   }
 
   private static ByteString bs(String s) {
@@ -100,7 +61,7 @@ class WatchFragmentTest {
   }
 
   private KVGrpcClient kv(int p) {
-    return KVGrpcClient.create(grpc, SocketAddress.inetSocketAddress(p, "127.0.0.1"));
+    return KVGrpcClient.create(grpc.client, TestGrpc.at(p));
   }
 
   private static ByteString value(Random rng, int size) {
@@ -136,7 +97,7 @@ class WatchFragmentTest {
   private Seen run(int p) throws Exception {
     KVGrpcClient kv = kv(p);
     Random rng = new Random(42);
-    WatchStreamClient live = WatchStreamClient.open(vertx, grpc, p);
+    WatchStreamClient live = WatchStreamClient.open(grpc.vertx, grpc.client, p);
     streams.add(live);
     live.send(prefixWatch(1, 0, true, true));
     live.send(prefixWatch(2, 0, true, false));
@@ -176,7 +137,7 @@ class WatchFragmentTest {
                 reassemble(live.receivedFor(1)).size() == 3 + 2 + 3
                     && live.receivedFor(2).size() == 1 + 5);
 
-    WatchStreamClient history = WatchStreamClient.open(vertx, grpc, p);
+    WatchStreamClient history = WatchStreamClient.open(grpc.vertx, grpc.client, p);
     streams.add(history);
     history.send(prefixWatch(3, first, false, true));
     await()
@@ -233,9 +194,9 @@ class WatchFragmentTest {
   @Test
   void largeResponsesAreSplitAsEtcdSplitsThemAndReassembleExactly() throws Exception {
     etcd = EtcdProcess.start(dir, "etcd", "frag");
-    member(1536 * 1024);
+    member = LocalMember.start(dir.resolve("m"));
     Seen theirs = run(etcd.clientPort);
-    Seen ours = run(port);
+    Seen ours = run(member.clientPort());
 
     assertThat(shapes(ours.fragmented())).isEqualTo(shapes(theirs.fragmented()));
     assertThat(shapes(ours.whole())).isEqualTo(shapes(theirs.whole()));
@@ -267,12 +228,10 @@ class WatchFragmentTest {
 
   @Test
   void maxRequestBytesMovesTheSplitAndRefusesLargerWrites() throws Exception {
-    member(50_000);
-    KVGrpcClient kv = kv(port);
-    EtcdProcess.Result tooLarge =
-        EtcdProcess.Etcdctl.run("127.0.0.1:" + port, "put", "f/big", "x".repeat(60_000));
-    assertThat(tooLarge.exitCode()).isNotZero();
-    assertThat(tooLarge.output()).contains("etcdserver: request is too large");
+    member = LocalMember.start(dir.resolve("m"), c -> c.withMaxRequestBytes(50_000));
+    KVGrpcClient kv = kv(member.clientPort());
+    assertThat(member.etcdctl().fails("put", "f/big", "x".repeat(60_000)).output())
+        .contains("etcdserver: request is too large");
     Random rng = new Random(7);
     for (int i = 0; i < 14; i++) {
       get(
@@ -282,7 +241,7 @@ class WatchFragmentTest {
                   .setValue(value(rng, 45_000))
                   .build()));
     }
-    WatchStreamClient s = WatchStreamClient.open(vertx, grpc, port);
+    WatchStreamClient s = WatchStreamClient.open(grpc.vertx, grpc.client, member.clientPort());
     streams.add(s);
     s.send(prefixWatch(1, 0, true, true));
     await().atMost(Duration.ofSeconds(10)).until(() -> !s.receivedFor(1).isEmpty());

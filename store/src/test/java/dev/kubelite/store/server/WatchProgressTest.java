@@ -1,5 +1,6 @@
 package dev.kubelite.store.server;
 
+import static dev.kubelite.store.testing.TestGrpc.get;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -12,18 +13,13 @@ import dev.kubelite.store.api.etcdserverpb.WatchProgressRequest;
 import dev.kubelite.store.api.etcdserverpb.WatchRequest;
 import dev.kubelite.store.api.etcdserverpb.WatchResponse;
 import dev.kubelite.store.api.mvccpb.Event;
-import dev.kubelite.store.testing.FreePorts;
+import dev.kubelite.store.testing.LocalMember;
+import dev.kubelite.store.testing.TestGrpc;
 import dev.kubelite.store.testing.WatchStreamClient;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.core.net.SocketAddress;
-import io.vertx.grpc.client.GrpcClient;
-import io.vertx.grpc.client.GrpcClientOptions;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +28,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Watch progress (etcd 3.4): periodic notifications for {@code progress_notify} watches (here every
@@ -42,49 +38,23 @@ import org.junit.jupiter.api.io.TempDir;
 class WatchProgressTest {
   private static final Duration INTERVAL = Duration.ofMillis(200);
 
-  @TempDir Path dir;
+  @RegisterExtension
+  final LocalMember member = LocalMember.perTest(c -> c.withWatchProgressNotifyInterval(INTERVAL));
 
-  private StoreServer server;
+  @RegisterExtension final TestGrpc grpc = new TestGrpc();
   private int port;
-  private Vertx vertx;
-  private GrpcClient grpc;
   private KVGrpcClient kv;
   private final List<WatchStreamClient> streams = new ArrayList<>();
 
   @BeforeEach
-  void start() throws Exception {
-    port = FreePorts.next();
-    String c = "http://127.0.0.1:" + port;
-    String p = "http://127.0.0.1:" + FreePorts.next();
-    server =
-        StoreServer.start(
-            MemberConfig.fromFlags("m", dir.resolve("m").toString(), c, c, p, p, null, null, "t")
-                .withWatchProgressNotifyInterval(INTERVAL));
-    vertx = Vertx.vertx();
-    grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(64 << 20));
-    kv = KVGrpcClient.create(grpc, SocketAddress.inetSocketAddress(port, "127.0.0.1"));
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .ignoreExceptions()
-        .until(() -> get(kv.range(RangeRequest.newBuilder().setKey(bs("probe")).build())) != null);
+  void start() {
+    port = member.clientPort();
+    kv = KVGrpcClient.create(grpc.client, TestGrpc.at(port));
   }
 
   @AfterEach
-  void stop() throws Exception {
+  void stop() {
     streams.forEach(WatchStreamClient::close);
-    if (grpc != null) {
-      get(grpc.close());
-    }
-    if (vertx != null) {
-      get(vertx.close());
-    }
-    if (server != null) {
-      server.close();
-    }
-  }
-
-  private static <T> T get(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
   }
 
   private static ByteString bs(String s) {
@@ -108,7 +78,7 @@ class WatchProgressTest {
   }
 
   private WatchStreamClient stream() throws Exception {
-    WatchStreamClient s = WatchStreamClient.open(vertx, grpc, port);
+    WatchStreamClient s = WatchStreamClient.open(grpc.vertx, grpc.client, port);
     streams.add(s);
     return s;
   }
@@ -141,6 +111,16 @@ class WatchProgressTest {
     return rs.stream().filter(WatchProgressTest::isProgress).toList();
   }
 
+  /** Waits for a progress notification to watch {@code id} at revision {@code rev}. */
+  private static void awaitProgressAt(WatchStreamClient s, long id, long rev) {
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                progress(s.receivedFor(id)).stream()
+                    .anyMatch(r -> r.getHeader().getRevision() == rev));
+  }
+
   private static void awaitCreated(WatchStreamClient s, long id) {
     await()
         .atMost(Duration.ofSeconds(10))
@@ -161,17 +141,12 @@ class WatchProgressTest {
     for (WatchResponse r : progress(s.receivedFor(1))) {
       assertThat(r.getHeader().getRevision()).isEqualTo(rev);
       assertThat(r.getWatchId()).isEqualTo(1);
-      assertThat(r.getHeader().getMemberId()).isEqualTo(server.member().memberId());
+      assertThat(r.getHeader().getMemberId()).isEqualTo(member.server().member().memberId());
     }
 
     // Writes elsewhere move the revision on; the idle watch hears about it at the next tick.
     long later = put("other", "3");
-    await()
-        .atMost(Duration.ofSeconds(5))
-        .until(
-            () ->
-                progress(s.receivedFor(1)).stream()
-                    .anyMatch(r -> r.getHeader().getRevision() == later));
+    awaitProgressAt(s, 1, later);
     assertThat(progress(s.receivedFor(2))).isEmpty();
     assertThat(s.failure()).isNull();
   }
@@ -212,12 +187,7 @@ class WatchProgressTest {
     long last = currentRevision();
 
     // After the writes, the watch catches up and a notification reports the final revision.
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .until(
-            () ->
-                progress(s.receivedFor(7)).stream()
-                    .anyMatch(r -> r.getHeader().getRevision() == last));
+    awaitProgressAt(s, 7, last);
 
     List<WatchResponse> seen = s.receivedFor(7);
     List<Long> eventRevisions = new ArrayList<>();
@@ -257,8 +227,7 @@ class WatchProgressTest {
     // history once A reads again. Stream B's idle watch shows that progress ticks happen meanwhile.
     // A has a connection of its own: a stream that is not read exhausts its connection's HTTP/2
     // window too, which would hold up the KV client's responses.
-    GrpcClient own = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(64 << 20));
-    WatchStreamClient a = WatchStreamClient.open(vertx, own, port);
+    WatchStreamClient a = WatchStreamClient.open(grpc.vertx, grpc.newClient(), port);
     streams.add(a);
     a.send(create(watchPrefix("big/", 1).setProgressNotify(true)));
     awaitCreated(a, 1);
@@ -312,12 +281,7 @@ class WatchProgressTest {
     assertThat(delivered).isEqualTo(written);
 
     // Caught up now: notifications resume, with the current revision, and so do answers.
-    await()
-        .atMost(Duration.ofSeconds(5))
-        .until(
-            () ->
-                progress(a.receivedFor(1)).stream()
-                    .anyMatch(r -> r.getHeader().getRevision() == last));
+    awaitProgressAt(a, 1, last);
     int before = a.receivedFor(-1).size();
     a.send(PROGRESS_REQUEST);
     await().atMost(Duration.ofSeconds(5)).until(() -> a.receivedFor(-1).size() > before);
@@ -343,12 +307,7 @@ class WatchProgressTest {
     await().atMost(Duration.ofSeconds(5)).until(() -> progress(s.receivedFor(2)).size() >= z + 2);
     assertThat(progress(s.receivedFor(1))).as("still one revision short").isEmpty();
     long start = put("x", "4");
-    await()
-        .atMost(Duration.ofSeconds(5))
-        .until(
-            () ->
-                progress(s.receivedFor(1)).stream()
-                    .anyMatch(r -> r.getHeader().getRevision() == start));
+    awaitProgressAt(s, 1, start);
   }
 
   @Test
@@ -379,15 +338,7 @@ class WatchProgressTest {
   @Test
   void etcdctlInteractiveProgressPrintsTheRevision() throws Exception {
     long rev = put("k", "v");
-    List<String> cmd =
-        List.of(
-            dev.kubelite.store.testing.EtcdProcess.binary("etcdctl"),
-            "--endpoints=127.0.0.1:" + port,
-            "watch",
-            "-i");
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    pb.environment().put("ETCDCTL_API", "3");
-    Process p = pb.start();
+    Process p = member.etcdctl().command("watch", "-i").redirectErrorStream(true).start();
     List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
     Thread reader =
         new Thread(

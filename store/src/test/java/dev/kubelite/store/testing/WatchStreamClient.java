@@ -101,20 +101,20 @@ public final class WatchStreamClient implements AutoCloseable {
 
   /** Stops reading responses; the server's writes back up once flow-control windows are full. */
   public void pause() throws Exception {
-    onContext(
-        () -> {
-          paused = true;
-          if (responses != null) {
-            responses.pause();
-          }
-        });
+    setPaused(true);
   }
 
   public void resume() throws Exception {
+    setPaused(false);
+  }
+
+  private void setPaused(boolean pause) throws Exception {
     onContext(
         () -> {
-          paused = false;
-          if (responses != null) {
+          paused = pause;
+          if (responses != null && pause) {
+            responses.pause();
+          } else if (responses != null) {
             responses.resume();
           }
         });
