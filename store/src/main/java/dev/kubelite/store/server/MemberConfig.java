@@ -133,6 +133,19 @@ public record MemberConfig(
    * watches created with {@code fragment} are split above this plus 512 KiB of gRPC overhead.
    */
   public MemberConfig withMaxRequestBytes(int bytes) {
+    return withLimits(bytes, watchProgressNotifyInterval);
+  }
+
+  /**
+   * This config with etcd's {@code --experimental-watch-progress-notify-interval}: how often a
+   * watch created with {@code progress_notify} that had no events is told the current revision (0
+   * keeps the default, 10 minutes).
+   */
+  public MemberConfig withWatchProgressNotifyInterval(Duration interval) {
+    return withLimits(maxRequestBytes, interval);
+  }
+
+  private MemberConfig withLimits(int bytes, Duration interval) {
     return new MemberConfig(
         name,
         dataDir,
@@ -144,26 +157,6 @@ public record MemberConfig(
         initialClusterState,
         initialClusterToken,
         bytes,
-        watchProgressNotifyInterval);
-  }
-
-  /**
-   * This config with etcd's {@code --experimental-watch-progress-notify-interval}: how often a
-   * watch created with {@code progress_notify} that had no events is told the current revision (0
-   * keeps the default, 10 minutes).
-   */
-  public MemberConfig withWatchProgressNotifyInterval(Duration interval) {
-    return new MemberConfig(
-        name,
-        dataDir,
-        listenClientUrls,
-        advertiseClientUrls,
-        listenPeerUrls,
-        initialAdvertisePeerUrls,
-        initialCluster,
-        initialClusterState,
-        initialClusterToken,
-        maxRequestBytes,
         interval);
   }
 
