@@ -27,9 +27,6 @@ import java.util.concurrent.CompletionException;
  * them with their headers.
  */
 final class KvApi extends KVService {
-  /** etcd's default --max-request-bytes. */
-  static final int MAX_REQUEST_BYTES = 1536 * 1024;
-
   private final StoreMember member;
 
   KvApi(StoreMember member) {
@@ -120,7 +117,7 @@ final class KvApi extends KVService {
 
   private CompletableFuture<Responses.Response> write(
       int size, InternalRequest.Builder request, Optional<ClientRequestId> id) {
-    if (size > MAX_REQUEST_BYTES) {
+    if (size > member.config().maxRequestBytes()) {
       return CompletableFuture.failedFuture(
           EtcdErrors.of(GrpcStatus.INVALID_ARGUMENT, EtcdErrors.TOO_LARGE));
     }

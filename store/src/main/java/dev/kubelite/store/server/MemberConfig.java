@@ -1,14 +1,18 @@
 package dev.kubelite.store.server;
 
+import java.math.BigDecimal;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * One store member's settings, with etcd's flag names and meanings so that unit files written for
@@ -23,7 +27,9 @@ public record MemberConfig(
     List<URI> initialAdvertisePeerUrls,
     Map<String, List<URI>> initialCluster,
     ClusterState initialClusterState,
-    String initialClusterToken) {
+    String initialClusterToken,
+    int maxRequestBytes,
+    Duration watchProgressNotifyInterval) {
 
   /** Whether this member founds a new cluster or joins an existing one. */
   public enum ClusterState {
@@ -33,6 +39,12 @@ public record MemberConfig(
 
   public static final String DEFAULT_NAME = "default";
   public static final String DEFAULT_TOKEN = "etcd-cluster";
+
+  /** etcd's default {@code --max-request-bytes}: 1.5 MiB. */
+  public static final int DEFAULT_MAX_REQUEST_BYTES = 1536 * 1024;
+
+  /** etcd's default {@code --experimental-watch-progress-notify-interval}: 10 minutes. */
+  public static final Duration DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL = Duration.ofMinutes(10);
 
   /** Thrown for invalid settings; the message names the flag and what to do. */
   public static final class InvalidConfigException extends RuntimeException {
@@ -51,6 +63,20 @@ public record MemberConfig(
     Map<String, List<URI>> cluster = new LinkedHashMap<>();
     initialCluster.forEach((k, v) -> cluster.put(k, List.copyOf(v)));
     initialCluster = Collections.unmodifiableMap(cluster);
+    if (maxRequestBytes <= 0) {
+      throw new InvalidConfigException(
+          "--max-request-bytes must be positive (etcd's default is "
+              + DEFAULT_MAX_REQUEST_BYTES
+              + ")");
+    }
+    if (watchProgressNotifyInterval == null || watchProgressNotifyInterval.isZero()) {
+      // etcd keeps its default when the flag is 0.
+      watchProgressNotifyInterval = DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL;
+    }
+    if (watchProgressNotifyInterval.isNegative()) {
+      throw new InvalidConfigException(
+          "--experimental-watch-progress-notify-interval must not be negative (e.g. 10m, 5s)");
+    }
     validate(
         name,
         listenClientUrls,
@@ -96,8 +122,83 @@ public record MemberConfig(
         peerAdvertise,
         parseInitialCluster(clusterSpec),
         parseState(initialClusterState),
-        initialClusterToken == null ? DEFAULT_TOKEN : initialClusterToken);
+        initialClusterToken == null ? DEFAULT_TOKEN : initialClusterToken,
+        DEFAULT_MAX_REQUEST_BYTES,
+        DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL);
   }
+
+  /**
+   * This config with etcd's {@code --max-request-bytes}: the largest client request the member
+   * accepts (larger writes fail with {@code etcdserver: request is too large}); watch responses of
+   * watches created with {@code fragment} are split above this plus 512 KiB of gRPC overhead.
+   */
+  public MemberConfig withMaxRequestBytes(int bytes) {
+    return withLimits(bytes, watchProgressNotifyInterval);
+  }
+
+  /**
+   * This config with etcd's {@code --experimental-watch-progress-notify-interval}: how often a
+   * watch created with {@code progress_notify} that had no events is told the current revision (0
+   * keeps the default, 10 minutes).
+   */
+  public MemberConfig withWatchProgressNotifyInterval(Duration interval) {
+    return withLimits(maxRequestBytes, interval);
+  }
+
+  private MemberConfig withLimits(int bytes, Duration interval) {
+    return new MemberConfig(
+        name,
+        dataDir,
+        listenClientUrls,
+        advertiseClientUrls,
+        listenPeerUrls,
+        initialAdvertisePeerUrls,
+        initialCluster,
+        initialClusterState,
+        initialClusterToken,
+        bytes,
+        interval);
+  }
+
+  /**
+   * Parses a Go duration as etcd's flags take it ({@code 10m}, {@code 200ms}, {@code 1h30m}, {@code
+   * 1.5s}, {@code 0}); units ns, us (or µs), ms, s, m, h.
+   */
+  static Duration goDuration(String flag, String text) {
+    String s = text.trim();
+    boolean negative = s.startsWith("-");
+    if (negative || s.startsWith("+")) {
+      s = s.substring(1);
+    }
+    if (s.equals("0")) {
+      return Duration.ZERO;
+    }
+    Matcher m = GO_DURATION_PART.matcher(s);
+    BigDecimal nanos = BigDecimal.ZERO;
+    int at = 0;
+    while (at < s.length() && m.find(at) && m.start() == at) {
+      long unit =
+          switch (m.group(2)) {
+            case "ns" -> 1L;
+            case "us", "\u00b5s" -> 1_000L;
+            case "ms" -> 1_000_000L;
+            case "s" -> 1_000_000_000L;
+            case "m" -> 60_000_000_000L;
+            default -> 3_600_000_000_000L;
+          };
+      nanos = nanos.add(new BigDecimal(m.group(1)).multiply(BigDecimal.valueOf(unit)));
+      at = m.end();
+    }
+    if (s.isEmpty() || at != s.length()) {
+      throw new InvalidConfigException(
+          flag + ": '" + text + "' is not a duration (e.g. 10m, 5s, 200ms, 1h30m)");
+    }
+    Duration d = Duration.ofNanos(nanos.longValue());
+    return negative ? d.negated() : d;
+  }
+
+  private static final Pattern GO_DURATION_PART =
+      Pattern.compile("([0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(ns|us|\u00b5s|ms|s|m|h)");
 
   private static String orDefault(String value, String fallback) {
     return value == null || value.isBlank() ? fallback : value;

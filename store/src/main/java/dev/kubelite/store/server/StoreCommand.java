@@ -68,21 +68,51 @@ public final class StoreCommand implements Callable<Integer> {
       description = "Cluster token, which keeps clusters apart (default: etcd-cluster).")
   String initialClusterToken;
 
+  @Option(
+      names = "--max-request-bytes",
+      description =
+          "Maximum client request size in bytes the server will accept (default: 1572864);"
+              + " also where responses of watches created with `fragment` are split"
+              + " (this plus 512 KiB).")
+  Integer maxRequestBytes;
+
+  @Option(
+      names = "--experimental-watch-progress-notify-interval",
+      description =
+          "Duration of periodical watch progress notification, as a Go duration such as 10m,"
+              + " 5s or 200ms (default: 10m).")
+  String watchProgressNotifyInterval;
+
+  /** The member config these flags describe; throws naming the flag at fault. */
+  MemberConfig config() {
+    MemberConfig config =
+        MemberConfig.fromFlags(
+            name,
+            dataDir,
+            listenClientUrls,
+            advertiseClientUrls,
+            listenPeerUrls,
+            initialAdvertisePeerUrls,
+            initialCluster,
+            initialClusterState,
+            initialClusterToken);
+    if (maxRequestBytes != null) {
+      config = config.withMaxRequestBytes(maxRequestBytes);
+    }
+    if (watchProgressNotifyInterval != null) {
+      config =
+          config.withWatchProgressNotifyInterval(
+              MemberConfig.goDuration(
+                  "--experimental-watch-progress-notify-interval", watchProgressNotifyInterval));
+    }
+    return config;
+  }
+
   @Override
   public Integer call() throws Exception {
     MemberConfig config;
     try {
-      config =
-          MemberConfig.fromFlags(
-              name,
-              dataDir,
-              listenClientUrls,
-              advertiseClientUrls,
-              listenPeerUrls,
-              initialAdvertisePeerUrls,
-              initialCluster,
-              initialClusterState,
-              initialClusterToken);
+      config = config();
     } catch (MemberConfig.InvalidConfigException e) {
       System.err.println("kubelite store: " + e.getMessage());
       return 2;

@@ -80,9 +80,12 @@ public final class StoreServer implements AutoCloseable {
   private void listen() throws Exception {
     WatchHub hub = new WatchHub(member.mvcc().currentRevision());
     member.mvcc().addListener(hub);
+    // Twice --max-request-bytes, so that requests up to that are refused with etcd's
+    // "request is too large" rather than by the transport (etcd's transport allows +512 KiB).
     GrpcServer grpc =
         GrpcServer.server(
-            vertx, new GrpcServerOptions().setMaxMessageSize(2 * KvApi.MAX_REQUEST_BYTES));
+            vertx,
+            new GrpcServerOptions().setMaxMessageSize(2 * member.config().maxRequestBytes()));
     KvApi kv = new KvApi(member);
     grpc.addService(KVGrpcService.builder(kv).bind(KVGrpcService.Range).build());
     Grpc.unary(grpc, KVGrpcService.Put, (r, h) -> kv.put(r, ClientRequestIds.fromHeaders(h)));

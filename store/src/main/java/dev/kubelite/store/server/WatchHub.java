@@ -2,9 +2,11 @@ package dev.kubelite.store.server;
 
 import dev.kubelite.store.mvcc.Event;
 import dev.kubelite.store.mvcc.MvccListener;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.LongConsumer;
 
 /**
  * Fans applied revisions out to every watcher that is caught up ("synced"). It runs on the apply
@@ -59,7 +61,7 @@ final class WatchHub implements MvccListener {
    * Makes {@code w} live if it has seen everything up to the current revision; {@code onSynced}
    * runs under the delivery lock (so nothing is delivered to {@code w} before it).
    */
-  boolean trySync(WatchStream.Watcher w, java.util.function.LongConsumer onSynced) {
+  boolean trySync(WatchStream.Watcher w, LongConsumer onSynced) {
     synchronized (lock) {
       if (w.nextRevision() <= revision) {
         return false;
@@ -71,10 +73,28 @@ final class WatchHub implements MvccListener {
   }
 
   /** Makes {@code w} live from the next revision on; {@code onJoined} gets the current one. */
-  void joinNow(WatchStream.Watcher w, java.util.function.LongConsumer onJoined) {
+  void joinNow(WatchStream.Watcher w, LongConsumer onJoined) {
     synchronized (lock) {
       onJoined.accept(revision);
       synced.add(w);
+    }
+  }
+
+  /**
+   * Runs {@code action} with the current revision, under the delivery lock, if every watcher in
+   * {@code ws} is live and has asked for nothing beyond that revision (etcd sends no progress to a
+   * watch whose start revision is still in the future). Whatever {@code action} queues is thus
+   * ordered after every event up to that revision, and before any later one.
+   */
+  boolean ifAllSynced(Collection<WatchStream.Watcher> ws, LongConsumer action) {
+    synchronized (lock) {
+      for (WatchStream.Watcher w : ws) {
+        if (!synced.contains(w) || !w.progressAllowedAt(revision)) {
+          return false;
+        }
+      }
+      action.accept(revision);
+      return true;
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.kubelite.store.server;
 
+import com.google.protobuf.CodedOutputStream;
 import dev.kubelite.store.api.etcdserverpb.WatchCreateRequest;
 import dev.kubelite.store.api.etcdserverpb.WatchRequest;
 import dev.kubelite.store.api.etcdserverpb.WatchResponse;
@@ -9,11 +10,13 @@ import dev.kubelite.store.mvcc.MvccException;
 import dev.kubelite.store.mvcc.Responses.EventsResult;
 import io.vertx.core.Context;
 import io.vertx.core.streams.WriteStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +25,14 @@ import org.slf4j.LoggerFactory;
  * One client's Watch stream: many watches multiplexed on it, each with its own id. Events for a
  * watch are ordered, without duplicates or gaps, and never from before its start revision. All
  * writes to the stream happen on its Vert.x context.
+ *
+ * <p>Progress (as etcd 3.4): a watch created with {@code progress_notify} that was sent no events
+ * during a progress interval gets an empty response with the current revision, and a {@code
+ * WatchProgressRequest} gets one response with watch id -1 for the whole stream; both only while
+ * the watches concerned are caught up ("synced"), and both are queued under the hub's delivery
+ * lock, so they never overtake an event of a revision they cover. Fragmentation: a watch created
+ * with {@code fragment} gets a response larger than {@code --max-request-bytes} plus 512 KiB split
+ * into consecutive responses, all but the last flagged {@code fragment}.
  */
 final class WatchStream {
   private static final Logger log = LoggerFactory.getLogger(WatchStream.class);
@@ -31,6 +42,12 @@ final class WatchStream {
 
   private static final int CATCH_UP_BATCH = 1000;
 
+  /** etcd's allowance for gRPC framing on top of --max-request-bytes (its grpcOverheadBytes). */
+  static final int GRPC_OVERHEAD_BYTES = 512 * 1024;
+
+  /** The watch id of a progress response meant for every watch on the stream. */
+  static final long ALL_WATCHES = -1;
+
   private final StoreMember member;
   private final WatchHub hub;
   private final WriteStream<WatchResponse> out;
@@ -38,7 +55,10 @@ final class WatchStream {
   private final Executor worker;
   private final Map<Long, Watcher> watchers = new ConcurrentHashMap<>();
   private final AtomicInteger pending = new AtomicInteger();
+  private final int fragmentBytes;
+  private final long progressIntervalMs;
   private long nextWatchId;
+  private long progressTimer = -1; // on the context
   private volatile boolean closed;
 
   WatchStream(
@@ -52,6 +72,12 @@ final class WatchStream {
     this.out = out;
     this.context = context;
     this.worker = worker;
+    this.fragmentBytes = member.config().maxRequestBytes() + GRPC_OVERHEAD_BYTES;
+    Duration interval = member.config().watchProgressNotifyInterval();
+    // Like etcd: up to a tenth more, drawn once per stream, so that streams opened together (a
+    // client restarting) do not all report at the same moment.
+    long ms = Math.max(1, interval.toMillis());
+    this.progressIntervalMs = ms + ThreadLocalRandom.current().nextLong(Math.max(1, ms / 10));
     out.drainHandler(v -> watchers.values().forEach(Watcher::resumeIfStalled));
   }
 
@@ -60,8 +86,7 @@ final class WatchStream {
     switch (request.getRequestUnionCase()) {
       case CREATE_REQUEST -> create(request.getCreateRequest());
       case CANCEL_REQUEST -> cancel(request.getCancelRequest().getWatchId());
-      case PROGRESS_REQUEST ->
-          send(WatchResponse.newBuilder().setHeader(member.header(hub.revision())).setWatchId(-1));
+      case PROGRESS_REQUEST -> requestProgressAll();
       default -> log.debug("ignoring an empty watch request");
     }
   }
@@ -80,6 +105,9 @@ final class WatchStream {
     }
     Watcher w = new Watcher(id, r);
     watchers.put(id, w);
+    if (w.progressNotify && progressTimer < 0) {
+      progressTimer = context.owner().setPeriodic(progressIntervalMs, t -> progressTick());
+    }
     if (r.getStartRevision() <= 0) {
       // From now on: join the live feed at once, announcing the revision we start after.
       hub.joinNow(w, w::startLive);
@@ -112,25 +140,70 @@ final class WatchStream {
             .setCanceled(true));
   }
 
+  /**
+   * A client's {@code WatchProgressRequest}: as etcd 3.4 (since its fix for progress responses
+   * overtaking events), one response with watch id -1 and the current revision for the whole
+   * stream, sent only if every watch on the stream is caught up; otherwise (or with no watches) the
+   * request is dropped and the client asks again.
+   */
+  private void requestProgressAll() {
+    List<Watcher> all = List.copyOf(watchers.values());
+    if (!all.isEmpty()) {
+      hub.ifAllSynced(all, rev -> send(progress(ALL_WATCHES, rev)));
+    }
+  }
+
+  /**
+   * Every progress interval (on the context): each {@code progress_notify} watch that was sent no
+   * events since the previous tick is told the current revision, if it is caught up.
+   */
+  private void progressTick() {
+    if (closed) {
+      return;
+    }
+    for (Watcher w : watchers.values()) {
+      if (!w.progressNotify) {
+        continue;
+      }
+      if (w.idleSinceLastTick) {
+        hub.ifAllSynced(List.of(w), rev -> send(progress(w.id, rev)));
+      }
+      w.idleSinceLastTick = true;
+    }
+  }
+
+  private WatchResponse.Builder progress(long watchId, long rev) {
+    return WatchResponse.newBuilder().setHeader(member.header(rev)).setWatchId(watchId);
+  }
+
   void close() {
     closed = true;
+    if (progressTimer >= 0) {
+      context.owner().cancelTimer(progressTimer);
+    }
     watchers.values().forEach(hub::remove);
     watchers.clear();
   }
 
   /** Queues a response for the stream's context; safe from any thread. */
   private void send(WatchResponse.Builder response) {
+    sendAll(List.of(response.build()));
+  }
+
+  /** Queues responses that must reach the client back to back (fragments of one response). */
+  private void sendAll(List<WatchResponse> responses) {
     if (closed) {
       return;
     }
     pending.incrementAndGet();
-    WatchResponse built = response.build();
     context.runOnContext(
         v -> {
           int left = pending.decrementAndGet();
           if (!closed) {
             try {
-              out.write(built);
+              for (WatchResponse r : responses) {
+                out.write(r);
+              }
             } catch (IllegalStateException streamGone) {
               // The client cancelled or reset the stream while events were on their way.
               log.debug("watch stream closed by the client: {}", streamGone.getMessage());
@@ -157,8 +230,14 @@ final class WatchStream {
     private final boolean prevKv;
     private final boolean noPut;
     private final boolean noDelete;
+    private final boolean progressNotify;
+    private final boolean fragment;
+    private final long requestedStart;
     private volatile long nextRevision;
     private volatile boolean stalled;
+
+    /** No events were sent since the last progress tick (etcd starts a watch with it set). */
+    private volatile boolean idleSinceLastTick = true;
 
     Watcher(long id, WatchCreateRequest r) {
       this.id = id;
@@ -173,7 +252,19 @@ final class WatchStream {
       }
       this.noPut = put;
       this.noDelete = del;
+      this.progressNotify = r.getProgressNotify();
+      this.fragment = r.getFragment();
+      this.requestedStart = r.getStartRevision();
       this.nextRevision = r.getStartRevision();
+    }
+
+    /**
+     * Whether a progress response at {@code rev} may go to this watch: not while its requested
+     * start revision is beyond {@code rev} (etcd 3.4 skips those, as the client asked for nothing
+     * up to there).
+     */
+    boolean progressAllowedAt(long rev) {
+      return requestedStart <= 0 || rev >= requestedStart;
     }
 
     long nextRevision() {
@@ -282,7 +373,45 @@ final class WatchStream {
       for (Event e : events) {
         b.addEvents(EtcdMapping.event(e, prevKv));
       }
-      send(b);
+      idleSinceLastTick = false;
+      WatchResponse whole = b.build();
+      sendAll(fragment ? fragments(whole, fragmentBytes) : List.of(whole));
     }
+  }
+
+  /**
+   * etcd's split of a large response: unless it is under {@code limit} bytes or has a single event,
+   * consecutive responses with the same header and watch id, each taking events while it stays
+   * under {@code limit} (but at least one), all flagged {@code fragment} except the last.
+   */
+  static List<WatchResponse> fragments(WatchResponse whole, int limit) {
+    int n = whole.getEventsCount();
+    if (whole.getSerializedSize() < limit || n < 2) {
+      return List.of(whole);
+    }
+    WatchResponse base = whole.toBuilder().clearEvents().setFragment(true).build();
+    int baseSize = base.getSerializedSize();
+    List<WatchResponse> out = new ArrayList<>();
+    int next = 0;
+    while (next < n) {
+      WatchResponse.Builder part = base.toBuilder();
+      int size = baseSize;
+      while (next < n) {
+        int eventSize =
+            CodedOutputStream.computeMessageSize(
+                WatchResponse.EVENTS_FIELD_NUMBER, whole.getEvents(next));
+        if (part.getEventsCount() > 0 && size + eventSize >= limit) {
+          break;
+        }
+        part.addEvents(whole.getEvents(next));
+        size += eventSize;
+        next++;
+      }
+      if (next == n) {
+        part.setFragment(false);
+      }
+      out.add(part.build());
+    }
+    return out;
   }
 }

@@ -4,12 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.kubelite.store.server.MemberConfig;
-import dev.kubelite.store.server.StoreServer;
 import dev.kubelite.store.testing.EtcdProcess;
-import dev.kubelite.store.testing.FreePorts;
+import dev.kubelite.store.testing.LocalMember;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,6 +22,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -43,27 +41,17 @@ class KvStoreContractTest {
 
   private static final Duration WAIT = Duration.ofSeconds(20);
 
-  private Path dir;
-  private StoreServer server;
+  @TempDir static Path dir; // one for the class: removed after all tests
+  private LocalMember member;
   private EtcdProcess etcd;
   private final Map<Backend, KvStore> stores = new EnumMap<>(Backend.class);
   private String testName = "t";
 
-  static StoreServer startStore(Path dataDir, int clientPort, int peerPort) throws Exception {
-    String client = "http://127.0.0.1:" + clientPort;
-    String peer = "http://127.0.0.1:" + peerPort;
-    return StoreServer.start(
-        MemberConfig.fromFlags(
-            "m1", dataDir.toString(), client, client, peer, peer, null, null, "kvstore-test"));
-  }
-
   @BeforeAll
   void startBackends() throws Exception {
-    dir = Files.createTempDirectory("kvstore-contract");
-    int clientPort = FreePorts.next();
-    server = startStore(dir.resolve("ours"), clientPort, FreePorts.next());
-    stores.put(Backend.REMOTE_OURS, RemoteKvStore.connect(List.of("127.0.0.1:" + clientPort)));
-    stores.put(Backend.EMBEDDED, EmbeddedKvStore.of(server));
+    member = LocalMember.start(dir.resolve("ours"));
+    stores.put(Backend.REMOTE_OURS, RemoteKvStore.connect(List.of(member.endpoint())));
+    stores.put(Backend.EMBEDDED, EmbeddedKvStore.of(member.server()));
     for (KvStore s : stores.values()) {
       // A fresh member elects itself first; until then requests fail with "no leader".
       await().atMost(WAIT).ignoreExceptions().until(() -> join(s.currentRevision()) >= 1);
@@ -81,8 +69,8 @@ class KvStoreContractTest {
   @AfterAll
   void stopBackends() {
     stores.values().forEach(KvStore::close);
-    if (server != null) {
-      server.close();
+    if (member != null) {
+      member.close();
     }
     if (etcd != null) {
       etcd.close();
@@ -456,10 +444,10 @@ class KvStoreContractTest {
         () -> (join(direct.get(key)).kv() == null) == gone;
     CompletableFuture<WriteResult> f;
     if (b == Backend.EMBEDDED) {
-      dev.kubelite.store.server.MemberTestHooks.loseNextAnswers(server, 1);
+      dev.kubelite.store.server.MemberTestHooks.loseNextAnswers(member.server(), 1);
       f = op.send(direct);
     } else {
-      int port = b == Backend.REMOTE_OURS ? server.clientPorts().get(0) : etcd.clientPort;
+      int port = b == Backend.REMOTE_OURS ? member.clientPort() : etcd.clientPort;
       try (dev.kubelite.store.testing.AnswerDroppingProxy proxy =
               dev.kubelite.store.testing.AnswerDroppingProxy.start(port);
           RemoteKvStore client = RemoteKvStore.connect(List.of("127.0.0.1:" + proxy.port()))) {

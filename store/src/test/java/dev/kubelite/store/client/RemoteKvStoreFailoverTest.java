@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.kubelite.store.server.StoreServer;
 import dev.kubelite.store.testing.FreePorts;
+import dev.kubelite.store.testing.LocalMember;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,14 +21,14 @@ class RemoteKvStoreFailoverTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
 
   @TempDir Path dir;
-  private StoreServer server;
+  private LocalMember member;
   private final List<KvStore> clients = new ArrayList<>();
 
   @AfterEach
   void stop() {
     clients.forEach(KvStore::close);
-    if (server != null) {
-      server.close();
+    if (member != null) {
+      member.close();
     }
   }
 
@@ -40,16 +40,15 @@ class RemoteKvStoreFailoverTest {
 
   @Test
   void readsWritesAndWatchesMovePastADeadEndpoint() throws Exception {
-    int port = FreePorts.next();
-    server = KvStoreContractTest.startStore(dir.resolve("m1"), port, FreePorts.next());
+    member = LocalMember.start(dir.resolve("m1"));
     int dead = FreePorts.next();
-    RemoteKvStore s = connect("127.0.0.1:" + dead, "127.0.0.1:" + port);
+    RemoteKvStore s = connect("127.0.0.1:" + dead, member.endpoint());
     await().atMost(WAIT).ignoreExceptions().until(() -> join(s.currentRevision()) >= 1);
 
     long rev = join(s.put(utf8("/registry/a"), utf8("1"))).revision();
     assertThat(join(s.get(utf8("/registry/a"))).kv().modRevision()).isEqualTo(rev);
 
-    RemoteKvStore s2 = connect("127.0.0.1:" + dead, "127.0.0.1:" + port);
+    RemoteKvStore s2 = connect("127.0.0.1:" + dead, member.endpoint());
     KvStoreContractTest.Recorder r = new KvStoreContractTest.Recorder();
     Watch w = s2.watch(WatchOptions.prefix(utf8("/registry/"), rev, false), r);
     try {
@@ -75,10 +74,8 @@ class RemoteKvStoreFailoverTest {
 
   @Test
   void watchResumesAfterTheStoreRestartsWithoutGapsOrDuplicates() throws Exception {
-    int port = FreePorts.next();
-    int peer = FreePorts.next();
-    server = KvStoreContractTest.startStore(dir.resolve("m1"), port, peer);
-    RemoteKvStore s = connect("127.0.0.1:" + port);
+    member = LocalMember.start(dir.resolve("m1"));
+    RemoteKvStore s = connect(member.endpoint());
     await().atMost(WAIT).ignoreExceptions().until(() -> join(s.currentRevision()) >= 1);
     List<Long> expected = new ArrayList<>();
     expected.add(join(s.put(utf8("/registry/x"), utf8("0"))).revision());
@@ -91,8 +88,7 @@ class RemoteKvStoreFailoverTest {
       }
       await().atMost(WAIT).until(() -> r.events.size() == 5);
 
-      server.close();
-      server = KvStoreContractTest.startStore(dir.resolve("m1"), port, peer);
+      member.restart(); // same ports and data
       // A read first: it waits out the election without risking an ambiguous write.
       await().atMost(WAIT).ignoreExceptions().until(() -> join(s.currentRevision()) >= 1);
       for (int i = 5; i < 10; i++) {

@@ -1,5 +1,6 @@
 package dev.kubelite.store.server;
 
+import static dev.kubelite.store.testing.TestGrpc.get;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -18,11 +19,9 @@ import dev.kubelite.store.api.etcdserverpb.WatchGrpcClient;
 import dev.kubelite.store.api.etcdserverpb.WatchRequest;
 import dev.kubelite.store.api.etcdserverpb.WatchResponse;
 import dev.kubelite.store.testing.EtcdProcess;
-import dev.kubelite.store.testing.FreePorts;
+import dev.kubelite.store.testing.LocalMember;
+import dev.kubelite.store.testing.TestGrpc;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.core.net.SocketAddress;
-import io.vertx.grpc.client.GrpcClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,6 +32,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -47,10 +47,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 class DifferentialEtcdTest {
   @TempDir Path dir;
 
-  private Vertx vertx;
-  private GrpcClient grpc;
+  @RegisterExtension final LocalMember ours = LocalMember.perTest();
+  @RegisterExtension final TestGrpc grpc = new TestGrpc();
   private EtcdProcess etcd;
-  private StoreServer ours;
   private KVGrpcClient etcdKv;
   private KVGrpcClient ourKv;
   private final List<String> etcdEvents = Collections.synchronizedList(new ArrayList<>());
@@ -59,46 +58,17 @@ class DifferentialEtcdTest {
   @BeforeEach
   void start() throws Exception {
     etcd = EtcdProcess.start(dir, "etcd0", "diff");
-    int client = FreePorts.next();
-    int peer = FreePorts.next();
-    String c = "http://127.0.0.1:" + client;
-    String p = "http://127.0.0.1:" + peer;
-    ours =
-        StoreServer.start(
-            MemberConfig.fromFlags(
-                "ours", dir.resolve("ours").toString(), c, c, p, p, null, null, "d"));
-    vertx = Vertx.vertx();
-    grpc = GrpcClient.client(vertx);
-    etcdKv =
-        KVGrpcClient.create(grpc, SocketAddress.inetSocketAddress(etcd.clientPort, "127.0.0.1"));
-    ourKv = KVGrpcClient.create(grpc, SocketAddress.inetSocketAddress(client, "127.0.0.1"));
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .ignoreExceptions()
-        .until(
-            () -> get(ourKv.range(RangeRequest.newBuilder().setKey(bs("probe")).build())) != null);
+    etcdKv = KVGrpcClient.create(grpc.client, TestGrpc.at(etcd.clientPort));
+    ourKv = KVGrpcClient.create(grpc.client, TestGrpc.at(ours.clientPort()));
     watchAll(etcd.clientPort, etcdEvents);
-    watchAll(client, ourEvents);
+    watchAll(ours.clientPort(), ourEvents);
   }
 
   @AfterEach
   void stop() throws Exception {
-    if (grpc != null) {
-      get(grpc.close());
-    }
-    if (vertx != null) {
-      get(vertx.close());
-    }
-    if (ours != null) {
-      ours.close();
-    }
     if (etcd != null) {
       etcd.close();
     }
-  }
-
-  private static <T> T get(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
   private static ByteString bs(String s) {
@@ -107,11 +77,10 @@ class DifferentialEtcdTest {
 
   /** A watch on every key from the first write on, with prev_kv, recording events as text. */
   private void watchAll(int port, List<String> sink) throws Exception {
-    WatchGrpcClient client =
-        WatchGrpcClient.create(grpc, SocketAddress.inetSocketAddress(port, "127.0.0.1"));
+    WatchGrpcClient client = WatchGrpcClient.create(grpc.client, TestGrpc.at(port));
     java.util.concurrent.CompletableFuture<Void> created =
         new java.util.concurrent.CompletableFuture<>();
-    vertx.runOnContext(
+    grpc.vertx.runOnContext(
         v ->
             client
                 .watch(

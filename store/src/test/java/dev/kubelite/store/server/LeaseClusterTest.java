@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.kubelite.store.raft.Role;
 import dev.kubelite.store.testing.EtcdProcess;
-import dev.kubelite.store.testing.EtcdProcess.Result;
 import dev.kubelite.store.testing.FreePorts;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -98,27 +97,20 @@ class LeaseClusterTest {
     return -1;
   }
 
-  private Result ctl(int member, String... args) throws Exception {
-    return EtcdProcess.Etcdctl.run("127.0.0.1:" + clientPorts.get(member), args);
-  }
-
-  private Result ok(int member, String... args) throws Exception {
-    Result r = ctl(member, args);
-    assertThat(r.exitCode())
-        .as("etcdctl (member %d) %s: %s", member, String.join(" ", args), r.output())
-        .isZero();
-    return r;
+  /** etcdctl against one member (0, 1 or 2) only. */
+  private EtcdProcess.Etcdctl ctl(int member) {
+    return new EtcdProcess.Etcdctl("127.0.0.1:" + clientPorts.get(member));
   }
 
   private String grant(int member, long ttl) throws Exception {
-    String out = ok(member, "lease", "grant", Long.toString(ttl)).output();
+    String out = ctl(member).ok("lease", "grant", Long.toString(ttl)).output();
     Matcher m = GRANTED.matcher(out);
     assertThat(m.matches()).as(out).isTrue();
     return m.group(1);
   }
 
   private long remaining(int member, String id) throws Exception {
-    String out = ok(member, "lease", "timetolive", id).output();
+    String out = ctl(member).ok("lease", "timetolive", id).output();
     Matcher m = REMAINING.matcher(out);
     assertThat(m.find()).as(out).isTrue();
     return Long.parseLong(m.group(1));
@@ -128,25 +120,16 @@ class LeaseClusterTest {
   void keepAlivesSentToAFollowerRenewTheLeaseOnTheLeader() throws Exception {
     int follower = (leader() + 1) % 3;
     String id = grant(follower, 2);
-    ok(follower, "put", "k", "v", "--lease=" + id);
+    ctl(follower).ok("put", "k", "v", "--lease=" + id);
     // Only the follower is talked to, for three TTLs: it forwards renewals to the leader.
-    await()
-        .during(Duration.ofSeconds(6))
-        .atMost(Duration.ofSeconds(8))
-        .pollInterval(Duration.ofMillis(500))
-        .until(
-            () ->
-                ok(follower, "lease", "keep-alive", "--once", id)
-                        .output()
-                        .equals("lease " + id + " keepalived with TTL(2)\n")
-                    && ok(follower, "get", "k", "--print-value-only").output().equals("v\n"));
+    LeaseEtcdctlTest.renewalsKeepItAlive(ctl(follower), id, "k", "v");
     assertThat(remaining(follower, id)).isBetween(0L, 2L);
     // Renewals stop: the leader expires it.
     await()
         .atMost(Duration.ofSeconds(2 + 3))
         .pollInterval(Duration.ofMillis(200))
-        .until(() -> ok(follower, "get", "k").output().isEmpty());
-    assertThat(ctl(follower, "lease", "keep-alive", "--once", id).output())
+        .until(() -> ctl(follower).ok("get", "k").output().isEmpty());
+    assertThat(ctl(follower).call("lease", "keep-alive", "--once", id).output())
         .contains("etcdserver: requested lease not found");
   }
 
@@ -154,7 +137,7 @@ class LeaseClusterTest {
   void aLeaseSurvivesALeaderChangeWithItsTtlRefreshed() throws Exception {
     int old = leader();
     String id = grant(old, 5);
-    ok(old, "put", "k", "v", "--lease=" + id);
+    ctl(old).ok("put", "k", "v", "--lease=" + id);
     await()
         .atMost(Duration.ofSeconds(5))
         .pollInterval(Duration.ofMillis(200))
@@ -174,18 +157,18 @@ class LeaseClusterTest {
 
     // The new leader restarted the lease's clock: at least a full TTL is left, not what was left
     // on the old leader.
-    assertThat(ok(other, "lease", "timetolive", id, "--keys").output())
+    assertThat(ctl(other).ok("lease", "timetolive", id, "--keys").output())
         .matches(
             "lease "
                 + id
                 + " granted with TTL\\(5s\\), remaining\\([4-6]s\\), attached keys\\(\\[k\\]\\)\n");
-    assertThat(ok(other, "get", "k", "--print-value-only").output()).isEqualTo("v\n");
+    assertThat(ctl(other).ok("get", "k", "--print-value-only").output()).isEqualTo("v\n");
 
     // Not renewed, it still expires: within election timeout + TTL + a margin.
     await()
         .atMost(Duration.ofSeconds(1 + 5 + 3))
         .pollInterval(Duration.ofMillis(200))
-        .until(() -> ok(other, "get", "k").output().isEmpty());
-    assertThat(ok(other, "lease", "list").output()).isEqualTo("found 0 leases\n");
+        .until(() -> ctl(other).ok("get", "k").output().isEmpty());
+    assertThat(ctl(other).ok("lease", "list").output()).isEqualTo("found 0 leases\n");
   }
 }

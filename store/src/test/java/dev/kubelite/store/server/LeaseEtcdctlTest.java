@@ -4,66 +4,47 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.kubelite.store.testing.EtcdProcess;
-import dev.kubelite.store.testing.EtcdProcess.Result;
-import dev.kubelite.store.testing.FreePorts;
-import java.nio.file.Path;
+import dev.kubelite.store.testing.LocalMember;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The real etcdctl (3.4) lease commands against a single-member store, output checked. */
 class LeaseEtcdctlTest {
   private static final Pattern GRANTED =
       Pattern.compile("lease ([0-9a-f]+) granted with TTL\\((\\d+)s\\)\n");
 
-  @TempDir Path dir;
-
-  private StoreServer server;
-  private int clientPort;
+  @RegisterExtension final LocalMember member = LocalMember.perTest();
+  private EtcdProcess.Etcdctl ctl;
 
   @BeforeEach
-  void start() throws Exception {
-    EtcdProcess.binary("etcdctl");
-    clientPort = FreePorts.next();
-    String client = "http://127.0.0.1:" + clientPort;
-    String peer = "http://127.0.0.1:" + FreePorts.next();
-    server =
-        StoreServer.start(
-            MemberConfig.fromFlags(
-                "m1", dir.resolve("m1").toString(), client, client, peer, peer, null, null, "t1"));
-    await().atMost(Duration.ofSeconds(10)).until(() -> ctl("endpoint", "health").exitCode() == 0);
+  void etcdctl() {
+    ctl = member.etcdctl();
   }
 
-  @AfterEach
-  void stop() {
-    if (server != null) {
-      server.close();
-    }
-  }
-
-  private Result ctl(String... args) throws Exception {
-    return EtcdProcess.Etcdctl.run("127.0.0.1:" + clientPort, args);
-  }
-
-  private Result ok(String... args) throws Exception {
-    Result r = ctl(args);
-    assertThat(r.exitCode()).as("etcdctl %s: %s", String.join(" ", args), r.output()).isZero();
-    return r;
-  }
-
-  private Result fails(String... args) throws Exception {
-    Result r = ctl(args);
-    assertThat(r.exitCode()).as("etcdctl %s: %s", String.join(" ", args), r.output()).isNotZero();
-    return r;
+  /**
+   * For three TTLs of lease {@code id} (TTL 2 s), renews it every 500 ms through {@code ctl}: each
+   * renewal must answer TTL 2, and {@code key}, attached to it, must keep {@code value} all along.
+   */
+  static void renewalsKeepItAlive(EtcdProcess.Etcdctl ctl, String id, String key, String value) {
+    await()
+        .during(Duration.ofSeconds(6))
+        .atMost(Duration.ofSeconds(8))
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () ->
+                ctl.ok("lease", "keep-alive", "--once", id)
+                        .output()
+                        .equals("lease " + id + " keepalived with TTL(2)\n")
+                    && ctl.ok("get", key, "--print-value-only").output().equals(value + "\n"));
   }
 
   /** Grants a lease with etcdctl; returns its id (hex, as etcdctl prints it). */
   private String grant(long ttl, long expectedTtl) throws Exception {
-    String out = ok("lease", "grant", Long.toString(ttl)).output();
+    String out = ctl.ok("lease", "grant", Long.toString(ttl)).output();
     Matcher m = GRANTED.matcher(out);
     assertThat(m.matches()).as(out).isTrue();
     assertThat(Long.parseLong(m.group(2))).isEqualTo(expectedTtl);
@@ -73,38 +54,38 @@ class LeaseEtcdctlTest {
   @Test
   void grantAttachTimeToLiveListKeepAliveAndRevoke() throws Exception {
     String id = grant(60, 60);
-    assertThat(ok("put", "k", "v", "--lease=" + id).output()).isEqualTo("OK\n");
+    assertThat(ctl.ok("put", "k", "v", "--lease=" + id).output()).isEqualTo("OK\n");
 
-    assertThat(ok("lease", "timetolive", id, "--keys").output())
+    assertThat(ctl.ok("lease", "timetolive", id, "--keys").output())
         .matches(
             "lease "
                 + id
                 + " granted with TTL\\(60s\\), remaining\\((59|60)s\\), attached keys\\(\\[k\\]\\)\n");
-    assertThat(ok("lease", "timetolive", id).output())
+    assertThat(ctl.ok("lease", "timetolive", id).output())
         .matches("lease " + id + " granted with TTL\\(60s\\), remaining\\((59|60)s\\)\n");
-    assertThat(ok("lease", "list").output()).isEqualTo("found 1 leases\n" + id + "\n");
-    assertThat(ok("lease", "keep-alive", "--once", id).output())
+    assertThat(ctl.ok("lease", "list").output()).isEqualTo("found 1 leases\n" + id + "\n");
+    assertThat(ctl.ok("lease", "keep-alive", "--once", id).output())
         .isEqualTo("lease " + id + " keepalived with TTL(60)\n");
 
-    assertThat(ok("lease", "revoke", id).output()).isEqualTo("lease " + id + " revoked\n");
-    assertThat(ok("get", "k").output()).isEmpty();
-    assertThat(ok("lease", "list").output()).isEqualTo("found 0 leases\n");
-    assertThat(ok("lease", "timetolive", id).output())
+    assertThat(ctl.ok("lease", "revoke", id).output()).isEqualTo("lease " + id + " revoked\n");
+    assertThat(ctl.ok("get", "k").output()).isEmpty();
+    assertThat(ctl.ok("lease", "list").output()).isEqualTo("found 0 leases\n");
+    assertThat(ctl.ok("lease", "timetolive", id).output())
         .isEqualTo("lease " + id + " already expired\n");
   }
 
   @Test
   void unknownLeasesGetEtcdsErrors() throws Exception {
-    assertThat(fails("put", "x", "y", "--lease=1234").output())
+    assertThat(ctl.fails("put", "x", "y", "--lease=1234").output())
         .contains("Error: etcdserver: requested lease not found");
-    assertThat(fails("lease", "revoke", "1234").output())
+    assertThat(ctl.fails("lease", "revoke", "1234").output())
         .contains("failed to revoke lease (etcdserver: requested lease not found)");
     // The keep-alive answer for an unknown lease is TTL 0, which the client reports as not found.
-    assertThat(fails("lease", "keep-alive", "--once", "1234").output())
+    assertThat(ctl.fails("lease", "keep-alive", "--once", "1234").output())
         .contains("etcdserver: requested lease not found");
-    assertThat(ok("lease", "timetolive", "1234").output())
+    assertThat(ctl.ok("lease", "timetolive", "1234").output())
         .isEqualTo("lease 0000000000001234 already expired\n");
-    assertThat(ok("get", "x").output()).isEmpty();
+    assertThat(ctl.ok("get", "x").output()).isEmpty();
   }
 
   @Test
@@ -119,30 +100,22 @@ class LeaseEtcdctlTest {
   @Test
   void anUnrenewedLeaseExpiresAndTakesItsKeys() throws Exception {
     String id = grant(2, 2);
-    ok("put", "e", "v", "--lease=" + id);
-    assertThat(ok("get", "e", "--print-value-only").output()).isEqualTo("v\n");
+    ctl.ok("put", "e", "v", "--lease=" + id);
+    assertThat(ctl.ok("get", "e", "--print-value-only").output()).isEqualTo("v\n");
     long granted = System.nanoTime();
     await()
         .atMost(Duration.ofSeconds(2 + 3))
         .pollInterval(Duration.ofMillis(100))
-        .until(() -> ok("get", "e").output().isEmpty());
+        .until(() -> ctl.ok("get", "e").output().isEmpty());
     assertThat(Duration.ofNanos(System.nanoTime() - granted)).isGreaterThan(Duration.ofSeconds(1));
-    assertThat(ok("lease", "timetolive", id).output())
+    assertThat(ctl.ok("lease", "timetolive", id).output())
         .isEqualTo("lease " + id + " already expired\n");
   }
 
   @Test
   void keepAlivesKeepALeaseAlive() throws Exception {
     String id = grant(2, 2);
-    ok("put", "e", "v", "--lease=" + id);
-    // For three TTLs, renew every 500 ms: the key must stay all along.
-    await()
-        .during(Duration.ofSeconds(6))
-        .atMost(Duration.ofSeconds(8))
-        .pollInterval(Duration.ofMillis(500))
-        .until(
-            () ->
-                ok("lease", "keep-alive", "--once", id).output().contains("keepalived with TTL(2)")
-                    && ok("get", "e", "--print-value-only").output().equals("v\n"));
+    ctl.ok("put", "e", "v", "--lease=" + id);
+    renewalsKeepItAlive(ctl, id, "e", "v");
   }
 }

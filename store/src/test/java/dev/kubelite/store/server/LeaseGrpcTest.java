@@ -1,7 +1,7 @@
 package dev.kubelite.store.server;
 
+import static dev.kubelite.store.testing.TestGrpc.get;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
@@ -20,22 +20,20 @@ import dev.kubelite.store.api.etcdserverpb.LeaseTimeToLiveResponse;
 import dev.kubelite.store.api.etcdserverpb.PutRequest;
 import dev.kubelite.store.api.etcdserverpb.RangeRequest;
 import dev.kubelite.store.testing.EtcdProcess;
-import dev.kubelite.store.testing.FreePorts;
+import dev.kubelite.store.testing.LocalMember;
+import dev.kubelite.store.testing.TestGrpc;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.net.SocketAddress;
-import io.vertx.grpc.client.GrpcClient;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -46,10 +44,9 @@ import org.junit.jupiter.api.io.TempDir;
 class LeaseGrpcTest {
   @TempDir Path dir;
 
+  @RegisterExtension final LocalMember member = LocalMember.perTest();
+  @RegisterExtension final TestGrpc grpc = new TestGrpc();
   private EtcdProcess etcd;
-  private StoreServer server;
-  private Vertx vertx;
-  private GrpcClient grpc;
   private Side theirs;
   private Side ours;
 
@@ -60,45 +57,20 @@ class LeaseGrpcTest {
   void start() throws Exception {
     EtcdProcess.binary("etcd");
     etcd = EtcdProcess.start(dir, "etcd", "lease-diff");
-    int clientPort = FreePorts.next();
-    String client = "http://127.0.0.1:" + clientPort;
-    String peer = "http://127.0.0.1:" + FreePorts.next();
-    server =
-        StoreServer.start(
-            MemberConfig.fromFlags(
-                "m1", dir.resolve("m1").toString(), client, client, peer, peer, null, null, "t1"));
-    vertx = Vertx.vertx();
-    grpc = GrpcClient.client(vertx);
     theirs = side(etcd.clientPort);
-    ours = side(clientPort);
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> server.member().raftStatus().role() == dev.kubelite.store.raft.Role.LEADER);
+    ours = side(member.clientPort());
   }
 
   private Side side(int port) {
-    SocketAddress a = SocketAddress.inetSocketAddress(port, "127.0.0.1");
-    return new Side(LeaseGrpcClient.create(grpc, a), KVGrpcClient.create(grpc, a));
+    SocketAddress a = TestGrpc.at(port);
+    return new Side(LeaseGrpcClient.create(grpc.client, a), KVGrpcClient.create(grpc.client, a));
   }
 
   @AfterEach
-  void stop() {
-    if (grpc != null) {
-      grpc.close();
-    }
-    if (vertx != null) {
-      vertx.close();
-    }
-    if (server != null) {
-      server.close();
-    }
+  void stop() throws Exception {
     if (etcd != null) {
       etcd.close();
     }
-  }
-
-  private static <T> T get(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
   /**
@@ -141,7 +113,7 @@ class LeaseGrpcTest {
    */
   private Future<List<LeaseKeepAliveResponse>> keepAlive(LeaseGrpcClient c, long... ids) {
     CompletableFuture<List<LeaseKeepAliveResponse>> done = new CompletableFuture<>();
-    vertx.getOrCreateContext().runOnContext(v -> keepAliveOnContext(c, done, ids));
+    grpc.vertx.getOrCreateContext().runOnContext(v -> keepAliveOnContext(c, done, ids));
     return Future.fromCompletionStage(done);
   }
 

@@ -3,7 +3,7 @@ package dev.kubelite.store.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kubelite.store.testing.EtcdProcess;
-import dev.kubelite.store.testing.FreePorts;
+import dev.kubelite.store.testing.LocalMember;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -12,33 +12,25 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Raw HTTP/2 requests that are not well-formed gRPC or protobuf are refused — with an error status
  * or a stream reset, never a hang or a crash — and change nothing; the member keeps serving.
  */
 class MalformedGrpcTest {
-  @TempDir Path dir;
-
-  private StoreServer server;
+  @RegisterExtension final LocalMember member = LocalMember.perTest();
   private int port;
   private Vertx vertx;
   private HttpClient http;
 
   @BeforeEach
-  void start() throws Exception {
-    port = FreePorts.next();
-    String c = "http://127.0.0.1:" + port;
-    String p = "http://127.0.0.1:" + FreePorts.next();
-    server =
-        StoreServer.start(
-            MemberConfig.fromFlags("m", dir.resolve("m").toString(), c, c, p, p, null, null, "t"));
+  void start() {
+    port = member.clientPort();
     vertx = Vertx.vertx();
     http =
         vertx.createHttpClient(
@@ -50,7 +42,6 @@ class MalformedGrpcTest {
   @AfterEach
   void stop() throws Exception {
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    server.close();
   }
 
   /**
@@ -89,11 +80,8 @@ class MalformedGrpcTest {
 
   @Test
   void garbageGetsAnErrorStatusAndTheMemberKeepsServing() throws Exception {
-    EtcdProcess.binary("etcdctl");
-    String endpoint = "127.0.0.1:" + port;
-    org.awaitility.Awaitility.await()
-        .atMost(java.time.Duration.ofSeconds(10))
-        .until(() -> EtcdProcess.Etcdctl.run(endpoint, "put", "k", "v").exitCode() == 0);
+    EtcdProcess.Etcdctl ctl = member.etcdctl();
+    ctl.ok("put", "k", "v");
 
     // Not a protobuf message at all: refused at once (a gRPC error or a stream reset).
     assertThat(call("Put", frame(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 0x01})))
@@ -105,8 +93,6 @@ class MalformedGrpcTest {
                 "Put",
                 Buffer.buffer().appendByte((byte) 0).appendInt(1000).appendBytes(new byte[3])))
         .isNotEqualTo("0");
-    var after = EtcdProcess.Etcdctl.run(endpoint, "get", "", "--prefix");
-    assertThat(after.exitCode()).isZero();
-    assertThat(after.output()).isEqualTo("k\nv\n");
+    assertThat(ctl.ok("get", "", "--prefix").output()).isEqualTo("k\nv\n");
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class MemberConfigTest {
@@ -70,5 +71,58 @@ class MemberConfigTest {
                     null))
         .hasMessageContaining("must match");
     assertThat(MemberConfig.urls("--x", "http://a:1, http://b:2")).hasSize(2);
+  }
+
+  @Test
+  void limitsDefaultToEtcdsAndCanBeSet() {
+    MemberConfig c = MemberConfig.fromFlags(null, null, null, null, null, null, null, null, null);
+    assertThat(c.maxRequestBytes()).isEqualTo(1572864);
+    assertThat(c.watchProgressNotifyInterval()).isEqualTo(Duration.ofMinutes(10));
+    MemberConfig set =
+        c.withMaxRequestBytes(4096).withWatchProgressNotifyInterval(Duration.ofMillis(200));
+    assertThat(set.maxRequestBytes()).isEqualTo(4096);
+    assertThat(set.watchProgressNotifyInterval()).isEqualTo(Duration.ofMillis(200));
+    assertThat(set.name()).isEqualTo(c.name());
+    // etcd keeps its default interval for 0.
+    assertThat(c.withWatchProgressNotifyInterval(Duration.ZERO).watchProgressNotifyInterval())
+        .isEqualTo(Duration.ofMinutes(10));
+    assertThatThrownBy(() -> c.withMaxRequestBytes(0)).hasMessageContaining("--max-request-bytes");
+    assertThatThrownBy(() -> c.withWatchProgressNotifyInterval(Duration.ofSeconds(-1)))
+        .hasMessageContaining("--experimental-watch-progress-notify-interval");
+  }
+
+  @Test
+  void durationsAreReadAsGoWritesThem() {
+    String f = "--experimental-watch-progress-notify-interval";
+    assertThat(MemberConfig.goDuration(f, "10m")).isEqualTo(Duration.ofMinutes(10));
+    assertThat(MemberConfig.goDuration(f, "200ms")).isEqualTo(Duration.ofMillis(200));
+    assertThat(MemberConfig.goDuration(f, "1h30m")).isEqualTo(Duration.ofMinutes(90));
+    assertThat(MemberConfig.goDuration(f, "1.5s")).isEqualTo(Duration.ofMillis(1500));
+    assertThat(MemberConfig.goDuration(f, "250us")).isEqualTo(Duration.ofNanos(250_000));
+    assertThat(MemberConfig.goDuration(f, "0")).isEqualTo(Duration.ZERO);
+    assertThat(MemberConfig.goDuration(f, "-5s")).isEqualTo(Duration.ofSeconds(-5));
+    for (String bad : new String[] {"", "10", "5 s", "1d", "ms", "1m-2s"}) {
+      assertThatThrownBy(() -> MemberConfig.goDuration(f, bad))
+          .as(bad)
+          .hasMessageContaining(f)
+          .hasMessageContaining("not a duration");
+    }
+  }
+
+  @Test
+  void storeCommandTakesEtcdsTuningFlags() {
+    StoreCommand cmd = new StoreCommand();
+    new picocli.CommandLine(cmd)
+        .parseArgs(
+            "--max-request-bytes",
+            "2097152",
+            "--experimental-watch-progress-notify-interval",
+            "5s");
+    assertThat(cmd.config().maxRequestBytes()).isEqualTo(2097152);
+    assertThat(cmd.config().watchProgressNotifyInterval()).isEqualTo(Duration.ofSeconds(5));
+    StoreCommand bad = new StoreCommand();
+    new picocli.CommandLine(bad).parseArgs("--experimental-watch-progress-notify-interval", "5");
+    assertThatThrownBy(bad::config)
+        .hasMessageContaining("--experimental-watch-progress-notify-interval: '5'");
   }
 }

@@ -1,5 +1,6 @@
 package dev.kubelite.store.testing;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.File;
@@ -11,6 +12,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -116,27 +119,80 @@ public final class EtcdProcess implements AutoCloseable {
     }
   }
 
-  /** Runs the real {@code etcdctl} (API v3) against an endpoint. */
+  /**
+   * The real {@code etcdctl} (API v3) against fixed endpoints: {@link #call} gives exit code and
+   * output, {@link #ok} and {@link #fails} also assert the exit code (naming the command and its
+   * output when it is not the expected one).
+   */
   public static final class Etcdctl {
-    private Etcdctl() {}
+    private final String endpoints;
 
-    public static Result run(String endpoint, String... args)
+    /** {@code endpoints} as etcdctl's {@code --endpoints} takes them, e.g. 127.0.0.1:2379. */
+    public Etcdctl(String endpoints) {
+      this.endpoints = endpoints;
+    }
+
+    public static Result run(String endpoints, String... args)
         throws IOException, InterruptedException {
-      List<String> cmd = new ArrayList<>();
-      cmd.add(binary("etcdctl"));
-      cmd.add("--endpoints=" + endpoint);
-      cmd.add("--dial-timeout=2s");
-      cmd.add("--command-timeout=5s");
-      cmd.addAll(List.of(args));
-      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-      pb.environment().put("ETCDCTL_API", "3");
-      Process p = pb.start();
+      return new Etcdctl(endpoints).call(args);
+    }
+
+    /** Runs a command, whatever its outcome. */
+    public Result call(String... args) throws IOException, InterruptedException {
+      return withInput(null, args);
+    }
+
+    /** The header revision in a {@code -w json} answer. */
+    public static long revision(String json) {
+      Matcher m = Pattern.compile("\"revision\":(\\d+)").matcher(json);
+      assertThat(m.find()).as("a revision in %s", json).isTrue();
+      return Long.parseLong(m.group(1));
+    }
+
+    /** Runs a command that must succeed. */
+    public Result ok(String... args) throws IOException, InterruptedException {
+      Result r = call(args);
+      assertThat(r.exitCode()).as("etcdctl %s: %s", String.join(" ", args), r.output()).isZero();
+      return r;
+    }
+
+    /** Runs a command that must fail. */
+    public Result fails(String... args) throws IOException, InterruptedException {
+      Result r = call(args);
+      assertThat(r.exitCode()).as("etcdctl %s: %s", String.join(" ", args), r.output()).isNotZero();
+      return r;
+    }
+
+    /** Runs a command with {@code input} (if not null) on its standard input. */
+    public Result withInput(String input, String... args) throws IOException, InterruptedException {
+      Process p = command(args).redirectErrorStream(true).start();
+      if (input != null) {
+        try (var in = p.getOutputStream()) {
+          in.write(input.getBytes(StandardCharsets.UTF_8));
+        }
+      }
       byte[] out = p.getInputStream().readAllBytes();
       if (!p.waitFor(30, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         throw new IllegalStateException("etcdctl " + String.join(" ", args) + " hung");
       }
       return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The process builder for a command (API v3, these endpoints, short timeouts), for commands
+     * that keep running, such as {@code watch}; the caller starts and stops it.
+     */
+    public ProcessBuilder command(String... args) {
+      List<String> cmd = new ArrayList<>();
+      cmd.add(binary("etcdctl"));
+      cmd.add("--endpoints=" + endpoints);
+      cmd.add("--dial-timeout=2s");
+      cmd.add("--command-timeout=5s");
+      cmd.addAll(List.of(args));
+      ProcessBuilder pb = new ProcessBuilder(cmd);
+      pb.environment().put("ETCDCTL_API", "3");
+      return pb;
     }
   }
 }
