@@ -3,6 +3,7 @@ package dev.kubelite.store.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.kubelite.store.raft.Role;
 import dev.kubelite.store.testing.EtcdProcess;
 import dev.kubelite.store.testing.EtcdProcess.Result;
 import dev.kubelite.store.testing.FreePorts;
@@ -154,43 +155,60 @@ class MembershipTest {
   @Test
   void memberUpdateMovesAMembersPeerUrlsAndTheClusterFollows() throws Exception {
     startFounders();
-    String id = hexId("infra2");
-    long memberId = servers.get("infra2").member().memberId();
+    // Move a follower: moving the leader's URL cuts the followers' answers to it until it is
+    // restarted there, so a new election would race the next command (as it would with etcd).
+    String movedName =
+        List.of("infra2", "infra1", "infra0").stream()
+            .filter(n -> servers.get(n).member().raftStatus().role() != Role.LEADER)
+            .findFirst()
+            .orElseThrow();
+    String asker = movedName.equals("infra1") ? "infra2" : "infra1";
+    String other =
+        List.of("infra0", "infra1", "infra2").stream()
+            .filter(n -> !n.equals(movedName) && !n.equals(asker))
+            .findFirst()
+            .orElseThrow();
+    String id = hexId(movedName);
+    long memberId = servers.get(movedName).member().memberId();
 
-    Result taken = ctl("infra1", "member", "update", id, "--peer-urls=" + peer("infra0"));
+    Result taken = ctl(asker, "member", "update", id, "--peer-urls=" + peer(other));
     assertThat(taken.exitCode()).isNotZero();
     assertThat(taken.output()).contains("etcdserver: Peer URLs already exists");
-    Result unknown = ctl("infra1", "member", "update", "abcdef", "--peer-urls=http://127.0.0.1:1");
+    Result unknown = ctl(asker, "member", "update", "abcdef", "--peer-urls=http://127.0.0.1:1");
     assertThat(unknown.exitCode()).isNotZero();
     assertThat(unknown.output()).contains("etcdserver: member not found");
 
     String moved = "http://127.0.0.1:" + FreePorts.next();
-    Result updated = ok("infra1", "member", "update", id, "--peer-urls=" + moved);
+    Result updated = ok(asker, "member", "update", id, "--peer-urls=" + moved);
     assertThat(updated.output()).containsPattern("Member\\s+" + id + " updated in cluster");
     // Its own URLs again: allowed (only other members' URLs are taken).
-    ok("infra0", "member", "update", id, "--peer-urls=" + moved);
+    ok(other, "member", "update", id, "--peer-urls=" + moved);
     for (String n : List.of("infra0", "infra1", "infra2")) {
       await()
           .atMost(Duration.ofSeconds(10))
-          .until(() -> ctl(n, "member", "list").output().contains(", infra2, " + moved + ", "));
+          .until(
+              () ->
+                  ctl(n, "member", "list")
+                      .output()
+                      .contains(", " + movedName + ", " + moved + ", "));
     }
 
     // As with etcd, the member is then restarted listening on its new URL, with its data dir.
-    servers.remove("infra2").close();
-    ports.get("infra2")[1] = java.net.URI.create(moved).getPort();
-    start("infra2", "new");
-    assertThat(servers.get("infra2").member().memberId()).isEqualTo(memberId);
-    ok("infra0", "put", "/after-move", "2");
+    servers.remove(movedName).close();
+    ports.get(movedName)[1] = java.net.URI.create(moved).getPort();
+    start(movedName, "new");
+    assertThat(servers.get(movedName).member().memberId()).isEqualTo(memberId);
+    ok(other, "put", "/after-move", "2");
     await()
         .atMost(Duration.ofSeconds(20))
         .until(
             () ->
-                ctl("infra2", "get", "/after-move", "--consistency=s")
+                ctl(movedName, "get", "/after-move", "--consistency=s")
                     .output()
                     .equals("/after-move\n2\n"));
-    ok("infra2", "put", "/from-moved", "3");
-    assertThat(ctl("infra0", "get", "/from-moved").output()).isEqualTo("/from-moved\n3\n");
-    assertThat(ctl("infra0", "member", "list").output().lines()).hasSize(3);
+    ok(movedName, "put", "/from-moved", "3");
+    assertThat(ctl(other, "get", "/from-moved").output()).isEqualTo("/from-moved\n3\n");
+    assertThat(ctl(other, "member", "list").output().lines()).hasSize(3);
   }
 
   @Test
