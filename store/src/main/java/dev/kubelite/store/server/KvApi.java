@@ -48,7 +48,8 @@ final class KvApi extends KVService {
   @Override
   public Future<PutResponse> put(PutRequest r) {
     return Grpc.future(
-        write(r.getSerializedSize(), InternalRequest.newBuilder().setPut(r))
+        BackendQuota.check(member, BackendQuota.cost(r))
+            .thenCompose(x -> write(r.getSerializedSize(), InternalRequest.newBuilder().setPut(r)))
             .thenApply(
                 resp -> {
                   Responses.PutResponse p = (Responses.PutResponse) resp;
@@ -80,7 +81,8 @@ final class KvApi extends KVService {
               }));
     }
     return Grpc.future(
-        write(r.getSerializedSize(), InternalRequest.newBuilder().setTxn(r))
+        BackendQuota.check(member, BackendQuota.cost(r))
+            .thenCompose(x -> write(r.getSerializedSize(), InternalRequest.newBuilder().setTxn(r)))
             .thenApply(
                 resp -> {
                   Responses.TxnResponse t = (Responses.TxnResponse) resp;

@@ -64,8 +64,8 @@ final class LeaseApi extends LeaseService {
     long ttl = Math.max(r.getTTL(), lessor.minTtlSeconds());
     LeaseGrantRequest req = r.toBuilder().setID(id).setTTL(ttl).build();
     return Grpc.future(
-        member
-            .write(InternalRequest.newBuilder().setLeaseGrant(req))
+        BackendQuota.check(member, BackendQuota.LEASE_OVERHEAD)
+            .thenCompose(x -> member.write(InternalRequest.newBuilder().setLeaseGrant(req)))
             .thenApply(
                 resp -> {
                   Responses.LeaseGrantResponse g = (Responses.LeaseGrantResponse) resp;

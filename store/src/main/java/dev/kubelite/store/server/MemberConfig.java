@@ -23,7 +23,8 @@ public record MemberConfig(
     List<URI> initialAdvertisePeerUrls,
     Map<String, List<URI>> initialCluster,
     ClusterState initialClusterState,
-    String initialClusterToken) {
+    String initialClusterToken,
+    long quotaBackendBytes) {
 
   /** Whether this member founds a new cluster or joins an existing one. */
   public enum ClusterState {
@@ -33,6 +34,9 @@ public record MemberConfig(
 
   public static final String DEFAULT_NAME = "default";
   public static final String DEFAULT_TOKEN = "etcd-cluster";
+
+  /** etcd's DefaultQuotaBytes: the backend quota when {@code --quota-backend-bytes} is 0. */
+  public static final long DEFAULT_QUOTA_BACKEND_BYTES = 2L * 1024 * 1024 * 1024;
 
   /** Thrown for invalid settings; the message names the flag and what to do. */
   public static final class InvalidConfigException extends RuntimeException {
@@ -96,7 +100,34 @@ public record MemberConfig(
         peerAdvertise,
         parseInitialCluster(clusterSpec),
         parseState(initialClusterState),
-        initialClusterToken == null ? DEFAULT_TOKEN : initialClusterToken);
+        initialClusterToken == null ? DEFAULT_TOKEN : initialClusterToken,
+        0);
+  }
+
+  /** This config with {@code --quota-backend-bytes} set (etcd's meaning: see {@link #quota()}). */
+  public MemberConfig withQuotaBackendBytes(long bytes) {
+    return new MemberConfig(
+        name,
+        dataDir,
+        listenClientUrls,
+        advertiseClientUrls,
+        listenPeerUrls,
+        initialAdvertisePeerUrls,
+        initialCluster,
+        initialClusterState,
+        initialClusterToken,
+        bytes);
+  }
+
+  /**
+   * The backend quota in bytes, as etcd reads {@code --quota-backend-bytes}: 0 means the default (2
+   * GiB), a negative value turns the quota off ({@link Long#MAX_VALUE}).
+   */
+  public long quota() {
+    if (quotaBackendBytes < 0) {
+      return Long.MAX_VALUE;
+    }
+    return quotaBackendBytes == 0 ? DEFAULT_QUOTA_BACKEND_BYTES : quotaBackendBytes;
   }
 
   private static String orDefault(String value, String fallback) {

@@ -82,6 +82,19 @@ public final class StoreMember implements AutoCloseable {
   private final Vertx vertx;
   private long publishTimer = -1;
 
+  /** Defragmentations run here, one at a time, never on an event loop or the Raft thread. */
+  private final ExecutorService defragmenter =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "store-defrag");
+            t.setDaemon(true);
+            return t;
+          });
+
+  private volatile long backendBytes;
+  private volatile long backendInUse;
+  private volatile boolean closing;
+
   private StoreMember(MemberConfig config, Vertx vertx, RaftDriver.Options options) {
     this.config = config;
     this.vertx = vertx;
@@ -380,6 +393,114 @@ public final class StoreMember implements AutoCloseable {
     }
   }
 
+  // -------------------------------------------------------------------------------------------
+  // Maintenance: backend size, defragmentation, leadership transfer
+  // -------------------------------------------------------------------------------------------
+
+  /**
+   * The MVCC backend's size ({@link MvccStore#dbSizeBytes}) for quota checks and status. Never
+   * blocks, so event loops may call it: while a snapshot install holds the store, it answers the
+   * last size read.
+   */
+  long backendSizeBytes() {
+    if (stateLock.readLock().tryLock()) {
+      try {
+        backendBytes = mvcc.dbSizeBytes();
+      } finally {
+        stateLock.readLock().unlock();
+      }
+    }
+    return backendBytes;
+  }
+
+  /** As {@link #backendSizeBytes}, for {@link MvccStore#dbSizeInUseBytes}. */
+  long backendInUseBytes() {
+    if (stateLock.readLock().tryLock()) {
+      try {
+        backendInUse = mvcc.dbSizeInUseBytes();
+      } finally {
+        stateLock.readLock().unlock();
+      }
+    }
+    return backendInUse;
+  }
+
+  /**
+   * Defragments this member's MVCC store ({@link MvccStore#defragment}) on the member's
+   * defragmentation thread; requests queue there, one runs at a time. If a snapshot install
+   * replaces the store meanwhile, the new one is defragmented instead.
+   */
+  CompletableFuture<Void> defragment() {
+    try {
+      return CompletableFuture.runAsync(
+          () -> {
+            while (true) {
+              MvccStore store = mvcc;
+              try {
+                store.defragment();
+                backendSizeBytes();
+                return;
+              } catch (dev.kubelite.store.mvcc.MvccStorageException e) {
+                if (closing) {
+                  throw new java.util.concurrent.CompletionException(
+                      EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.STOPPED));
+                }
+                // An install closes the store under the write lock: wait for it to finish.
+                stateLock.readLock().lock();
+                stateLock.readLock().unlock();
+                if (mvcc == store) {
+                  throw e;
+                }
+                log.info("the MVCC store was replaced during defragmentation; defragmenting anew");
+              }
+            }
+          },
+          defragmenter);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return CompletableFuture.failedFuture(
+          EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.STOPPED));
+    }
+  }
+
+  /**
+   * etcd's MoveLeader: this member must lead, the target must be a voting member; completes once
+   * this member sees the target lead (at once if the target is this member), or fails after the
+   * request timeout. Uses the Raft core's leadership transfer (the target is caught up, then told
+   * to campaign at once).
+   */
+  CompletableFuture<Void> moveLeader(long target) {
+    RaftDriver.Status st = driver.status();
+    if (st.leader() != memberId) {
+      return CompletableFuture.failedFuture(
+          EtcdErrors.of(GrpcStatus.FAILED_PRECONDITION, EtcdErrors.NOT_LEADER));
+    }
+    if (!st.conf().voters().contains(target)) {
+      return CompletableFuture.failedFuture(
+          EtcdErrors.of(GrpcStatus.FAILED_PRECONDITION, EtcdErrors.BAD_LEADER_TRANSFEREE));
+    }
+    if (target == memberId) {
+      return CompletableFuture.completedFuture(null);
+    }
+    log.info(
+        "member {}: transferring leadership to {}", MemberIds.hex(memberId), MemberIds.hex(target));
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    long poll =
+        vertx.setPeriodic(
+            20,
+            id -> {
+              if (driver.status().leader() == target) {
+                done.complete(null);
+              }
+            });
+    driver.transferLeadership(target);
+    return done.orTimeout(REQUEST_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+        .whenComplete((v, err) -> vertx.cancelTimer(poll))
+        .exceptionallyCompose(
+            err ->
+                CompletableFuture.failedFuture(
+                    EtcdErrors.of(GrpcStatus.UNKNOWN, EtcdErrors.LEADER_TRANSFER_TIMEOUT)));
+  }
+
   /** How many snapshot images from a leader this member installed since it started. */
   long imagesInstalled() {
     return imagesInstalled.get();
@@ -473,6 +594,7 @@ public final class StoreMember implements AutoCloseable {
 
   @Override
   public void close() {
+    closing = true;
     if (publishTimer >= 0) {
       vertx.cancelTimer(publishTimer);
     }
@@ -484,7 +606,8 @@ public final class StoreMember implements AutoCloseable {
         .forEach(
             w ->
                 w.completeExceptionally(EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.STOPPED)));
-    mvcc.close();
+    mvcc.close(); // cancels a running defragmentation
+    defragmenter.shutdown();
     raftLog.close();
   }
 
@@ -548,6 +671,7 @@ public final class StoreMember implements AutoCloseable {
             new dev.kubelite.store.mvcc.LeaseGrant(
                 req.getLeaseGrant().getID(), req.getLeaseGrant().getTTL());
         case LEASE_REVOKE -> new dev.kubelite.store.mvcc.LeaseRevoke(req.getLeaseRevoke().getID());
+        case ALARM -> EtcdMapping.alarm(req.getAlarm());
         case PUBLISH, REQUEST_NOT_SET ->
             throw new IllegalStateException("request " + req.getId() + " carries no operation");
       };

@@ -93,6 +93,7 @@ public final class StoreServer implements AutoCloseable {
       HttpServer http =
           vertx
               .createHttpServer(new HttpServerOptions().setHost(u.getHost()).setPort(u.getPort()))
+              .connectionHandler(SchemeInAuthority::install)
               .requestHandler(
                   req -> {
                     guardUnaryCall(req);
@@ -108,7 +109,11 @@ public final class StoreServer implements AutoCloseable {
     }
   }
 
-  /** Unary calls must answer within this; streams (watch, keepalive, snapshot) are exempt. */
+  /**
+   * Unary calls must answer within this; streams (watch, keepalive, snapshot) are exempt, and so
+   * are the maintenance calls whose work grows with the database (defragment, hash, hashkv): they
+   * are always answered, however long the work takes.
+   */
   static final long UNARY_DEADLINE_MS = StoreMember.REQUEST_TIMEOUT.toMillis() + 3_000;
 
   /**
@@ -118,7 +123,12 @@ public final class StoreServer implements AutoCloseable {
    */
   private void guardUnaryCall(io.vertx.core.http.HttpServerRequest req) {
     String path = req.path();
-    if (path.endsWith("/Watch") || path.endsWith("/LeaseKeepAlive") || path.endsWith("/Snapshot")) {
+    if (path.endsWith("/Watch")
+        || path.endsWith("/LeaseKeepAlive")
+        || path.endsWith("/Snapshot")
+        || path.endsWith("/Defragment")
+        || path.endsWith("/Hash")
+        || path.endsWith("/HashKV")) {
       return;
     }
     vertx.setTimer(
