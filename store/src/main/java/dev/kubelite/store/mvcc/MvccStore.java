@@ -864,9 +864,7 @@ public final class MvccStore implements AutoCloseable {
     return switch (a.action()) {
       case GET -> new Responses.AlarmResponse(alarmsOf(a.type()), currentRev);
       case ACTIVATE -> {
-        if (a.type() == Alarm.NONE) {
-          yield new Responses.AlarmResponse(List.of(), currentRev);
-        }
+        // etcd 3.4 records even an alarm of type NONE (it refuses nothing; disarm clears it).
         if (!alarms.contains(alarm)) {
           w.alarmsRaised.add(alarm);
           LOG.warn("alarm raised: {} by member {}", Alarm.typeName(a.type()), a.memberId());

@@ -76,42 +76,33 @@ final class MaintenanceApi extends MaintenanceService {
   /**
    * GET lists the active alarms of the requested type (NONE: all) after a ReadIndex round; ACTIVATE
    * and DEACTIVATE go through Raft like a write and answer the alarm they changed (none when
-   * deactivating an alarm that is not active), as etcd's applier does.
+   * deactivating an alarm that is not active), as etcd's applier does. Like etcd 3.4's, the
+   * response carries no header.
    */
   @Override
   public Future<AlarmResponse> alarm(AlarmRequest r) {
     if (r.getAction() == AlarmRequest.AlarmAction.GET) {
-      return Grpc.future(
-          member.read(
-              false,
-              mvcc ->
-                  alarmResponse(
-                      mvcc.alarms(r.getAlarmValue()), member.header(mvcc.currentRevision()))));
+      return Grpc.future(member.read(false, mvcc -> alarmResponse(mvcc.alarms(r.getAlarmValue()))));
     }
     return Grpc.future(
         member
             .write(InternalRequest.newBuilder().setAlarm(r))
-            .thenApply(
-                resp -> {
-                  Responses.AlarmResponse a = (Responses.AlarmResponse) resp;
-                  return alarmResponse(a.alarms(), member.header(a.revision()));
-                }));
+            .thenApply(resp -> alarmResponse(((Responses.AlarmResponse) resp).alarms())));
   }
 
-  private static AlarmResponse alarmResponse(
-      java.util.List<Alarm> alarms, dev.kubelite.store.api.etcdserverpb.ResponseHeader header) {
-    AlarmResponse.Builder b = AlarmResponse.newBuilder().setHeader(header);
+  private static AlarmResponse alarmResponse(java.util.List<Alarm> alarms) {
+    AlarmResponse.Builder b = AlarmResponse.newBuilder();
     alarms.forEach(a -> b.addAlarms(EtcdMapping.alarmMember(a)));
     return b.build();
   }
 
-  /** Defragments this member only (as etcd), on the member's defragmentation thread. */
+  /**
+   * Defragments this member only (as etcd), on the member's defragmentation thread; the response is
+   * empty, as etcd's.
+   */
   @Override
   public Future<DefragmentResponse> defragment(DefragmentRequest request) {
-    return Grpc.future(
-        member
-            .defragment()
-            .thenApply(v -> DefragmentResponse.newBuilder().setHeader(member.header()).build()));
+    return Grpc.future(member.defragment().thenApply(v -> DefragmentResponse.getDefaultInstance()));
   }
 
   /** A hash of this member's whole backend ({@link MvccStore#hash}), computed off the loop. */
@@ -147,13 +138,16 @@ final class MaintenanceApi extends MaintenanceService {
             }));
   }
 
-  /** etcd's MoveLeader: must be sent to the leader; answers once the target leads. */
+  /**
+   * etcd's MoveLeader: must be sent to the leader; answers (an empty response, as etcd's) once the
+   * target leads.
+   */
   @Override
   public Future<MoveLeaderResponse> moveLeader(MoveLeaderRequest request) {
     return Grpc.future(
         member
             .moveLeader(request.getTargetID())
-            .thenApply(v -> MoveLeaderResponse.newBuilder().setHeader(member.header()).build()));
+            .thenApply(v -> MoveLeaderResponse.getDefaultInstance()));
   }
 
   /**

@@ -25,27 +25,29 @@ public final class GrpcUnary {
   public static <Req, Resp> Outcome<Resp> call(
       GrpcClient client, int port, ServiceMethod<Resp, Req> method, Req request) throws Exception {
     CompletableFuture<Outcome<Resp>> out = new CompletableFuture<>();
+    // Handlers are set on the event loop as the response arrives, so none of it is missed.
     client
         .request(SocketAddress.inetSocketAddress(port, "127.0.0.1"), method)
         .compose(
             req -> {
               req.end(request);
-              return req.response();
+              return req.response()
+                  .onSuccess(
+                      resp -> {
+                        Object[] last = {null};
+                        resp.handler(m -> last[0] = m);
+                        resp.exceptionHandler(out::completeExceptionally);
+                        resp.endHandler(
+                            v -> {
+                              @SuppressWarnings("unchecked")
+                              Resp r = (Resp) last[0];
+                              String message = resp.statusMessage();
+                              out.complete(
+                                  new Outcome<>(resp.status(), message == null ? "" : message, r));
+                            });
+                      });
             })
-        .onFailure(out::completeExceptionally)
-        .onSuccess(
-            resp -> {
-              Object[] last = {null};
-              resp.handler(m -> last[0] = m);
-              resp.exceptionHandler(out::completeExceptionally);
-              resp.endHandler(
-                  v -> {
-                    @SuppressWarnings("unchecked")
-                    Resp r = (Resp) last[0];
-                    String message = resp.statusMessage();
-                    out.complete(new Outcome<>(resp.status(), message == null ? "" : message, r));
-                  });
-            });
+        .onFailure(out::completeExceptionally);
     return out.get(20, TimeUnit.SECONDS);
   }
 }
