@@ -103,6 +103,20 @@ class MvccMaintenanceTest extends MvccFixture {
   }
 
   @Test
+  void checkpointsCarryAlarmsSoStateImagesDo() throws Exception {
+    put("a", "1");
+    alarm(AlarmChange.Action.ACTIVATE, 7, Alarm.NOSPACE);
+    s.snapshot(dir.resolve("checkpoint"));
+    try (MvccStore restored =
+        MvccStore.restoreFrom(dir.resolve("checkpoint"), dir.resolve("restored"))) {
+      assertThat(restored.alarms(Alarm.NONE)).containsExactly(new Alarm(7, Alarm.NOSPACE));
+      assertThatThrownBy(() -> restored.apply(raftIndex + 1, Put.of(b("b"), b("1"))))
+          .isInstanceOf(MvccException.class)
+          .hasMessageContaining("NOSPACE");
+    }
+  }
+
+  @Test
   void corruptRefusesEveryWriteButAlarmChanges() throws Exception {
     put("a", "1");
     apply(new LeaseGrant(5, 60));

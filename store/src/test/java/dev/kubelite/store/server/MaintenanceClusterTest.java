@@ -45,6 +45,22 @@ class MaintenanceClusterTest {
 
   /** Starts three members; member 0 gets {@code quota0} as its --quota-backend-bytes. */
   private void startCluster(long quota0) throws Exception {
+    startMembers(quota0, 3);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                leader() >= 0
+                    && servers.stream()
+                        .allMatch(
+                            s ->
+                                s.member().members().size() == 3
+                                    && s.member().members().stream()
+                                        .allMatch(m -> m.getClientURLsCount() > 0)));
+  }
+
+  /** Starts the first {@code count} members of a three-member cluster. */
+  private void startMembers(long quota0, int count) throws Exception {
     EtcdProcess.binary("etcdctl");
     List<Integer> peerPorts = new ArrayList<>();
     StringBuilder cluster = new StringBuilder();
@@ -53,7 +69,7 @@ class MaintenanceClusterTest {
       peerPorts.add(FreePorts.next());
       cluster.append(i == 0 ? "" : ",").append("m" + i + "=http://127.0.0.1:" + peerPorts.get(i));
     }
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < count; i++) {
       String client = "http://127.0.0.1:" + clientPorts.get(i);
       String peer = "http://127.0.0.1:" + peerPorts.get(i);
       servers.add(
@@ -70,17 +86,6 @@ class MaintenanceClusterTest {
                       "maint-cluster")
                   .withQuotaBackendBytes(i == 0 ? quota0 : 0)));
     }
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .until(
-            () ->
-                leader() >= 0
-                    && servers.stream()
-                        .allMatch(
-                            s ->
-                                s.member().members().size() == 3
-                                    && s.member().members().stream()
-                                        .allMatch(m -> m.getClientURLsCount() > 0)));
   }
 
   @AfterEach
@@ -246,6 +251,13 @@ class MaintenanceClusterTest {
     assertThat(done)
         .containsExactlyInAnyOrder(
             "http://" + endpoint(0), "http://" + endpoint(1), "http://" + endpoint(2));
+  }
+
+  @Test
+  void statusOfAMemberWithoutALeaderSaysSo() throws Exception {
+    startMembers(0, 1); // one of three: no quorum, no leader
+    String status = ok(0, "endpoint", "status", "-w", "json").output();
+    assertThat(status).contains("\"errors\":[\"etcdserver: no leader\"]");
   }
 
   @Test
