@@ -605,11 +605,12 @@ public final class MvccStore implements AutoCloseable {
   /**
    * etcd's {@code HashKV}: a CRC-32C of every MVCC revision up to {@code revision} (0: the current
    * one) that a compaction at the compacted revision kept, in etcd's own bucket encoding ({@link
-   * EtcdKeyBucket}), so members (and etcd) with the same history return the same hash. Revisions at
-   * or below the compacted revision count only if they hold a key's value as of {@code revision}
-   * (etcd's {@code Keep}; all of them when no key is live then). Throws COMPACTED for {@code 0 <
-   * revision <= compacted} and FUTURE_REV beyond the current revision, as etcd. Reads a RocksDB
-   * snapshot: safe beside the apply thread, but reads every revision — not for event loops.
+   * EtcdKeyBucket}), so members (and etcd) with the same history return the same hash (a negative
+   * {@code revision} hashes no revision at all, as etcd's does). Revisions at or below the
+   * compacted revision count only if they hold a key's value as of {@code revision} (etcd's {@code
+   * Keep}; all of them when no key is live then). Throws COMPACTED for {@code 0 < revision <=
+   * compacted} and FUTURE_REV beyond the current revision, as etcd. Reads a RocksDB snapshot: safe
+   * beside the apply thread, but reads every revision — not for event loops.
    */
   public HashResult hashKv(long revision) throws MvccException {
     long cur;
@@ -628,7 +629,8 @@ public final class MvccStore implements AutoCloseable {
       if (revision > cur) {
         throw futureRev(revision, cur);
       }
-      at = revision <= 0 ? cur : revision;
+      // As etcd, a negative revision is taken literally: no revision is at or below it.
+      at = revision == 0 ? cur : revision;
       long c = compacted;
       index.range(
           FIRST_KEY,

@@ -302,6 +302,10 @@ class DifferentialMaintenanceTest {
         LeaseRevokeRequest.newBuilder().setID(5).build());
     both("hashkv after revoke", MaintenanceGrpcClient.HashKV, HashKVRequest.getDefaultInstance());
     both(
+        "hashkv of a negative revision",
+        MaintenanceGrpcClient.HashKV,
+        HashKVRequest.newBuilder().setRevision(-3).build());
+    both(
         "hashkv of the future",
         MaintenanceGrpcClient.HashKV,
         HashKVRequest.newBuilder().setRevision(100_000).build());

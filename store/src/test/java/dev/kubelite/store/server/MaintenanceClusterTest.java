@@ -149,6 +149,28 @@ class MaintenanceClusterTest {
     return hashes;
   }
 
+  /** Maintenance.Hash of every member, over gRPC (etcdctl 3.4 has no command for it). */
+  private List<Integer> wholeHashes() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      GrpcClient grpc = GrpcClient.client(vertx);
+      List<Integer> out = new ArrayList<>();
+      for (int port : clientPorts) {
+        var o =
+            GrpcUnary.call(
+                grpc,
+                port,
+                MaintenanceGrpcClient.Hash,
+                dev.kubelite.store.api.etcdserverpb.HashRequest.getDefaultInstance());
+        assertThat(o.error()).isEqualTo("OK");
+        out.add(o.response().getHash());
+      }
+      return out;
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
   private boolean allApplied() {
     long rev = servers.get(0).member().mvcc().currentRevision();
     long applied = servers.get(0).member().raftStatus().appliedIndex();
@@ -174,6 +196,7 @@ class MaintenanceClusterTest {
     await().atMost(Duration.ofSeconds(10)).until(this::allApplied);
     List<Long> first = hashes(0);
     assertThat(new HashSet<>(first)).as("members with the same history").hasSize(1);
+    assertThat(new HashSet<>(wholeHashes())).as("Hash of the whole backend").hasSize(1);
     long firstRev = servers.get(0).member().mvcc().currentRevision();
 
     ok(1, "put", "later", "x");
