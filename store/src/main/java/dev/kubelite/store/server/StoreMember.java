@@ -405,7 +405,9 @@ public final class StoreMember implements AutoCloseable {
   long backendSizeBytes() {
     if (stateLock.readLock().tryLock()) {
       try {
-        backendBytes = mvcc.dbSizeBytes();
+        if (!closing) {
+          backendBytes = mvcc.dbSizeBytes();
+        }
       } finally {
         stateLock.readLock().unlock();
       }
@@ -417,7 +419,9 @@ public final class StoreMember implements AutoCloseable {
   long backendInUseBytes() {
     if (stateLock.readLock().tryLock()) {
       try {
-        backendInUse = mvcc.dbSizeInUseBytes();
+        if (!closing) {
+          backendInUse = mvcc.dbSizeInUseBytes();
+        }
       } finally {
         stateLock.readLock().unlock();
       }
@@ -606,7 +610,14 @@ public final class StoreMember implements AutoCloseable {
         .forEach(
             w ->
                 w.completeExceptionally(EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.STOPPED)));
-    mvcc.close(); // cancels a running defragmentation
+    // Under the write lock, so that no size read (which checks `closing` under the read lock) runs
+    // against a closed RocksDB; closing cancels a running defragmentation.
+    stateLock.writeLock().lock();
+    try {
+      mvcc.close();
+    } finally {
+      stateLock.writeLock().unlock();
+    }
     defragmenter.shutdown();
     raftLog.close();
   }
