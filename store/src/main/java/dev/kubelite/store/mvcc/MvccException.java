@@ -37,7 +37,14 @@ public final class MvccException extends Exception {
     /** etcdserver: lease already exists (FailedPrecondition). */
     LEASE_EXISTS,
     /** etcdserver: too large lease TTL (OutOfRange). */
-    LEASE_TTL_TOO_LARGE
+    LEASE_TTL_TOO_LARGE,
+    /**
+     * etcdserver: mvcc: database space exceeded (ResourceExhausted): a NOSPACE alarm is active and
+     * the write would add data.
+     */
+    NO_SPACE,
+    /** etcdserver: corrupt cluster (DataLoss): a CORRUPT alarm is active. */
+    CORRUPT
   }
 
   private final Code code;

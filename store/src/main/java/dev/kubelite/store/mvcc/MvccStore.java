@@ -31,7 +31,9 @@ import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Stream;
+import java.util.zip.CRC32C;
 import org.rocksdb.Checkpoint;
+import org.rocksdb.CompactRangeOptions;
 import org.rocksdb.Options;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
@@ -62,9 +64,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Layout</b> (one column family): {@code 'r' main(8) sub(8)} -> record (flags, create, mod,
  * version, lease, key, value; flag bit 0 = tombstone); {@code 'm' name} -> 8-byte meta value;
- * {@code 'l' id(8)} -> TTL seconds; {@code 's'} and {@code 'q'} -> the client request table ({@link
- * RequestTable}). The key index is in memory and rebuilt at open (see
- * docs/decisions/0008-mvcc-key-index.md).
+ * {@code 'l' id(8)} -> TTL seconds; {@code 'a' member(8) type(4)} -> empty, one per active alarm;
+ * {@code 's'} and {@code 'q'} -> the client request table ({@link RequestTable}). The key index is
+ * in memory and rebuilt at open (see docs/decisions/0008-mvcc-key-index.md).
  */
 public final class MvccStore implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MvccStore.class);
@@ -76,6 +78,8 @@ public final class MvccStore implements AutoCloseable {
   public static final long MAX_LEASE_TTL = 9_000_000_000L;
 
   private static final byte LEASE_PREFIX = 'l';
+  private static final byte ALARM_PREFIX = 'a';
+  private static final long ARENA_BLOCK_BYTES = 64 * 1024;
   private static final byte[] META_CURRENT = meta("current_revision");
   private static final byte[] META_COMPACTED = meta("compacted_revision");
   private static final byte[] META_APPLIED = meta("applied_index");
@@ -95,6 +99,15 @@ public final class MvccStore implements AutoCloseable {
   private final List<MvccListener> listeners = new CopyOnWriteArrayList<>();
   private RequestTable requests;
 
+  /** Active alarms; changed only by the apply thread, under the write lock. */
+  private final TreeSet<Alarm> alarms = new TreeSet<>();
+
+  /** Guards {@link #closed} and {@link #defrags}: close cancels running defragmentations. */
+  private final Object lifecycle = new Object();
+
+  private final List<CompactRangeOptions> defrags = new ArrayList<>();
+  private boolean closed;
+
   private volatile long currentRev = 1;
   private volatile long compactRev = -1;
   private volatile long appliedIndex = 0;
@@ -108,7 +121,9 @@ public final class MvccStore implements AutoCloseable {
 
   /** Opens (creating if missing) the store in {@code dir}, rebuilding the key index. */
   public static MvccStore open(Path dir) {
-    Options options = new Options().setCreateIfMissing(true);
+    // Memtable memory in 64 KiB arena blocks (RocksDB's default is up to 1 MiB), so that the
+    // memtable share of dbSizeBytes() grows with the data written rather than in 1 MiB steps.
+    Options options = new Options().setCreateIfMissing(true).setArenaBlockSize(ARENA_BLOCK_BYTES);
     RocksDB db;
     try {
       Files.createDirectories(dir);
@@ -185,6 +200,13 @@ public final class MvccStore implements AutoCloseable {
         leaseKeys.put(id, new TreeSet<>(Bytes.ORDER));
       }
       it.status();
+      for (it.seek(new byte[] {ALARM_PREFIX});
+          it.isValid() && it.key()[0] == ALARM_PREFIX;
+          it.next()) {
+        ByteBuffer k = ByteBuffer.wrap(it.key(), 1, 12);
+        alarms.add(new Alarm(k.getLong(), k.getInt()));
+      }
+      it.status();
     } catch (RocksDBException e) {
       throw new MvccStorageException(
           "cannot scan MVCC store at "
@@ -211,13 +233,14 @@ public final class MvccStore implements AutoCloseable {
         });
     LOG.info(
         "Opened MVCC store at {}: revision {}, compacted {}, applied index {}, {} records, {}"
-            + " leases",
+            + " leases, alarms {}",
         dir,
         currentRev,
         compactRev,
         appliedIndex,
         records,
-        leases.size());
+        leases.size(),
+        alarms);
   }
 
   private long readMeta(byte[] key, long dflt) {
@@ -284,6 +307,23 @@ public final class MvccStore implements AutoCloseable {
     } finally {
       lock.readLock().unlock();
     }
+  }
+
+  /**
+   * Active alarms of {@code type} ({@link Alarm#NONE}: every type), in {@link Alarm} order (etcd's
+   * {@code AlarmStore.Get}).
+   */
+  public List<Alarm> alarms(int type) {
+    lock.readLock().lock();
+    try {
+      return alarmsOf(type);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  private List<Alarm> alarmsOf(int type) {
+    return alarms.stream().filter(a -> type == Alarm.NONE || a.type() == type).toList();
   }
 
   /** etcd Range; safe to call concurrently with the apply thread. */
@@ -485,18 +525,218 @@ public final class MvccStore implements AutoCloseable {
     return List.copyOf(listeners);
   }
 
-  /** Approximate database size in bytes (SST files plus memtables), for quota checks. */
+  /**
+   * The backend size the quota is checked against and {@code Status.dbSize} reports: the SST files
+   * of the current LSM version ({@code rocksdb.live-sst-files-size}: files only older versions
+   * still pin are not counted) plus the memtables ({@code rocksdb.cur-size-all-mem-tables}: data
+   * not flushed yet). Deleted and compacted data keeps counting until RocksDB compacts it away — as
+   * etcd's bbolt file keeps its size until a defragmentation. Reads in-memory statistics only. See
+   * docs/decisions/0014-backend-quota-and-alarms.md.
+   */
   public long dbSizeBytes() {
     try {
-      return db.getLongProperty("rocksdb.total-sst-files-size")
+      return db.getLongProperty("rocksdb.live-sst-files-size")
           + db.getLongProperty("rocksdb.cur-size-all-mem-tables");
     } catch (RocksDBException e) {
       throw new MvccStorageException("cannot read database size of " + dir, e);
     }
   }
 
+  /**
+   * What {@code Status.dbSizeInUse} reports: RocksDB's estimate of the live data in the SST files
+   * ({@code rocksdb.estimate-live-data-size}) plus the memtables, at most {@link #dbSizeBytes()}.
+   */
+  public long dbSizeInUseBytes() {
+    try {
+      long inUse =
+          db.getLongProperty("rocksdb.estimate-live-data-size")
+              + db.getLongProperty("rocksdb.cur-size-all-mem-tables");
+      return Math.min(inUse, dbSizeBytes());
+    } catch (RocksDBException e) {
+      throw new MvccStorageException("cannot read database size of " + dir, e);
+    }
+  }
+
+  /**
+   * etcd's defragmentation: rewrites the whole database (a full RocksDB manual compaction, the
+   * bottommost level included) so that deleted and compacted revisions stop taking space. Blocks
+   * for as long as that takes — call it on a thread of its own. Reads and the apply thread carry on
+   * meanwhile (RocksDB compacts from immutable files). {@link #close()} cancels it; it then throws.
+   */
+  public void defragment() {
+    CompactRangeOptions o =
+        new CompactRangeOptions()
+            .setBottommostLevelCompaction(CompactRangeOptions.BottommostLevelCompaction.kForce)
+            .setExclusiveManualCompaction(true);
+    synchronized (lifecycle) {
+      if (closed) {
+        o.close();
+        throw new MvccStorageException(
+            "cannot defragment the MVCC store at " + dir + ": it is closed", null);
+      }
+      defrags.add(o);
+    }
+    try {
+      long before = dbSizeBytes();
+      db.compactRange(db.getDefaultColumnFamily(), null, null, o);
+      LOG.info("Defragmented MVCC store at {}: {} -> {} bytes", dir, before, dbSizeBytes());
+    } catch (RocksDBException e) {
+      throw new MvccStorageException(
+          o.canceled()
+              ? "defragmentation of " + dir + " was cancelled: the store is closing"
+              : "cannot defragment the MVCC store at " + dir + ": check disk space",
+          e);
+    } finally {
+      synchronized (lifecycle) {
+        defrags.remove(o);
+        lifecycle.notifyAll();
+      }
+      o.close();
+    }
+  }
+
+  /** How many {@link #defragment} calls are running (for tests). */
+  int runningDefragmentations() {
+    synchronized (lifecycle) {
+      return defrags.size();
+    }
+  }
+
+  /** Result of {@link #hash} and {@link #hashKv}: the hash and the revisions it was taken at. */
+  public record HashResult(int hash, long revision, long compactRevision) {}
+
+  /**
+   * etcd's {@code HashKV}: a CRC-32C of every MVCC revision up to {@code revision} (0: the current
+   * one) that a compaction at the compacted revision kept, in etcd's own bucket encoding ({@link
+   * EtcdKeyBucket}), so members (and etcd) with the same history return the same hash (a negative
+   * {@code revision} hashes no revision at all, as etcd's does). Revisions at or below the
+   * compacted revision count only if they hold a key's value as of {@code revision} (etcd's {@code
+   * Keep}; all of them when no key is live then). Throws COMPACTED for {@code 0 < revision <=
+   * compacted} and FUTURE_REV beyond the current revision, as etcd. Reads a RocksDB snapshot: safe
+   * beside the apply thread, but reads every revision — not for event loops.
+   */
+  public HashResult hashKv(long revision) throws MvccException {
+    long cur;
+    long compacted;
+    long at;
+    Set<Rev> keep = new HashSet<>();
+    long[] live = {0};
+    Snapshot snap;
+    lock.readLock().lock();
+    try {
+      cur = currentRev;
+      compacted = compactRev;
+      if (revision > 0 && revision <= compacted) {
+        throw compacted(revision, compacted);
+      }
+      if (revision > cur) {
+        throw futureRev(revision, cur);
+      }
+      // As etcd, a negative revision is taken literally: no revision is at or below it.
+      at = revision == 0 ? cur : revision;
+      long c = compacted;
+      index.range(
+          FIRST_KEY,
+          FIRST_KEY,
+          at,
+          0,
+          (k, r) -> {
+            live[0]++;
+            if (r.main() <= c) {
+              keep.add(r);
+            }
+          });
+      snap = db.getSnapshot();
+    } finally {
+      lock.readLock().unlock();
+    }
+    EtcdKeyBucket bucket = new EtcdKeyBucket();
+    try (ReadOptions ro = new ReadOptions().setSnapshot(snap);
+        RocksIterator it = db.newIterator(ro)) {
+      for (it.seek(new byte[] {Rev.PREFIX}); it.isValid() && it.key()[0] == Rev.PREFIX; it.next()) {
+        Rev r = Rev.fromKey(it.key());
+        if (r.main() > at) {
+          break;
+        }
+        byte[] v = it.value();
+        boolean tombstone = isTombstone(v);
+        if (r.main() <= compacted) {
+          // A tombstone at the compacted revision is kept for watchers (KeyIndex.compact);
+          // etcd 3.4 drops it, so it does not count here either.
+          if (tombstone || (live[0] > 0 && !keep.contains(r))) {
+            continue;
+          }
+        }
+        bucket.add(r, decode(v, r.main()), tombstone);
+      }
+      it.status();
+    } catch (RocksDBException e) {
+      throw new MvccStorageException("cannot read revisions from " + dir + " to hash them", e);
+    } finally {
+      db.releaseSnapshot(snap);
+    }
+    return new HashResult(bucket.hash(), cur, compacted);
+  }
+
+  /**
+   * etcd's {@code Hash}: a CRC-32C of every key and value in the database — revisions, leases,
+   * alarms and the revision meta keys — except the applied Raft index (as etcd leaves out its
+   * consistent index), so members holding the same state return the same hash. Not comparable with
+   * etcd's (a different layout). Reads a RocksDB snapshot; not for event loops.
+   */
+  public HashResult hash() {
+    long cur;
+    long compacted;
+    Snapshot snap;
+    lock.readLock().lock();
+    try {
+      cur = currentRev;
+      compacted = compactRev;
+      snap = db.getSnapshot();
+    } finally {
+      lock.readLock().unlock();
+    }
+    CRC32C crc = new CRC32C();
+    try (ReadOptions ro = new ReadOptions().setSnapshot(snap);
+        RocksIterator it = db.newIterator(ro)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        byte[] k = it.key();
+        if (Arrays.equals(k, META_APPLIED)) {
+          continue;
+        }
+        crc.update(k);
+        crc.update(it.value());
+      }
+      it.status();
+    } catch (RocksDBException e) {
+      throw new MvccStorageException("cannot read " + dir + " to hash it", e);
+    } finally {
+      db.releaseSnapshot(snap);
+    }
+    return new HashResult((int) crc.getValue(), cur, compacted);
+  }
+
+  /** Range start and end that select every key (etcd's "\0" from-key range). */
+  private static final byte[] FIRST_KEY = {0};
+
+  /** Closes the store; a running {@link #defragment} is cancelled first and waited for. */
   @Override
   public void close() {
+    synchronized (lifecycle) {
+      closed = true;
+      defrags.forEach(o -> o.setCanceled(true));
+      boolean interrupted = false;
+      while (!defrags.isEmpty()) {
+        try {
+          lifecycle.wait();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
     writeOptions.close();
     db.close();
     options.close();
@@ -579,6 +819,7 @@ public final class MvccStore implements AutoCloseable {
   }
 
   private Response execute(WriteCommand cmd, WriteTxn w) throws MvccException {
+    checkAlarms(cmd);
     if (cmd instanceof Put p) {
       checkPut(p);
       if (p.lease() != 0 && !leases.containsKey(p.lease())) {
@@ -625,8 +866,77 @@ public final class MvccStore implements AutoCloseable {
       }
       w.leaseRevokes.add(r.id());
       return new LeaseRevokeResponse(w.rev());
+    } else if (cmd instanceof AlarmChange a) {
+      return alarm(a, w);
     }
     throw new IllegalArgumentException("unknown write command " + cmd);
+  }
+
+  /**
+   * What active alarms refuse, as etcd's appliers do: with CORRUPT every write; with NOSPACE the
+   * writes that add data (puts, txns with a put anywhere in them, lease grants), while deletes,
+   * compactions and lease revocations still go through so that space can be reclaimed. Alarm
+   * changes themselves always apply.
+   */
+  private void checkAlarms(WriteCommand cmd) throws MvccException {
+    if (alarms.isEmpty() || cmd instanceof AlarmChange) {
+      return;
+    }
+    if (!alarmsOf(Alarm.CORRUPT).isEmpty()) {
+      throw new MvccException(
+          Code.CORRUPT,
+          "corrupt cluster: a CORRUPT alarm is active ("
+              + alarmsOf(Alarm.CORRUPT)
+              + "); writes are refused until the data is checked and the alarm disarmed");
+    }
+    if (!alarmsOf(Alarm.NOSPACE).isEmpty() && addsData(cmd)) {
+      throw new MvccException(
+          Code.NO_SPACE,
+          "database space exceeded: a NOSPACE alarm is active; delete or compact, defragment,"
+              + " then disarm the alarm (etcdctl alarm disarm)");
+    }
+  }
+
+  private static boolean addsData(WriteCommand cmd) {
+    return cmd instanceof Put || cmd instanceof LeaseGrant || (cmd instanceof Txn t && hasPut(t));
+  }
+
+  /** Whether a txn has a put in either branch, nested txns included. */
+  public static boolean hasPut(Txn t) {
+    for (List<Op> branch : List.of(t.success(), t.failure())) {
+      for (Op op : branch) {
+        if (op instanceof Put || (op instanceof Txn nested && hasPut(nested))) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
+   * etcd's alarm apply: ACTIVATE is idempotent, DEACTIVATE of an inactive alarm changes nothing.
+   */
+  private Response alarm(AlarmChange a, WriteTxn w) {
+    Alarm alarm = new Alarm(a.memberId(), a.type());
+    return switch (a.action()) {
+      case GET -> new Responses.AlarmResponse(alarmsOf(a.type()), currentRev);
+      case ACTIVATE -> {
+        // etcd 3.4 records even an alarm of type NONE (it refuses nothing; disarm clears it).
+        if (!alarms.contains(alarm)) {
+          w.alarmsRaised.add(alarm);
+          LOG.warn("alarm raised: {} by member {}", Alarm.typeName(a.type()), a.memberId());
+        }
+        yield new Responses.AlarmResponse(List.of(alarm), currentRev);
+      }
+      case DEACTIVATE -> {
+        if (!alarms.contains(alarm)) {
+          yield new Responses.AlarmResponse(List.of(), currentRev);
+        }
+        w.alarmsCleared.add(alarm);
+        LOG.warn("alarm cleared: {} of member {}", Alarm.typeName(a.type()), a.memberId());
+        yield new Responses.AlarmResponse(List.of(alarm), currentRev);
+      }
+    };
   }
 
   private PutResponse put(Put p, WriteTxn w) throws MvccException {
@@ -795,6 +1105,12 @@ public final class MvccStore implements AutoCloseable {
       for (long id : w.leaseRevokes) {
         b.delete(leaseKey(id));
       }
+      for (Alarm a : w.alarmsRaised) {
+        b.put(alarmKey(a), Bytes.EMPTY);
+      }
+      for (Alarm a : w.alarmsCleared) {
+        b.delete(alarmKey(a));
+      }
       b.put(META_CURRENT, longBytes(newRev));
       if (w.compactTo != null) {
         b.put(META_COMPACTED, longBytes(w.compactTo));
@@ -836,6 +1152,8 @@ public final class MvccStore implements AutoCloseable {
         leases.remove(id);
         leaseKeys.remove(id);
       }
+      alarms.addAll(w.alarmsRaised);
+      w.alarmsCleared.forEach(alarms::remove);
       currentRev = newRev;
       appliedIndex = raftIndex;
     } finally {
@@ -1034,6 +1352,8 @@ public final class MvccStore implements AutoCloseable {
     final Map<Long, Long> leaseGrants = new HashMap<>();
     final Set<Long> leaseRevokes = new HashSet<>();
     final List<Rev> compactRemoved = new ArrayList<>();
+    final List<Alarm> alarmsRaised = new ArrayList<>();
+    final List<Alarm> alarmsCleared = new ArrayList<>();
     Long compactTo;
     RequestTable.Changes requests;
 
@@ -1278,6 +1598,10 @@ public final class MvccStore implements AutoCloseable {
 
   private static byte[] leaseKey(long id) {
     return ByteBuffer.allocate(9).put(LEASE_PREFIX).putLong(id).array();
+  }
+
+  private static byte[] alarmKey(Alarm a) {
+    return ByteBuffer.allocate(13).put(ALARM_PREFIX).putLong(a.memberId()).putInt(a.type()).array();
   }
 
   private static byte[] longBytes(long v) {

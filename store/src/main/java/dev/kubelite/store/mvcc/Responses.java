@@ -13,7 +13,8 @@ public final class Responses {
           TxnResponse,
           CompactResponse,
           LeaseGrantResponse,
-          LeaseRevokeResponse {
+          LeaseRevokeResponse,
+          AlarmResponse {
     long revision();
   }
 
@@ -58,6 +59,16 @@ public final class Responses {
 
   /** Lease revoked; revision is the deletion's revision if it deleted keys. */
   public record LeaseRevokeResponse(long revision) implements Response {}
+
+  /**
+   * Alarms an {@link AlarmChange} changed (ACTIVATE: the alarm, also if it was already active;
+   * DEACTIVATE: the alarm if it was active) or listed (GET), in {@link Alarm} order.
+   */
+  public record AlarmResponse(List<Alarm> alarms, long revision) implements Response {
+    public AlarmResponse {
+      alarms = List.copyOf(alarms);
+    }
+  }
 
   /** History read for watch catch-up: every event up to {@code lastRevision} (inclusive). */
   public record EventsResult(List<Event> events, long lastRevision, long currentRevision) {

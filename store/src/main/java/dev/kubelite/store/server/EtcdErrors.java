@@ -21,6 +21,18 @@ final class EtcdErrors {
   static final String TOO_LARGE = "etcdserver: request is too large";
   static final String STOPPED = "etcdserver: server stopped";
   static final String NOT_CAPABLE = "etcdserver: not capable";
+  static final String NO_SPACE = "etcdserver: mvcc: database space exceeded";
+  static final String CORRUPT = "etcdserver: corrupt cluster";
+  static final String NOT_LEADER = "etcdserver: not leader";
+  static final String BAD_LEADER_TRANSFEREE = "etcdserver: bad leader transferee";
+
+  /** etcd 3.4 has no gRPC mapping for this one, so it reaches clients as UNKNOWN with this text. */
+  static final String LEADER_TRANSFER_TIMEOUT =
+      "etcdserver: request timed out, leader transfer took too long";
+
+  static StatusException noSpace() {
+    return of(GrpcStatus.RESOURCE_EXHAUSTED, NO_SPACE);
+  }
 
   static StatusException of(GrpcStatus status, String message) {
     return new StatusException(status, message);
@@ -45,6 +57,8 @@ final class EtcdErrors {
       case LEASE_NOT_FOUND -> of(GrpcStatus.NOT_FOUND, "etcdserver: requested lease not found");
       case LEASE_EXISTS -> of(GrpcStatus.FAILED_PRECONDITION, "etcdserver: lease already exists");
       case LEASE_TTL_TOO_LARGE -> of(GrpcStatus.OUT_OF_RANGE, "etcdserver: too large lease TTL");
+      case NO_SPACE -> noSpace();
+      case CORRUPT -> of(GrpcStatus.DATA_LOSS, CORRUPT);
     };
   }
 }

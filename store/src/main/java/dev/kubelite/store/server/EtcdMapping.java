@@ -190,4 +190,41 @@ final class EtcdMapping {
   static CompactionResponse compactionResponse(ResponseHeader header) {
     return CompactionResponse.newBuilder().setHeader(header).build();
   }
+
+  // ---- alarms ----
+
+  /**
+   * An AlarmRequest as the engine's command; an action this version does not know (a newer
+   * client's) is a GET, which changes nothing.
+   */
+  static dev.kubelite.store.mvcc.AlarmChange alarm(
+      dev.kubelite.store.api.etcdserverpb.AlarmRequest r) {
+    var action =
+        switch (r.getAction()) {
+          case ACTIVATE -> dev.kubelite.store.mvcc.AlarmChange.Action.ACTIVATE;
+          case DEACTIVATE -> dev.kubelite.store.mvcc.AlarmChange.Action.DEACTIVATE;
+          case GET, UNRECOGNIZED -> dev.kubelite.store.mvcc.AlarmChange.Action.GET;
+        };
+    return new dev.kubelite.store.mvcc.AlarmChange(action, r.getMemberID(), r.getAlarmValue());
+  }
+
+  static dev.kubelite.store.api.etcdserverpb.AlarmMember alarmMember(
+      dev.kubelite.store.mvcc.Alarm a) {
+    return dev.kubelite.store.api.etcdserverpb.AlarmMember.newBuilder()
+        .setMemberID(a.memberId())
+        .setAlarmValue(a.type())
+        .build();
+  }
+
+  /**
+   * An alarm as etcd prints it in {@code Status.errors} (gogo protobuf's compact text form of
+   * {@code AlarmMember}, trailing space included): {@code memberID:<decimal> alarm:NOSPACE }.
+   */
+  static String alarmText(dev.kubelite.store.mvcc.Alarm a) {
+    return "memberID:"
+        + Long.toUnsignedString(a.memberId())
+        + " alarm:"
+        + dev.kubelite.store.mvcc.Alarm.typeName(a.type())
+        + " ";
+  }
 }

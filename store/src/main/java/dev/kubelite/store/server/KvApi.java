@@ -56,7 +56,9 @@ final class KvApi extends KVService {
   /** A put carrying the client's request id (from its gRPC headers), if it sent one. */
   Future<PutResponse> put(PutRequest r, Optional<ClientRequestId> id) {
     return Grpc.future(
-        write(r.getSerializedSize(), InternalRequest.newBuilder().setPut(r), id)
+        BackendQuota.check(member, BackendQuota.cost(r))
+            .thenCompose(
+                x -> write(r.getSerializedSize(), InternalRequest.newBuilder().setPut(r), id))
             .thenApply(
                 resp -> {
                   Responses.PutResponse p = (Responses.PutResponse) resp;
@@ -96,7 +98,9 @@ final class KvApi extends KVService {
               }));
     }
     return Grpc.future(
-        write(r.getSerializedSize(), InternalRequest.newBuilder().setTxn(r), id)
+        BackendQuota.check(member, BackendQuota.cost(r))
+            .thenCompose(
+                x -> write(r.getSerializedSize(), InternalRequest.newBuilder().setTxn(r), id))
             .thenApply(
                 resp -> {
                   Responses.TxnResponse t = (Responses.TxnResponse) resp;

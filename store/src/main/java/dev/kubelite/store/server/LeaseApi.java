@@ -83,8 +83,8 @@ final class LeaseApi extends LeaseService {
                         ClientRequestIds.fingerprint(
                             InternalRequest.newBuilder().setLeaseGrant(r)))));
     return Grpc.future(
-        member
-            .write(entry)
+        BackendQuota.check(member, BackendQuota.LEASE_OVERHEAD)
+            .thenCompose(x -> member.write(entry))
             .thenApply(
                 resp -> {
                   Responses.LeaseGrantResponse g = (Responses.LeaseGrantResponse) resp;

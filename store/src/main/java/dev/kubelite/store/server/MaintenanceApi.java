@@ -1,13 +1,26 @@
 package dev.kubelite.store.server;
 
 import com.google.protobuf.ByteString;
+import dev.kubelite.store.api.etcdserverpb.AlarmRequest;
+import dev.kubelite.store.api.etcdserverpb.AlarmResponse;
+import dev.kubelite.store.api.etcdserverpb.DefragmentRequest;
+import dev.kubelite.store.api.etcdserverpb.DefragmentResponse;
+import dev.kubelite.store.api.etcdserverpb.HashKVRequest;
+import dev.kubelite.store.api.etcdserverpb.HashKVResponse;
+import dev.kubelite.store.api.etcdserverpb.HashRequest;
+import dev.kubelite.store.api.etcdserverpb.HashResponse;
 import dev.kubelite.store.api.etcdserverpb.MaintenanceService;
+import dev.kubelite.store.api.etcdserverpb.MoveLeaderRequest;
+import dev.kubelite.store.api.etcdserverpb.MoveLeaderResponse;
 import dev.kubelite.store.api.etcdserverpb.SnapshotRequest;
 import dev.kubelite.store.api.etcdserverpb.SnapshotResponse;
 import dev.kubelite.store.api.etcdserverpb.StatusRequest;
 import dev.kubelite.store.api.etcdserverpb.StatusResponse;
-import dev.kubelite.store.mvcc.MvccException;
+import dev.kubelite.store.api.kubelitepb.InternalRequest;
+import dev.kubelite.store.mvcc.Alarm;
 import dev.kubelite.store.mvcc.MvccStore;
+import dev.kubelite.store.mvcc.Responses;
+import dev.kubelite.store.raft.RaftNode;
 import dev.kubelite.store.raft.driver.RaftDriver;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -15,7 +28,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.streams.WriteStream;
 import io.vertx.grpc.server.GrpcServerResponse;
 
-/** etcd's Maintenance service: member status and snapshots (alarms and defrag come later). */
+/**
+ * etcd's Maintenance service: status, snapshots, alarms (the NOSPACE quota alarm), defragmentation,
+ * hashes, leadership transfer. See docs/store.md.
+ */
 final class MaintenanceApi extends MaintenanceService {
   /**
    * The etcd API level we implement, reported as the server version: clients such as etcdctl choose
@@ -32,27 +48,106 @@ final class MaintenanceApi extends MaintenanceService {
     this.member = member;
   }
 
+  /**
+   * Answered from memory, never blocking: sizes as {@link StoreMember#backendSizeBytes}, errors as
+   * etcd lists them (no leader, then each active alarm in etcd's text form).
+   */
   @Override
   public Future<StatusResponse> status(StatusRequest request) {
     RaftDriver.Status raft = member.raftStatus();
-    long db;
-    try {
-      db = member.withMvcc(MvccStore::dbSizeBytes);
-    } catch (MvccException e) {
-      return Future.failedFuture(EtcdErrors.of(e));
-    }
-    return Future.succeededFuture(
+    StatusResponse.Builder b =
         StatusResponse.newBuilder()
             .setHeader(member.header())
             .setVersion(API_VERSION)
-            .setDbSize(db)
-            .setDbSizeInUse(db)
+            .setDbSize(member.backendSizeBytes())
+            .setDbSizeInUse(member.backendInUseBytes())
             .setLeader(raft.leader())
             .setRaftIndex(raft.commitIndex())
             .setRaftTerm(raft.term())
             .setRaftAppliedIndex(raft.appliedIndex())
-            .setIsLearner(raft.conf().learners().contains(member.memberId()))
-            .build());
+            .setIsLearner(raft.conf().learners().contains(member.memberId()));
+    if (raft.leader() == RaftNode.NONE) {
+      b.addErrors(EtcdErrors.NO_LEADER);
+    }
+    member.mvcc().alarms(Alarm.NONE).forEach(a -> b.addErrors(EtcdMapping.alarmText(a)));
+    return Future.succeededFuture(b.build());
+  }
+
+  /**
+   * GET lists the active alarms of the requested type (NONE: all) after a ReadIndex round; ACTIVATE
+   * and DEACTIVATE go through Raft like a write and answer the alarm they changed (none when
+   * deactivating an alarm that is not active), as etcd's applier does. Like etcd 3.4's, the
+   * response carries no header.
+   */
+  @Override
+  public Future<AlarmResponse> alarm(AlarmRequest r) {
+    if (r.getAction() == AlarmRequest.AlarmAction.GET) {
+      return Grpc.future(member.read(false, mvcc -> alarmResponse(mvcc.alarms(r.getAlarmValue()))));
+    }
+    return Grpc.future(
+        member
+            .write(InternalRequest.newBuilder().setAlarm(r))
+            .thenApply(resp -> alarmResponse(((Responses.AlarmResponse) resp).alarms())));
+  }
+
+  private static AlarmResponse alarmResponse(java.util.List<Alarm> alarms) {
+    AlarmResponse.Builder b = AlarmResponse.newBuilder();
+    alarms.forEach(a -> b.addAlarms(EtcdMapping.alarmMember(a)));
+    return b.build();
+  }
+
+  /**
+   * Defragments this member only (as etcd), on the member's defragmentation thread; the response is
+   * empty, as etcd's.
+   */
+  @Override
+  public Future<DefragmentResponse> defragment(DefragmentRequest request) {
+    return Grpc.future(member.defragment().thenApply(v -> DefragmentResponse.getDefaultInstance()));
+  }
+
+  /** A hash of this member's whole backend ({@link MvccStore#hash}), computed off the loop. */
+  @Override
+  public Future<HashResponse> hash(HashRequest request) {
+    return Grpc.future(
+        member.read(
+            true,
+            mvcc -> {
+              MvccStore.HashResult h = mvcc.hash();
+              return HashResponse.newBuilder()
+                  .setHeader(member.header(h.revision()))
+                  .setHash(h.hash())
+                  .build();
+            }));
+  }
+
+  /**
+   * etcd's HashKV on this member's local state ({@link MvccStore#hashKv}), computed off the loop.
+   */
+  @Override
+  public Future<HashKVResponse> hashKV(HashKVRequest request) {
+    return Grpc.future(
+        member.read(
+            true,
+            mvcc -> {
+              MvccStore.HashResult h = mvcc.hashKv(request.getRevision());
+              return HashKVResponse.newBuilder()
+                  .setHeader(member.header(h.revision()))
+                  .setHash(h.hash())
+                  .setCompactRevision(h.compactRevision())
+                  .build();
+            }));
+  }
+
+  /**
+   * etcd's MoveLeader: must be sent to the leader; answers (an empty response, as etcd's) once the
+   * target leads.
+   */
+  @Override
+  public Future<MoveLeaderResponse> moveLeader(MoveLeaderRequest request) {
+    return Grpc.future(
+        member
+            .moveLeader(request.getTargetID())
+            .thenApply(v -> MoveLeaderResponse.getDefaultInstance()));
   }
 
   /**

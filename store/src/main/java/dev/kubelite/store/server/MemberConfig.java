@@ -29,7 +29,8 @@ public record MemberConfig(
     ClusterState initialClusterState,
     String initialClusterToken,
     int maxRequestBytes,
-    Duration watchProgressNotifyInterval) {
+    Duration watchProgressNotifyInterval,
+    long quotaBackendBytes) {
 
   /** Whether this member founds a new cluster or joins an existing one. */
   public enum ClusterState {
@@ -45,6 +46,9 @@ public record MemberConfig(
 
   /** etcd's default {@code --experimental-watch-progress-notify-interval}: 10 minutes. */
   public static final Duration DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL = Duration.ofMinutes(10);
+
+  /** etcd's DefaultQuotaBytes: the backend quota when {@code --quota-backend-bytes} is 0. */
+  public static final long DEFAULT_QUOTA_BACKEND_BYTES = 2L * 1024 * 1024 * 1024;
 
   /** Thrown for invalid settings; the message names the flag and what to do. */
   public static final class InvalidConfigException extends RuntimeException {
@@ -124,7 +128,36 @@ public record MemberConfig(
         parseState(initialClusterState),
         initialClusterToken == null ? DEFAULT_TOKEN : initialClusterToken,
         DEFAULT_MAX_REQUEST_BYTES,
-        DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL);
+        DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL,
+        0);
+  }
+
+  /** This config with {@code --quota-backend-bytes} set (etcd's meaning: see {@link #quota()}). */
+  public MemberConfig withQuotaBackendBytes(long bytes) {
+    return new MemberConfig(
+        name,
+        dataDir,
+        listenClientUrls,
+        advertiseClientUrls,
+        listenPeerUrls,
+        initialAdvertisePeerUrls,
+        initialCluster,
+        initialClusterState,
+        initialClusterToken,
+        maxRequestBytes,
+        watchProgressNotifyInterval,
+        bytes);
+  }
+
+  /**
+   * The backend quota in bytes, as etcd reads {@code --quota-backend-bytes}: 0 means the default (2
+   * GiB), a negative value turns the quota off ({@link Long#MAX_VALUE}).
+   */
+  public long quota() {
+    if (quotaBackendBytes < 0) {
+      return Long.MAX_VALUE;
+    }
+    return quotaBackendBytes == 0 ? DEFAULT_QUOTA_BACKEND_BYTES : quotaBackendBytes;
   }
 
   /**
@@ -157,7 +190,8 @@ public record MemberConfig(
         initialClusterState,
         initialClusterToken,
         bytes,
-        interval);
+        interval,
+        quotaBackendBytes);
   }
 
   /**

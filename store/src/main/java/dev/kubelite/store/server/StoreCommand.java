@@ -16,8 +16,9 @@ import picocli.CommandLine.Option;
       "Flags mean what etcd's flags of the same name mean.",
       "Served today: KV (range, put, delete, txn, compact), Watch, Lease (grant, revoke,"
           + " keep-alive, time-to-live, list), Cluster (member list, add, update, promote, remove),"
-          + " Maintenance status and snapshot (`etcdctl snapshot save` writes a Kubelite state image, not an etcd bbolt"
-          + " file). TLS arrives with the security work.",
+          + " Maintenance: status, snapshot (`etcdctl snapshot save` writes a Kubelite state"
+          + " image, not an etcd bbolt file), alarm list/disarm with the NOSPACE quota alarm,"
+          + " defrag, hash and hashkv, move-leader. TLS arrives with the security work.",
       "`kubelite store snapshot restore FILE ...` builds a new member's data dir from such a"
           + " file (see docs/store.md)."
     },
@@ -83,6 +84,14 @@ public final class StoreCommand implements Callable<Integer> {
               + " 5s or 200ms (default: 10m).")
   String watchProgressNotifyInterval;
 
+  @Option(
+      names = "--quota-backend-bytes",
+      description =
+          "Raise the NOSPACE alarm and refuse writes that add data once the MVCC backend (live"
+              + " RocksDB SST files plus memtables) would exceed this many bytes; 0 means the"
+              + " default 2 GiB, a negative value turns the quota off (default: 0).")
+  long quotaBackendBytes;
+
   /** The member config these flags describe; throws naming the flag at fault. */
   MemberConfig config() {
     MemberConfig config =
@@ -105,7 +114,7 @@ public final class StoreCommand implements Callable<Integer> {
               MemberConfig.goDuration(
                   "--experimental-watch-progress-notify-interval", watchProgressNotifyInterval));
     }
-    return config;
+    return config.withQuotaBackendBytes(quotaBackendBytes);
   }
 
   @Override

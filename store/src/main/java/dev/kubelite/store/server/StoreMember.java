@@ -86,6 +86,19 @@ public final class StoreMember implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicInteger answersToLose =
       new java.util.concurrent.atomic.AtomicInteger();
 
+  /** Defragmentations run here, one at a time, never on an event loop or the Raft thread. */
+  private final ExecutorService defragmenter =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "store-defrag");
+            t.setDaemon(true);
+            return t;
+          });
+
+  private volatile long backendBytes;
+  private volatile long backendInUse;
+  private volatile boolean closing;
+
   private StoreMember(MemberConfig config, Vertx vertx, RaftDriver.Options options) {
     this.config = config;
     this.vertx = vertx;
@@ -410,6 +423,118 @@ public final class StoreMember implements AutoCloseable {
     }
   }
 
+  // -------------------------------------------------------------------------------------------
+  // Maintenance: backend size, defragmentation, leadership transfer
+  // -------------------------------------------------------------------------------------------
+
+  /**
+   * The MVCC backend's size ({@link MvccStore#dbSizeBytes}) for quota checks and status. Never
+   * blocks, so event loops may call it: while a snapshot install holds the store, it answers the
+   * last size read.
+   */
+  long backendSizeBytes() {
+    if (stateLock.readLock().tryLock()) {
+      try {
+        if (!closing) {
+          backendBytes = mvcc.dbSizeBytes();
+        }
+      } finally {
+        stateLock.readLock().unlock();
+      }
+    }
+    return backendBytes;
+  }
+
+  /** As {@link #backendSizeBytes}, for {@link MvccStore#dbSizeInUseBytes}. */
+  long backendInUseBytes() {
+    if (stateLock.readLock().tryLock()) {
+      try {
+        if (!closing) {
+          backendInUse = mvcc.dbSizeInUseBytes();
+        }
+      } finally {
+        stateLock.readLock().unlock();
+      }
+    }
+    return backendInUse;
+  }
+
+  /**
+   * Defragments this member's MVCC store ({@link MvccStore#defragment}) on the member's
+   * defragmentation thread; requests queue there, one runs at a time. If a snapshot install
+   * replaces the store meanwhile, the new one is defragmented instead.
+   */
+  CompletableFuture<Void> defragment() {
+    try {
+      return CompletableFuture.runAsync(
+          () -> {
+            while (true) {
+              MvccStore store = mvcc;
+              try {
+                store.defragment();
+                backendSizeBytes();
+                return;
+              } catch (dev.kubelite.store.mvcc.MvccStorageException e) {
+                if (closing) {
+                  throw new java.util.concurrent.CompletionException(
+                      EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.STOPPED));
+                }
+                // An install closes the store under the write lock: wait for it to finish.
+                stateLock.readLock().lock();
+                stateLock.readLock().unlock();
+                if (mvcc == store) {
+                  throw e;
+                }
+                log.info("the MVCC store was replaced during defragmentation; defragmenting anew");
+              }
+            }
+          },
+          defragmenter);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return CompletableFuture.failedFuture(
+          EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.STOPPED));
+    }
+  }
+
+  /**
+   * etcd's MoveLeader: this member must lead, the target must be a voting member; completes once
+   * this member sees the target lead (at once if the target is this member), or fails after the
+   * request timeout. Uses the Raft core's leadership transfer (the target is caught up, then told
+   * to campaign at once).
+   */
+  CompletableFuture<Void> moveLeader(long target) {
+    RaftDriver.Status st = driver.status();
+    if (st.leader() != memberId) {
+      return CompletableFuture.failedFuture(
+          EtcdErrors.of(GrpcStatus.FAILED_PRECONDITION, EtcdErrors.NOT_LEADER));
+    }
+    if (!st.conf().voters().contains(target)) {
+      return CompletableFuture.failedFuture(
+          EtcdErrors.of(GrpcStatus.FAILED_PRECONDITION, EtcdErrors.BAD_LEADER_TRANSFEREE));
+    }
+    if (target == memberId) {
+      return CompletableFuture.completedFuture(null);
+    }
+    log.info(
+        "member {}: transferring leadership to {}", MemberIds.hex(memberId), MemberIds.hex(target));
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    long poll =
+        vertx.setPeriodic(
+            20,
+            id -> {
+              if (driver.status().leader() == target) {
+                done.complete(null);
+              }
+            });
+    driver.transferLeadership(target);
+    return done.orTimeout(REQUEST_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+        .whenComplete((v, err) -> vertx.cancelTimer(poll))
+        .exceptionallyCompose(
+            err ->
+                CompletableFuture.failedFuture(
+                    EtcdErrors.of(GrpcStatus.UNKNOWN, EtcdErrors.LEADER_TRANSFER_TIMEOUT)));
+  }
+
   /** How many snapshot images from a leader this member installed since it started. */
   long imagesInstalled() {
     return imagesInstalled.get();
@@ -508,6 +633,7 @@ public final class StoreMember implements AutoCloseable {
 
   @Override
   public void close() {
+    closing = true;
     if (publishTimer >= 0) {
       vertx.cancelTimer(publishTimer);
     }
@@ -519,7 +645,15 @@ public final class StoreMember implements AutoCloseable {
         .forEach(
             w ->
                 w.completeExceptionally(EtcdErrors.of(GrpcStatus.UNAVAILABLE, EtcdErrors.STOPPED)));
-    mvcc.close();
+    // Under the write lock, so that no size read (which checks `closing` under the read lock) runs
+    // against a closed RocksDB; closing cancels a running defragmentation.
+    stateLock.writeLock().lock();
+    try {
+      mvcc.close();
+    } finally {
+      stateLock.writeLock().unlock();
+    }
+    defragmenter.shutdown();
     raftLog.close();
   }
 
@@ -596,6 +730,7 @@ public final class StoreMember implements AutoCloseable {
             new dev.kubelite.store.mvcc.LeaseGrant(
                 req.getLeaseGrant().getID(), req.getLeaseGrant().getTTL());
         case LEASE_REVOKE -> new dev.kubelite.store.mvcc.LeaseRevoke(req.getLeaseRevoke().getID());
+        case ALARM -> EtcdMapping.alarm(req.getAlarm());
         case PUBLISH, MEMBER_UPDATE, REQUEST_NOT_SET ->
             throw new IllegalStateException("request " + req.getId() + " carries no operation");
       };

@@ -127,6 +127,7 @@ public final class StoreServer implements AutoCloseable {
                       .setPort(u.getPort())
                       .setInitialSettings(
                           new Http2Settings().setMaxConcurrentStreams(MAX_CONCURRENT_STREAMS)))
+              .connectionHandler(SchemeInAuthority::install)
               .requestHandler(
                   req -> {
                     guardUnaryCall(req);
@@ -153,7 +154,11 @@ public final class StoreServer implements AutoCloseable {
    */
   static final long MAX_CONCURRENT_STREAMS = 0xFFFF_FFFFL;
 
-  /** Unary calls must answer within this; streams (watch, keepalive, snapshot) are exempt. */
+  /**
+   * Unary calls must answer within this; streams (watch, keepalive, snapshot) are exempt, and so
+   * are the maintenance calls whose work grows with the database (defragment, hash, hashkv): they
+   * are always answered, however long the work takes.
+   */
   static final long UNARY_DEADLINE_MS = StoreMember.REQUEST_TIMEOUT.toMillis() + 3_000;
 
   /**
@@ -163,7 +168,12 @@ public final class StoreServer implements AutoCloseable {
    */
   private void guardUnaryCall(io.vertx.core.http.HttpServerRequest req) {
     String path = req.path();
-    if (path.endsWith("/Watch") || path.endsWith("/LeaseKeepAlive") || path.endsWith("/Snapshot")) {
+    if (path.endsWith("/Watch")
+        || path.endsWith("/LeaseKeepAlive")
+        || path.endsWith("/Snapshot")
+        || path.endsWith("/Defragment")
+        || path.endsWith("/Hash")
+        || path.endsWith("/HashKV")) {
       return;
     }
     long timer =

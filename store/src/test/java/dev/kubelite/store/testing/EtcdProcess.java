@@ -30,7 +30,9 @@ public final class EtcdProcess implements AutoCloseable {
   private final Process process;
   private final Path logFile;
 
-  private EtcdProcess(String name, String token, Path dataDir, Path logFile) throws IOException {
+  private EtcdProcess(
+      String name, String token, Path dataDir, Path logFile, List<String> extraFlags)
+      throws IOException {
     this.name = name;
     this.token = token;
     this.dataDir = dataDir;
@@ -50,6 +52,7 @@ public final class EtcdProcess implements AutoCloseable {
             "--initial-cluster", name + "=" + peerUrl(),
             "--initial-cluster-token", token,
             "--initial-cluster-state", "new"));
+    cmd.addAll(extraFlags);
     this.process =
         new ProcessBuilder(cmd)
             .redirectErrorStream(true)
@@ -59,9 +62,15 @@ public final class EtcdProcess implements AutoCloseable {
 
   /** Starts a single-member etcd under {@code workDir} and waits until it serves requests. */
   public static EtcdProcess start(Path workDir, String name, String token) throws IOException {
+    return start(workDir, name, token, List.of());
+  }
+
+  /** As {@link #start(Path, String, String)}, with more etcd flags (e.g. a quota). */
+  public static EtcdProcess start(Path workDir, String name, String token, List<String> extraFlags)
+      throws IOException {
     Path data = workDir.resolve(name + ".etcd");
     Path log = workDir.resolve(name + ".log");
-    EtcdProcess etcd = new EtcdProcess(name, token, data, log);
+    EtcdProcess etcd = new EtcdProcess(name, token, data, log, extraFlags);
     try {
       await()
           .atMost(Duration.ofSeconds(20))
