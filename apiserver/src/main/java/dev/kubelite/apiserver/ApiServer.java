@@ -4,9 +4,12 @@ import dev.kubelite.apiserver.http.ApiRouter;
 import dev.kubelite.apiserver.registry.Registry;
 import dev.kubelite.apiserver.registry.ResourceTable;
 import dev.kubelite.apiserver.storage.ObjectStorage;
+import dev.kubelite.apiserver.storage.WatchCache;
+import dev.kubelite.apiserver.storage.WatchCaches;
 import dev.kubelite.store.client.KvStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import java.time.Clock;
@@ -23,8 +26,15 @@ import org.slf4j.LoggerFactory;
 public final class ApiServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
 
-  /** Where to listen. Plain HTTP: TLS and authentication arrive with the security work. */
-  public record Options(String bindAddress, int port) {}
+  /**
+   * Where to listen (plain HTTP: TLS and authentication arrive with the security work) and how many
+   * recent events each watch cache keeps.
+   */
+  public record Options(String bindAddress, int port, int watchCacheWindow) {
+    public Options(String bindAddress, int port) {
+      this(bindAddress, port, WatchCache.DEFAULT_WINDOW);
+    }
+  }
 
   private final Vertx vertx;
   private final boolean ownsVertx;
@@ -49,9 +59,11 @@ public final class ApiServer implements AutoCloseable {
   public static ApiServer start(Vertx vertx, boolean ownsVertx, KvStore store, Options options)
       throws Exception {
     ObjectStorage storage = new ObjectStorage(store);
-    Registry registry = new Registry(storage, ResourceTable.builtIn(), Clock.systemUTC());
+    WatchCaches caches = new WatchCaches(storage);
+    Registry registry = new Registry(storage, caches, ResourceTable.builtIn(), Clock.systemUTC());
     try {
       registry.ensureDefaultNamespaces().get(60, TimeUnit.SECONDS);
+      registry.startWatchCaches(options.watchCacheWindow()).get(60, TimeUnit.SECONDS);
       ApiRouter api =
           new ApiRouter(
               registry, () -> Future.fromCompletionStage(storage.currentRevision()).mapEmpty());
@@ -63,7 +75,9 @@ public final class ApiServer implements AutoCloseable {
                       .setPort(options.port())
                       .setCompressionSupported(true)
                       .setMaxInitialLineLength(64 * 1024)
-                      .setMaxHeaderSize(64 * 1024))
+                      .setMaxHeaderSize(64 * 1024)
+                      // kube-apiserver's --http2-max-streams-per-connection default.
+                      .setInitialSettings(new Http2Settings().setMaxConcurrentStreams(1000)))
               .requestHandler(api.router(vertx))
               .listen()
               .toCompletionStage()
@@ -72,6 +86,7 @@ public final class ApiServer implements AutoCloseable {
       log.info("API server listening on http://{}:{}", options.bindAddress(), server.actualPort());
       return new ApiServer(vertx, ownsVertx, server, registry);
     } catch (Exception e) {
+      caches.close();
       if (ownsVertx) {
         vertx.close();
       }
@@ -89,6 +104,7 @@ public final class ApiServer implements AutoCloseable {
 
   @Override
   public void close() {
+    registry.caches().close();
     try {
       server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     } catch (Exception e) {

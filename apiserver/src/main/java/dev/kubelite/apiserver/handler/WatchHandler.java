@@ -8,27 +8,27 @@ import dev.kubelite.apiserver.http.Exchange;
 import dev.kubelite.apiserver.http.Negotiation.Output;
 import dev.kubelite.apiserver.registry.Registry;
 import dev.kubelite.apiserver.registry.Registry.ListOptions;
-import dev.kubelite.apiserver.storage.ObjectStorage;
-import dev.kubelite.store.client.KvStoreException;
+import dev.kubelite.apiserver.storage.ObjectEvent;
+import dev.kubelite.apiserver.storage.ObjectWatcher;
 import dev.kubelite.store.client.Watch;
-import dev.kubelite.store.client.WatchEvent;
-import dev.kubelite.store.client.WatchListener;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * {@code ?watch=true}: a stream of newline-delimited JSON watch events ({@code ADDED}, {@code
- * MODIFIED}, {@code DELETED}, {@code BOOKMARK}, {@code ERROR}) from a store watch on the resource's
- * key prefix. After a resourceVersion N it sends only changes newer than N; without one (or with
- * "0") it first sends the current objects as ADDED. Selectors apply to both the old and the new
- * object, so an object that stops matching is reported DELETED. A compacted start revision ends the
- * stream with an ERROR event carrying 410 Expired. A client that does not read (its write queue is
- * full) is disconnected, so it never holds up anyone else.
+ * MODIFIED}, {@code DELETED}, {@code BOOKMARK}, {@code ERROR}), served by the resource's watch
+ * cache (or, for a start revision older than the cache's window, by a store watch of its own).
+ * After a resourceVersion N it sends only changes newer than N; without one (or with "0") it first
+ * sends the current objects as ADDED. Selectors apply to both the old and the new object, so an
+ * object that stops matching is reported DELETED. A compacted start revision ends the stream with
+ * an ERROR event carrying 410 Expired. A client that does not read (its write queue is full) is
+ * disconnected, so it never holds up anyone else.
  *
  * <p>This is one store watch per client watch; the shared watch cache is the next step (see
  * docs/apiserver.md).
@@ -38,6 +38,9 @@ public final class WatchHandler {
 
   /** How often a bookmark is sent to clients that asked for them. */
   static final long BOOKMARK_INTERVAL_MS = 60_000;
+
+  /** Event batches that may wait for one client's event loop before the client is dropped. */
+  static final int MAX_PENDING_BATCHES = 10_000;
 
   private final Registry registry;
 
@@ -87,14 +90,18 @@ public final class WatchHandler {
     }
   }
 
-  /** One client watch. All methods run on the request's event loop. */
-  private final class Stream implements WatchListener {
+  /** One client watch. Apart from the watcher callbacks, everything runs on its event loop. */
+  private final class Stream implements ObjectWatcher {
     private final Exchange ex;
     private final ListOptions options;
     private final boolean bookmarks;
     private final long timeoutSeconds;
     private final HttpServerResponse resp;
-    private Watch storeWatch;
+
+    /** Event batches handed to this stream's event loop and not yet written. */
+    private final AtomicInteger pending = new AtomicInteger();
+
+    private Watch source;
     private long lastRevision;
     private long timer = -1;
     private long bookmarkTimer = -1;
@@ -130,71 +137,75 @@ public final class WatchHandler {
       if (bookmarks) {
         bookmarkTimer = vertx.setPeriodic(BOOKMARK_INTERVAL_MS, id -> bookmark());
       }
-      storeWatch =
-          registry.storage().watch(ex.type().keyPrefix(ex.namespace()), fromRevision + 1, this);
+      source = registry.watch(ex.type(), ex.namespace(), fromRevision, this).watch();
+      if (done) {
+        source.close();
+      }
     }
 
-    // Store callbacks arrive on store threads; hop to the request's context, in order.
+    // Callbacks arrive on the cache's or the store's threads; hop to the request's context, in
+    // order. A client whose loop falls this far behind is dropped instead of queueing forever.
 
     @Override
-    public void onEvents(List<WatchEvent> events) {
-      ex.context().runOnContext(v -> deliver(events));
+    public void onEvents(List<ObjectEvent> events) {
+      if (pending.incrementAndGet() > MAX_PENDING_BATCHES) {
+        ex.context().runOnContext(v -> drop("too many undelivered events"));
+        return;
+      }
+      ex.context()
+          .runOnContext(
+              v -> {
+                pending.decrementAndGet();
+                deliver(events);
+              });
     }
 
     @Override
-    public void onCompacted(long compactRevision) {
+    public void onExpired(long compactRevision) {
       ex.context()
           .runOnContext(
               v -> {
                 ApiException gone =
                     ApiException.expired(
                         "too old resource version: " + lastRevision + " (" + compactRevision + ")");
-                ObjectNode status = gone.toStatus();
-                sendRaw("ERROR", status);
+                sendRaw("ERROR", gone.toStatus());
                 finish();
               });
     }
 
     @Override
-    public void onError(KvStoreException error) {
+    public void onError(ApiException error) {
       ex.context()
           .runOnContext(
               v -> {
-                log.warn(
-                    "watch on {} ended by the store: {}",
-                    ex.type().keyPrefix(),
-                    error.getMessage());
-                sendRaw("ERROR", ObjectStorage.translate(error).toStatus());
+                log.warn("watch on {} ended: {}", ex.type().keyPrefix(), error.getMessage());
+                sendRaw("ERROR", error.toStatus());
                 finish();
               });
     }
 
-    private void deliver(List<WatchEvent> events) {
-      for (WatchEvent e : events) {
+    private void deliver(List<ObjectEvent> events) {
+      for (ObjectEvent e : events) {
         if (done) {
           return;
         }
         lastRevision = e.revision();
-        ObjectNode cur =
-            e.type() == WatchEvent.Type.PUT ? ObjectStorage.decode(e.kv()).object() : null;
-        ObjectNode prev = e.prevKv() == null ? null : ObjectStorage.decode(e.prevKv()).object();
-        boolean curMatches = cur != null && registry.matches(cur, options);
-        boolean prevMatches = prev != null && registry.matches(prev, options);
-        if (cur != null) {
+        boolean put = e.type() == ObjectEvent.Type.PUT;
+        boolean curMatches = put && registry.matches(e.object(), options);
+        boolean prevMatches = e.previous() != null && registry.matches(e.previous(), options);
+        if (put) {
           if (curMatches) {
-            send(prevMatches ? "MODIFIED" : "ADDED", cur);
+            send(prevMatches ? "MODIFIED" : "ADDED", e.object());
           } else if (prevMatches) {
-            send("DELETED", withRv(prev, e.revision()));
+            // No longer selected: the client sees it go, with this change's revision.
+            ObjectNode gone = e.previous().deepCopy();
+            Json.child(gone, "metadata").put("resourceVersion", Long.toString(e.revision()));
+            send("DELETED", gone);
           }
         } else if (prevMatches) {
-          send("DELETED", withRv(prev, e.revision()));
+          send("DELETED", e.object());
         }
       }
-    }
-
-    private ObjectNode withRv(ObjectNode obj, long rev) {
-      Json.child(obj, "metadata").put("resourceVersion", Long.toString(rev));
-      return obj;
     }
 
     private void send(String type, ObjectNode obj) {
@@ -238,13 +249,21 @@ public final class WatchHandler {
       Buffer b = Buffer.buffer(line.length + 1).appendBytes(line).appendByte((byte) '\n');
       resp.write(b);
       if (resp.writeQueueFull()) {
-        log.warn(
-            "watch client {} on {} is not reading; disconnecting it",
-            ex.routing().request().remoteAddress(),
-            ex.type().keyPrefix(ex.namespace()));
-        stop();
-        ex.routing().request().connection().close();
+        drop("it does not read its stream");
       }
+    }
+
+    private void drop(String why) {
+      if (done) {
+        return;
+      }
+      log.warn(
+          "watch client {} on {} is not keeping up ({}); disconnecting it",
+          ex.routing().request().remoteAddress(),
+          ex.type().keyPrefix(ex.namespace()),
+          why);
+      stop();
+      ex.routing().request().connection().close();
     }
 
     /** Ends the stream normally (timeout, 410, store error). */
@@ -273,8 +292,8 @@ public final class WatchHandler {
       if (bookmarkTimer >= 0) {
         vertx.cancelTimer(bookmarkTimer);
       }
-      if (storeWatch != null) {
-        storeWatch.close();
+      if (source != null) {
+        source.close();
       }
     }
   }

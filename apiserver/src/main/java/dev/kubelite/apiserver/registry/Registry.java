@@ -10,6 +10,9 @@ import dev.kubelite.apiserver.storage.ObjectStorage;
 import dev.kubelite.apiserver.storage.ObjectStorage.Outcome;
 import dev.kubelite.apiserver.storage.ObjectStorage.Stored;
 import dev.kubelite.apiserver.storage.ObjectStorage.Written;
+import dev.kubelite.apiserver.storage.ObjectWatcher;
+import dev.kubelite.apiserver.storage.WatchCache;
+import dev.kubelite.apiserver.storage.WatchCaches;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
@@ -37,14 +40,33 @@ public final class Registry {
       Set.of("default", "kube-system", "kube-public");
 
   private final ObjectStorage storage;
+  private final WatchCaches caches;
   private final ResourceTable table;
   private final Clock clock;
   private final SecureRandom random = new SecureRandom();
 
-  public Registry(ObjectStorage storage, ResourceTable table, Clock clock) {
+  public Registry(ObjectStorage storage, WatchCaches caches, ResourceTable table, Clock clock) {
     this.storage = storage;
+    this.caches = caches;
     this.table = table;
     this.clock = clock;
+  }
+
+  /** Starts one watch cache per resource type (after the default namespaces exist). */
+  public CompletableFuture<Void> startWatchCaches(int window) {
+    return caches.start(table.all().stream().map(ResourceType::keyPrefix).toList(), window);
+  }
+
+  public WatchCaches caches() {
+    return caches;
+  }
+
+  /**
+   * Watches the type's objects (in {@code ns}, or all) after {@code fromRevision}: from the type's
+   * watch cache when it still holds that revision, else from the store.
+   */
+  public WatchCaches.Served watch(ResourceType t, String ns, long fromRevision, ObjectWatcher w) {
+    return caches.watch(t.keyPrefix(), t.keyPrefix(ns), fromRevision, w);
   }
 
   public ResourceTable table() {
@@ -204,6 +226,20 @@ public final class Registry {
 
   public CompletableFuture<ListResult> list(ResourceType t, String ns, ListOptions o) {
     String prefix = t.keyPrefix(ns);
+    WatchCache cache = caches.cache(t.keyPrefix());
+    if ("0".equals(o.resourceVersion())
+        && (o.continueToken() == null || o.continueToken().isEmpty())
+        && cache != null) {
+      // resourceVersion=0: any recent state will do; Kubernetes serves it from the watch cache.
+      WatchCache.Snapshot snap = cache.snapshot(prefix);
+      List<ObjectNode> items = new ArrayList<>();
+      for (ObjectNode obj : snap.items()) {
+        if (matches(obj, o)) {
+          items.add(obj);
+        }
+      }
+      return CompletableFuture.completedFuture(new ListResult(items, snap.revision(), null));
+    }
     long revision = 0;
     String from = prefix;
     if (o.continueToken() != null && !o.continueToken().isEmpty()) {

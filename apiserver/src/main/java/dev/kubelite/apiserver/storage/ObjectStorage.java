@@ -10,6 +10,7 @@ import dev.kubelite.store.client.KvStoreException;
 import dev.kubelite.store.client.RangeQuery;
 import dev.kubelite.store.client.RangeResult;
 import dev.kubelite.store.client.Watch;
+import dev.kubelite.store.client.WatchEvent;
 import dev.kubelite.store.client.WatchListener;
 import dev.kubelite.store.client.WatchOptions;
 import dev.kubelite.store.client.WriteResult;
@@ -33,8 +34,8 @@ public final class ObjectStorage {
     this.store = store;
   }
 
-  /** An object as read from the store, with its resourceVersion set. */
-  public record Stored(ObjectNode object, long modRevision) {}
+  /** An object as read from the store (its key, the object with resourceVersion set). */
+  public record Stored(String key, ObjectNode object, long modRevision) {}
 
   /** A page of objects and the revision the page was read at. */
   public record Page(List<Stored> items, boolean more, String lastKey, long revision) {}
@@ -60,12 +61,12 @@ public final class ObjectStorage {
 
   public CompletableFuture<Written> create(String key, ObjectNode obj) {
     return wrap(store.create(key(key), encode(obj)))
-        .thenApply(r -> written(r, obj, Outcome.EXISTS));
+        .thenApply(r -> written(key, r, obj, Outcome.EXISTS));
   }
 
   public CompletableFuture<Written> update(String key, ObjectNode obj, long expectedModRevision) {
     return wrap(store.update(key(key), encode(obj), expectedModRevision))
-        .thenApply(r -> written(r, obj, Outcome.CONFLICT));
+        .thenApply(r -> written(key, r, obj, Outcome.CONFLICT));
   }
 
   /** Deletes if the mod revision matches ({@link KvStore#ANY_REVISION}: always). */
@@ -79,7 +80,7 @@ public final class ObjectStorage {
                     // The deleted object carries the deletion's revision, as in watch events.
                     Json.child(deleted.object(), "metadata")
                         .put("resourceVersion", "" + r.revision());
-                    yield new Written(Outcome.OK, new Stored(deleted.object(), r.revision()));
+                    yield new Written(Outcome.OK, new Stored(key, deleted.object(), r.revision()));
                   }
                   case CONFLICT -> new Written(Outcome.CONFLICT, decode(r.kv()));
                   case NOT_FOUND -> new Written(Outcome.NOT_FOUND, null);
@@ -117,9 +118,48 @@ public final class ObjectStorage {
     return store.watch(WatchOptions.prefix(key(prefix), startRevision, true), listener);
   }
 
-  private Written written(WriteResult r, ObjectNode obj, Outcome failure) {
+  /** A store watch delivering decoded objects (a watch of its own per caller). */
+  public Watch watchObjects(String prefix, long startRevision, ObjectWatcher watcher) {
+    return watch(
+        prefix,
+        startRevision,
+        new WatchListener() {
+          @Override
+          public void onEvents(List<WatchEvent> events) {
+            List<ObjectEvent> out = new ArrayList<>(events.size());
+            for (WatchEvent e : events) {
+              out.add(event(e));
+            }
+            watcher.onEvents(out);
+          }
+
+          @Override
+          public void onCompacted(long compactRevision) {
+            watcher.onExpired(compactRevision);
+          }
+
+          @Override
+          public void onError(KvStoreException error) {
+            watcher.onError(translate(error));
+          }
+        });
+  }
+
+  /** A store event as an object event (the deleted object carries the deletion's revision). */
+  static ObjectEvent event(WatchEvent e) {
+    ObjectNode prev = e.prevKv() == null ? null : decode(e.prevKv()).object();
+    if (e.type() == WatchEvent.Type.PUT) {
+      return new ObjectEvent(
+          ObjectEvent.Type.PUT, e.kv().keyUtf8(), decode(e.kv()).object(), prev, e.revision());
+    }
+    ObjectNode last = prev == null ? Json.object() : prev.deepCopy();
+    Json.child(last, "metadata").put("resourceVersion", Long.toString(e.revision()));
+    return new ObjectEvent(ObjectEvent.Type.DELETE, e.kv().keyUtf8(), last, prev, e.revision());
+  }
+
+  private Written written(String key, WriteResult r, ObjectNode obj, Outcome failure) {
     return switch (r.status()) {
-      case OK -> new Written(Outcome.OK, new Stored(withRv(obj, r.revision()), r.revision()));
+      case OK -> new Written(Outcome.OK, new Stored(key, withRv(obj, r.revision()), r.revision()));
       case ALREADY_EXISTS, CONFLICT -> new Written(failure, decode(r.kv()));
       case NOT_FOUND -> new Written(Outcome.NOT_FOUND, null);
     };
@@ -148,7 +188,7 @@ public final class ObjectStorage {
     }
     ObjectNode o = Json.readStored(kv.value(), kv.keyUtf8());
     Json.child(o, "metadata").put("resourceVersion", Long.toString(kv.modRevision()));
-    return new Stored(o, kv.modRevision());
+    return new Stored(kv.keyUtf8(), o, kv.modRevision());
   }
 
   /** Store failures as the HTTP answers Kubernetes gives for them. */

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kubelite.apiserver.ApiServer;
+import dev.kubelite.apiserver.storage.WatchCache;
 import dev.kubelite.store.client.EmbeddedKvStore;
 import dev.kubelite.store.client.KvStore;
 import dev.kubelite.store.client.RemoteKvStore;
@@ -24,6 +25,7 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 /**
@@ -46,10 +48,17 @@ public final class ApiServerFixture implements AutoCloseable {
   public final KvStore store;
   public final ApiServer api;
   public final String storeEndpoint;
-  private final HttpClient http = HttpClient.newHttpClient();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   private ApiServerFixture(
-      Path dir, StoreServer storeServer, EtcdProcess etcd, KvStore store, String storeEndpoint)
+      Path dir,
+      StoreServer storeServer,
+      EtcdProcess etcd,
+      KvStore store,
+      String storeEndpoint,
+      UnaryOperator<KvStore> wrap,
+      int watchCacheWindow)
       throws Exception {
     this.dir = dir;
     this.storeServer = storeServer;
@@ -61,15 +70,23 @@ public final class ApiServerFixture implements AutoCloseable {
         .atMost(Duration.ofSeconds(30))
         .ignoreExceptions()
         .until(() -> store.currentRevision().get(5, TimeUnit.SECONDS) >= 1);
-    this.api = ApiServer.start(store, new ApiServer.Options("127.0.0.1", 0));
+    this.api =
+        ApiServer.start(wrap.apply(store), new ApiServer.Options("127.0.0.1", 0, watchCacheWindow));
   }
 
   public static ApiServerFixture start(Backend backend) throws Exception {
+    return start(backend, s -> s, WatchCache.DEFAULT_WINDOW);
+  }
+
+  /** With the API server's store client wrapped (to observe its calls) and a watch cache window. */
+  public static ApiServerFixture start(
+      Backend backend, UnaryOperator<KvStore> wrap, int watchCacheWindow) throws Exception {
     Path dir = Files.createTempDirectory("apiserver-test");
     if (backend == Backend.REMOTE_ETCD) {
       EtcdProcess etcd = EtcdProcess.start(dir, "etcd1", "apiserver-test");
       String ep = "127.0.0.1:" + etcd.clientPort;
-      return new ApiServerFixture(dir, null, etcd, RemoteKvStore.connect(List.of(ep)), ep);
+      return new ApiServerFixture(
+          dir, null, etcd, RemoteKvStore.connect(List.of(ep)), ep, wrap, watchCacheWindow);
     }
     int clientPort = FreePorts.next();
     int peerPort = FreePorts.next();
@@ -91,7 +108,8 @@ public final class ApiServerFixture implements AutoCloseable {
         backend == Backend.EMBEDDED
             ? EmbeddedKvStore.of(server)
             : RemoteKvStore.connect(List.of("127.0.0.1:" + clientPort));
-    return new ApiServerFixture(dir, server, null, store, "127.0.0.1:" + clientPort);
+    return new ApiServerFixture(
+        dir, server, null, store, "127.0.0.1:" + clientPort, wrap, watchCacheWindow);
   }
 
   public String url() {
