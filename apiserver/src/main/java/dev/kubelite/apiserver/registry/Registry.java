@@ -187,8 +187,14 @@ public final class Registry {
     if (obj.has("metadata") && !obj.get("metadata").isObject() && !obj.get("metadata").isNull()) {
       throw ApiException.badRequest("metadata must be an object");
     }
+    // kind and apiVersion first, as Kubernetes writes objects.
+    ObjectNode rest = obj.deepCopy();
+    rest.remove("kind");
+    rest.remove("apiVersion");
+    obj.removeAll();
     obj.put("kind", t.kind());
     obj.put("apiVersion", t.apiVersion());
+    obj.setAll(rest);
   }
 
   // ------------------------------------------------------------------------------ get
