@@ -273,6 +273,53 @@ class KubectlTest {
     }
   }
 
+  @Test
+  void describePodShowsItsEventsAndGetEventsPrintsThem() throws Exception {
+    k.ok("create", "namespace", "described");
+    Path pod =
+        write(
+            "pod.yaml",
+            """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: nginx, namespace: described, labels: {app: web}}
+            spec:
+              containers: [{name: nginx, image: nginx:1.27}]
+            """);
+    assertThat(k.ok("apply", "-f", pod.toString())).contains("pod/nginx created");
+    String uid = k.ok("get", "pod", "nginx", "-n", "described", "-o", "jsonpath={.metadata.uid}");
+    String now =
+        java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+    Path event =
+        write(
+            "event.yaml",
+            """
+            apiVersion: v1
+            kind: Event
+            metadata: {name: nginx.1, namespace: described}
+            involvedObject: {kind: Pod, name: nginx, namespace: described, uid: "%s"}
+            reason: Scheduled
+            message: Successfully assigned described/nginx to node-1
+            type: Normal
+            source: {component: default-scheduler}
+            firstTimestamp: "%s"
+            lastTimestamp: "%s"
+            count: 1
+            """
+                .formatted(uid, now, now));
+    assertThat(k.ok("apply", "-f", event.toString())).contains("event/nginx.1 created");
+    assertThat(k.ok("describe", "pod", "nginx", "-n", "described"))
+        .contains("Name:", "nginx", "Status:", "Pending", "Events:")
+        .containsPattern(
+            "Normal\\s+Scheduled\\s+\\S+\\s+default-scheduler\\s+Successfully assigned");
+    assertThat(k.ok("get", "events", "-n", "described"))
+        .containsPattern("LAST SEEN\\s+TYPE\\s+REASON\\s+OBJECT\\s+MESSAGE")
+        .containsPattern("Normal\\s+Scheduled\\s+pod/nginx\\s+Successfully assigned");
+    assertThat(k.ok("get", "pods", "-n", "described", "-o", "wide"))
+        .containsPattern("nginx\\s+0/1\\s+Pending\\s+0\\s+\\d+s\\s+<none>\\s+<none>");
+    assertThat(k.ok("delete", "pod", "nginx", "-n", "described")).contains("pod \"nginx\" deleted");
+  }
+
   private static void copy(InputStream in, ByteArrayOutputStream out) {
     byte[] buf = new byte[4096];
     try {
