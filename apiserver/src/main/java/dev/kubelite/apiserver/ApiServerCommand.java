@@ -1,0 +1,102 @@
+package dev.kubelite.apiserver;
+
+import dev.kubelite.store.client.KvStore;
+import dev.kubelite.store.client.RemoteKvStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code kubelite apiserver}: the Kubernetes API server, with kube-apiserver's flag names. */
+@Command(
+    name = "apiserver",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs Kubelite's API server: the Kubernetes REST API (core/v1 namespaces, pods, nodes,"
+          + " events, configmaps, secrets, serviceaccounts, services; apps/v1 deployments,"
+          + " replicasets; coordination.k8s.io/v1 leases) backed only by the store, so the real"
+          + " kubectl works against it.",
+      "Objects are stored as kube-apiserver stores them (/registry/<resource>/<namespace>/<name>,"
+          + " JSON values) in a Kubelite store or a real etcd 3.4 (--etcd-servers).",
+      "Plain HTTP without authentication for now: TLS and auth arrive with the security work."
+          + " See docs/apiserver.md."
+    })
+public final class ApiServerCommand implements Callable<Integer> {
+
+  @Option(
+      names = "--etcd-servers",
+      required = true,
+      split = ",",
+      description =
+          "Store endpoints (a Kubelite store or etcd), comma-separated, e.g."
+              + " http://127.0.0.1:2379.")
+  List<String> etcdServers = new ArrayList<>();
+
+  @Option(
+      names = "--bind-address",
+      description = "Address to listen on (default: ${DEFAULT-VALUE}).",
+      defaultValue = "127.0.0.1")
+  String bindAddress;
+
+  @Option(
+      names = {"--port", "--secure-port"},
+      description = "Port to serve HTTP on (default: ${DEFAULT-VALUE}).",
+      defaultValue = "6443")
+  int port;
+
+  @Override
+  public Integer call() throws Exception {
+    KvStore store;
+    try {
+      store = RemoteKvStore.connect(etcdServers);
+    } catch (IllegalArgumentException e) {
+      System.err.println("kubelite apiserver: --etcd-servers: " + e.getMessage());
+      return 2;
+    }
+    ApiServer server;
+    try {
+      server = ApiServer.start(store, new ApiServer.Options(bindAddress, port));
+    } catch (Exception e) {
+      store.close();
+      System.err.println(
+          "kubelite apiserver: cannot start: "
+              + e
+              + " (is the store at "
+              + String.join(",", etcdServers)
+              + " running, and is port "
+              + port
+              + " free?)");
+      return 1;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  server.close();
+                  store.close();
+                  stopped.countDown();
+                },
+                "apiserver-shutdown"));
+    System.err.println(
+        "kubelite apiserver: serving on http://"
+            + bindAddress
+            + ":"
+            + server.port()
+            + " (store: "
+            + String.join(",", etcdServers)
+            + ")");
+    stopped.await();
+    return 0;
+  }
+
+  public static void main(String[] args) {
+    int code = new CommandLine(new ApiServerCommand()).execute(args);
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+}

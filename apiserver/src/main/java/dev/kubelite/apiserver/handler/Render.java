@@ -1,0 +1,82 @@
+package dev.kubelite.apiserver.handler;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kubelite.apiserver.api.ApiException;
+import dev.kubelite.apiserver.api.Json;
+import dev.kubelite.apiserver.api.Tables;
+import dev.kubelite.apiserver.http.Exchange;
+import java.time.Instant;
+import java.util.List;
+
+/** Objects and lists in the representation the client negotiated (object, Table, metadata). */
+final class Render {
+  private Render() {}
+
+  static Tables.Include include(Exchange ex) {
+    String v = ex.query("includeObject");
+    if (v == null || v.isEmpty() || v.equals("Metadata")) {
+      return Tables.Include.METADATA;
+    }
+    return switch (v) {
+      case "Object" -> Tables.Include.OBJECT;
+      case "None" -> Tables.Include.NONE;
+      default ->
+          throw ApiException.badRequest(
+              "includeObject must be one of None, Metadata, Object; got \"" + v + "\"");
+    };
+  }
+
+  static ObjectNode object(Exchange ex, ObjectNode obj) {
+    return switch (ex.output()) {
+      case TABLE ->
+          Tables.table(
+              ex.type().kind(),
+              List.of(obj),
+              Json.text(obj, "metadata", "resourceVersion"),
+              null,
+              include(ex),
+              Instant.now(),
+              true);
+      case PARTIAL_METADATA -> Tables.partialMetadata(obj);
+      default -> obj;
+    };
+  }
+
+  static ObjectNode list(Exchange ex, List<ObjectNode> items, long revision, String continueToken) {
+    String rv = Long.toString(revision);
+    switch (ex.output()) {
+      case TABLE:
+        return Tables.table(
+            ex.type().kind(), items, rv, continueToken, include(ex), Instant.now(), true);
+      case PARTIAL_METADATA:
+        {
+          ObjectNode l = Json.object();
+          l.put("kind", "PartialObjectMetadataList");
+          l.put("apiVersion", "meta.k8s.io/v1");
+          ObjectNode m = l.putObject("metadata");
+          m.put("resourceVersion", rv);
+          if (continueToken != null) {
+            m.put("continue", continueToken);
+          }
+          ArrayNode a = l.putArray("items");
+          items.forEach(o -> a.add(Tables.partialMetadata(o)));
+          return l;
+        }
+      default:
+        {
+          ObjectNode l = Json.object();
+          l.put("kind", ex.type().kind() + "List");
+          l.put("apiVersion", ex.type().apiVersion());
+          ObjectNode m = l.putObject("metadata");
+          m.put("resourceVersion", rv);
+          if (continueToken != null) {
+            m.put("continue", continueToken);
+          }
+          ArrayNode a = l.putArray("items");
+          items.forEach(a::add);
+          return l;
+        }
+    }
+  }
+}

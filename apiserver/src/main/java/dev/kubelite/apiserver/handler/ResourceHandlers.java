@@ -1,0 +1,174 @@
+package dev.kubelite.apiserver.handler;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kubelite.apiserver.api.ApiException;
+import dev.kubelite.apiserver.api.Json;
+import dev.kubelite.apiserver.http.Exchange;
+import dev.kubelite.apiserver.registry.Registry;
+import dev.kubelite.apiserver.registry.Registry.DeleteOptions;
+import dev.kubelite.apiserver.registry.Registry.ListOptions;
+import dev.kubelite.apiserver.storage.ObjectStorage;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The verbs on a resource: get, list, create, update, delete, deletecollection. Each parses its
+ * request, calls the {@link Registry}, and renders the answer (object, list or Table). Watch, patch
+ * and the scale/binding subresources have their own handlers.
+ */
+public final class ResourceHandlers {
+  private final Registry registry;
+
+  public ResourceHandlers(Registry registry) {
+    this.registry = registry;
+  }
+
+  static void rejectDryRun(Exchange ex) {
+    String dryRun = ex.query("dryRun");
+    if (dryRun != null && !dryRun.isEmpty()) {
+      throw ApiException.badRequest(
+          "dryRun is not supported by kubelite yet; retry without it (kubectl: --dry-run=client)");
+    }
+  }
+
+  public void get(Exchange ex) {
+    ex.complete(
+        registry.get(ex.type(), ex.namespace(), ex.name()),
+        obj -> ex.reply(200, Render.object(ex, obj)));
+  }
+
+  public void list(Exchange ex) {
+    ListOptions o = ListOptionsParser.parse(ex);
+    ex.complete(
+        registry.list(ex.type(), ex.namespace(), o),
+        r -> ex.reply(200, Render.list(ex, r.items(), r.revision(), r.continueToken())));
+  }
+
+  public void create(Exchange ex) {
+    rejectDryRun(ex);
+    ObjectNode obj = Bodies.object(ex);
+    ex.complete(
+        registry.create(ex.type(), ex.namespace(), obj),
+        created -> ex.reply(201, Render.object(ex, created)));
+  }
+
+  public void update(Exchange ex) {
+    rejectDryRun(ex);
+    ObjectNode obj = Bodies.object(ex);
+    ex.complete(
+        registry.update(ex.type(), ex.namespace(), ex.name(), ex.subresource(), obj),
+        updated -> ex.reply(200, Render.object(ex, updated)));
+  }
+
+  public void delete(Exchange ex) {
+    rejectDryRun(ex);
+    DeleteOptions o = deleteOptions(ex);
+    ex.complete(
+        registry.delete(ex.type(), ex.namespace(), ex.name(), o),
+        d -> {
+          if (d.gone()) {
+            ex.reply(200, Registry.deletedStatus(ex.type(), d.object()));
+          } else {
+            ex.reply(200, Render.object(ex, d.object()));
+          }
+        });
+  }
+
+  /** DELETE on a collection: deletes every object the list options select; answers the list. */
+  public void deleteCollection(Exchange ex) {
+    rejectDryRun(ex);
+    DeleteOptions o = deleteOptions(ex);
+    ListOptions lo = ListOptionsParser.parse(ex);
+    ListOptions all =
+        new ListOptions(
+            lo.labels(), lo.fields(), 0, null, lo.resourceVersion(), lo.resourceVersionMatch());
+    ex.complete(
+        registry
+            .list(ex.type(), ex.namespace(), all)
+            .thenCompose(
+                r -> {
+                  List<ObjectNode> deleted = new ArrayList<>();
+                  CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
+                  for (ObjectNode obj : r.items()) {
+                    String ns = Json.text(obj, "metadata", "namespace");
+                    String name = Json.text(obj, "metadata", "name");
+                    chain =
+                        chain.thenCompose(
+                            v ->
+                                registry
+                                    .delete(ex.type(), ex.type().namespaced() ? ns : null, name, o)
+                                    .handle(
+                                        (d, e) -> {
+                                          if (e != null) {
+                                            ApiException a = ObjectStorage.translate(e);
+                                            if (a.code() != 404) {
+                                              throw a;
+                                            }
+                                          } else {
+                                            deleted.add(d.object());
+                                          }
+                                          return null;
+                                        }));
+                  }
+                  return chain.thenCompose(
+                      v ->
+                          registry
+                              .storage()
+                              .currentRevision()
+                              .thenApply(rev -> new DeletedItems(deleted, rev)));
+                }),
+        res -> ex.reply(200, Render.list(ex, res.items(), res.revision(), null)));
+  }
+
+  private record DeletedItems(List<ObjectNode> items, long revision) {}
+
+  /** DeleteOptions from the body (JSON; kubectl always sends one) and the query. */
+  static DeleteOptions deleteOptions(Exchange ex) {
+    Long grace = null;
+    String uid = null;
+    String rv = null;
+    byte[] body = ex.body();
+    if (body.length > 0) {
+      String ct = ex.contentType();
+      if (!ct.isEmpty() && !ct.equals("application/json") && !ct.equals("application/yaml")) {
+        throw ApiException.unsupportedMediaType(
+            "DeleteOptions must be application/json or application/yaml, got " + ct);
+      }
+      ObjectNode o = Json.parseObject(body, ct.equals("application/yaml"));
+      String kind = Json.text(o, "kind");
+      if (kind != null && !kind.isEmpty() && !kind.equals("DeleteOptions")) {
+        throw ApiException.badRequest("expected a DeleteOptions body, got kind " + kind);
+      }
+      JsonNode g = o.get("gracePeriodSeconds");
+      if (g != null && !g.isNull()) {
+        if (!g.canConvertToLong()) {
+          throw ApiException.badRequest("gracePeriodSeconds must be an integer");
+        }
+        grace = g.asLong();
+      }
+      uid = Json.text(o, "preconditions", "uid");
+      rv = Json.text(o, "preconditions", "resourceVersion");
+      JsonNode dry = o.get("dryRun");
+      if (dry instanceof ArrayNode a && !a.isEmpty()) {
+        throw ApiException.badRequest("dryRun is not supported by kubelite yet");
+      }
+      String policy = Json.text(o, "propagationPolicy");
+      if (policy != null && !List.of("Orphan", "Background", "Foreground").contains(policy)) {
+        throw ApiException.badRequest(
+            "propagationPolicy must be one of Orphan, Background, Foreground; got " + policy);
+      }
+    }
+    String q = ex.query("gracePeriodSeconds");
+    if (q != null && !q.isEmpty()) {
+      try {
+        grace = Long.parseLong(q);
+      } catch (NumberFormatException e) {
+        throw ApiException.badRequest("gracePeriodSeconds must be an integer, got \"" + q + "\"");
+      }
+    }
+    return new DeleteOptions(grace, uid, rv);
+  }
+}

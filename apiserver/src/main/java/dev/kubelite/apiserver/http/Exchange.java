@@ -1,0 +1,141 @@
+package dev.kubelite.apiserver.http;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kubelite.apiserver.api.ApiException;
+import dev.kubelite.apiserver.api.Json;
+import dev.kubelite.apiserver.http.Negotiation.Output;
+import dev.kubelite.apiserver.registry.ResourceType;
+import dev.kubelite.apiserver.storage.ObjectStorage;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One API request on its way through the server: the parsed path, the resource it names, the
+ * negotiated answer format, and the ways to answer it. Every answer is written on the request's
+ * Vert.x context, whatever thread the store completed on.
+ */
+public final class Exchange {
+  private static final Logger log = LoggerFactory.getLogger(Exchange.class);
+
+  private final RoutingContext ctx;
+  private final Context context;
+  private final RequestInfo info;
+  private final ResourceType type;
+  private final Output output;
+
+  public Exchange(RoutingContext ctx, RequestInfo info, ResourceType type, Output output) {
+    this.ctx = ctx;
+    this.context = ctx.vertx().getOrCreateContext();
+    this.info = info;
+    this.type = type;
+    this.output = output;
+  }
+
+  public RoutingContext routing() {
+    return ctx;
+  }
+
+  public Context context() {
+    return context;
+  }
+
+  public RequestInfo info() {
+    return info;
+  }
+
+  public ResourceType type() {
+    return type;
+  }
+
+  public Output output() {
+    return output;
+  }
+
+  /** The namespace for storage keys: the path's, or null for cluster-scoped resources. */
+  public String namespace() {
+    return type.namespaced() ? info.namespace() : null;
+  }
+
+  public String name() {
+    return info.name();
+  }
+
+  public String subresource() {
+    return info.subresource();
+  }
+
+  public String query(String name) {
+    return ctx.request().getParam(name);
+  }
+
+  public byte[] body() {
+    Buffer b = ctx.body() == null ? null : ctx.body().buffer();
+    return b == null ? new byte[0] : b.getBytes();
+  }
+
+  public String contentType() {
+    return Negotiation.mediaType(ctx.request().getHeader("Content-Type"));
+  }
+
+  /** Answers with {@code body} once {@code f} completes, or with the failure as a Status. */
+  public <T> void complete(CompletableFuture<T> f, Consumer<T> onSuccess) {
+    Future.fromCompletionStage(f, context)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                fail(ar.cause());
+                return;
+              }
+              try {
+                onSuccess.accept(ar.result());
+              } catch (RuntimeException e) {
+                fail(e);
+              }
+            });
+  }
+
+  public void reply(int code, ObjectNode body) {
+    send(ctx.response(), code, body, output == Output.YAML);
+  }
+
+  public void fail(Throwable t) {
+    fail(ctx, t);
+  }
+
+  /** Writes {@code t} as a Kubernetes Status (unexpected failures are logged as 500s). */
+  public static void fail(RoutingContext ctx, Throwable t) {
+    ApiException e = ObjectStorage.translate(t);
+    if (e.code() >= 500) {
+      log.warn(
+          "{} {} failed: {}",
+          ctx.request().method(),
+          ctx.request().uri(),
+          e.getMessage(),
+          t instanceof ApiException ? null : t);
+    }
+    send(ctx.response(), e.code(), e.toStatus(), false);
+  }
+
+  static void send(HttpServerResponse resp, int code, ObjectNode body, boolean yaml) {
+    if (resp.ended() || resp.closed()) {
+      return;
+    }
+    if (resp.headWritten()) {
+      // A stream that already started cannot change its status; end it.
+      resp.end();
+      return;
+    }
+    byte[] bytes = yaml ? Json.yamlBytes(body) : Json.bytes(body);
+    resp.setStatusCode(code)
+        .putHeader("Content-Type", yaml ? "application/yaml" : "application/json")
+        .putHeader("Cache-Control", "no-cache, private")
+        .end(Buffer.buffer(bytes));
+  }
+}

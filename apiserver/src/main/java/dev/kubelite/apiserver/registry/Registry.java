@@ -1,0 +1,747 @@
+package dev.kubelite.apiserver.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kubelite.apiserver.api.ApiException;
+import dev.kubelite.apiserver.api.FieldSelector;
+import dev.kubelite.apiserver.api.Json;
+import dev.kubelite.apiserver.api.LabelSelector;
+import dev.kubelite.apiserver.storage.ObjectStorage;
+import dev.kubelite.apiserver.storage.ObjectStorage.Outcome;
+import dev.kubelite.apiserver.storage.ObjectStorage.Stored;
+import dev.kubelite.apiserver.storage.ObjectStorage.Written;
+import dev.kubelite.apiserver.storage.ObjectWatcher;
+import dev.kubelite.apiserver.storage.WatchCache;
+import dev.kubelite.apiserver.storage.WatchCaches;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * Kubernetes object semantics on top of {@link ObjectStorage}: object metadata (uid,
+ * creationTimestamp, generation, resourceVersion), optimistic concurrency, status subresources,
+ * graceful deletion and finalizers, namespaces that must exist, list paging and selectors. One
+ * generic registry for every {@link ResourceType}; what differs per kind is in {@link Strategy}.
+ */
+public final class Registry {
+  /** How often a read-modify-write retries after losing a race (Kubernetes retries too). */
+  static final int MAX_UPDATE_ATTEMPTS = 10;
+
+  private static final String NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789";
+  private static final Set<String> UNDELETABLE_NAMESPACES =
+      Set.of("default", "kube-system", "kube-public");
+
+  private final ObjectStorage storage;
+  private final WatchCaches caches;
+  private final ResourceTable table;
+  private final Clock clock;
+  private final SecureRandom random = new SecureRandom();
+
+  public Registry(ObjectStorage storage, WatchCaches caches, ResourceTable table, Clock clock) {
+    this.storage = storage;
+    this.caches = caches;
+    this.table = table;
+    this.clock = clock;
+  }
+
+  /** Starts one watch cache per resource type (after the default namespaces exist). */
+  public CompletableFuture<Void> startWatchCaches(int window) {
+    return caches.start(table.all().stream().map(ResourceType::keyPrefix).toList(), window);
+  }
+
+  public WatchCaches caches() {
+    return caches;
+  }
+
+  /**
+   * Watches the type's objects (in {@code ns}, or all) after {@code fromRevision}: from the type's
+   * watch cache when it still holds that revision, else from the store.
+   */
+  public WatchCaches.Served watch(ResourceType t, String ns, long fromRevision, ObjectWatcher w) {
+    return caches.watch(t.keyPrefix(), t.keyPrefix(ns), fromRevision, w);
+  }
+
+  public ResourceTable table() {
+    return table;
+  }
+
+  public ObjectStorage storage() {
+    return storage;
+  }
+
+  String now() {
+    return Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString();
+  }
+
+  // ------------------------------------------------------------------------------ create
+
+  /** POST: creates {@code obj} in namespace {@code ns} (null for cluster-scoped resources). */
+  public CompletableFuture<ObjectNode> create(ResourceType t, String ns, ObjectNode obj) {
+    checkTypeMeta(t, obj);
+    ObjectNode meta = Json.child(obj, "metadata");
+    if (t.namespaced()) {
+      String bodyNs = Json.text(meta, "namespace");
+      if (bodyNs != null && !bodyNs.isEmpty() && !bodyNs.equals(ns)) {
+        throw ApiException.badRequest(
+            "the namespace of the provided object does not match the namespace sent on the"
+                + " request");
+      }
+      meta.put("namespace", ns);
+    } else {
+      meta.remove("namespace");
+    }
+    String name = Json.text(meta, "name");
+    String generateName = Json.text(meta, "generateName");
+    if ((name == null || name.isEmpty()) && generateName != null && !generateName.isEmpty()) {
+      meta.put("name", generateName(generateName));
+    }
+    meta.remove("resourceVersion");
+    meta.remove("selfLink");
+    meta.remove("deletionTimestamp");
+    meta.remove("deletionGracePeriodSeconds");
+    meta.put("uid", UUID.randomUUID().toString());
+    meta.put("creationTimestamp", now());
+    meta.put("generation", 1);
+    Strategy.prepareForCreate(t, obj);
+    Strategy.validate(t, obj, null);
+    String finalName = Json.text(meta, "name");
+    CompletableFuture<Void> nsCheck =
+        t.namespaced() ? checkNamespaceAcceptsObjects(ns) : CompletableFuture.completedFuture(null);
+    return nsCheck
+        .thenCompose(v -> storage.create(t.key(ns, finalName), obj))
+        .thenApply(
+            w -> {
+              if (w.outcome() != Outcome.OK) {
+                throw ApiException.alreadyExists(t.group(), t.plural(), finalName);
+              }
+              return w.current().object();
+            });
+  }
+
+  private String generateName(String prefix) {
+    String p = prefix.length() > 58 ? prefix.substring(0, 58) : prefix;
+    StringBuilder b = new StringBuilder(p);
+    for (int i = 0; i < 5; i++) {
+      b.append(NAME_CHARS.charAt(random.nextInt(NAME_CHARS.length())));
+    }
+    return b.toString();
+  }
+
+  private CompletableFuture<Void> checkNamespaceAcceptsObjects(String ns) {
+    ResourceType nsType = table.byKind("", "Namespace");
+    return storage
+        .get(nsType.key(null, ns))
+        .thenApply(
+            s -> {
+              if (s == null) {
+                throw ApiException.notFound("", "namespaces", ns);
+              }
+              if ("Terminating".equals(Json.text(s.object(), "status", "phase"))
+                  || s.object().path("metadata").hasNonNull("deletionTimestamp")) {
+                throw ApiException.forbidden(
+                    "",
+                    "namespaces",
+                    ns,
+                    "unable to create new content in namespace "
+                        + ns
+                        + " because it is being terminated");
+              }
+              return null;
+            });
+  }
+
+  /** kind/apiVersion in a body must match the URL's resource; missing ones are filled in. */
+  static void checkTypeMeta(ResourceType t, ObjectNode obj) {
+    JsonNode kind = obj.get("kind");
+    JsonNode apiVersion = obj.get("apiVersion");
+    if (kind != null
+        && !kind.isNull()
+        && !kind.asText().isEmpty()
+        && !kind.asText().equals(t.kind())) {
+      throw ApiException.badRequest(
+          "the kind in the data ("
+              + kind.asText()
+              + ") does not match the expected kind ("
+              + t.kind()
+              + ")");
+    }
+    if (apiVersion != null
+        && !apiVersion.isNull()
+        && !apiVersion.asText().isEmpty()
+        && !apiVersion.asText().equals(t.apiVersion())) {
+      throw ApiException.badRequest(
+          "the API version in the data ("
+              + apiVersion.asText()
+              + ") does not match the expected API version ("
+              + t.apiVersion()
+              + ")");
+    }
+    if (obj.has("metadata") && !obj.get("metadata").isObject() && !obj.get("metadata").isNull()) {
+      throw ApiException.badRequest("metadata must be an object");
+    }
+    // kind and apiVersion first, as Kubernetes writes objects.
+    ObjectNode rest = obj.deepCopy();
+    rest.remove("kind");
+    rest.remove("apiVersion");
+    obj.removeAll();
+    obj.put("kind", t.kind());
+    obj.put("apiVersion", t.apiVersion());
+    obj.setAll(rest);
+  }
+
+  // ------------------------------------------------------------------------------ get
+
+  public CompletableFuture<ObjectNode> get(ResourceType t, String ns, String name) {
+    return storage
+        .get(t.key(ns, name))
+        .thenApply(
+            s -> {
+              if (s == null) {
+                throw ApiException.notFound(t.group(), t.plural(), name);
+              }
+              return s.object();
+            });
+  }
+
+  // ------------------------------------------------------------------------------ list
+
+  /** List parameters. {@code resourceVersion} null = most recent. */
+  public record ListOptions(
+      LabelSelector labels,
+      FieldSelector fields,
+      long limit,
+      String continueToken,
+      String resourceVersion,
+      String resourceVersionMatch) {}
+
+  /** A list answer: items, the revision it reflects, and a continue token if cut. */
+  public record ListResult(List<ObjectNode> items, long revision, String continueToken) {}
+
+  public boolean matches(ObjectNode obj, ListOptions o) {
+    return o.labels().matches(Strategy.labelsOf(obj.path("metadata").path("labels")))
+        && o.fields().matches(obj);
+  }
+
+  public CompletableFuture<ListResult> list(ResourceType t, String ns, ListOptions o) {
+    String prefix = t.keyPrefix(ns);
+    WatchCache cache = caches.cache(t.keyPrefix());
+    if ("0".equals(o.resourceVersion())
+        && (o.continueToken() == null || o.continueToken().isEmpty())
+        && cache != null) {
+      // resourceVersion=0: any recent state will do; Kubernetes serves it from the watch cache.
+      WatchCache.Snapshot snap = cache.snapshot(prefix);
+      List<ObjectNode> items = new ArrayList<>();
+      for (ObjectNode obj : snap.items()) {
+        if (matches(obj, o)) {
+          items.add(obj);
+        }
+      }
+      return CompletableFuture.completedFuture(new ListResult(items, snap.revision(), null));
+    }
+    long revision = 0;
+    String from = prefix;
+    if (o.continueToken() != null && !o.continueToken().isEmpty()) {
+      Continue c = Continue.decode(o.continueToken());
+      revision = c.rv();
+      from = prefix + c.start();
+    } else if (o.resourceVersion() != null && !o.resourceVersion().isEmpty()) {
+      long rv = parseRv(o.resourceVersion());
+      if ("Exact".equals(o.resourceVersionMatch())) {
+        if (rv == 0) {
+          throw ApiException.badRequest("resourceVersionMatch=Exact needs a resourceVersion > 0");
+        }
+        revision = rv;
+      } else if (o.resourceVersionMatch() != null
+          && !o.resourceVersionMatch().isEmpty()
+          && !"NotOlderThan".equals(o.resourceVersionMatch())) {
+        throw ApiException.badRequest(
+            "unsupported resourceVersionMatch \"" + o.resourceVersionMatch() + "\"");
+      }
+    }
+    // metadata.name=x (kubectl delete --wait, rollout status) reads one key, not the whole prefix.
+    String fieldName = o.fields().exact("metadata.name");
+    List<ObjectNode> items = new ArrayList<>();
+    long wantRv =
+        o.resourceVersion() == null || o.resourceVersion().isEmpty()
+            ? 0
+            : parseRv(o.resourceVersion());
+    long batch =
+        o.limit() <= 0
+            ? 0
+            : Math.max(o.limit(), o.labels().isEmpty() && o.fields().isEmpty() ? 0 : 500);
+    String exactKey =
+        fieldName != null && (ns != null || !t.namespaced()) ? t.key(ns, fieldName) : null;
+    return listLoop(t, ns, o, prefix, from, revision, batch, items, exactKey)
+        .thenApply(
+            r -> {
+              if (wantRv > r.revision() && !"Exact".equals(o.resourceVersionMatch())) {
+                throw ApiException.timeout(
+                    "Too large resource version: " + wantRv + ", current: " + r.revision());
+              }
+              return r;
+            });
+  }
+
+  private CompletableFuture<ListResult> listLoop(
+      ResourceType t,
+      String ns,
+      ListOptions o,
+      String prefix,
+      String from,
+      long revision,
+      long batch,
+      List<ObjectNode> items,
+      String exactKey) {
+    CompletableFuture<ObjectStorage.Page> page =
+        exactKey != null
+            ? storage.list(exactKey, exactKey, 0, revision)
+            : storage.list(prefix, from, batch, revision);
+    return page.thenCompose(
+        p -> {
+          long rev = revision == 0 ? p.revision() : revision;
+          List<Stored> got = p.items();
+          for (int i = 0; i < got.size(); i++) {
+            ObjectNode obj = got.get(i).object();
+            if (!matches(obj, o)) {
+              continue;
+            }
+            items.add(obj);
+            if (o.limit() > 0 && items.size() >= o.limit()) {
+              boolean more = i < got.size() - 1 || p.more();
+              String token = null;
+              if (more) {
+                String key =
+                    t.key(
+                        Json.text(obj, "metadata", "namespace"),
+                        Json.text(obj, "metadata", "name"));
+                token = new Continue(rev, key.substring(prefix.length()) + "\u0000").encode();
+              }
+              return CompletableFuture.completedFuture(new ListResult(items, rev, token));
+            }
+          }
+          if (p.more() && p.lastKey() != null) {
+            return listLoop(t, ns, o, prefix, p.lastKey() + "\u0000", rev, batch, items, exactKey);
+          }
+          return CompletableFuture.completedFuture(new ListResult(items, rev, null));
+        });
+  }
+
+  static long parseRv(String rv) {
+    try {
+      long v = Long.parseLong(rv);
+      if (v < 0) {
+        throw new NumberFormatException();
+      }
+      return v;
+    } catch (NumberFormatException e) {
+      throw ApiException.badRequest("invalid resource version: \"" + rv + "\"");
+    }
+  }
+
+  /** The {@code continue} token: the list's revision and the key to resume after. */
+  record Continue(long rv, String start) {
+    String encode() {
+      ObjectNode o = Json.object();
+      o.put("v", "meta.k8s.io/v1");
+      o.put("rv", rv);
+      o.put("start", start);
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(Json.bytes(o));
+    }
+
+    static Continue decode(String token) {
+      try {
+        byte[] raw =
+            Base64.getUrlDecoder()
+                .decode(token.replace('+', '-').replace('/', '_').replace("=", ""));
+        ObjectNode o = Json.parseObject(raw, false);
+        long rv = o.path("rv").asLong(-1);
+        String start = Json.text(o, "start");
+        if (rv <= 0 || start == null || start.contains("/..") || start.startsWith("/")) {
+          throw new IllegalArgumentException("missing rv or start");
+        }
+        return new Continue(rv, start);
+      } catch (IllegalArgumentException | ApiException e) {
+        throw ApiException.badRequest("continue key is not valid: " + e.getMessage());
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------ update
+
+  /**
+   * PUT: replaces the object (or its status if {@code subresource} is "status"). With a
+   * resourceVersion in the body the write is conditional on it (409 if stale); without one it is
+   * unconditional, as Kubernetes allows for the kinds we serve.
+   */
+  public CompletableFuture<ObjectNode> update(
+      ResourceType t, String ns, String name, String subresource, ObjectNode obj) {
+    checkTypeMeta(t, obj);
+    ObjectNode meta = Json.child(obj, "metadata");
+    String bodyName = Json.text(meta, "name");
+    if (bodyName == null || bodyName.isEmpty()) {
+      meta.put("name", name);
+    } else if (!bodyName.equals(name)) {
+      throw ApiException.badRequest(
+          "the name of the object ("
+              + bodyName
+              + ") does not match the name on the URL ("
+              + name
+              + ")");
+    }
+    if (t.namespaced()) {
+      String bodyNs = Json.text(meta, "namespace");
+      if (bodyNs != null && !bodyNs.isEmpty() && !bodyNs.equals(ns)) {
+        throw ApiException.badRequest(
+            "the namespace of the provided object does not match the namespace sent on the"
+                + " request");
+      }
+    }
+    String rv = Json.text(meta, "resourceVersion");
+    long expected = rv == null || rv.isEmpty() ? -1 : parseRv(rv);
+    return guaranteedUpdate(
+        t,
+        ns,
+        name,
+        subresource,
+        current -> {
+          if (expected >= 0 && expected != current.modRevision()) {
+            throw ApiException.conflict(t.group(), t.plural(), name, ApiException.MODIFIED);
+          }
+          return obj.deepCopy();
+        },
+        expected >= 0);
+  }
+
+  /**
+   * Read-modify-write with retries on a lost race: {@code tryUpdate} gets the current object and
+   * returns the wanted one (PATCH, unconditional PUT, scale, binding). With {@code failOnConflict},
+   * a race is a 409 instead of a retry (a PUT with a resourceVersion).
+   */
+  public CompletableFuture<ObjectNode> guaranteedUpdate(
+      ResourceType t,
+      String ns,
+      String name,
+      String subresource,
+      Function<Stored, ObjectNode> tryUpdate,
+      boolean failOnConflict) {
+    return attempt(t, ns, name, subresource, tryUpdate, failOnConflict, 1);
+  }
+
+  private CompletableFuture<ObjectNode> attempt(
+      ResourceType t,
+      String ns,
+      String name,
+      String subresource,
+      Function<Stored, ObjectNode> tryUpdate,
+      boolean failOnConflict,
+      int attempt) {
+    String key = t.key(ns, name);
+    return storage
+        .get(key)
+        .thenCompose(
+            current -> {
+              if (current == null) {
+                throw ApiException.notFound(t.group(), t.plural(), name);
+              }
+              ObjectNode wanted = tryUpdate.apply(current);
+              checkTypeMeta(t, wanted);
+              ObjectNode merged = prepareForUpdate(t, subresource, current.object(), wanted);
+              // A binding sets spec.nodeName, which ordinary pod updates may not change.
+              Strategy.validate(t, merged, "binding".equals(subresource) ? null : current.object());
+              if (sameObject(merged, current.object())) {
+                return CompletableFuture.completedFuture(current.object());
+              }
+              CompletableFuture<Written> write;
+              boolean finalize = pendingDeletion(current.object()) && !blocksDeletion(t, merged);
+              if (finalize) {
+                write = storage.delete(key, current.modRevision());
+              } else {
+                write = storage.update(key, merged, current.modRevision());
+              }
+              return write.thenCompose(
+                  w -> {
+                    switch (w.outcome()) {
+                      case OK:
+                        return CompletableFuture.completedFuture(w.current().object());
+                      case NOT_FOUND:
+                        throw ApiException.notFound(t.group(), t.plural(), name);
+                      default:
+                        if (failOnConflict || attempt >= MAX_UPDATE_ATTEMPTS) {
+                          throw ApiException.conflict(
+                              t.group(), t.plural(), name, ApiException.MODIFIED);
+                        }
+                        return attempt(t, ns, name, subresource, tryUpdate, false, attempt + 1);
+                    }
+                  });
+            });
+  }
+
+  private static boolean sameObject(ObjectNode a, ObjectNode b) {
+    ObjectNode x = a.deepCopy();
+    ObjectNode y = b.deepCopy();
+    Json.child(x, "metadata").remove("resourceVersion");
+    Json.child(y, "metadata").remove("resourceVersion");
+    return x.equals(y);
+  }
+
+  /**
+   * What an update may change: server-managed metadata comes from the stored object; the main
+   * resource keeps the stored status, the status subresource keeps everything but status; the
+   * generation goes up when anything outside metadata and status changed.
+   */
+  ObjectNode prepareForUpdate(
+      ResourceType t, String subresource, ObjectNode old, ObjectNode wanted) {
+    ObjectNode merged;
+    if ("binding".equals(subresource)) {
+      merged = wanted.deepCopy();
+    } else if ("status".equals(subresource)) {
+      merged = old.deepCopy();
+      if (wanted.has("status")) {
+        merged.set("status", wanted.get("status").deepCopy());
+      } else {
+        merged.remove("status");
+      }
+      // Annotations may change through status writes; labels and spec may not.
+      JsonNode ann = wanted.path("metadata").get("annotations");
+      if (ann != null) {
+        Json.child(merged, "metadata").set("annotations", ann.deepCopy());
+      }
+    } else {
+      merged = wanted.deepCopy();
+      if (t.hasStatus()) {
+        if (old.has("status")) {
+          merged.set("status", old.get("status").deepCopy());
+        } else {
+          merged.remove("status");
+        }
+      }
+    }
+    ObjectNode m = Json.child(merged, "metadata");
+    JsonNode om = old.path("metadata");
+    for (String f :
+        List.of(
+            "name",
+            "namespace",
+            "uid",
+            "creationTimestamp",
+            "generation",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds")) {
+      if (om.has(f)) {
+        m.set(f, om.get(f).deepCopy());
+      } else {
+        m.remove(f);
+      }
+    }
+    m.remove("selfLink");
+    if (specChanged(old, merged)) {
+      m.put("generation", om.path("generation").asLong(0) + 1);
+    }
+    return merged;
+  }
+
+  private static boolean specChanged(ObjectNode old, ObjectNode now) {
+    Set<String> ignored = Set.of("metadata", "status", "kind", "apiVersion");
+    Set<String> names = new java.util.TreeSet<>();
+    old.fieldNames().forEachRemaining(names::add);
+    now.fieldNames().forEachRemaining(names::add);
+    for (String f : names) {
+      if (!ignored.contains(f) && !java.util.Objects.equals(old.get(f), now.get(f))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // ------------------------------------------------------------------------------ delete
+
+  /** DELETE parameters (from the DeleteOptions body and the query). */
+  public record DeleteOptions(
+      Long gracePeriodSeconds, String preconditionUid, String preconditionResourceVersion) {
+    public static final DeleteOptions DEFAULT = new DeleteOptions(null, null, null);
+  }
+
+  /** The object as it is after the delete, and whether it is gone (else: deletion pending). */
+  public record Deleted(ObjectNode object, boolean gone) {}
+
+  public CompletableFuture<Deleted> delete(
+      ResourceType t, String ns, String name, DeleteOptions o) {
+    return deleteAttempt(t, ns, name, o, 1);
+  }
+
+  private CompletableFuture<Deleted> deleteAttempt(
+      ResourceType t, String ns, String name, DeleteOptions o, int attempt) {
+    String key = t.key(ns, name);
+    if (t.kind().equals("Namespace") && UNDELETABLE_NAMESPACES.contains(name)) {
+      return CompletableFuture.failedFuture(
+          ApiException.forbidden("", "namespaces", name, "this namespace may not be deleted"));
+    }
+    return storage
+        .get(key)
+        .thenCompose(
+            current -> {
+              if (current == null) {
+                throw ApiException.notFound(t.group(), t.plural(), name);
+              }
+              ObjectNode obj = current.object();
+              checkPreconditions(t, name, obj, o);
+              ObjectNode pending = pendingDelete(t, obj, o);
+              CompletableFuture<Written> write =
+                  pending == null
+                      ? storage.delete(key, current.modRevision())
+                      : pending == obj
+                          ? CompletableFuture.completedFuture(new Written(Outcome.OK, current))
+                          : storage.update(key, pending, current.modRevision());
+              return write.thenCompose(
+                  w -> {
+                    switch (w.outcome()) {
+                      case OK:
+                        return CompletableFuture.completedFuture(
+                            new Deleted(w.current().object(), pending == null));
+                      case NOT_FOUND:
+                        throw ApiException.notFound(t.group(), t.plural(), name);
+                      default:
+                        if (attempt >= MAX_UPDATE_ATTEMPTS) {
+                          throw ApiException.conflict(
+                              t.group(), t.plural(), name, ApiException.MODIFIED);
+                        }
+                        return deleteAttempt(t, ns, name, o, attempt + 1);
+                    }
+                  });
+            });
+  }
+
+  private static void checkPreconditions(
+      ResourceType t, String name, ObjectNode obj, DeleteOptions o) {
+    String uid = Json.text(obj, "metadata", "uid");
+    String rv = Json.text(obj, "metadata", "resourceVersion");
+    if (o.preconditionUid() != null && !o.preconditionUid().equals(uid)) {
+      throw ApiException.conflict(
+          t.group(),
+          t.plural(),
+          name,
+          "Precondition failed: UID in precondition: "
+              + o.preconditionUid()
+              + ", UID in object meta: "
+              + uid);
+    }
+    if (o.preconditionResourceVersion() != null && !o.preconditionResourceVersion().equals(rv)) {
+      throw ApiException.conflict(
+          t.group(),
+          t.plural(),
+          name,
+          "Precondition failed: ResourceVersion in precondition: "
+              + o.preconditionResourceVersion()
+              + ", ResourceVersion in object meta: "
+              + rv);
+    }
+  }
+
+  static boolean pendingDeletion(ObjectNode obj) {
+    return obj.path("metadata").hasNonNull("deletionTimestamp");
+  }
+
+  /** Finalizers (and a namespace's spec.finalizers) keep an object that is being deleted. */
+  static boolean blocksDeletion(ResourceType t, ObjectNode obj) {
+    JsonNode fin = obj.path("metadata").path("finalizers");
+    if (fin.isArray() && !fin.isEmpty()) {
+      return true;
+    }
+    if (t.kind().equals("Namespace")) {
+      JsonNode sf = obj.path("spec").path("finalizers");
+      return sf.isArray() && !sf.isEmpty();
+    }
+    return false;
+  }
+
+  /**
+   * The object to store instead of deleting it (deletion pending), {@code obj} itself if it is
+   * already pending and stays so, or null to delete it now. Pods bound to a node get a grace period
+   * (the kubelet deletes them); finalizers and namespace finalizers block deletion.
+   */
+  private ObjectNode pendingDelete(ResourceType t, ObjectNode obj, DeleteOptions o) {
+    boolean finalizers = blocksDeletion(t, obj);
+    long grace = 0;
+    if (t.kind().equals("Pod")
+        && obj.path("spec").hasNonNull("nodeName")
+        && !"Succeeded".equals(Json.text(obj, "status", "phase"))
+        && !"Failed".equals(Json.text(obj, "status", "phase"))) {
+      grace =
+          o.gracePeriodSeconds() != null
+              ? o.gracePeriodSeconds()
+              : obj.path("spec").path("terminationGracePeriodSeconds").asLong(30);
+    }
+    if (!finalizers && grace <= 0) {
+      return null;
+    }
+    if (pendingDeletion(obj)) {
+      long was = obj.path("metadata").path("deletionGracePeriodSeconds").asLong(0);
+      if (!finalizers && grace == 0) {
+        return null;
+      }
+      if (grace >= was) {
+        return obj;
+      }
+    }
+    ObjectNode pending = obj.deepCopy();
+    ObjectNode m = Json.child(pending, "metadata");
+    m.put(
+        "deletionTimestamp",
+        Instant.now(clock).plusSeconds(grace).truncatedTo(ChronoUnit.SECONDS).toString());
+    m.put("deletionGracePeriodSeconds", grace);
+    if (t.kind().equals("Namespace")) {
+      Json.child(pending, "status").put("phase", "Terminating");
+    }
+    return pending;
+  }
+
+  // ------------------------------------------------------------------------------ helpers
+
+  /** Creates the namespaces every cluster has, if missing. */
+  public CompletableFuture<Void> ensureDefaultNamespaces() {
+    ResourceType nsType = table.byKind("", "Namespace");
+    List<CompletableFuture<?>> all = new ArrayList<>();
+    for (String ns : List.of("default", "kube-system", "kube-public", "kube-node-lease")) {
+      ObjectNode obj = Json.object();
+      obj.putObject("metadata").put("name", ns);
+      all.add(
+          create(nsType, null, obj)
+              .exceptionally(
+                  e -> {
+                    ApiException a = ObjectStorage.translate(e);
+                    if (a.code() == 409) {
+                      return null;
+                    }
+                    throw a;
+                  }));
+    }
+    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+  }
+
+  /**
+   * A DELETE's answer when the object is gone: Status Success with details (Kubernetes' default).
+   */
+  public static ObjectNode deletedStatus(ResourceType t, ObjectNode obj) {
+    ObjectNode s = Json.object();
+    s.put("kind", "Status");
+    s.put("apiVersion", "v1");
+    s.putObject("metadata");
+    s.put("status", "Success");
+    ObjectNode d = s.putObject("details");
+    d.put("name", Json.text(obj, "metadata", "name"));
+    if (!t.group().isEmpty()) {
+      d.put("group", t.group());
+    }
+    d.put("kind", t.plural());
+    d.put("uid", Json.text(obj, "metadata", "uid"));
+    return s;
+  }
+}

@@ -1,0 +1,309 @@
+package dev.kubelite.apiserver.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kubelite.apiserver.api.ApiException;
+import dev.kubelite.apiserver.api.ApiException.Cause;
+import dev.kubelite.apiserver.api.Json;
+import dev.kubelite.apiserver.api.LabelSelector;
+import dev.kubelite.apiserver.api.Validation;
+import dev.kubelite.apiserver.api.Validation.NameRule;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What differs per kind: defaults applied on create, which fields a write may change, and
+ * validation. Mirrors the strategies of Kubernetes' registry (pkg/registry/...) for the fields we
+ * serve; everything else in an object is stored as sent.
+ */
+final class Strategy {
+  private Strategy() {}
+
+  static NameRule nameRule(ResourceType t) {
+    return switch (t.kind()) {
+      case "Namespace" -> NameRule.LABEL;
+      case "Service" -> NameRule.DNS1035;
+      default -> NameRule.SUBDOMAIN;
+    };
+  }
+
+  /** Defaults and reset status on create, as Kubernetes' PrepareForCreate + defaulting do. */
+  static void prepareForCreate(ResourceType t, ObjectNode obj) {
+    switch (t.kind()) {
+      case "Namespace" -> {
+        ObjectNode spec = Json.child(obj, "spec");
+        if (!spec.has("finalizers")) {
+          spec.putArray("finalizers").add("kubernetes");
+        }
+        obj.putObject("status").put("phase", "Active");
+        Json.child(Json.child(obj, "metadata"), "labels")
+            .put("kubernetes.io/metadata.name", Json.text(obj, "metadata", "name"));
+      }
+      case "Pod" -> {
+        defaultPodSpec(Json.child(obj, "spec"));
+        ObjectNode status = obj.putObject("status");
+        status.put("phase", "Pending");
+        status.put("qosClass", "BestEffort");
+      }
+      case "Deployment" -> {
+        ObjectNode spec = Json.child(obj, "spec");
+        defaultReplicas(spec);
+        if (!spec.has("strategy") || spec.get("strategy").isEmpty()) {
+          ObjectNode s = spec.putObject("strategy");
+          s.put("type", "RollingUpdate");
+          ObjectNode ru = s.putObject("rollingUpdate");
+          ru.put("maxUnavailable", "25%");
+          ru.put("maxSurge", "25%");
+        }
+        if (!spec.has("revisionHistoryLimit")) {
+          spec.put("revisionHistoryLimit", 10);
+        }
+        if (!spec.has("progressDeadlineSeconds")) {
+          spec.put("progressDeadlineSeconds", 600);
+        }
+        defaultTemplate(spec);
+        obj.putObject("status");
+      }
+      case "ReplicaSet" -> {
+        ObjectNode spec = Json.child(obj, "spec");
+        defaultReplicas(spec);
+        defaultTemplate(spec);
+        obj.putObject("status").put("replicas", 0);
+      }
+      case "Service" -> {
+        ObjectNode spec = Json.child(obj, "spec");
+        if (!spec.has("type")) {
+          spec.put("type", "ClusterIP");
+        }
+        if (!spec.has("sessionAffinity")) {
+          spec.put("sessionAffinity", "None");
+        }
+        if (spec.get("ports") instanceof ArrayNode ports) {
+          for (JsonNode p : ports) {
+            if (p instanceof ObjectNode po) {
+              if (!po.has("protocol")) {
+                po.put("protocol", "TCP");
+              }
+              if (!po.has("targetPort") && po.has("port")) {
+                po.set("targetPort", po.get("port"));
+              }
+            }
+          }
+        }
+        obj.putObject("status").putObject("loadBalancer");
+      }
+      case "Secret" -> {
+        if (!obj.has("type")) {
+          obj.put("type", "Opaque");
+        }
+      }
+      default -> {}
+    }
+  }
+
+  private static void defaultReplicas(ObjectNode spec) {
+    if (!spec.has("replicas") || spec.get("replicas").isNull()) {
+      spec.put("replicas", 1);
+    }
+  }
+
+  private static void defaultTemplate(ObjectNode spec) {
+    if (spec.get("template") instanceof ObjectNode tmpl
+        && tmpl.get("spec") instanceof ObjectNode podSpec) {
+      defaultPodSpec(podSpec);
+    }
+  }
+
+  static void defaultPodSpec(ObjectNode spec) {
+    putIfAbsent(spec, "restartPolicy", "Always");
+    if (!spec.has("terminationGracePeriodSeconds")) {
+      spec.put("terminationGracePeriodSeconds", 30);
+    }
+    putIfAbsent(spec, "dnsPolicy", "ClusterFirst");
+    putIfAbsent(spec, "schedulerName", "default-scheduler");
+    if (!spec.has("securityContext")) {
+      spec.putObject("securityContext");
+    }
+    for (String list : List.of("containers", "initContainers")) {
+      if (spec.get(list) instanceof ArrayNode cs) {
+        for (JsonNode c : cs) {
+          if (c instanceof ObjectNode co) {
+            putIfAbsent(co, "terminationMessagePath", "/dev/termination-log");
+            putIfAbsent(co, "terminationMessagePolicy", "File");
+            String image = Json.text(co, "image");
+            if (!co.has("imagePullPolicy") && image != null) {
+              String last = image.substring(image.lastIndexOf('/') + 1);
+              boolean latest = !last.contains(":") || image.endsWith(":latest");
+              co.put("imagePullPolicy", latest && !image.contains("@") ? "Always" : "IfNotPresent");
+            }
+            if (!co.has("resources")) {
+              co.putObject("resources");
+            }
+            if (co.get("ports") instanceof ArrayNode ports) {
+              for (JsonNode p : ports) {
+                if (p instanceof ObjectNode po && !po.has("protocol")) {
+                  po.put("protocol", "TCP");
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private static void putIfAbsent(ObjectNode o, String field, String value) {
+    if (!o.has(field) || o.get(field).isNull()) {
+      o.put(field, value);
+    }
+  }
+
+  /** Validation on create and update (422 Invalid with causes). */
+  static void validate(ResourceType t, ObjectNode obj, ObjectNode old) {
+    List<Cause> causes = new ArrayList<>();
+    Validation.checkMeta(obj, nameRule(t), causes);
+    switch (t.kind()) {
+      case "Pod" -> {
+        checkPodSpec(obj.get("spec"), "spec", causes);
+        if (old != null) {
+          checkPodUpdate(old, obj, causes);
+        }
+      }
+      case "Deployment", "ReplicaSet" -> {
+        checkWorkload(obj, causes);
+        if (old != null) {
+          JsonNode was = old.path("spec").path("selector");
+          JsonNode now = obj.path("spec").path("selector");
+          if (!was.equals(now)) {
+            causes.add(Validation.invalid("spec.selector", now, "field is immutable"));
+          }
+        }
+      }
+      case "ConfigMap" -> {
+        Validation.checkConfigKeys(obj, "data", causes);
+        Validation.checkConfigKeys(obj, "binaryData", causes);
+      }
+      case "Secret" -> {
+        Validation.checkConfigKeys(obj, "data", causes);
+        if (old != null && !obj.path("type").equals(old.path("type"))) {
+          causes.add(Validation.invalid("type", obj.path("type"), "field is immutable"));
+        }
+      }
+      default -> {}
+    }
+    if (!causes.isEmpty()) {
+      throw ApiException.invalid(t.group(), t.kind(), Json.text(obj, "metadata", "name"), causes);
+    }
+  }
+
+  private static void checkPodSpec(JsonNode spec, String path, List<Cause> causes) {
+    JsonNode containers = spec == null ? null : spec.get("containers");
+    if (containers == null || !containers.isArray() || containers.isEmpty()) {
+      causes.add(Validation.required(path + ".containers"));
+      return;
+    }
+    for (int i = 0; i < containers.size(); i++) {
+      JsonNode c = containers.get(i);
+      String p = path + ".containers[" + i + "]";
+      String name = Json.text(c, "name");
+      if (name == null || name.isEmpty()) {
+        causes.add(Validation.required(p + ".name"));
+      } else {
+        for (String e : Validation.checkName(name, NameRule.LABEL)) {
+          causes.add(Validation.invalid(p + ".name", name, e));
+        }
+      }
+      String image = Json.text(c, "image");
+      if (image == null || image.isBlank()) {
+        causes.add(Validation.required(p + ".image"));
+      }
+    }
+  }
+
+  /** Kubernetes lets an update of a pod's spec change only container images (and a few more). */
+  private static void checkPodUpdate(ObjectNode old, ObjectNode obj, List<Cause> causes) {
+    JsonNode oldSpec = old.path("spec").deepCopy();
+    JsonNode newSpec = obj.path("spec").deepCopy();
+    if (oldSpec instanceof ObjectNode os && newSpec instanceof ObjectNode ns) {
+      stripImages(os);
+      stripImages(ns);
+      for (String mutable : List.of("activeDeadlineSeconds", "tolerations")) {
+        os.remove(mutable);
+        ns.remove(mutable);
+      }
+      if (!os.equals(ns)) {
+        causes.add(
+            Validation.forbidden(
+                "spec",
+                "pod updates may not change fields other than `spec.containers[*].image`,"
+                    + "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,"
+                    + "`spec.tolerations` (only additions to existing tolerations)"));
+      }
+    }
+  }
+
+  private static void stripImages(ObjectNode spec) {
+    for (String list : List.of("containers", "initContainers")) {
+      if (spec.get(list) instanceof ArrayNode cs) {
+        for (JsonNode c : cs) {
+          if (c instanceof ObjectNode co) {
+            co.remove("image");
+          }
+        }
+      }
+    }
+  }
+
+  private static void checkWorkload(ObjectNode obj, List<Cause> causes) {
+    JsonNode spec = obj.get("spec");
+    if (spec == null || !spec.isObject()) {
+      causes.add(Validation.required("spec.selector"));
+      causes.add(Validation.required("spec.template"));
+      return;
+    }
+    JsonNode replicas = spec.get("replicas");
+    if (replicas != null && (!replicas.canConvertToInt() || replicas.asInt() < 0)) {
+      causes.add(
+          Validation.invalid("spec.replicas", replicas, "must be greater than or equal to 0"));
+    }
+    JsonNode selector = spec.get("selector");
+    LabelSelector sel = null;
+    if (selector == null || selector.isNull() || selector.isEmpty()) {
+      causes.add(Validation.required("spec.selector"));
+    } else {
+      try {
+        sel = LabelSelector.fromJson(selector);
+      } catch (ApiException e) {
+        causes.add(Validation.invalid("spec.selector", selector, e.getMessage()));
+      }
+    }
+    JsonNode template = spec.get("template");
+    if (template == null || !template.isObject()) {
+      causes.add(Validation.required("spec.template"));
+      return;
+    }
+    JsonNode labels = template.path("metadata").path("labels");
+    if (sel != null && !sel.matches(labelsOf(labels))) {
+      causes.add(
+          Validation.invalid(
+              "spec.template.metadata.labels",
+              labels.isMissingNode() ? Json.object() : labels,
+              "`selector` does not match template `labels`"));
+    }
+    checkPodSpec(template.get("spec"), "spec.template.spec", causes);
+  }
+
+  static Map<String, String> labelsOf(JsonNode labels) {
+    Map<String, String> m = new java.util.HashMap<>();
+    if (labels != null && labels.isObject()) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = labels.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        m.put(e.getKey(), e.getValue().asText());
+      }
+    }
+    return m;
+  }
+}

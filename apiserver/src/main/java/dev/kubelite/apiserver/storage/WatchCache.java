@@ -1,0 +1,227 @@
+package dev.kubelite.apiserver.storage;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kubelite.apiserver.api.ApiException;
+import dev.kubelite.apiserver.storage.ObjectStorage.Stored;
+import dev.kubelite.store.client.Watch;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The watch cache of one resource type: one store watch on the type's key prefix feeds an in-memory
+ * copy of every object and a window of recent events. Client watches are served from it (replaying
+ * the window from their resourceVersion, then live), so a thousand client watches cost the store
+ * one watch; lists with {@code resourceVersion=0} are served from the copy. A watch from a revision
+ * older than the window is refused ({@link #watch} returns null) and the caller falls back to a
+ * store watch of its own, which answers 410 only if the store has compacted it.
+ *
+ * <p>Delivery to a watcher happens under the cache's lock but never blocks: watchers only queue the
+ * events for their own event loop (see WatchHandler, which drops a client that falls behind).
+ */
+public final class WatchCache {
+  private static final Logger log = LoggerFactory.getLogger(WatchCache.class);
+
+  /** Events kept for watches that start from a recent resourceVersion. */
+  public static final int DEFAULT_WINDOW = 1000;
+
+  private final ObjectStorage storage;
+  private final String prefix;
+  private final int window;
+
+  private final Object lock = new Object();
+  private final TreeMap<String, ObjectNode> objects = new TreeMap<>();
+  private final ArrayDeque<ObjectEvent> events = new ArrayDeque<>();
+  private final List<Registration> watchers = new CopyOnWriteArrayList<>();
+
+  /** Revision the cache reflects; events after it are not applied yet. */
+  private long revision;
+
+  /** Events with revision > this are all in {@link #events}. */
+  private long windowStart;
+
+  private Watch storeWatch;
+  private volatile boolean closed;
+
+  public WatchCache(ObjectStorage storage, String prefix, int window) {
+    this.storage = storage;
+    this.prefix = prefix;
+    this.window = window;
+  }
+
+  /** Lists the prefix and starts the store watch after that revision. */
+  public CompletableFuture<Void> start() {
+    return storage
+        .list(prefix, prefix, 0, 0)
+        .thenAccept(
+            page -> {
+              synchronized (lock) {
+                objects.clear();
+                events.clear();
+                for (Stored s : page.items()) {
+                  objects.put(s.key(), s.object());
+                }
+                revision = page.revision();
+                windowStart = page.revision();
+              }
+              storeWatch = storage.watchObjects(prefix, page.revision() + 1, new Feed());
+              log.debug(
+                  "watch cache {} started at revision {} with {} objects",
+                  prefix,
+                  revision,
+                  objects.size());
+            });
+  }
+
+  public String prefix() {
+    return prefix;
+  }
+
+  /** The objects under {@code keyPrefix} (a namespace's, or all) and the revision they reflect. */
+  public record Snapshot(List<ObjectNode> items, long revision) {}
+
+  public Snapshot snapshot(String keyPrefix) {
+    synchronized (lock) {
+      List<ObjectNode> items = new ArrayList<>();
+      for (Map.Entry<String, ObjectNode> e : objects.tailMap(keyPrefix, true).entrySet()) {
+        if (!e.getKey().startsWith(keyPrefix)) {
+          break;
+        }
+        items.add(e.getValue());
+      }
+      return new Snapshot(items, revision);
+    }
+  }
+
+  /**
+   * Watches keys under {@code keyPrefix} from after {@code fromRevision}: buffered events newer
+   * than it, then live ones. Returns null if events after {@code fromRevision} are no longer (or
+   * not yet) in the window: the caller must watch the store directly.
+   */
+  public Watch watch(String keyPrefix, long fromRevision, ObjectWatcher watcher) {
+    synchronized (lock) {
+      if (closed || fromRevision < windowStart) {
+        return null;
+      }
+      Registration r = new Registration(keyPrefix, watcher);
+      List<ObjectEvent> replay = new ArrayList<>();
+      for (ObjectEvent e : events) {
+        if (e.revision() > fromRevision && e.key().startsWith(keyPrefix)) {
+          replay.add(e);
+        }
+      }
+      if (!replay.isEmpty()) {
+        watcher.onEvents(replay);
+      }
+      r.after = Math.max(fromRevision, revision);
+      watchers.add(r);
+      return () -> watchers.remove(r);
+    }
+  }
+
+  /** The number of client watches served (for tests and metrics). */
+  public int watcherCount() {
+    return watchers.size();
+  }
+
+  public long revision() {
+    synchronized (lock) {
+      return revision;
+    }
+  }
+
+  public void close() {
+    closed = true;
+    if (storeWatch != null) {
+      storeWatch.close();
+    }
+  }
+
+  private final class Registration {
+    final String keyPrefix;
+    final ObjectWatcher watcher;
+
+    /** Events at or below this revision were replayed already. */
+    long after;
+
+    Registration(String keyPrefix, ObjectWatcher watcher) {
+      this.keyPrefix = keyPrefix;
+      this.watcher = watcher;
+    }
+  }
+
+  /** The cache's own store watch. */
+  private final class Feed implements ObjectWatcher {
+    @Override
+    public void onEvents(List<ObjectEvent> batch) {
+      synchronized (lock) {
+        for (ObjectEvent e : batch) {
+          String k = e.key();
+          if (e.type() == ObjectEvent.Type.PUT) {
+            objects.put(k, e.object());
+          } else {
+            objects.remove(k);
+          }
+          events.addLast(e);
+          revision = e.revision();
+        }
+        while (events.size() > window) {
+          windowStart = events.removeFirst().revision();
+        }
+        for (Registration r : watchers) {
+          List<ObjectEvent> mine = new ArrayList<>();
+          for (ObjectEvent e : batch) {
+            if (e.revision() > r.after && e.key().startsWith(r.keyPrefix)) {
+              mine.add(e);
+            }
+          }
+          if (!mine.isEmpty()) {
+            r.watcher.onEvents(mine);
+          }
+        }
+      }
+    }
+
+    @Override
+    public void onExpired(long compactRevision) {
+      restart("its start revision was compacted (" + compactRevision + ")");
+    }
+
+    @Override
+    public void onError(ApiException error) {
+      restart(error.getMessage());
+    }
+
+    /**
+     * The store watch ended: every client watch ends with 410 (they re-list, as after a
+     * kube-apiserver restart) and the cache lists and watches again.
+     */
+    private void restart(String why) {
+      if (closed) {
+        return;
+      }
+      log.warn("watch cache {}: store watch ended ({}); re-listing", prefix, why);
+      List<Registration> ended;
+      synchronized (lock) {
+        ended = new ArrayList<>(watchers);
+        watchers.clear();
+        windowStart = Long.MAX_VALUE;
+      }
+      for (Registration r : ended) {
+        r.watcher.onExpired(revision);
+      }
+      start()
+          .exceptionally(
+              e -> {
+                log.error("watch cache {} cannot restart: {}", prefix, e.toString());
+                return null;
+              });
+    }
+  }
+}

@@ -1,0 +1,64 @@
+package dev.kubelite.apiserver.storage;
+
+import dev.kubelite.store.client.Watch;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The watch caches, one per resource key prefix, and the rule for serving a watch: from the cache
+ * when its window covers the start revision, else from a store watch of its own.
+ */
+public final class WatchCaches {
+  private final ObjectStorage storage;
+  private final Map<String, WatchCache> caches = new ConcurrentHashMap<>();
+
+  public WatchCaches(ObjectStorage storage) {
+    this.storage = storage;
+  }
+
+  /**
+   * Starts a cache for each type prefix ({@code /registry/pods/}); completes when all are ready.
+   */
+  public CompletableFuture<Void> start(List<String> typePrefixes, int window) {
+    List<CompletableFuture<Void>> all = new ArrayList<>();
+    for (String p : typePrefixes) {
+      WatchCache c = new WatchCache(storage, p, window);
+      caches.put(p, c);
+      all.add(c.start());
+    }
+    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+  }
+
+  /** The cache of a type, or null if none runs. */
+  public WatchCache cache(String typePrefix) {
+    return caches.get(typePrefix);
+  }
+
+  /** Where a watch was served from (tests and logs). */
+  public enum Source {
+    CACHE,
+    STORE
+  }
+
+  /** A running watch and where it is served from. */
+  public record Served(Watch watch, Source source) {}
+
+  /** Watches keys under {@code keyPrefix} after {@code fromRevision}. */
+  public Served watch(String typePrefix, String keyPrefix, long fromRevision, ObjectWatcher w) {
+    WatchCache c = caches.get(typePrefix);
+    if (c != null) {
+      Watch cached = c.watch(keyPrefix, fromRevision, w);
+      if (cached != null) {
+        return new Served(cached, Source.CACHE);
+      }
+    }
+    return new Served(storage.watchObjects(keyPrefix, fromRevision + 1, w), Source.STORE);
+  }
+
+  public void close() {
+    caches.values().forEach(WatchCache::close);
+  }
+}

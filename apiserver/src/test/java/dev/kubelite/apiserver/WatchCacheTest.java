@@ -1,0 +1,190 @@
+package dev.kubelite.apiserver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.kubelite.apiserver.testing.ApiServerFixture;
+import dev.kubelite.apiserver.testing.CountingKvStore;
+import dev.kubelite.apiserver.testing.WatchClient;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The watch cache: client watches share one store watch per resource, a client that does not read
+ * is dropped without holding up the others, and a watch older than the cache's window falls back to
+ * the store.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class WatchCacheTest {
+  private static final int WINDOW = 50;
+  private ApiServerFixture f;
+  private CountingKvStore counting;
+
+  @BeforeAll
+  void start() throws Exception {
+    f =
+        ApiServerFixture.start(
+            ApiServerFixture.Backend.EMBEDDED, s -> counting = new CountingKvStore(s), WINDOW);
+  }
+
+  @AfterAll
+  void stop() {
+    if (f != null) {
+      f.close();
+    }
+  }
+
+  private void createNamespace(String ns) throws Exception {
+    assertThat(f.post("/api/v1/namespaces", "{\"metadata\":{\"name\":\"" + ns + "\"}}").code())
+        .isEqualTo(201);
+  }
+
+  @Test
+  void manyClientWatchesCostTheStoreNothingExtra() throws Exception {
+    createNamespace("fanout");
+    int storeWatchesBefore = counting.watches.get();
+    String rv =
+        f.get("/api/v1/namespaces/fanout/configmaps")
+            .json()
+            .path("metadata")
+            .path("resourceVersion")
+            .asText();
+    List<WatchClient> clients = new ArrayList<>();
+    try {
+      for (int i = 0; i < 200; i++) {
+        String path = i % 2 == 0 ? "/api/v1/namespaces/fanout/configmaps" : "/api/v1/configmaps";
+        clients.add(
+            new WatchClient(f.http(), f.url() + path + "?watch=true&resourceVersion=" + rv, null));
+      }
+      assertThat(
+              f.post("/api/v1/namespaces/fanout/configmaps", "{\"metadata\":{\"name\":\"hello\"}}")
+                  .code())
+          .isEqualTo(201);
+      for (WatchClient c : clients) {
+        JsonNode e = c.next();
+        assertThat(e.path("type").asText()).isEqualTo("ADDED");
+        assertThat(e.path("object").path("metadata").path("name").asText()).isEqualTo("hello");
+      }
+      assertThat(counting.watches.get()).isEqualTo(storeWatchesBefore);
+      assertThat(f.api.registry().caches().cache("/registry/configmaps/").watcherCount())
+          .isGreaterThanOrEqualTo(200);
+    } finally {
+      clients.forEach(WatchClient::close);
+    }
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> f.api.registry().caches().cache("/registry/configmaps/").watcherCount() == 0);
+  }
+
+  @Test
+  void aClientThatDoesNotReadIsDroppedAndOthersGetEverything() throws Exception {
+    createNamespace("slow");
+    String rv =
+        f.get("/api/v1/namespaces/slow/configmaps")
+            .json()
+            .path("metadata")
+            .path("resourceVersion")
+            .asText();
+    try (Socket stuck = new Socket();
+        WatchClient fast =
+            new WatchClient(
+                f.http(),
+                f.url() + "/api/v1/namespaces/slow/configmaps?watch=true&resourceVersion=" + rv,
+                null)) {
+      stuck.setReceiveBufferSize(4096);
+      stuck.connect(new InetSocketAddress("127.0.0.1", f.api.port()));
+      OutputStream out = stuck.getOutputStream();
+      out.write(
+          ("GET /api/v1/namespaces/slow/configmaps?watch=true&resourceVersion="
+                  + rv
+                  + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () -> f.api.registry().caches().cache("/registry/configmaps/").watcherCount() >= 2);
+      // ~30 MiB of events: far more than the socket buffers of a client that never reads.
+      String big = "x".repeat(300 * 1024);
+      int updates = 100;
+      assertThat(
+              f.post(
+                      "/api/v1/namespaces/slow/configmaps",
+                      "{\"metadata\":{\"name\":\"big\"},\"data\":{\"v\":\"0" + big + "\"}}")
+                  .code())
+          .isEqualTo(201);
+      for (int i = 1; i < updates; i++) {
+        assertThat(
+                f.patch(
+                        "/api/v1/namespaces/slow/configmaps/big",
+                        "application/merge-patch+json",
+                        "{\"data\":{\"v\":\"" + i + big + "\"}}")
+                    .code())
+            .isEqualTo(200);
+      }
+      for (int i = 0; i < updates; i++) {
+        JsonNode e = fast.next();
+        assertThat(e.path("object").path("data").path("v").asText())
+            .startsWith(Integer.toString(i) + "x");
+      }
+      // The stuck client was disconnected: draining its socket ends (EOF) well short of everything.
+      stuck.setSoTimeout(20_000);
+      InputStream in = stuck.getInputStream();
+      long read = 0;
+      byte[] buf = new byte[64 * 1024];
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        read += n;
+      }
+      assertThat(read).isLessThan((long) updates * big.length());
+    }
+  }
+
+  @Test
+  void aWatchOlderThanTheWindowIsServedByTheStore() throws Exception {
+    createNamespace("old");
+    String rv =
+        f.get("/api/v1/namespaces/old/configmaps")
+            .json()
+            .path("metadata")
+            .path("resourceVersion")
+            .asText();
+    for (int i = 0; i < WINDOW + 10; i++) {
+      assertThat(
+              f.post(
+                      "/api/v1/namespaces/old/configmaps",
+                      "{\"metadata\":{\"name\":\"c" + i + "\"}}")
+                  .code())
+          .isEqualTo(201);
+    }
+    int before = counting.watches.get();
+    try (WatchClient w =
+        new WatchClient(
+            f.http(),
+            f.url() + "/api/v1/namespaces/old/configmaps?watch=true&resourceVersion=" + rv,
+            null)) {
+      for (int i = 0; i < WINDOW + 10; i++) {
+        JsonNode e = w.next();
+        assertThat(e.path("type").asText()).isEqualTo("ADDED");
+        assertThat(e.path("object").path("metadata").path("name").asText()).isEqualTo("c" + i);
+      }
+      assertThat(counting.watches.get()).isEqualTo(before + 1);
+    }
+    // resourceVersion=0 lists come from the cache, without a store read.
+    int ranges = counting.ranges.get();
+    JsonNode list = f.get("/api/v1/namespaces/old/configmaps?resourceVersion=0").json();
+    assertThat(list.path("items")).hasSize(WINDOW + 10);
+    assertThat(counting.ranges.get()).isEqualTo(ranges);
+  }
+}

@@ -1,0 +1,81 @@
+package dev.kubelite.apiserver.testing;
+
+import dev.kubelite.store.client.GetResult;
+import dev.kubelite.store.client.KvStore;
+import dev.kubelite.store.client.RangeQuery;
+import dev.kubelite.store.client.RangeResult;
+import dev.kubelite.store.client.Watch;
+import dev.kubelite.store.client.WatchListener;
+import dev.kubelite.store.client.WatchOptions;
+import dev.kubelite.store.client.WriteResult;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** A {@link KvStore} that counts the watches and reads the API server asks its store for. */
+public final class CountingKvStore implements KvStore {
+  private final KvStore delegate;
+  public final AtomicInteger watches = new AtomicInteger();
+  public final AtomicInteger openWatches = new AtomicInteger();
+  public final AtomicInteger ranges = new AtomicInteger();
+
+  public CountingKvStore(KvStore delegate) {
+    this.delegate = delegate;
+  }
+
+  @Override
+  public CompletableFuture<GetResult> get(byte[] key) {
+    return delegate.get(key);
+  }
+
+  @Override
+  public CompletableFuture<RangeResult> range(RangeQuery query) {
+    ranges.incrementAndGet();
+    return delegate.range(query);
+  }
+
+  @Override
+  public CompletableFuture<WriteResult> put(byte[] key, byte[] value) {
+    return delegate.put(key, value);
+  }
+
+  @Override
+  public CompletableFuture<WriteResult> create(byte[] key, byte[] value) {
+    return delegate.create(key, value);
+  }
+
+  @Override
+  public CompletableFuture<WriteResult> update(byte[] key, byte[] value, long expected) {
+    return delegate.update(key, value, expected);
+  }
+
+  @Override
+  public CompletableFuture<WriteResult> delete(byte[] key, long expected) {
+    return delegate.delete(key, expected);
+  }
+
+  @Override
+  public CompletableFuture<Long> compact(long revision) {
+    return delegate.compact(revision);
+  }
+
+  @Override
+  public CompletableFuture<Long> currentRevision() {
+    return delegate.currentRevision();
+  }
+
+  @Override
+  public Watch watch(WatchOptions options, WatchListener listener) {
+    watches.incrementAndGet();
+    openWatches.incrementAndGet();
+    Watch w = delegate.watch(options, listener);
+    return () -> {
+      openWatches.decrementAndGet();
+      w.close();
+    };
+  }
+
+  @Override
+  public void close() {
+    // The fixture closes the real client.
+  }
+}
