@@ -64,7 +64,7 @@ final class BackendQuota {
     if (cost == 0 || quota == Long.MAX_VALUE) {
       return CompletableFuture.completedFuture(null);
     }
-    long size = member.backendSizeBytes();
+    long size = member.backendSizeForQuota();
     if (size + cost < quota) {
       return CompletableFuture.completedFuture(null);
     }

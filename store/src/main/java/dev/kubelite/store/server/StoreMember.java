@@ -445,6 +445,25 @@ public final class StoreMember implements AutoCloseable {
     return backendBytes;
   }
 
+  /**
+   * How old the size a quota check uses may be. Reading RocksDB's size properties takes its mutex
+   * and cost more than the write itself when done for every write; etcd's check reads a cached size
+   * too. A burst may overshoot the quota by what it writes in this time.
+   */
+  private static final long QUOTA_SIZE_MAX_AGE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+  private volatile long backendBytesReadAt = System.nanoTime() - QUOTA_SIZE_MAX_AGE_NANOS;
+
+  /** {@link #backendSizeBytes}, read again only when the last reading is older than 100 ms. */
+  long backendSizeForQuota() {
+    long now = System.nanoTime();
+    if (now - backendBytesReadAt >= QUOTA_SIZE_MAX_AGE_NANOS) {
+      backendBytesReadAt = now;
+      return backendSizeBytes();
+    }
+    return backendBytes;
+  }
+
   /** As {@link #backendSizeBytes}, for {@link MvccStore#dbSizeInUseBytes}. */
   long backendInUseBytes() {
     if (stateLock.readLock().tryLock()) {
