@@ -134,19 +134,7 @@ public record MemberConfig(
 
   /** This config with {@code --quota-backend-bytes} set (etcd's meaning: see {@link #quota()}). */
   public MemberConfig withQuotaBackendBytes(long bytes) {
-    return new MemberConfig(
-        name,
-        dataDir,
-        listenClientUrls,
-        advertiseClientUrls,
-        listenPeerUrls,
-        initialAdvertisePeerUrls,
-        initialCluster,
-        initialClusterState,
-        initialClusterToken,
-        maxRequestBytes,
-        watchProgressNotifyInterval,
-        bytes);
+    return withTuning(maxRequestBytes, watchProgressNotifyInterval, bytes);
   }
 
   /**
@@ -166,7 +154,7 @@ public record MemberConfig(
    * watches created with {@code fragment} are split above this plus 512 KiB of gRPC overhead.
    */
   public MemberConfig withMaxRequestBytes(int bytes) {
-    return withLimits(bytes, watchProgressNotifyInterval);
+    return withTuning(bytes, watchProgressNotifyInterval, quotaBackendBytes);
   }
 
   /**
@@ -175,10 +163,11 @@ public record MemberConfig(
    * keeps the default, 10 minutes).
    */
   public MemberConfig withWatchProgressNotifyInterval(Duration interval) {
-    return withLimits(maxRequestBytes, interval);
+    return withTuning(maxRequestBytes, interval, quotaBackendBytes);
   }
 
-  private MemberConfig withLimits(int bytes, Duration interval) {
+  /** This config with the flags that tune a member (the identity and URLs stay). */
+  private MemberConfig withTuning(int maxRequest, Duration progressInterval, long quotaBytes) {
     return new MemberConfig(
         name,
         dataDir,
@@ -189,9 +178,9 @@ public record MemberConfig(
         initialCluster,
         initialClusterState,
         initialClusterToken,
-        bytes,
-        interval,
-        quotaBackendBytes);
+        maxRequest,
+        progressInterval,
+        quotaBytes);
   }
 
   /**
