@@ -92,6 +92,7 @@ public final class Informer implements AutoCloseable {
   private volatile Watch currentWatch;
   private volatile long lists;
   private volatile long watches;
+  private volatile long bookmarks;
 
   public Informer(KubeClient client, Resource resource, String namespace, Options options) {
     this.client = client;
@@ -163,6 +164,11 @@ public final class Informer implements AutoCloseable {
 
   public long watchCount() {
     return watches;
+  }
+
+  /** How many BOOKMARK events it has seen. */
+  public long bookmarkCount() {
+    return bookmarks;
   }
 
   private void run() {
@@ -342,7 +348,10 @@ public final class Informer implements AutoCloseable {
     String key = Meta.key(o);
     synchronized (changeLock) {
       switch (e.type()) {
-        case "BOOKMARK" -> LOG.debug("{}: bookmark rv={}", name, rv);
+        case "BOOKMARK" -> {
+          bookmarks++;
+          LOG.debug("{}: bookmark rv={}", name, rv);
+        }
         case "ADDED", "MODIFIED" -> {
           ObjectNode old = indexer.put(o);
           LOG.debug("{} {} {} rv={}", name, key, e.type(), rv);

@@ -193,6 +193,32 @@ class InformerTest {
   }
 
   @Test
+  void watchesAgainWhenTheServerEndsTheStream() throws Exception {
+    Cluster cluster = later(new Cluster());
+    KubeClient c = cluster.client();
+    // The server ends each watch after 1–2 s (with a closing BOOKMARK); the informer resumes.
+    Informer inf =
+        later(
+            new Informer(c, CM, "default", Informer.Options.defaults().withWatchTimeoutSeconds(1)));
+    Recorder r = new Recorder();
+    inf.addEventHandler(r);
+    inf.start();
+    await().atMost(Duration.ofSeconds(10)).until(inf::hasSynced);
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      long before = inf.watchCount();
+      c.create(CM, "default", cm("t" + i, "1"));
+      expected.add("add t" + i + " 1");
+      await().atMost(Duration.ofSeconds(15)).until(() -> inf.watchCount() > before + 1);
+    }
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(r.events).containsExactlyElementsOf(expected));
+    assertThat(inf.listCount()).isEqualTo(1);
+    assertThat(inf.bookmarkCount()).as("a BOOKMARK closes each timed-out watch").isPositive();
+  }
+
+  @Test
   void relistsAfter410AndDeliversTheDifference() throws Exception {
     // A tiny watch cache window, so a resume from before the compaction goes to the store → 410.
     Cluster cluster = later(new Cluster(2));
