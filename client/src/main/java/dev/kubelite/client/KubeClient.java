@@ -1,0 +1,209 @@
+package dev.kubelite.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A generic client of the Kubernetes REST API (JSON over HTTP/1.1, JDK HttpClient): every verb for
+ * any {@link Resource}. Objects are Jackson {@link ObjectNode}s. A refusal is an {@link
+ * ApiException} carrying the server's Status; a transport failure is an {@link
+ * UncheckedIOException}. Thread-safe; blocking calls (use it from worker threads, not event loops).
+ */
+public final class KubeClient implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(KubeClient.class);
+  public static final ObjectMapper JSON = new ObjectMapper();
+
+  private final URI server;
+  private final String bearerToken;
+  private final HttpClient http;
+  private final Duration requestTimeout;
+
+  public KubeClient(URI server, String bearerToken, Duration requestTimeout) {
+    String s = server.toString();
+    this.server = URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
+    this.bearerToken = bearerToken;
+    this.requestTimeout = requestTimeout;
+    this.http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10))
+            .build();
+  }
+
+  public KubeClient(URI server) {
+    this(server, null, Duration.ofSeconds(30));
+  }
+
+  /** A client for the current context of a kubeconfig. */
+  public static KubeClient fromConfig(KubeConfig config) {
+    KubeConfig.Context ctx = config.currentContext();
+    KubeConfig.Cluster cluster = config.cluster(ctx);
+    KubeConfig.User user = config.user(ctx);
+    if (cluster.server() == null) {
+      throw new IllegalArgumentException(
+          "cluster " + ctx.cluster() + " in the kubeconfig has no server URL");
+    }
+    if (cluster.server().startsWith("https:")) {
+      throw new IllegalArgumentException(
+          "cluster "
+              + ctx.cluster()
+              + " uses https ("
+              + cluster.server()
+              + "): TLS is not supported yet (the API server serves plain HTTP); use an http:// URL");
+    }
+    return new KubeClient(
+        URI.create(cluster.server()), user == null ? null : user.token(), Duration.ofSeconds(30));
+  }
+
+  public URI server() {
+    return server;
+  }
+
+  public ObjectNode get(Resource r, String namespace, String name) {
+    return send("GET", r.path(namespace, name), null, null);
+  }
+
+  /** A list ({@code kind: ...List}, {@code metadata.resourceVersion}, {@code items}). */
+  public ObjectNode list(Resource r, String namespace, ListOptions o) {
+    String q = o.query(false);
+    return send("GET", r.path(namespace) + (q.isEmpty() ? "" : "?" + q), null, null);
+  }
+
+  public ObjectNode create(Resource r, String namespace, ObjectNode obj) {
+    return send("POST", r.path(namespace), "application/json", obj);
+  }
+
+  /** PUT; a {@code metadata.resourceVersion} in the object makes it conditional (409 if stale). */
+  public ObjectNode update(Resource r, ObjectNode obj) {
+    return send("PUT", r.path(Meta.namespace(obj), Meta.name(obj)), "application/json", obj);
+  }
+
+  public ObjectNode updateStatus(Resource r, ObjectNode obj) {
+    return send(
+        "PUT", r.path(Meta.namespace(obj), Meta.name(obj)) + "/status", "application/json", obj);
+  }
+
+  public ObjectNode patch(
+      Resource r, String namespace, String name, PatchType type, JsonNode patch) {
+    return send("PATCH", r.path(namespace, name), type.contentType, patch);
+  }
+
+  public ObjectNode patchStatus(
+      Resource r, String namespace, String name, PatchType type, JsonNode patch) {
+    return send("PATCH", r.path(namespace, name) + "/status", type.contentType, patch);
+  }
+
+  /** Any other subresource, e.g. POST pods/binding. */
+  public ObjectNode subresource(
+      String method, Resource r, String namespace, String name, String sub, ObjectNode body) {
+    return send(method, r.path(namespace, name) + "/" + sub, "application/json", body);
+  }
+
+  /**
+   * DELETE; {@code options} is a DeleteOptions body or null. Returns what the server answered: a
+   * Status (gone) or the object (deletion pending: finalizers, grace period).
+   */
+  public ObjectNode delete(Resource r, String namespace, String name, ObjectNode options) {
+    return send(
+        "DELETE", r.path(namespace, name), options == null ? null : "application/json", options);
+  }
+
+  public ObjectNode delete(Resource r, String namespace, String name) {
+    return delete(r, namespace, name, null);
+  }
+
+  /** Opens a watch stream ({@code ?watch=true}); a refusal before the stream starts throws. */
+  public Watch watch(Resource r, String namespace, ListOptions o) {
+    String path = r.path(namespace) + "?" + o.query(true);
+    HttpRequest.Builder b = request(path).GET();
+    HttpResponse<InputStream> resp;
+    try {
+      resp = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot watch " + server + path + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new UncheckedIOException(new java.io.InterruptedIOException("interrupted: " + path));
+    }
+    if (resp.statusCode() != 200) {
+      try (InputStream in = resp.body()) {
+        throw error("GET", path, resp.statusCode(), new String(in.readAllBytes(), UTF8));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read the answer to watch " + path, e);
+      }
+    }
+    LOG.debug("watch {} opened", path);
+    return new Watch(JSON, resp.body());
+  }
+
+  private static final java.nio.charset.Charset UTF8 = StandardCharsets.UTF_8;
+
+  private HttpRequest.Builder request(String path) {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(server + path)).header("Accept", "application/json");
+    if (bearerToken != null) {
+      b.header("Authorization", "Bearer " + bearerToken);
+    }
+    return b;
+  }
+
+  private ObjectNode send(String method, String path, String contentType, JsonNode body) {
+    HttpRequest.Builder b = request(path).timeout(requestTimeout);
+    try {
+      if (body == null) {
+        b.method(method, HttpRequest.BodyPublishers.noBody());
+      } else {
+        b.header("Content-Type", contentType);
+        b.method(method, HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
+      }
+      HttpResponse<String> resp = http.send(b.build(), HttpResponse.BodyHandlers.ofString(UTF8));
+      LOG.debug("{} {} → {}", method, path, resp.statusCode());
+      if (resp.statusCode() >= 200 && resp.statusCode() < 300) {
+        JsonNode n = JSON.readTree(resp.body());
+        if (n instanceof ObjectNode o) {
+          return o;
+        }
+        throw new IOException("answer to " + method + " " + path + " is not a JSON object");
+      }
+      throw error(method, path, resp.statusCode(), resp.body());
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          method + " " + server + path + " failed: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new UncheckedIOException(
+          new java.io.InterruptedIOException("interrupted: " + method + " " + path));
+    }
+  }
+
+  private static ApiException error(String method, String path, int code, String body) {
+    try {
+      if (JSON.readTree(body) instanceof ObjectNode s && "Status".equals(s.path("kind").asText())) {
+        return new ApiException(code, s.path("reason").asText(""), s.path("message").asText(""), s);
+      }
+    } catch (IOException notJson) {
+      // Not a Status: synthesize one below from the code and the raw body.
+    }
+    ObjectNode s = JSON.createObjectNode();
+    s.put("kind", "Status").put("apiVersion", "v1").put("status", "Failure");
+    s.put("code", code).put("message", method + " " + path + ": " + body);
+    return new ApiException(code, "", s.get("message").asText(), s);
+  }
+
+  @Override
+  public void close() {
+    // The JDK HttpClient of Java 17 has no close; its connections are released with it.
+  }
+}
