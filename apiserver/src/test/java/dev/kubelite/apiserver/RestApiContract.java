@@ -109,6 +109,12 @@ abstract class RestApiContract {
     assertThat(f.get("/healthz").body()).isEqualTo("ok");
     assertThat(f.get("/livez").code()).isEqualTo(200);
     assertThat(f.get("/readyz").code()).isEqualTo(200);
+    assertThat(f.get("/readyz?verbose").body())
+        .startsWith("[+]ping ok\n")
+        .contains("[+]etcd ok\n")
+        .endsWith("readyz check passed\n");
+    assertThat(f.get("/livez/etcd").body()).isEqualTo("ok");
+    assertStatus(f.get("/livez/nope"), 404, "NotFound");
   }
 
   @Test
