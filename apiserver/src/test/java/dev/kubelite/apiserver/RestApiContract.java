@@ -588,10 +588,50 @@ abstract class RestApiContract {
 
   @Test
   void deletingANamespaceMarksItTerminatingAndRefusesNewContent() throws Exception {
+    Response missing = f.post("/api/v1/namespaces/no-such-ns/configmaps", cm("x", ""));
+    assertStatus(missing, 404, "NotFound");
+    assertThat(missing.json().path("message").asText())
+        .isEqualTo("namespaces \"no-such-ns\" not found");
+    assertThat(missing.json().path("details").path("kind").asText()).isEqualTo("namespaces");
+    // Refused before validation, as Kubernetes' admission does: an invalid object is still 404.
+    assertStatus(
+        f.post("/api/v1/namespaces/no-such-ns/configmaps", cm("Bad_Name", "")), 404, "NotFound");
+
+    assertThat(f.post(base() + "/configmaps", cm("early", "")).code()).isEqualTo(201);
     Response d = f.delete("/api/v1/namespaces/" + ns, "{}");
     assertThat(d.code()).isEqualTo(200);
     assertThat(d.json().path("status").path("phase").asText()).isEqualTo("Terminating");
-    assertStatus(f.post(base() + "/configmaps", cm("late", "")), 403, "Forbidden");
+    assertThat(d.json().path("metadata").path("deletionTimestamp").asText()).isNotEmpty();
+    assertThat(d.json().path("spec").path("finalizers").toString()).isEqualTo("[\"kubernetes\"]");
+    JsonNode stored = f.get("/api/v1/namespaces/" + ns).json();
+    assertThat(stored.path("status").path("phase").asText()).isEqualTo("Terminating");
+    assertThat(stored.path("metadata").path("deletionTimestamp").asText()).isNotEmpty();
+    // A second delete keeps it as it is.
+    Response again = f.delete("/api/v1/namespaces/" + ns, "{}");
+    assertThat(again.code()).isEqualTo(200);
+    assertThat(again.json().path("metadata").path("resourceVersion").asText())
+        .isEqualTo(stored.path("metadata").path("resourceVersion").asText());
+
+    Response late = f.post(base() + "/configmaps", cm("late", ""));
+    assertStatus(late, 403, "Forbidden");
+    assertThat(late.json().path("message").asText())
+        .isEqualTo(
+            "configmaps \"late\" is forbidden: unable to create new content in namespace "
+                + ns
+                + " because it is being terminated");
+    assertThat(late.json().path("details").path("kind").asText()).isEqualTo("configmaps");
+    Response lateDeploy =
+        f.post("/apis/apps/v1/namespaces/" + ns + "/deployments", deployment("web", 1, "x"));
+    assertStatus(lateDeploy, 403, "Forbidden");
+    assertThat(lateDeploy.json().path("message").asText())
+        .startsWith("deployments.apps \"web\" is forbidden: unable to create new content");
+    // Objects already there can still be changed (the namespace controller needs that).
+    Response label =
+        f.patch(
+            base() + "/configmaps/early",
+            "application/merge-patch+json",
+            "{\"metadata\":{\"labels\":{\"x\":\"y\"}}}");
+    assertThat(label.code()).as(label.body()).isEqualTo(200);
     assertStatus(f.delete("/api/v1/namespaces/default", "{}"), 403, "Forbidden");
   }
 

@@ -100,23 +100,33 @@ public final class Registry {
     }
     String name = Json.text(meta, "name");
     String generateName = Json.text(meta, "generateName");
-    if ((name == null || name.isEmpty()) && generateName != null && !generateName.isEmpty()) {
-      meta.put("name", generateName(generateName));
-    }
-    meta.remove("resourceVersion");
-    meta.remove("selfLink");
-    meta.remove("deletionTimestamp");
-    meta.remove("deletionGracePeriodSeconds");
-    meta.put("uid", UUID.randomUUID().toString());
-    meta.put("creationTimestamp", now());
-    meta.put("generation", 1);
-    Strategy.prepareForCreate(t, obj);
-    Strategy.validate(t, obj, null);
-    String finalName = Json.text(meta, "name");
+    // Kubernetes' NamespaceLifecycle admission runs before defaulting and validation.
     CompletableFuture<Void> nsCheck =
-        t.namespaced() ? checkNamespaceAcceptsObjects(ns) : CompletableFuture.completedFuture(null);
-    return nsCheck
-        .thenCompose(v -> storage.create(t.key(ns, finalName), obj))
+        t.namespaced()
+            ? checkNamespaceAcceptsObjects(t, ns, name == null ? "" : name)
+            : CompletableFuture.completedFuture(null);
+    return nsCheck.thenCompose(
+        ok -> {
+          if ((name == null || name.isEmpty()) && generateName != null && !generateName.isEmpty()) {
+            meta.put("name", generateName(generateName));
+          }
+          meta.remove("resourceVersion");
+          meta.remove("selfLink");
+          meta.remove("deletionTimestamp");
+          meta.remove("deletionGracePeriodSeconds");
+          meta.put("uid", UUID.randomUUID().toString());
+          meta.put("creationTimestamp", now());
+          meta.put("generation", 1);
+          Strategy.prepareForCreate(t, obj);
+          Strategy.validate(t, obj, null);
+          return store(t, ns, obj);
+        });
+  }
+
+  private CompletableFuture<ObjectNode> store(ResourceType t, String ns, ObjectNode obj) {
+    String finalName = Json.text(obj, "metadata", "name");
+    return storage
+        .create(t.key(ns, finalName), obj)
         .thenApply(
             w -> {
               if (w.outcome() != Outcome.OK) {
@@ -135,7 +145,8 @@ public final class Registry {
     return b.toString();
   }
 
-  private CompletableFuture<Void> checkNamespaceAcceptsObjects(String ns) {
+  private CompletableFuture<Void> checkNamespaceAcceptsObjects(
+      ResourceType t, String ns, String name) {
     ResourceType nsType = table.byKind("", "Namespace");
     return storage
         .get(nsType.key(null, ns))
@@ -147,9 +158,9 @@ public final class Registry {
               if ("Terminating".equals(Json.text(s.object(), "status", "phase"))
                   || s.object().path("metadata").hasNonNull("deletionTimestamp")) {
                 throw ApiException.forbidden(
-                    "",
-                    "namespaces",
-                    ns,
+                    t.group(),
+                    t.plural(),
+                    name,
                     "unable to create new content in namespace "
                         + ns
                         + " because it is being terminated");
