@@ -100,6 +100,52 @@ class KubectlTest {
       """;
 
   @Test
+  void unknownFieldsAndTerminatingNamespaces() throws Exception {
+    k.ok("create", "namespace", "typos");
+    Path typo =
+        write(
+            "typo.yaml",
+            DEPLOY_V1
+                .replace("namespace: shop", "namespace: typos")
+                .replace("replicas: 2", "replicas: 2\n  replicaz: 3"));
+    // kubectl sends fieldValidation=Strict by default.
+    Kubectl.Result strict = k.run("apply", "-f", typo.toString());
+    assertThat(strict.exitCode()).as(strict.output()).isEqualTo(1);
+    assertThat(strict.output())
+        .contains(
+            "Error from server (BadRequest): error when creating \""
+                + typo
+                + "\": Deployment in version \"v1\" cannot be handled as a Deployment: strict"
+                + " decoding error: unknown field \"spec.replicaz\"");
+    Kubectl.Result warn = k.run("apply", "--validate=warn", "-f", typo.toString());
+    assertThat(warn.exitCode()).as(warn.output()).isZero();
+    assertThat(warn.output())
+        .contains("Warning: unknown field \"spec.replicaz\"")
+        .contains("deployment.apps/web created");
+    assertThat(k.ok("get", "deploy", "web", "-n", "typos", "-o", "jsonpath={.spec}"))
+        .contains("\"replicas\":2")
+        .doesNotContain("replicaz");
+    Path typo2 = write("typo2.yaml", Files.readString(typo).replace("name: web\n", "name: web2\n"));
+    Kubectl.Result ignore = k.run("create", "--validate=false", "-f", typo2.toString());
+    assertThat(ignore.exitCode()).as(ignore.output()).isZero();
+    assertThat(ignore.output()).doesNotContain("Warning");
+
+    // A terminating namespace refuses new content.
+    assertThat(k.ok("delete", "namespace", "typos", "--wait=false"))
+        .contains("namespace \"typos\" deleted");
+    assertThat(k.ok("get", "ns", "typos")).containsPattern("typos\\s+Terminating");
+    Kubectl.Result late = k.run("create", "configmap", "late", "-n", "typos", "--from-literal=a=b");
+    assertThat(late.exitCode()).isEqualTo(1);
+    assertThat(late.output())
+        .contains(
+            "configmaps \"late\" is forbidden: unable to create new content in namespace typos"
+                + " because it is being terminated");
+    Kubectl.Result missing = k.run("create", "configmap", "x", "-n", "nowhere");
+    assertThat(missing.exitCode()).isEqualTo(1);
+    assertThat(missing.output()).contains("namespaces \"nowhere\" not found");
+  }
+
+  @Test
   void everydayCommands() throws Exception {
     assertThat(k.ok("version")).contains("Server Version: v1.32.0-kubelite");
 

@@ -635,6 +635,100 @@ abstract class RestApiContract {
     assertStatus(f.delete("/api/v1/namespaces/default", "{}"), 403, "Forbidden");
   }
 
+  @Test
+  void fieldValidationStrictWarnIgnore() throws Exception {
+    String path = "/apis/apps/v1/namespaces/" + ns + "/deployments";
+    String typo =
+        deployment("web", 1, "nginx")
+            .replace("\"replicas\":1", "\"replicas\":1,\"foo\":true")
+            .replace("\"image\":\"nginx\"", "\"image\":\"nginx\",\"imagee\":\"x\"");
+    Response strict = f.post(path + "?fieldValidation=Strict", typo);
+    assertStatus(strict, 400, "BadRequest");
+    assertThat(strict.json().path("message").asText())
+        .isEqualTo(
+            "Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding"
+                + " error: unknown field \"spec.foo\", unknown field"
+                + " \"spec.template.spec.containers[0].imagee\"");
+    assertStatus(f.get(path + "/web"), 404, "NotFound");
+
+    // Duplicate fields are strict errors too.
+    String dup =
+        deployment("web", 1, "nginx").replace("\"replicas\":1", "\"replicas\":1,\"replicas\":2");
+    Response dupStrict = f.post(path + "?fieldValidation=Strict", dup);
+    assertStatus(dupStrict, 400, "BadRequest");
+    assertThat(dupStrict.json().path("message").asText())
+        .endsWith("strict decoding error: duplicate field \"spec.replicas\"");
+
+    // Warn (also the default): accepted, the unknown fields dropped, one Warning header each.
+    var warn =
+        f.http()
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(f.url() + path + "?fieldValidation=Warn"))
+                    .header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(typo))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(warn.statusCode()).as(warn.body()).isEqualTo(201);
+    assertThat(warn.headers().allValues("Warning"))
+        .containsExactly(
+            "299 - \"unknown field \\\"spec.foo\\\"\"",
+            "299 - \"unknown field \\\"spec.template.spec.containers[0].imagee\\\"\"");
+    JsonNode stored = f.get(path + "/web").json();
+    assertThat(stored.path("spec").has("foo")).isFalse();
+    assertThat(
+            stored
+                .path("spec")
+                .path("template")
+                .path("spec")
+                .path("containers")
+                .get(0)
+                .has("imagee"))
+        .isFalse();
+    assertThat(stored.path("spec").path("replicas").asInt()).isEqualTo(1);
+
+    // Ignore: accepted silently, dropped.
+    Response ignore = f.post(path + "?fieldValidation=Ignore", typo.replace("\"web\"", "\"web2\""));
+    assertThat(ignore.code()).as(ignore.body()).isEqualTo(201);
+    assertThat(ignore.json().path("spec").has("foo")).isFalse();
+
+    // Updates and patches are checked the same way.
+    Response put = f.put(path + "/web?fieldValidation=Strict", typo);
+    assertStatus(put, 400, "BadRequest");
+    Response patch =
+        f.patch(
+            path + "/web?fieldValidation=Strict",
+            "application/strategic-merge-patch+json",
+            "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"main\",\"imagee\":\"y\"}]}}}}");
+    assertStatus(patch, 400, "BadRequest");
+    assertThat(patch.json().path("message").asText())
+        .isEqualTo(
+            "strict decoding error: unknown field \"spec.template.spec.containers[0].imagee\"");
+    Response goodPatch =
+        f.patch(
+            path + "/web?fieldValidation=Strict",
+            "application/merge-patch+json",
+            "{\"metadata\":{\"labels\":{\"x\":\"y\"}},\"spec\":{\"paused\":true}}");
+    assertThat(goodPatch.code()).as(goodPatch.body()).isEqualTo(200);
+    // Every kind's usual fields pass Strict: a pod with volumes, probes, resources, tolerations.
+    String pod =
+        """
+        {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":{"a":"b"},
+          "annotations":{"x":"y"}},
+         "spec":{"containers":[{"name":"c","image":"nginx","ports":[{"containerPort":80,"name":"http"}],
+           "env":[{"name":"A","value":"1"},{"name":"B","valueFrom":{"fieldRef":{"fieldPath":"metadata.name"}}}],
+           "resources":{"limits":{"cpu":"1","memory":"1Gi"},"requests":{"cpu":"100m"}},
+           "volumeMounts":[{"name":"v","mountPath":"/data","readOnly":true}],
+           "readinessProbe":{"httpGet":{"path":"/","port":80},"periodSeconds":5},
+           "securityContext":{"runAsUser":1000}}],
+          "volumes":[{"name":"v","emptyDir":{}}],"nodeSelector":{"disk":"ssd"},
+          "tolerations":[{"key":"k","operator":"Exists","effect":"NoSchedule"}],
+          "affinity":{"nodeAffinity":{}}}}""";
+    Response p = f.post(base() + "/pods?fieldValidation=Strict", pod);
+    assertThat(p.code()).as(p.body()).isEqualTo(201);
+    assertStatus(f.post(base() + "/pods?fieldValidation=Nope", pod), 400, "BadRequest");
+  }
+
   // ------------------------------------------------------------------------- list
 
   @Test

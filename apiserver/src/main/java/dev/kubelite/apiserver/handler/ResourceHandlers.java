@@ -49,7 +49,9 @@ public final class ResourceHandlers {
 
   public void create(Exchange ex) {
     rejectDryRun(ex);
+    FieldValidation.Mode mode = FieldValidation.mode(ex);
     ObjectNode obj = Bodies.object(ex);
+    FieldValidation.checkBody(ex, mode, obj);
     ex.complete(
         registry.create(ex.type(), ex.namespace(), obj),
         created -> ex.reply(201, Render.object(ex, created)));
@@ -57,7 +59,9 @@ public final class ResourceHandlers {
 
   public void update(Exchange ex) {
     rejectDryRun(ex);
+    FieldValidation.Mode mode = FieldValidation.mode(ex);
     ObjectNode obj = Bodies.object(ex);
+    FieldValidation.checkBody(ex, mode, obj);
     ex.complete(
         registry.update(ex.type(), ex.namespace(), ex.name(), ex.subresource(), obj),
         updated -> ex.reply(200, Render.object(ex, updated)));
