@@ -100,6 +100,40 @@ class KubectlTest {
       """;
 
   @Test
+  void serverSideDryRunChangesNothing() throws Exception {
+    k.ok("create", "namespace", "dry");
+    Path cm = write("dry-cm.yaml", CONFIGMAP.replace("namespace: shop", "namespace: dry"));
+    long rev = f.store.currentRevision().get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(k.ok("apply", "--dry-run=server", "-f", cm.toString()))
+        .contains("configmap/settings created (server dry run)");
+    assertThat(k.ok("create", "--dry-run=server", "-f", cm.toString()))
+        .contains("configmap/settings created (server dry run)");
+    assertThat(k.ok("create", "configmap", "typed", "-n", "dry", "--dry-run=server"))
+        .contains("configmap/typed created (server dry run)");
+    assertThat(k.ok("create", "deployment", "d", "-n", "dry", "--image=nginx", "--dry-run=server"))
+        .contains("deployment.apps/d created (server dry run)");
+    assertThat(k.run("get", "configmap", "settings", "-n", "dry").output()).contains("NotFound");
+    assertThat(f.store.currentRevision().get(10, java.util.concurrent.TimeUnit.SECONDS))
+        .isEqualTo(rev);
+
+    k.ok("apply", "-f", cm.toString());
+    write(
+        "dry-cm.yaml",
+        CONFIGMAP.replace("namespace: shop", "namespace: dry").replace("blue", "red"));
+    assertThat(
+            k.ok("apply", "--dry-run=server", "-f", cm.toString(), "-o", "jsonpath={.data.color}"))
+        .isEqualTo("red");
+    assertThat(k.ok("delete", "configmap", "settings", "-n", "dry", "--dry-run=server"))
+        .contains("configmap \"settings\" deleted (server dry run)");
+    assertThat(k.ok("get", "configmap", "settings", "-n", "dry", "-o", "jsonpath={.data.color}"))
+        .isEqualTo("blue");
+    Kubectl.Result invalid =
+        k.run("create", "configmap", "Bad_Name", "-n", "dry", "--dry-run=server");
+    assertThat(invalid.exitCode()).isEqualTo(1);
+    assertThat(invalid.output()).contains("Invalid value: \"Bad_Name\"");
+  }
+
+  @Test
   void unknownFieldsAndTerminatingNamespaces() throws Exception {
     k.ok("create", "namespace", "typos");
     Path typo =

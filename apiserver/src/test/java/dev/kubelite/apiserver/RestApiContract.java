@@ -729,6 +729,82 @@ abstract class RestApiContract {
     assertStatus(f.post(base() + "/pods?fieldValidation=Nope", pod), 400, "BadRequest");
   }
 
+  long storeRevision() throws Exception {
+    return f.store.currentRevision().get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void dryRunValidatesAndAnswersButStoresNothing() throws Exception {
+    String cms = base() + "/configmaps";
+    assertThat(f.post(cms, cm("there", "\"a\":\"1\"")).code()).isEqualTo(201);
+    String before = f.get(cms + "/there").body();
+    long rev = storeRevision();
+
+    Response created = f.post(cms + "?dryRun=All", cm("new", ""));
+    assertThat(created.code()).as(created.body()).isEqualTo(201);
+    assertThat(created.json().path("metadata").path("uid").asText()).isNotEmpty();
+    assertThat(created.json().path("metadata").path("creationTimestamp").asText()).isNotEmpty();
+    assertThat(created.json().path("metadata").has("resourceVersion")).isFalse();
+    assertStatus(f.get(cms + "/new"), 404, "NotFound");
+    // Every check still runs: name taken, invalid, missing namespace, unknown fields.
+    assertStatus(f.post(cms + "?dryRun=All", cm("there", "")), 409, "AlreadyExists");
+    assertStatus(f.post(cms + "?dryRun=All", cm("Bad_Name", "")), 422, "Invalid");
+    assertStatus(
+        f.post("/api/v1/namespaces/nowhere/configmaps?dryRun=All", cm("x", "")), 404, "NotFound");
+    assertStatus(
+        f.post(
+            cms + "?dryRun=All&fieldValidation=Strict",
+            cm("y", "").replace("\"data\"", "\"dataa\"")),
+        400,
+        "BadRequest");
+    assertStatus(f.post(cms + "?dryRun=Some", cm("z", "")), 400, "BadRequest");
+
+    String current = f.get(cms + "/there").json().path("metadata").path("resourceVersion").asText();
+    Response put = f.put(cms + "/there?dryRun=All", cm("there", "\"a\":\"2\""));
+    assertThat(put.code()).as(put.body()).isEqualTo(200);
+    assertThat(put.json().path("metadata").path("labels").path("a").asText()).isEqualTo("2");
+    assertThat(put.json().path("metadata").path("resourceVersion").asText()).isEqualTo(current);
+    Response patched =
+        f.patch(
+            cms + "/there?dryRun=All",
+            "application/strategic-merge-patch+json",
+            "{\"data\":{\"k\":\"patched\"}}");
+    assertThat(patched.code()).as(patched.body()).isEqualTo(200);
+    assertThat(patched.json().path("data").path("k").asText()).isEqualTo("patched");
+
+    Response deleted = f.delete(cms + "/there?dryRun=All", "{}");
+    assertThat(deleted.code()).as(deleted.body()).isEqualTo(200);
+    assertThat(deleted.json().path("status").asText()).isEqualTo("Success");
+    Response deletedByBody =
+        f.delete(cms + "/there", "{\"kind\":\"DeleteOptions\",\"dryRun\":[\"All\"]}");
+    assertThat(deletedByBody.code()).as(deletedByBody.body()).isEqualTo(200);
+    Response all = f.delete(cms + "?dryRun=All", null);
+    assertThat(all.code()).as(all.body()).isEqualTo(200);
+    assertThat(all.json().path("items").size()).isEqualTo(1);
+
+    String deploys = "/apis/apps/v1/namespaces/" + ns + "/deployments";
+    assertThat(f.post(deploys, deployment("web", 1, "nginx")).code()).isEqualTo(201);
+    String deployBefore = f.get(deploys + "/web").body();
+    long rev2 = storeRevision();
+    Response scaled =
+        f.patch(
+            deploys + "/web/scale?dryRun=All",
+            "application/merge-patch+json",
+            "{\"spec\":{\"replicas\":5}}");
+    assertThat(scaled.code()).as(scaled.body()).isEqualTo(200);
+    assertThat(scaled.json().path("spec").path("replicas").asInt()).isEqualTo(5);
+    Response nsDelete = f.delete("/api/v1/namespaces/" + ns + "?dryRun=All", "{}");
+    assertThat(nsDelete.json().path("status").path("phase").asText()).isEqualTo("Terminating");
+
+    // Nothing was written: same objects, same store revision.
+    assertThat(storeRevision()).isEqualTo(rev2);
+    assertThat(f.get(deploys + "/web").body()).isEqualTo(deployBefore);
+    assertThat(f.get("/api/v1/namespaces/" + ns).json().path("status").path("phase").asText())
+        .isEqualTo("Active");
+    assertThat(f.get(cms + "/there").body()).isEqualTo(before);
+    assertThat(rev2).isEqualTo(rev + 1);
+  }
+
   // ------------------------------------------------------------------------- list
 
   @Test

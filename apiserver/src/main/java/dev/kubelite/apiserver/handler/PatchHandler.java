@@ -76,7 +76,7 @@ public final class PatchHandler {
   }
 
   public void patch(Exchange ex) {
-    ResourceHandlers.rejectDryRun(ex);
+    Registry registry = DryRun.pick(ex, this.registry);
     FieldValidation.Mode mode = FieldValidation.mode(ex);
     UnaryOperator<ObjectNode> patcher = patcher(ex, ex.type().kind());
     FieldValidation.checkPatchBody(ex, mode);
