@@ -64,15 +64,36 @@ public final class ApiServer implements AutoCloseable {
   }
 
   /**
-   * Listens, then bootstraps in the background: creates the default namespaces if missing and
-   * starts the watch caches, retrying while the store does not answer. Until then {@code /readyz}
-   * fails ({@link #awaitBootstrap} waits for it). Fails if the port is taken.
+   * Starts as {@link #listen} does and waits (up to 60 s) until the default namespaces exist and
+   * the watch caches run, so the API is complete when this returns. Fails if the store does not
+   * answer in that time or the port is taken.
    */
   public static ApiServer start(KvStore store, Options options) throws Exception {
     return start(Vertx.vertx(), true, store, options);
   }
 
   public static ApiServer start(Vertx vertx, boolean ownsVertx, KvStore store, Options options)
+      throws Exception {
+    ApiServer s = listen(vertx, ownsVertx, store, options);
+    try {
+      s.awaitBootstrap(60, TimeUnit.SECONDS);
+      return s;
+    } catch (Exception e) {
+      s.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Listens at once, then bootstraps in the background: creates the default namespaces if missing
+   * and starts the watch caches, retrying every second while the store does not answer. Until then
+   * {@code /readyz} fails ({@link #awaitBootstrap} waits for it). Fails if the port is taken.
+   */
+  public static ApiServer listen(KvStore store, Options options) throws Exception {
+    return listen(Vertx.vertx(), true, store, options);
+  }
+
+  public static ApiServer listen(Vertx vertx, boolean ownsVertx, KvStore store, Options options)
       throws Exception {
     ObjectStorage storage = new ObjectStorage(store);
     WatchCaches caches = new WatchCaches(storage);

@@ -59,7 +59,7 @@ class HealthTest {
     int peerPort = FreePorts.next();
     KvStore store = RemoteKvStore.connect(List.of("127.0.0.1:" + clientPort));
     StoreServer member = null;
-    try (ApiServer api = ApiServer.start(store, new ApiServer.Options("127.0.0.1", 0))) {
+    try (ApiServer api = ApiServer.listen(store, new ApiServer.Options("127.0.0.1", 0))) {
       // No store yet: the process answers, but it is neither ready nor live.
       HttpResponse<String> ready = get(api, "/readyz");
       assertThat(ready.statusCode()).isEqualTo(500);

@@ -72,7 +72,6 @@ public final class ApiServerFixture implements AutoCloseable {
         .until(() -> store.currentRevision().get(5, TimeUnit.SECONDS) >= 1);
     this.api =
         ApiServer.start(wrap.apply(store), new ApiServer.Options("127.0.0.1", 0, watchCacheWindow));
-    api.awaitBootstrap(60, TimeUnit.SECONDS);
   }
 
   public static ApiServerFixture start(Backend backend) throws Exception {
