@@ -1,6 +1,7 @@
 package dev.kubelite.apiserver;
 
 import dev.kubelite.apiserver.http.ApiRouter;
+import dev.kubelite.apiserver.http.HealthChecks;
 import dev.kubelite.apiserver.registry.Registry;
 import dev.kubelite.apiserver.registry.ResourceTable;
 import dev.kubelite.apiserver.storage.ObjectStorage;
@@ -13,7 +14,10 @@ import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,8 +44,19 @@ public final class ApiServer implements AutoCloseable {
   private final boolean ownsVertx;
   private final HttpServer server;
   private final Registry registry;
+  private final CompletableFuture<Void> bootstrapped;
+  private volatile boolean closed;
 
-  private ApiServer(Vertx vertx, boolean ownsVertx, HttpServer server, Registry registry) {
+  /** How long the {@code etcd} health check waits for the store. */
+  static final long STORE_CHECK_TIMEOUT_SECONDS = 2;
+
+  private ApiServer(
+      Vertx vertx,
+      boolean ownsVertx,
+      HttpServer server,
+      Registry registry,
+      CompletableFuture<Void> bootstrapped) {
+    this.bootstrapped = bootstrapped;
     this.vertx = vertx;
     this.ownsVertx = ownsVertx;
     this.server = server;
@@ -49,8 +64,9 @@ public final class ApiServer implements AutoCloseable {
   }
 
   /**
-   * Creates the default namespaces if missing, then listens. Fails if the store cannot be reached
-   * within the store client's retries or the port is taken.
+   * Starts as {@link #listen} does and waits (up to 60 s) until the default namespaces exist and
+   * the watch caches run, so the API is complete when this returns. Fails if the store does not
+   * answer in that time or the port is taken.
    */
   public static ApiServer start(KvStore store, Options options) throws Exception {
     return start(Vertx.vertx(), true, store, options);
@@ -58,15 +74,55 @@ public final class ApiServer implements AutoCloseable {
 
   public static ApiServer start(Vertx vertx, boolean ownsVertx, KvStore store, Options options)
       throws Exception {
+    ApiServer s = listen(vertx, ownsVertx, store, options);
+    try {
+      s.awaitBootstrap(60, TimeUnit.SECONDS);
+      return s;
+    } catch (Exception e) {
+      s.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Listens at once, then bootstraps in the background: creates the default namespaces if missing
+   * and starts the watch caches, retrying every second while the store does not answer. Until then
+   * {@code /readyz} fails ({@link #awaitBootstrap} waits for it). Fails if the port is taken.
+   */
+  public static ApiServer listen(KvStore store, Options options) throws Exception {
+    return listen(Vertx.vertx(), true, store, options);
+  }
+
+  public static ApiServer listen(Vertx vertx, boolean ownsVertx, KvStore store, Options options)
+      throws Exception {
     ObjectStorage storage = new ObjectStorage(store);
     WatchCaches caches = new WatchCaches(storage);
     Registry registry = new Registry(storage, caches, ResourceTable.builtIn(), Clock.systemUTC());
+    CompletableFuture<Void> bootstrapped = new CompletableFuture<>();
+    Supplier<Future<Void>> alwaysOk = Future::succeededFuture;
+    HealthChecks.Check ping = new HealthChecks.Check("ping", alwaysOk);
+    HealthChecks.Check logCheck = new HealthChecks.Check("log", alwaysOk);
+    HealthChecks.Check etcd =
+        new HealthChecks.Check(
+            "etcd",
+            () ->
+                Future.fromCompletionStage(
+                        storage
+                            .currentRevision()
+                            .orTimeout(STORE_CHECK_TIMEOUT_SECONDS, TimeUnit.SECONDS))
+                    .mapEmpty());
+    HealthChecks.Check bootstrap =
+        new HealthChecks.Check(
+            "poststarthook/bootstrap-controller",
+            () ->
+                bootstrapped.isDone() && !bootstrapped.isCompletedExceptionally()
+                    ? Future.succeededFuture()
+                    : Future.failedFuture("not finished"));
+    HealthChecks health =
+        new HealthChecks(
+            List.of(ping, logCheck, etcd, bootstrap), List.of(ping, logCheck, etcd, bootstrap));
     try {
-      registry.ensureDefaultNamespaces().get(60, TimeUnit.SECONDS);
-      registry.startWatchCaches(options.watchCacheWindow()).get(60, TimeUnit.SECONDS);
-      ApiRouter api =
-          new ApiRouter(
-              registry, () -> Future.fromCompletionStage(storage.currentRevision()).mapEmpty());
+      ApiRouter api = new ApiRouter(registry, health);
       HttpServer server =
           vertx
               .createHttpServer(
@@ -84,7 +140,9 @@ public final class ApiServer implements AutoCloseable {
               .toCompletableFuture()
               .get(30, TimeUnit.SECONDS);
       log.info("API server listening on http://{}:{}", options.bindAddress(), server.actualPort());
-      return new ApiServer(vertx, ownsVertx, server, registry);
+      ApiServer s = new ApiServer(vertx, ownsVertx, server, registry, bootstrapped);
+      s.bootstrap(options, 1);
+      return s;
     } catch (Exception e) {
       caches.close();
       if (ownsVertx) {
@@ -92,6 +150,39 @@ public final class ApiServer implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /** Default namespaces, then watch caches; retried every second while the store fails. */
+  private void bootstrap(Options options, int attempt) {
+    if (closed) {
+      return;
+    }
+    registry
+        .ensureDefaultNamespaces()
+        .thenCompose(v -> registry.startWatchCaches(options.watchCacheWindow()))
+        .whenComplete(
+            (v, e) -> {
+              if (e == null) {
+                log.info("API server ready: default namespaces exist, watch caches started");
+                bootstrapped.complete(null);
+                return;
+              }
+              if (attempt == 1 || attempt % 30 == 0) {
+                log.warn(
+                    "API server not ready yet (attempt {}): the store does not answer: {}; retrying"
+                        + " every second (check --etcd-servers)",
+                    attempt,
+                    e.toString());
+              }
+              if (!closed) {
+                vertx.setTimer(1000, id -> bootstrap(options, attempt + 1));
+              }
+            });
+  }
+
+  /** Waits until the default namespaces exist and the watch caches run. */
+  public void awaitBootstrap(long timeout, TimeUnit unit) throws Exception {
+    bootstrapped.get(timeout, unit);
   }
 
   public int port() {
@@ -104,6 +195,7 @@ public final class ApiServer implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     registry.caches().close();
     try {
       server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

@@ -58,17 +58,11 @@ public final class ApiServerCommand implements Callable<Integer> {
     }
     ApiServer server;
     try {
-      server = ApiServer.start(store, new ApiServer.Options(bindAddress, port));
+      server = ApiServer.listen(store, new ApiServer.Options(bindAddress, port));
     } catch (Exception e) {
       store.close();
       System.err.println(
-          "kubelite apiserver: cannot start: "
-              + e
-              + " (is the store at "
-              + String.join(",", etcdServers)
-              + " running, and is port "
-              + port
-              + " free?)");
+          "kubelite apiserver: cannot start: " + e + " (is port " + port + " free?)");
       return 1;
     }
     CountDownLatch stopped = new CountDownLatch(1);

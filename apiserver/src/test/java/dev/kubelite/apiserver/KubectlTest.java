@@ -100,6 +100,86 @@ class KubectlTest {
       """;
 
   @Test
+  void serverSideDryRunChangesNothing() throws Exception {
+    k.ok("create", "namespace", "dry");
+    Path cm = write("dry-cm.yaml", CONFIGMAP.replace("namespace: shop", "namespace: dry"));
+    long rev = f.store.currentRevision().get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(k.ok("apply", "--dry-run=server", "-f", cm.toString()))
+        .contains("configmap/settings created (server dry run)");
+    assertThat(k.ok("create", "--dry-run=server", "-f", cm.toString()))
+        .contains("configmap/settings created (server dry run)");
+    assertThat(k.ok("create", "configmap", "typed", "-n", "dry", "--dry-run=server"))
+        .contains("configmap/typed created (server dry run)");
+    assertThat(k.ok("create", "deployment", "d", "-n", "dry", "--image=nginx", "--dry-run=server"))
+        .contains("deployment.apps/d created (server dry run)");
+    assertThat(k.run("get", "configmap", "settings", "-n", "dry").output()).contains("NotFound");
+    assertThat(f.store.currentRevision().get(10, java.util.concurrent.TimeUnit.SECONDS))
+        .isEqualTo(rev);
+
+    k.ok("apply", "-f", cm.toString());
+    write(
+        "dry-cm.yaml",
+        CONFIGMAP.replace("namespace: shop", "namespace: dry").replace("blue", "red"));
+    assertThat(
+            k.ok("apply", "--dry-run=server", "-f", cm.toString(), "-o", "jsonpath={.data.color}"))
+        .isEqualTo("red");
+    assertThat(k.ok("delete", "configmap", "settings", "-n", "dry", "--dry-run=server"))
+        .contains("configmap \"settings\" deleted (server dry run)");
+    assertThat(k.ok("get", "configmap", "settings", "-n", "dry", "-o", "jsonpath={.data.color}"))
+        .isEqualTo("blue");
+    Kubectl.Result invalid =
+        k.run("create", "configmap", "Bad_Name", "-n", "dry", "--dry-run=server");
+    assertThat(invalid.exitCode()).isEqualTo(1);
+    assertThat(invalid.output()).contains("Invalid value: \"Bad_Name\"");
+  }
+
+  @Test
+  void unknownFieldsAndTerminatingNamespaces() throws Exception {
+    k.ok("create", "namespace", "typos");
+    Path typo =
+        write(
+            "typo.yaml",
+            DEPLOY_V1
+                .replace("namespace: shop", "namespace: typos")
+                .replace("replicas: 2", "replicas: 2\n  replicaz: 3"));
+    // kubectl sends fieldValidation=Strict by default.
+    Kubectl.Result strict = k.run("apply", "-f", typo.toString());
+    assertThat(strict.exitCode()).as(strict.output()).isEqualTo(1);
+    assertThat(strict.output())
+        .contains(
+            "Error from server (BadRequest): error when creating \""
+                + typo
+                + "\": Deployment in version \"v1\" cannot be handled as a Deployment: strict"
+                + " decoding error: unknown field \"spec.replicaz\"");
+    Kubectl.Result warn = k.run("apply", "--validate=warn", "-f", typo.toString());
+    assertThat(warn.exitCode()).as(warn.output()).isZero();
+    assertThat(warn.output())
+        .contains("Warning: unknown field \"spec.replicaz\"")
+        .contains("deployment.apps/web created");
+    assertThat(k.ok("get", "deploy", "web", "-n", "typos", "-o", "jsonpath={.spec}"))
+        .contains("\"replicas\":2")
+        .doesNotContain("replicaz");
+    Path typo2 = write("typo2.yaml", Files.readString(typo).replace("name: web\n", "name: web2\n"));
+    Kubectl.Result ignore = k.run("create", "--validate=false", "-f", typo2.toString());
+    assertThat(ignore.exitCode()).as(ignore.output()).isZero();
+    assertThat(ignore.output()).doesNotContain("Warning");
+
+    // A terminating namespace refuses new content.
+    assertThat(k.ok("delete", "namespace", "typos", "--wait=false"))
+        .contains("namespace \"typos\" deleted");
+    assertThat(k.ok("get", "ns", "typos")).containsPattern("typos\\s+Terminating");
+    Kubectl.Result late = k.run("create", "configmap", "late", "-n", "typos", "--from-literal=a=b");
+    assertThat(late.exitCode()).isEqualTo(1);
+    assertThat(late.output())
+        .contains(
+            "configmaps \"late\" is forbidden: unable to create new content in namespace typos"
+                + " because it is being terminated");
+    Kubectl.Result missing = k.run("create", "configmap", "x", "-n", "nowhere");
+    assertThat(missing.exitCode()).isEqualTo(1);
+    assertThat(missing.output()).contains("namespaces \"nowhere\" not found");
+  }
+
+  @Test
   void everydayCommands() throws Exception {
     assertThat(k.ok("version")).contains("Server Version: v1.32.0-kubelite");
 

@@ -109,6 +109,12 @@ abstract class RestApiContract {
     assertThat(f.get("/healthz").body()).isEqualTo("ok");
     assertThat(f.get("/livez").code()).isEqualTo(200);
     assertThat(f.get("/readyz").code()).isEqualTo(200);
+    assertThat(f.get("/readyz?verbose").body())
+        .startsWith("[+]ping ok\n")
+        .contains("[+]etcd ok\n")
+        .endsWith("readyz check passed\n");
+    assertThat(f.get("/livez/etcd").body()).isEqualTo("ok");
+    assertStatus(f.get("/livez/nope"), 404, "NotFound");
   }
 
   @Test
@@ -582,11 +588,221 @@ abstract class RestApiContract {
 
   @Test
   void deletingANamespaceMarksItTerminatingAndRefusesNewContent() throws Exception {
+    Response missing = f.post("/api/v1/namespaces/no-such-ns/configmaps", cm("x", ""));
+    assertStatus(missing, 404, "NotFound");
+    assertThat(missing.json().path("message").asText())
+        .isEqualTo("namespaces \"no-such-ns\" not found");
+    assertThat(missing.json().path("details").path("kind").asText()).isEqualTo("namespaces");
+    // Refused before validation, as Kubernetes' admission does: an invalid object is still 404.
+    assertStatus(
+        f.post("/api/v1/namespaces/no-such-ns/configmaps", cm("Bad_Name", "")), 404, "NotFound");
+
+    assertThat(f.post(base() + "/configmaps", cm("early", "")).code()).isEqualTo(201);
     Response d = f.delete("/api/v1/namespaces/" + ns, "{}");
     assertThat(d.code()).isEqualTo(200);
     assertThat(d.json().path("status").path("phase").asText()).isEqualTo("Terminating");
-    assertStatus(f.post(base() + "/configmaps", cm("late", "")), 403, "Forbidden");
+    assertThat(d.json().path("metadata").path("deletionTimestamp").asText()).isNotEmpty();
+    assertThat(d.json().path("spec").path("finalizers").toString()).isEqualTo("[\"kubernetes\"]");
+    JsonNode stored = f.get("/api/v1/namespaces/" + ns).json();
+    assertThat(stored.path("status").path("phase").asText()).isEqualTo("Terminating");
+    assertThat(stored.path("metadata").path("deletionTimestamp").asText()).isNotEmpty();
+    // A second delete keeps it as it is.
+    Response again = f.delete("/api/v1/namespaces/" + ns, "{}");
+    assertThat(again.code()).isEqualTo(200);
+    assertThat(again.json().path("metadata").path("resourceVersion").asText())
+        .isEqualTo(stored.path("metadata").path("resourceVersion").asText());
+
+    Response late = f.post(base() + "/configmaps", cm("late", ""));
+    assertStatus(late, 403, "Forbidden");
+    assertThat(late.json().path("message").asText())
+        .isEqualTo(
+            "configmaps \"late\" is forbidden: unable to create new content in namespace "
+                + ns
+                + " because it is being terminated");
+    assertThat(late.json().path("details").path("kind").asText()).isEqualTo("configmaps");
+    Response lateDeploy =
+        f.post("/apis/apps/v1/namespaces/" + ns + "/deployments", deployment("web", 1, "x"));
+    assertStatus(lateDeploy, 403, "Forbidden");
+    assertThat(lateDeploy.json().path("message").asText())
+        .startsWith("deployments.apps \"web\" is forbidden: unable to create new content");
+    // Objects already there can still be changed (the namespace controller needs that).
+    Response label =
+        f.patch(
+            base() + "/configmaps/early",
+            "application/merge-patch+json",
+            "{\"metadata\":{\"labels\":{\"x\":\"y\"}}}");
+    assertThat(label.code()).as(label.body()).isEqualTo(200);
     assertStatus(f.delete("/api/v1/namespaces/default", "{}"), 403, "Forbidden");
+  }
+
+  @Test
+  void fieldValidationStrictWarnIgnore() throws Exception {
+    String path = "/apis/apps/v1/namespaces/" + ns + "/deployments";
+    String typo =
+        deployment("web", 1, "nginx")
+            .replace("\"replicas\":1", "\"replicas\":1,\"foo\":true")
+            .replace("\"image\":\"nginx\"", "\"image\":\"nginx\",\"imagee\":\"x\"");
+    Response strict = f.post(path + "?fieldValidation=Strict", typo);
+    assertStatus(strict, 400, "BadRequest");
+    assertThat(strict.json().path("message").asText())
+        .isEqualTo(
+            "Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding"
+                + " error: unknown field \"spec.foo\", unknown field"
+                + " \"spec.template.spec.containers[0].imagee\"");
+    assertStatus(f.get(path + "/web"), 404, "NotFound");
+
+    // Duplicate fields are strict errors too.
+    String dup =
+        deployment("web", 1, "nginx").replace("\"replicas\":1", "\"replicas\":1,\"replicas\":2");
+    Response dupStrict = f.post(path + "?fieldValidation=Strict", dup);
+    assertStatus(dupStrict, 400, "BadRequest");
+    assertThat(dupStrict.json().path("message").asText())
+        .endsWith("strict decoding error: duplicate field \"spec.replicas\"");
+
+    // Warn (also the default): accepted, the unknown fields dropped, one Warning header each.
+    var warn =
+        f.http()
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(f.url() + path + "?fieldValidation=Warn"))
+                    .header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(typo))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(warn.statusCode()).as(warn.body()).isEqualTo(201);
+    assertThat(warn.headers().allValues("Warning"))
+        .containsExactly(
+            "299 - \"unknown field \\\"spec.foo\\\"\"",
+            "299 - \"unknown field \\\"spec.template.spec.containers[0].imagee\\\"\"");
+    JsonNode stored = f.get(path + "/web").json();
+    assertThat(stored.path("spec").has("foo")).isFalse();
+    assertThat(
+            stored
+                .path("spec")
+                .path("template")
+                .path("spec")
+                .path("containers")
+                .get(0)
+                .has("imagee"))
+        .isFalse();
+    assertThat(stored.path("spec").path("replicas").asInt()).isEqualTo(1);
+
+    // Ignore: accepted silently, dropped.
+    Response ignore = f.post(path + "?fieldValidation=Ignore", typo.replace("\"web\"", "\"web2\""));
+    assertThat(ignore.code()).as(ignore.body()).isEqualTo(201);
+    assertThat(ignore.json().path("spec").has("foo")).isFalse();
+
+    // Updates and patches are checked the same way.
+    Response put = f.put(path + "/web?fieldValidation=Strict", typo);
+    assertStatus(put, 400, "BadRequest");
+    Response patch =
+        f.patch(
+            path + "/web?fieldValidation=Strict",
+            "application/strategic-merge-patch+json",
+            "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"main\",\"imagee\":\"y\"}]}}}}");
+    assertStatus(patch, 400, "BadRequest");
+    assertThat(patch.json().path("message").asText())
+        .isEqualTo(
+            "strict decoding error: unknown field \"spec.template.spec.containers[0].imagee\"");
+    Response goodPatch =
+        f.patch(
+            path + "/web?fieldValidation=Strict",
+            "application/merge-patch+json",
+            "{\"metadata\":{\"labels\":{\"x\":\"y\"}},\"spec\":{\"paused\":true}}");
+    assertThat(goodPatch.code()).as(goodPatch.body()).isEqualTo(200);
+    // Every kind's usual fields pass Strict: a pod with volumes, probes, resources, tolerations.
+    String pod =
+        """
+        {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":{"a":"b"},
+          "annotations":{"x":"y"}},
+         "spec":{"containers":[{"name":"c","image":"nginx","ports":[{"containerPort":80,"name":"http"}],
+           "env":[{"name":"A","value":"1"},{"name":"B","valueFrom":{"fieldRef":{"fieldPath":"metadata.name"}}}],
+           "resources":{"limits":{"cpu":"1","memory":"1Gi"},"requests":{"cpu":"100m"}},
+           "volumeMounts":[{"name":"v","mountPath":"/data","readOnly":true}],
+           "readinessProbe":{"httpGet":{"path":"/","port":80},"periodSeconds":5},
+           "securityContext":{"runAsUser":1000}}],
+          "volumes":[{"name":"v","emptyDir":{}}],"nodeSelector":{"disk":"ssd"},
+          "tolerations":[{"key":"k","operator":"Exists","effect":"NoSchedule"}],
+          "affinity":{"nodeAffinity":{}}}}""";
+    Response p = f.post(base() + "/pods?fieldValidation=Strict", pod);
+    assertThat(p.code()).as(p.body()).isEqualTo(201);
+    assertStatus(f.post(base() + "/pods?fieldValidation=Nope", pod), 400, "BadRequest");
+  }
+
+  long storeRevision() throws Exception {
+    return f.store.currentRevision().get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void dryRunValidatesAndAnswersButStoresNothing() throws Exception {
+    String cms = base() + "/configmaps";
+    assertThat(f.post(cms, cm("there", "\"a\":\"1\"")).code()).isEqualTo(201);
+    String before = f.get(cms + "/there").body();
+    long rev = storeRevision();
+
+    Response created = f.post(cms + "?dryRun=All", cm("new", ""));
+    assertThat(created.code()).as(created.body()).isEqualTo(201);
+    assertThat(created.json().path("metadata").path("uid").asText()).isNotEmpty();
+    assertThat(created.json().path("metadata").path("creationTimestamp").asText()).isNotEmpty();
+    assertThat(created.json().path("metadata").has("resourceVersion")).isFalse();
+    assertStatus(f.get(cms + "/new"), 404, "NotFound");
+    // Every check still runs: name taken, invalid, missing namespace, unknown fields.
+    assertStatus(f.post(cms + "?dryRun=All", cm("there", "")), 409, "AlreadyExists");
+    assertStatus(f.post(cms + "?dryRun=All", cm("Bad_Name", "")), 422, "Invalid");
+    assertStatus(
+        f.post("/api/v1/namespaces/nowhere/configmaps?dryRun=All", cm("x", "")), 404, "NotFound");
+    assertStatus(
+        f.post(
+            cms + "?dryRun=All&fieldValidation=Strict",
+            cm("y", "").replace("\"data\"", "\"dataa\"")),
+        400,
+        "BadRequest");
+    assertStatus(f.post(cms + "?dryRun=Some", cm("z", "")), 400, "BadRequest");
+
+    String current = f.get(cms + "/there").json().path("metadata").path("resourceVersion").asText();
+    Response put = f.put(cms + "/there?dryRun=All", cm("there", "\"a\":\"2\""));
+    assertThat(put.code()).as(put.body()).isEqualTo(200);
+    assertThat(put.json().path("metadata").path("labels").path("a").asText()).isEqualTo("2");
+    assertThat(put.json().path("metadata").path("resourceVersion").asText()).isEqualTo(current);
+    Response patched =
+        f.patch(
+            cms + "/there?dryRun=All",
+            "application/strategic-merge-patch+json",
+            "{\"data\":{\"k\":\"patched\"}}");
+    assertThat(patched.code()).as(patched.body()).isEqualTo(200);
+    assertThat(patched.json().path("data").path("k").asText()).isEqualTo("patched");
+
+    Response deleted = f.delete(cms + "/there?dryRun=All", "{}");
+    assertThat(deleted.code()).as(deleted.body()).isEqualTo(200);
+    assertThat(deleted.json().path("status").asText()).isEqualTo("Success");
+    Response deletedByBody =
+        f.delete(cms + "/there", "{\"kind\":\"DeleteOptions\",\"dryRun\":[\"All\"]}");
+    assertThat(deletedByBody.code()).as(deletedByBody.body()).isEqualTo(200);
+    Response all = f.delete(cms + "?dryRun=All", null);
+    assertThat(all.code()).as(all.body()).isEqualTo(200);
+    assertThat(all.json().path("items").size()).isEqualTo(1);
+
+    String deploys = "/apis/apps/v1/namespaces/" + ns + "/deployments";
+    assertThat(f.post(deploys, deployment("web", 1, "nginx")).code()).isEqualTo(201);
+    String deployBefore = f.get(deploys + "/web").body();
+    long rev2 = storeRevision();
+    Response scaled =
+        f.patch(
+            deploys + "/web/scale?dryRun=All",
+            "application/merge-patch+json",
+            "{\"spec\":{\"replicas\":5}}");
+    assertThat(scaled.code()).as(scaled.body()).isEqualTo(200);
+    assertThat(scaled.json().path("spec").path("replicas").asInt()).isEqualTo(5);
+    Response nsDelete = f.delete("/api/v1/namespaces/" + ns + "?dryRun=All", "{}");
+    assertThat(nsDelete.json().path("status").path("phase").asText()).isEqualTo("Terminating");
+
+    // Nothing was written: same objects, same store revision.
+    assertThat(storeRevision()).isEqualTo(rev2);
+    assertThat(f.get(deploys + "/web").body()).isEqualTo(deployBefore);
+    assertThat(f.get("/api/v1/namespaces/" + ns).json().path("status").path("phase").asText())
+        .isEqualTo("Active");
+    assertThat(f.get(cms + "/there").body()).isEqualTo(before);
+    assertThat(rev2).isEqualTo(rev + 1);
   }
 
   // ------------------------------------------------------------------------- list

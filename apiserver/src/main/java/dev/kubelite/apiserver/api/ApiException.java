@@ -150,7 +150,10 @@ public final class ApiException extends RuntimeException {
     return new ApiException(
         403,
         "Forbidden",
-        qualified(group, resource) + " \"" + name + "\" is forbidden: " + why,
+        qualified(group, resource)
+            + (name == null || name.isEmpty() ? "" : " \"" + name + "\"")
+            + " is forbidden: "
+            + why,
         name,
         group,
         resource,

@@ -76,8 +76,10 @@ public final class PatchHandler {
   }
 
   public void patch(Exchange ex) {
-    ResourceHandlers.rejectDryRun(ex);
+    Registry registry = DryRun.pick(ex, this.registry);
+    FieldValidation.Mode mode = FieldValidation.mode(ex);
     UnaryOperator<ObjectNode> patcher = patcher(ex, ex.type().kind());
+    FieldValidation.checkPatchBody(ex, mode);
     ex.complete(
         registry.guaranteedUpdate(
             ex.type(),
@@ -87,6 +89,7 @@ public final class PatchHandler {
             current -> {
               ObjectNode patched = applyPatch(patcher, current.object());
               checkPreconditions(ex, current.object(), patched);
+              FieldValidation.checkPatched(ex, mode, patched);
               return patched;
             },
             false),

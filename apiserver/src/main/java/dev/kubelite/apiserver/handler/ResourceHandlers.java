@@ -1,7 +1,6 @@
 package dev.kubelite.apiserver.handler;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kubelite.apiserver.api.ApiException;
 import dev.kubelite.apiserver.api.Json;
@@ -26,14 +25,6 @@ public final class ResourceHandlers {
     this.registry = registry;
   }
 
-  static void rejectDryRun(Exchange ex) {
-    String dryRun = ex.query("dryRun");
-    if (dryRun != null && !dryRun.isEmpty()) {
-      throw ApiException.badRequest(
-          "dryRun is not supported by kubelite yet; retry without it (kubectl: --dry-run=client)");
-    }
-  }
-
   public void get(Exchange ex) {
     ex.complete(
         registry.get(ex.type(), ex.namespace(), ex.name()),
@@ -48,23 +39,27 @@ public final class ResourceHandlers {
   }
 
   public void create(Exchange ex) {
-    rejectDryRun(ex);
+    Registry registry = DryRun.pick(ex, this.registry);
+    FieldValidation.Mode mode = FieldValidation.mode(ex);
     ObjectNode obj = Bodies.object(ex);
+    FieldValidation.checkBody(ex, mode, obj);
     ex.complete(
         registry.create(ex.type(), ex.namespace(), obj),
         created -> ex.reply(201, Render.object(ex, created)));
   }
 
   public void update(Exchange ex) {
-    rejectDryRun(ex);
+    Registry registry = DryRun.pick(ex, this.registry);
+    FieldValidation.Mode mode = FieldValidation.mode(ex);
     ObjectNode obj = Bodies.object(ex);
+    FieldValidation.checkBody(ex, mode, obj);
     ex.complete(
         registry.update(ex.type(), ex.namespace(), ex.name(), ex.subresource(), obj),
         updated -> ex.reply(200, Render.object(ex, updated)));
   }
 
   public void delete(Exchange ex) {
-    rejectDryRun(ex);
+    Registry registry = DryRun.pickForDelete(ex, this.registry);
     DeleteOptions o = deleteOptions(ex);
     ex.complete(
         registry.delete(ex.type(), ex.namespace(), ex.name(), o),
@@ -79,7 +74,7 @@ public final class ResourceHandlers {
 
   /** DELETE on a collection: deletes every object the list options select; answers the list. */
   public void deleteCollection(Exchange ex) {
-    rejectDryRun(ex);
+    Registry registry = DryRun.pickForDelete(ex, this.registry);
     DeleteOptions o = deleteOptions(ex);
     ListOptions lo = ListOptionsParser.parse(ex);
     ListOptions all =
@@ -151,10 +146,6 @@ public final class ResourceHandlers {
       }
       uid = Json.text(o, "preconditions", "uid");
       rv = Json.text(o, "preconditions", "resourceVersion");
-      JsonNode dry = o.get("dryRun");
-      if (dry instanceof ArrayNode a && !a.isEmpty()) {
-        throw ApiException.badRequest("dryRun is not supported by kubelite yet");
-      }
       String policy = Json.text(o, "propagationPolicy");
       if (policy != null && !List.of("Orphan", "Background", "Foreground").contains(policy)) {
         throw ApiException.badRequest(

@@ -51,7 +51,7 @@ public final class SubresourceHandlers {
 
   /** PUT or PATCH of a Scale: the new spec.replicas goes to the owning object. */
   public void writeScale(Exchange ex, boolean patch) {
-    ResourceHandlers.rejectDryRun(ex);
+    Registry registry = DryRun.pick(ex, this.registry);
     UnaryOperator<ObjectNode> toScale;
     if (patch) {
       UnaryOperator<ObjectNode> p = PatchHandler.patcher(ex, "Scale");
@@ -100,7 +100,7 @@ public final class SubresourceHandlers {
 
   /** POST pods/{name}/binding: sets spec.nodeName once; 409 if the pod is already bound. */
   public void bind(Exchange ex) {
-    ResourceHandlers.rejectDryRun(ex);
+    Registry registry = DryRun.pick(ex, this.registry);
     ObjectNode binding = Json.parseObject(ex.body(), ex.contentType().equals("application/yaml"));
     String kind = Json.text(binding, "kind");
     if (kind != null && !kind.isEmpty() && !kind.equals("Binding")) {

@@ -33,21 +33,16 @@ public final class ApiRouter {
   private final PatchHandler patches;
   private final SubresourceHandlers subresources;
   private final WatchHandler watches;
-  private final ReadinessProbe readiness;
+  private final HealthChecks health;
 
-  /** Whether the store answers (for /readyz). */
-  public interface ReadinessProbe {
-    io.vertx.core.Future<Void> check();
-  }
-
-  public ApiRouter(Registry registry, ReadinessProbe readiness) {
+  public ApiRouter(Registry registry, HealthChecks health) {
     this.registry = registry;
     this.discovery = new Discovery(registry.table());
     this.resources = new ResourceHandlers(registry);
     this.patches = new PatchHandler(registry);
     this.subresources = new SubresourceHandlers(registry);
     this.watches = new WatchHandler(registry);
-    this.readiness = readiness;
+    this.health = health;
   }
 
   public Router router(Vertx vertx) {
@@ -96,28 +91,6 @@ public final class ApiRouter {
         json(ctx, 200, Discovery.version(), "application/json");
         return;
       }
-      case "/healthz", "/livez" -> {
-        getOnly(method);
-        text(ctx, 200, "ok");
-        return;
-      }
-      case "/readyz" -> {
-        getOnly(method);
-        readiness
-            .check()
-            .onComplete(
-                ar -> {
-                  if (ar.succeeded()) {
-                    text(ctx, 200, "ok");
-                  } else {
-                    text(
-                        ctx,
-                        503,
-                        "[-]etcd failed: " + ar.cause().getMessage() + "\nreadyz check failed");
-                  }
-                });
-        return;
-      }
       case "/api" -> {
         getOnly(method);
         discoveryAnswer(ctx, true);
@@ -134,6 +107,11 @@ public final class ApiRouter {
         return;
       }
       default -> {}
+    }
+    if ((path.startsWith("/healthz") || path.startsWith("/livez") || path.startsWith("/readyz"))
+        && (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD))
+        && health.handle(ctx, path)) {
+      return;
     }
     if (path.startsWith("/openapi/v3/")) {
       getOnly(method);
@@ -306,13 +284,5 @@ public final class ApiRouter {
         .putHeader("Content-Type", contentType)
         .putHeader("Cache-Control", "no-cache, private")
         .end(Buffer.buffer(Json.bytes(body)));
-  }
-
-  private static void text(RoutingContext ctx, int code, String body) {
-    ctx.response()
-        .setStatusCode(code)
-        .putHeader("Content-Type", "text/plain; charset=utf-8")
-        .putHeader("Cache-Control", "no-cache, private")
-        .end(body);
   }
 }

@@ -30,6 +30,8 @@ public final class Exchange {
   private final ResourceType type;
   private final Output output;
 
+  private final java.util.Set<String> warnings = new java.util.LinkedHashSet<>();
+
   public Exchange(RoutingContext ctx, RequestInfo info, ResourceType type, Output output) {
     this.ctx = ctx;
     this.context = ctx.vertx().getOrCreateContext();
@@ -102,11 +104,36 @@ public final class Exchange {
   }
 
   public void reply(int code, ObjectNode body) {
+    writeWarnings();
     send(ctx.response(), code, body, output == Output.YAML);
   }
 
   public void fail(Throwable t) {
+    writeWarnings();
     fail(ctx, t);
+  }
+
+  /**
+   * Adds a warning for the client, sent as {@code Warning: 299 - "<text>"} with the answer (kubectl
+   * prints it as {@code Warning: <text>}). Safe from any thread; repeated texts are sent once.
+   */
+  public void warn(String text) {
+    synchronized (warnings) {
+      warnings.add(text);
+    }
+  }
+
+  private void writeWarnings() {
+    HttpServerResponse r = ctx.response();
+    if (r.headWritten() || r.ended()) {
+      return;
+    }
+    synchronized (warnings) {
+      for (String w : warnings) {
+        r.headers()
+            .add("Warning", "299 - \"" + w.replace("\\", "\\\\").replace("\"", "\\\"") + "\"");
+      }
+    }
   }
 
   /** Writes {@code t} as a Kubernetes Status (unexpected failures are logged as 500s). */

@@ -44,12 +44,30 @@ public final class Registry {
   private final ResourceTable table;
   private final Clock clock;
   private final SecureRandom random = new SecureRandom();
+  private final boolean dryRun;
+  private final Registry dryRunView;
 
   public Registry(ObjectStorage storage, WatchCaches caches, ResourceTable table, Clock clock) {
+    this(storage, caches, table, clock, false);
+  }
+
+  private Registry(
+      ObjectStorage storage, WatchCaches caches, ResourceTable table, Clock clock, boolean dryRun) {
     this.storage = storage;
     this.caches = caches;
     this.table = table;
     this.clock = clock;
+    this.dryRun = dryRun;
+    this.dryRunView = dryRun ? this : new Registry(storage, caches, table, clock, true);
+  }
+
+  /**
+   * The same registry for {@code dryRun=All} requests: every read, check, default and validation
+   * runs, the answer is what it would be, and nothing is written. A dry-run create answers without
+   * a resourceVersion; an update or delete with the object's current one (as kube-apiserver).
+   */
+  public Registry dryRun() {
+    return dryRunView;
   }
 
   /** Starts one watch cache per resource type (after the default namespaces exist). */
@@ -100,23 +118,45 @@ public final class Registry {
     }
     String name = Json.text(meta, "name");
     String generateName = Json.text(meta, "generateName");
-    if ((name == null || name.isEmpty()) && generateName != null && !generateName.isEmpty()) {
-      meta.put("name", generateName(generateName));
-    }
-    meta.remove("resourceVersion");
-    meta.remove("selfLink");
-    meta.remove("deletionTimestamp");
-    meta.remove("deletionGracePeriodSeconds");
-    meta.put("uid", UUID.randomUUID().toString());
-    meta.put("creationTimestamp", now());
-    meta.put("generation", 1);
-    Strategy.prepareForCreate(t, obj);
-    Strategy.validate(t, obj, null);
-    String finalName = Json.text(meta, "name");
+    // Kubernetes' NamespaceLifecycle admission runs before defaulting and validation.
     CompletableFuture<Void> nsCheck =
-        t.namespaced() ? checkNamespaceAcceptsObjects(ns) : CompletableFuture.completedFuture(null);
-    return nsCheck
-        .thenCompose(v -> storage.create(t.key(ns, finalName), obj))
+        t.namespaced()
+            ? checkNamespaceAcceptsObjects(t, ns, name == null ? "" : name)
+            : CompletableFuture.completedFuture(null);
+    return nsCheck.thenCompose(
+        ok -> {
+          if ((name == null || name.isEmpty()) && generateName != null && !generateName.isEmpty()) {
+            meta.put("name", generateName(generateName));
+          }
+          meta.remove("resourceVersion");
+          meta.remove("selfLink");
+          meta.remove("deletionTimestamp");
+          meta.remove("deletionGracePeriodSeconds");
+          meta.put("uid", UUID.randomUUID().toString());
+          meta.put("creationTimestamp", now());
+          meta.put("generation", 1);
+          Strategy.prepareForCreate(t, obj);
+          Strategy.validate(t, obj, null);
+          return store(t, ns, obj);
+        });
+  }
+
+  private CompletableFuture<ObjectNode> store(ResourceType t, String ns, ObjectNode obj) {
+    String finalName = Json.text(obj, "metadata", "name");
+    if (dryRun) {
+      // Still an AlreadyExists if the name is taken, as kube-apiserver's dry-run storage does.
+      return storage
+          .get(t.key(ns, finalName))
+          .thenApply(
+              existing -> {
+                if (existing != null) {
+                  throw ApiException.alreadyExists(t.group(), t.plural(), finalName);
+                }
+                return obj;
+              });
+    }
+    return storage
+        .create(t.key(ns, finalName), obj)
         .thenApply(
             w -> {
               if (w.outcome() != Outcome.OK) {
@@ -135,7 +175,8 @@ public final class Registry {
     return b.toString();
   }
 
-  private CompletableFuture<Void> checkNamespaceAcceptsObjects(String ns) {
+  private CompletableFuture<Void> checkNamespaceAcceptsObjects(
+      ResourceType t, String ns, String name) {
     ResourceType nsType = table.byKind("", "Namespace");
     return storage
         .get(nsType.key(null, ns))
@@ -147,9 +188,9 @@ public final class Registry {
               if ("Terminating".equals(Json.text(s.object(), "status", "phase"))
                   || s.object().path("metadata").hasNonNull("deletionTimestamp")) {
                 throw ApiException.forbidden(
-                    "",
-                    "namespaces",
-                    ns,
+                    t.group(),
+                    t.plural(),
+                    name,
                     "unable to create new content in namespace "
                         + ns
                         + " because it is being terminated");
@@ -461,6 +502,11 @@ public final class Registry {
               }
               CompletableFuture<Written> write;
               boolean finalize = pendingDeletion(current.object()) && !blocksDeletion(t, merged);
+              if (dryRun) {
+                Json.child(merged, "metadata")
+                    .put("resourceVersion", Long.toString(current.modRevision()));
+                return CompletableFuture.completedFuture(merged);
+              }
               if (finalize) {
                 write = storage.delete(key, current.modRevision());
               } else {
@@ -594,6 +640,12 @@ public final class Registry {
               ObjectNode obj = current.object();
               checkPreconditions(t, name, obj, o);
               ObjectNode pending = pendingDelete(t, obj, o);
+              if (dryRun) {
+                ObjectNode answer = pending == null ? obj : pending;
+                Json.child(answer, "metadata")
+                    .put("resourceVersion", Long.toString(current.modRevision()));
+                return CompletableFuture.completedFuture(new Deleted(answer, pending == null));
+              }
               CompletableFuture<Written> write =
                   pending == null
                       ? storage.delete(key, current.modRevision())

@@ -25,9 +25,12 @@ public final class WatchCaches {
   public CompletableFuture<Void> start(List<String> typePrefixes, int window) {
     List<CompletableFuture<Void>> all = new ArrayList<>();
     for (String p : typePrefixes) {
+      if (caches.containsKey(p)) {
+        continue; // started by an earlier attempt
+      }
       WatchCache c = new WatchCache(storage, p, window);
-      caches.put(p, c);
-      all.add(c.start());
+      // Served only once it holds the type's objects (a cache still listing would answer empty).
+      all.add(c.start().thenRun(() -> caches.put(p, c)));
     }
     return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
   }
