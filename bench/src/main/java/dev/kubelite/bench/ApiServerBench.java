@@ -89,6 +89,20 @@ public final class ApiServerBench implements Callable<Integer> {
   @Option(names = "--systems", split = ",", description = "Which stores (default: KUBELITE,ETCD).")
   List<StoreCluster.Kind> systems = List.of(StoreCluster.Kind.KUBELITE, StoreCluster.Kind.ETCD);
 
+  /** The scenarios, in the order they run. */
+  enum Scenario {
+    CREATE,
+    GET,
+    LIST,
+    WATCH
+  }
+
+  @Option(
+      names = "--scenarios",
+      split = ",",
+      description = "Which scenarios (default: CREATE,GET,LIST,WATCH; GET creates its pods first).")
+  List<Scenario> scenarios = List.of(Scenario.values());
+
   @Option(
       names = "--server-jvm-arg",
       description =
@@ -166,53 +180,66 @@ public final class ApiServerBench implements Callable<Integer> {
       call(HttpMethod.POST, "/api/v1/namespaces", namespace(ns), 201).await(30, TimeUnit.SECONDS);
     }
     AtomicLong created = new AtomicLong();
-    record(
-        r,
-        "pod create, " + clients + " clients",
-        kind,
-        run(
-            clients,
-            () ->
-                call(
-                    HttpMethod.POST,
-                    "/api/v1/namespaces/bench/pods",
-                    pod("bench", "p-" + created.getAndIncrement()),
-                    201)));
-    long pods = created.get();
-    record(
-        r,
-        "pod get, " + clients + " clients",
-        kind,
-        run(
-            clients,
-            () ->
-                call(
-                    HttpMethod.GET,
-                    "/api/v1/namespaces/bench/pods/p-" + ThreadLocalRandom.current().nextLong(pods),
-                    null,
-                    200)));
-    fill("bench-list", listSize);
-    String list = "/api/v1/namespaces/bench-list/pods";
-    JsonNode first = JSON.readTree(call(HttpMethod.GET, list, null, 200).await().getBytes());
-    if (first.path("items").size() != listSize) {
-      throw new IllegalStateException(
-          "listed " + first.path("items").size() + " pods, expected " + listSize);
+    if (scenarios.contains(Scenario.CREATE)) {
+      record(
+          r,
+          "pod create, " + clients + " clients",
+          kind,
+          run(
+              clients,
+              () ->
+                  call(
+                      HttpMethod.POST,
+                      "/api/v1/namespaces/bench/pods",
+                      pod("bench", "p-" + created.getAndIncrement()),
+                      201)));
     }
-    record(
-        r,
-        "list " + listSize + " pods (consistent, from the store)",
-        kind,
-        run(1, () -> call(HttpMethod.GET, list, null, 200)));
-    record(
-        r,
-        "list " + listSize + " pods (resourceVersion=0, watch cache)",
-        kind,
-        run(1, () -> call(HttpMethod.GET, list + "?resourceVersion=0", null, 200)));
-    record(
-        r,
-        "watch fan-out to " + watchers + " watchers, " + watchRate + " creates/s (events/s)",
-        kind,
-        fanOut());
+    if (scenarios.contains(Scenario.GET)) {
+      if (created.get() == 0) {
+        fill("bench", "p-", 1000);
+        created.set(1000);
+      }
+      long pods = created.get();
+      record(
+          r,
+          "pod get, " + clients + " clients",
+          kind,
+          run(
+              clients,
+              () ->
+                  call(
+                      HttpMethod.GET,
+                      "/api/v1/namespaces/bench/pods/p-"
+                          + ThreadLocalRandom.current().nextLong(pods),
+                      null,
+                      200)));
+    }
+    if (scenarios.contains(Scenario.LIST)) {
+      fill("bench-list", "q-", listSize);
+      String list = "/api/v1/namespaces/bench-list/pods";
+      JsonNode first = JSON.readTree(call(HttpMethod.GET, list, null, 200).await().getBytes());
+      if (first.path("items").size() != listSize) {
+        throw new IllegalStateException(
+            "listed " + first.path("items").size() + " pods, expected " + listSize);
+      }
+      record(
+          r,
+          "list " + listSize + " pods (consistent, from the store)",
+          kind,
+          run(1, () -> call(HttpMethod.GET, list, null, 200)));
+      record(
+          r,
+          "list " + listSize + " pods (resourceVersion=0, watch cache)",
+          kind,
+          run(1, () -> call(HttpMethod.GET, list + "?resourceVersion=0", null, 200)));
+    }
+    if (scenarios.contains(Scenario.WATCH)) {
+      record(
+          r,
+          "watch fan-out to " + watchers + " watchers, " + watchRate + " creates/s (events/s)",
+          kind,
+          fanOut());
+    }
   }
 
   // ------------------------------------------------------------------------- the server process
@@ -310,26 +337,27 @@ public final class ApiServerBench implements Callable<Integer> {
             + "\"nodeSelector\":{\"kubernetes.io/os\":\"linux\"}}}");
   }
 
-  /** Creates pods q-0 … q-(count-1) in {@code ns}, {@code clients} at a time. */
-  private void fill(String ns, int count) throws Exception {
+  /** Creates pods {@code prefix}0 … in {@code ns}, {@code clients} at a time. */
+  private void fill(String ns, String prefix, int count) throws Exception {
     AtomicInteger next = new AtomicInteger();
     List<CompletableFuture<Void>> loops = new ArrayList<>();
     for (int i = 0; i < clients; i++) {
       CompletableFuture<Void> done = new CompletableFuture<>();
       loops.add(done);
-      fillLoop(ns, count, next, done);
+      fillLoop(ns, prefix, count, next, done);
     }
     CompletableFuture.allOf(loops.toArray(CompletableFuture[]::new)).get(10, TimeUnit.MINUTES);
   }
 
-  private void fillLoop(String ns, int count, AtomicInteger next, CompletableFuture<Void> done) {
+  private void fillLoop(
+      String ns, String prefix, int count, AtomicInteger next, CompletableFuture<Void> done) {
     int i = next.getAndIncrement();
     if (i >= count) {
       done.complete(null);
       return;
     }
-    call(HttpMethod.POST, "/api/v1/namespaces/" + ns + "/pods", pod(ns, "q-" + i), 201)
-        .onSuccess(b -> fillLoop(ns, count, next, done))
+    call(HttpMethod.POST, "/api/v1/namespaces/" + ns + "/pods", pod(ns, prefix + i), 201)
+        .onSuccess(b -> fillLoop(ns, prefix, count, next, done))
         .onFailure(done::completeExceptionally);
   }
 
