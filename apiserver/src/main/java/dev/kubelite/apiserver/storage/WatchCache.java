@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,10 +50,37 @@ public final class WatchCache {
   private Watch storeWatch;
   private volatile boolean closed;
 
+  /** The revision of this server's latest own write under the prefix. */
+  private final LongSupplier ownWrites;
+
   public WatchCache(ObjectStorage storage, String prefix, int window) {
     this.storage = storage;
     this.prefix = prefix;
     this.window = window;
+    this.ownWrites = storage.trackWrites(prefix);
+  }
+
+  /** A cached read: whether the cache could answer, and the object (null if it holds none). */
+  public record Lookup(boolean answered, ObjectNode object) {}
+
+  private static final Lookup NOT_ANSWERED = new Lookup(false, null);
+
+  /**
+   * The object under {@code key} as the cache holds it, provided the cache is running and has seen
+   * every write this API server made under its prefix (so a client always reads its own writes);
+   * otherwise {@code answered} is false and the caller must read the store. Like an informer's
+   * lister in kube-apiserver's admission, it may lag behind writes made by other API servers.
+   */
+  public Lookup lookup(String key) {
+    synchronized (lock) {
+      if (closed || windowStart == Long.MAX_VALUE) {
+        return NOT_ANSWERED;
+      }
+      if (revision < ownWrites.getAsLong()) {
+        return NOT_ANSWERED;
+      }
+      return new Lookup(true, objects.get(key));
+    }
   }
 
   /** Lists the prefix and starts the store watch after that revision. */
