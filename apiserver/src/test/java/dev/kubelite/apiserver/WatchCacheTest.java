@@ -232,4 +232,39 @@ class WatchCacheTest {
                 .code())
         .isEqualTo(404);
   }
+
+  @Test
+  void listsFromTheCacheAreTheSameJsonAsFromTheStoreInJsonAndYaml() throws Exception {
+    createNamespace("same-json");
+    for (int i = 0; i < 30; i++) {
+      assertThat(
+              f.post(
+                      "/api/v1/namespaces/same-json/configmaps",
+                      "{\"metadata\":{\"name\":\"c"
+                          + i
+                          + "\",\"labels\":{\"n\":\"v"
+                          + i
+                          + "\"}},\"data\":{\"k\":\"\u00e9 line\\nbreak\"}}")
+                  .code())
+          .isEqualTo(201);
+    }
+    String path = "/api/v1/namespaces/same-json/configmaps";
+    JsonNode fromStore = f.get(path).json();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              JsonNode fromCache = f.get(path + "?resourceVersion=0").json();
+              assertThat(fromCache.path("kind").asText()).isEqualTo("ConfigMapList");
+              assertThat(fromCache.path("items")).isEqualTo(fromStore.path("items"));
+            });
+    JsonNode selected = f.get(path + "?resourceVersion=0&labelSelector=n%3Dv7").json();
+    assertThat(selected.path("items")).hasSize(1);
+    assertThat(selected.path("items").get(0).path("metadata").path("name").asText())
+        .isEqualTo("c7");
+    ApiServerFixture.Response yaml =
+        f.request("GET", path + "?resourceVersion=0", null, null, "application/yaml");
+    assertThat(yaml.code()).isEqualTo(200);
+    assertThat(yaml.body()).contains("kind: ConfigMapList").contains("name: c29");
+  }
 }

@@ -6,6 +6,7 @@ import dev.kubelite.apiserver.api.ApiException;
 import dev.kubelite.apiserver.api.FieldSelector;
 import dev.kubelite.apiserver.api.Json;
 import dev.kubelite.apiserver.api.LabelSelector;
+import dev.kubelite.apiserver.storage.ObjectEvent;
 import dev.kubelite.apiserver.storage.ObjectStorage;
 import dev.kubelite.apiserver.storage.ObjectStorage.Outcome;
 import dev.kubelite.apiserver.storage.ObjectStorage.Stored;
@@ -239,8 +240,17 @@ public final class Registry {
       String resourceVersion,
       String resourceVersionMatch) {}
 
-  /** A list answer: items, the revision it reflects, and a continue token if cut. */
-  public record ListResult(List<ObjectNode> items, long revision, String continueToken) {}
+  /**
+   * A list answer: items, the revision it reflects, and a continue token if cut; {@code cached}
+   * holds the same items as watch cache entries (which keep their JSON) when served from the cache,
+   * else null.
+   */
+  public record ListResult(
+      List<ObjectNode> items, long revision, String continueToken, List<ObjectEvent> cached) {
+    public ListResult(List<ObjectNode> items, long revision, String continueToken) {
+      this(items, revision, continueToken, null);
+    }
+  }
 
   public boolean matches(ObjectNode obj, ListOptions o) {
     return o.labels().matches(Strategy.labelsOf(obj.path("metadata").path("labels")))
@@ -256,12 +266,15 @@ public final class Registry {
       // resourceVersion=0: any recent state will do; Kubernetes serves it from the watch cache.
       WatchCache.Snapshot snap = cache.snapshot(prefix);
       List<ObjectNode> items = new ArrayList<>();
-      for (ObjectNode obj : snap.items()) {
-        if (matches(obj, o)) {
-          items.add(obj);
+      List<ObjectEvent> cached = new ArrayList<>();
+      for (ObjectEvent e : snap.entries()) {
+        if (matches(e.object(), o)) {
+          items.add(e.object());
+          cached.add(e);
         }
       }
-      return CompletableFuture.completedFuture(new ListResult(items, snap.revision(), null));
+      return CompletableFuture.completedFuture(
+          new ListResult(items, snap.revision(), null, cached));
     }
     long revision = 0;
     String from = prefix;

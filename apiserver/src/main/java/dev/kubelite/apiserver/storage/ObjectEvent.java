@@ -64,6 +64,16 @@ public final class ObjectEvent {
    * DELETED), newline-terminated: byte for byte what serialising {@code {"type": watchType,
    * "object": object}} gives. Computed once per event and type, then shared (read-only).
    */
+  /** {@link #object} as JSON, serialised on first use and then shared (read-only). */
+  public byte[] objectJson() {
+    byte[] obj = objectJson;
+    if (obj == null) {
+      obj = Json.bytes(object);
+      objectJson = obj;
+    }
+    return obj;
+  }
+
   public byte[] watchLine(String watchType) {
     int i =
         switch (watchType) {
@@ -80,11 +90,7 @@ public final class ObjectEvent {
     if (line != null) {
       return line;
     }
-    byte[] obj = objectJson;
-    if (obj == null) {
-      obj = Json.bytes(object);
-      objectJson = obj;
-    }
+    byte[] obj = objectJson();
     byte[] head = ("{\"type\":\"" + watchType + "\",\"object\":").getBytes(StandardCharsets.UTF_8);
     line = new byte[head.length + obj.length + 2];
     System.arraycopy(head, 0, line, 0, head.length);

@@ -37,7 +37,10 @@ public final class WatchCache {
   private final int window;
 
   private final Object lock = new Object();
-  private final TreeMap<String, ObjectNode> objects = new TreeMap<>();
+
+  /** The current objects, each as the event that last wrote it (which keeps its JSON). */
+  private final TreeMap<String, ObjectEvent> objects = new TreeMap<>();
+
   private final ArrayDeque<ObjectEvent> events = new ArrayDeque<>();
   private final List<Registration> watchers = new CopyOnWriteArrayList<>();
 
@@ -79,7 +82,8 @@ public final class WatchCache {
       if (revision < ownWrites.getAsLong()) {
         return NOT_ANSWERED;
       }
-      return new Lookup(true, objects.get(key));
+      ObjectEvent e = objects.get(key);
+      return new Lookup(true, e == null ? null : e.object());
     }
   }
 
@@ -93,7 +97,10 @@ public final class WatchCache {
                 objects.clear();
                 events.clear();
                 for (Stored s : page.items()) {
-                  objects.put(s.key(), s.object());
+                  objects.put(
+                      s.key(),
+                      new ObjectEvent(
+                          ObjectEvent.Type.PUT, s.key(), s.object(), null, s.modRevision()));
                 }
                 revision = page.revision();
                 windowStart = page.revision();
@@ -111,13 +118,21 @@ public final class WatchCache {
     return prefix;
   }
 
-  /** The objects under {@code keyPrefix} (a namespace's, or all) and the revision they reflect. */
-  public record Snapshot(List<ObjectNode> items, long revision) {}
+  /**
+   * The objects under {@code keyPrefix} (a namespace's, or all), each as the event that last wrote
+   * it ({@link ObjectEvent#object}, with its JSON kept by {@link ObjectEvent#objectJson}), and the
+   * revision they reflect.
+   */
+  public record Snapshot(List<ObjectEvent> entries, long revision) {
+    public List<ObjectNode> items() {
+      return entries.stream().map(ObjectEvent::object).toList();
+    }
+  }
 
   public Snapshot snapshot(String keyPrefix) {
     synchronized (lock) {
-      List<ObjectNode> items = new ArrayList<>();
-      for (Map.Entry<String, ObjectNode> e : objects.tailMap(keyPrefix, true).entrySet()) {
+      List<ObjectEvent> items = new ArrayList<>();
+      for (Map.Entry<String, ObjectEvent> e : objects.tailMap(keyPrefix, true).entrySet()) {
         if (!e.getKey().startsWith(keyPrefix)) {
           break;
         }
@@ -192,7 +207,7 @@ public final class WatchCache {
         for (ObjectEvent e : batch) {
           String k = e.key();
           if (e.type() == ObjectEvent.Type.PUT) {
-            objects.put(k, e.object());
+            objects.put(k, e);
           } else {
             objects.remove(k);
           }
