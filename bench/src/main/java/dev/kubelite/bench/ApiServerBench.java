@@ -448,6 +448,7 @@ public final class ApiServerBench implements Callable<Integer> {
     AtomicLongArray sentAt = new AtomicLongArray(capacity);
     Histogram latency = new ConcurrentHistogram(TimeUnit.SECONDS.toMicros(60), 3);
     AtomicLong delivered = new AtomicLong();
+    AtomicInteger ended = new AtomicInteger();
     long[] window = {Long.MAX_VALUE, Long.MAX_VALUE};
     HttpClientAgent watchClient =
         vertx
@@ -474,6 +475,8 @@ public final class ApiServerBench implements Callable<Integer> {
                         new IllegalStateException("watch answered " + resp.statusCode()));
                     return;
                   }
+                  resp.endHandler(v -> ended.incrementAndGet());
+                  resp.exceptionHandler(e -> ended.incrementAndGet());
                   resp.handler(
                       RecordParser.newDelimited(
                           "\n",
@@ -537,10 +540,11 @@ public final class ApiServerBench implements Callable<Integer> {
         Thread.sleep(50); // letting the last events arrive, bounded
       }
       long cpu = serverCpuNanos.getAsLong() - cpu0[0];
-      if (failures.get() > 0 || delivered.get() < expected) {
+      if (failures.get() > 0 || delivered.get() < expected || ended.get() > 0) {
         System.err.printf(
-            "   fan-out: %d creates failed, %d of %d events delivered%n",
-            failures.get(), delivered.get(), expected);
+            "   fan-out: %d creates failed, %d of %d events delivered, %d of %d watches ended"
+                + " early (the server drops watchers that do not read fast enough)%n",
+            failures.get(), delivered.get(), expected, ended.get(), watchers);
       }
       return new Figures(
           delivered.get() / (double) seconds,
