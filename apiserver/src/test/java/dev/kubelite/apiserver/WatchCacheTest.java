@@ -187,4 +187,84 @@ class WatchCacheTest {
     assertThat(list.path("items")).hasSize(WINDOW + 10);
     assertThat(counting.ranges.get()).isEqualTo(ranges);
   }
+
+  @Test
+  void aCreateIsOneStoreWriteAndReadsItsNamespaceFromTheCache() throws Exception {
+    createNamespace("one-txn");
+    // Right after this server's own namespace write the cache may lag: the check reads the store.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              int gets = counting.gets.get();
+              String name = "probe-" + System.nanoTime();
+              assertThat(
+                      f.post(
+                              "/api/v1/namespaces/one-txn/configmaps",
+                              "{\"metadata\":{\"name\":\"" + name + "\"}}")
+                          .code())
+                  .isEqualTo(201);
+              return counting.gets.get() == gets;
+            });
+    int gets = counting.gets.get();
+    int writes = counting.writes.get();
+    int ranges = counting.ranges.get();
+    for (int i = 0; i < 20; i++) {
+      assertThat(
+              f.post(
+                      "/api/v1/namespaces/one-txn/configmaps",
+                      "{\"metadata\":{\"name\":\"c" + i + "\"}}")
+                  .code())
+          .isEqualTo(201);
+    }
+    assertThat(counting.writes.get() - writes).isEqualTo(20);
+    assertThat(counting.gets.get()).isEqualTo(gets);
+    assertThat(counting.ranges.get()).isEqualTo(ranges);
+    // A namespace this server just set Terminating refuses new objects at once (read your writes).
+    assertThat(f.delete("/api/v1/namespaces/one-txn", null).code()).isEqualTo(200);
+    assertThat(
+            f.post("/api/v1/namespaces/one-txn/configmaps", "{\"metadata\":{\"name\":\"late\"}}")
+                .code())
+        .isEqualTo(403);
+    // A namespace unknown to the cache is looked up in the store: 404.
+    assertThat(
+            f.post("/api/v1/namespaces/nowhere/configmaps", "{\"metadata\":{\"name\":\"x\"}}")
+                .code())
+        .isEqualTo(404);
+  }
+
+  @Test
+  void listsFromTheCacheAreTheSameJsonAsFromTheStoreInJsonAndYaml() throws Exception {
+    createNamespace("same-json");
+    for (int i = 0; i < 30; i++) {
+      assertThat(
+              f.post(
+                      "/api/v1/namespaces/same-json/configmaps",
+                      "{\"metadata\":{\"name\":\"c"
+                          + i
+                          + "\",\"labels\":{\"n\":\"v"
+                          + i
+                          + "\"}},\"data\":{\"k\":\"\u00e9 line\\nbreak\"}}")
+                  .code())
+          .isEqualTo(201);
+    }
+    String path = "/api/v1/namespaces/same-json/configmaps";
+    JsonNode fromStore = f.get(path).json();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              JsonNode fromCache = f.get(path + "?resourceVersion=0").json();
+              assertThat(fromCache.path("kind").asText()).isEqualTo("ConfigMapList");
+              assertThat(fromCache.path("items")).isEqualTo(fromStore.path("items"));
+            });
+    JsonNode selected = f.get(path + "?resourceVersion=0&labelSelector=n%3Dv7").json();
+    assertThat(selected.path("items")).hasSize(1);
+    assertThat(selected.path("items").get(0).path("metadata").path("name").asText())
+        .isEqualTo("c7");
+    ApiServerFixture.Response yaml =
+        f.request("GET", path + "?resourceVersion=0", null, null, "application/yaml");
+    assertThat(yaml.code()).isEqualTo(200);
+    assertThat(yaml.body()).contains("kind: ConfigMapList").contains("name: c29");
+  }
 }

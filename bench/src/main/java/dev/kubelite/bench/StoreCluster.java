@@ -94,6 +94,11 @@ final class StoreCluster implements AutoCloseable {
     return c;
   }
 
+  /** The members' processes (to read their CPU time). */
+  List<ProcessHandle> handles() {
+    return processes.stream().map(Process::toHandle).toList();
+  }
+
   /** Waits until every member reports the same leader; returns the leader's client port. */
   int awaitLeader(GrpcClient grpc) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

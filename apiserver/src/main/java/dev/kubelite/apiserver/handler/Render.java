@@ -2,10 +2,14 @@ package dev.kubelite.apiserver.handler;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import dev.kubelite.apiserver.api.ApiException;
 import dev.kubelite.apiserver.api.Json;
+import dev.kubelite.apiserver.api.RawJson;
 import dev.kubelite.apiserver.api.Tables;
 import dev.kubelite.apiserver.http.Exchange;
+import dev.kubelite.apiserver.http.Negotiation.Output;
+import dev.kubelite.apiserver.storage.ObjectEvent;
 import java.time.Instant;
 import java.util.List;
 
@@ -44,6 +48,19 @@ final class Render {
   }
 
   static ObjectNode list(Exchange ex, List<ObjectNode> items, long revision, String continueToken) {
+    return list(ex, items, null, revision, continueToken);
+  }
+
+  /**
+   * A list; in JSON, items that come from the watch cache ({@code cached}, same order, or null) are
+   * written as the JSON the cache keeps for them, not serialised again.
+   */
+  static ObjectNode list(
+      Exchange ex,
+      List<ObjectNode> items,
+      List<ObjectEvent> cached,
+      long revision,
+      String continueToken) {
     String rv = Long.toString(revision);
     switch (ex.output()) {
       case TABLE:
@@ -74,7 +91,11 @@ final class Render {
             m.put("continue", continueToken);
           }
           ArrayNode a = l.putArray("items");
-          items.forEach(a::add);
+          if (cached != null && ex.output() == Output.JSON) {
+            cached.forEach(e -> a.addRawValue(new RawValue(new RawJson(e.objectJson()))));
+          } else {
+            items.forEach(a::add);
+          }
           return l;
         }
     }

@@ -35,7 +35,8 @@ public final class ResourceHandlers {
     ListOptions o = ListOptionsParser.parse(ex);
     ex.complete(
         registry.list(ex.type(), ex.namespace(), o),
-        r -> ex.reply(200, Render.list(ex, r.items(), r.revision(), r.continueToken())));
+        r ->
+            ex.reply(200, Render.list(ex, r.items(), r.cached(), r.revision(), r.continueToken())));
   }
 
   public void create(Exchange ex) {

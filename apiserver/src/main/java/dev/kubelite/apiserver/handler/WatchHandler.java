@@ -195,7 +195,7 @@ public final class WatchHandler {
         boolean prevMatches = e.previous() != null && registry.matches(e.previous(), options);
         if (put) {
           if (curMatches) {
-            send(prevMatches ? "MODIFIED" : "ADDED", e.object());
+            send(prevMatches ? "MODIFIED" : "ADDED", e);
           } else if (prevMatches) {
             // No longer selected: the client sees it go, with this change's revision.
             ObjectNode gone = e.previous().deepCopy();
@@ -203,8 +203,26 @@ public final class WatchHandler {
             send("DELETED", gone);
           }
         } else if (prevMatches) {
-          send("DELETED", e.object());
+          send("DELETED", e);
         }
+      }
+    }
+
+    /**
+     * Sends the event's own object; in plain JSON the line is serialised once per event and shared
+     * by every watcher.
+     */
+    private void send(String type, ObjectEvent e) {
+      if (ex.output() == Output.TABLE || ex.output() == Output.PARTIAL_METADATA) {
+        send(type, e.object());
+        return;
+      }
+      if (done || resp.closed()) {
+        return;
+      }
+      resp.write(Buffer.buffer(e.watchLine(type)));
+      if (resp.writeQueueFull()) {
+        drop("it does not read its stream");
       }
     }
 

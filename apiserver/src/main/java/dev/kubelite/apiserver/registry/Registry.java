@@ -6,6 +6,7 @@ import dev.kubelite.apiserver.api.ApiException;
 import dev.kubelite.apiserver.api.FieldSelector;
 import dev.kubelite.apiserver.api.Json;
 import dev.kubelite.apiserver.api.LabelSelector;
+import dev.kubelite.apiserver.storage.ObjectEvent;
 import dev.kubelite.apiserver.storage.ObjectStorage;
 import dev.kubelite.apiserver.storage.ObjectStorage.Outcome;
 import dev.kubelite.apiserver.storage.ObjectStorage.Stored;
@@ -175,28 +176,47 @@ public final class Registry {
     return b.toString();
   }
 
+  /**
+   * The namespace must exist and not be terminating. Checked in the namespaces' watch cache when it
+   * holds the namespace and has seen this server's own namespace writes (as kube-apiserver's
+   * NamespaceLifecycle admission checks its informer), else read from the store: a create then
+   * costs one store round trip, not two.
+   */
   private CompletableFuture<Void> checkNamespaceAcceptsObjects(
       ResourceType t, String ns, String name) {
     ResourceType nsType = table.byKind("", "Namespace");
+    String key = nsType.key(null, ns);
+    WatchCache cache = caches.cache(nsType.keyPrefix());
+    if (cache != null) {
+      WatchCache.Lookup cached = cache.lookup(key);
+      if (cached.answered() && cached.object() != null) {
+        checkNamespaceActive(t, ns, name, cached.object());
+        return CompletableFuture.completedFuture(null);
+      }
+    }
     return storage
-        .get(nsType.key(null, ns))
+        .get(key)
         .thenApply(
             s -> {
               if (s == null) {
                 throw ApiException.notFound("", "namespaces", ns);
               }
-              if ("Terminating".equals(Json.text(s.object(), "status", "phase"))
-                  || s.object().path("metadata").hasNonNull("deletionTimestamp")) {
-                throw ApiException.forbidden(
-                    t.group(),
-                    t.plural(),
-                    name,
-                    "unable to create new content in namespace "
-                        + ns
-                        + " because it is being terminated");
-              }
+              checkNamespaceActive(t, ns, name, s.object());
               return null;
             });
+  }
+
+  /** Refuses {@code name} of type {@code t} if {@code namespace} is terminating, as Kubernetes. */
+  private static void checkNamespaceActive(
+      ResourceType t, String ns, String name, ObjectNode namespace) {
+    if ("Terminating".equals(Json.text(namespace, "status", "phase"))
+        || namespace.path("metadata").hasNonNull("deletionTimestamp")) {
+      throw ApiException.forbidden(
+          t.group(),
+          t.plural(),
+          name,
+          "unable to create new content in namespace " + ns + " because it is being terminated");
+    }
   }
 
   /** kind/apiVersion in a body must match the URL's resource; missing ones are filled in. */
@@ -263,8 +283,17 @@ public final class Registry {
       String resourceVersion,
       String resourceVersionMatch) {}
 
-  /** A list answer: items, the revision it reflects, and a continue token if cut. */
-  public record ListResult(List<ObjectNode> items, long revision, String continueToken) {}
+  /**
+   * A list answer: items, the revision it reflects, and a continue token if cut; {@code cached}
+   * holds the same items as watch cache entries (which keep their JSON) when served from the cache,
+   * else null.
+   */
+  public record ListResult(
+      List<ObjectNode> items, long revision, String continueToken, List<ObjectEvent> cached) {
+    public ListResult(List<ObjectNode> items, long revision, String continueToken) {
+      this(items, revision, continueToken, null);
+    }
+  }
 
   public boolean matches(ObjectNode obj, ListOptions o) {
     return o.labels().matches(Strategy.labelsOf(obj.path("metadata").path("labels")))
@@ -280,12 +309,15 @@ public final class Registry {
       // resourceVersion=0: any recent state will do; Kubernetes serves it from the watch cache.
       WatchCache.Snapshot snap = cache.snapshot(prefix);
       List<ObjectNode> items = new ArrayList<>();
-      for (ObjectNode obj : snap.items()) {
-        if (matches(obj, o)) {
-          items.add(obj);
+      List<ObjectEvent> cached = new ArrayList<>();
+      for (ObjectEvent e : snap.entries()) {
+        if (matches(e.object(), o)) {
+          items.add(e.object());
+          cached.add(e);
         }
       }
-      return CompletableFuture.completedFuture(new ListResult(items, snap.revision(), null));
+      return CompletableFuture.completedFuture(
+          new ListResult(items, snap.revision(), null, cached));
     }
     long revision = 0;
     String from = prefix;

@@ -17,8 +17,12 @@ import dev.kubelite.store.client.WriteResult;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * Kubernetes objects in the store: one key per object, the value its JSON without {@code
@@ -30,8 +34,32 @@ import java.util.concurrent.CompletionException;
 public final class ObjectStorage {
   private final KvStore store;
 
+  /**
+   * Per tracked key prefix, the highest revision of a successful write this server made under it
+   * (see {@link #trackWrites}).
+   */
+  private final Map<String, AtomicLong> ownWrites = new ConcurrentHashMap<>();
+
   public ObjectStorage(KvStore store) {
     this.store = store;
+  }
+
+  /**
+   * From now on, records the revision of every successful write (create, update, delete) this
+   * server makes under {@code prefix}; the answer reads the highest. A watch cache whose revision
+   * has reached it has seen all of this server's own writes (read-your-writes for cached reads).
+   */
+  public LongSupplier trackWrites(String prefix) {
+    AtomicLong last = ownWrites.computeIfAbsent(prefix, p -> new AtomicLong());
+    return last::get;
+  }
+
+  private void wrote(String key, long revision) {
+    for (Map.Entry<String, AtomicLong> e : ownWrites.entrySet()) {
+      if (key.startsWith(e.getKey())) {
+        e.getValue().accumulateAndGet(revision, Math::max);
+      }
+    }
   }
 
   /** An object as read from the store (its key, the object with resourceVersion set). */
@@ -59,9 +87,26 @@ public final class ObjectStorage {
     return wrap(store.get(key(key))).thenApply(GetResult::kv).thenApply(kv -> decode(kv));
   }
 
+  /**
+   * Creates {@code obj} under {@code key} if no object is there. {@code obj} must be the caller's
+   * own (not shared): it is stored as is, and on success it becomes the returned object, with its
+   * resourceVersion set — no copies.
+   */
   public CompletableFuture<Written> create(String key, ObjectNode obj) {
-    return wrap(store.create(key(key), encode(obj)))
-        .thenApply(r -> written(key, r, obj, Outcome.EXISTS));
+    if (obj.get("metadata") instanceof ObjectNode m) {
+      m.remove("resourceVersion");
+      m.remove("selfLink");
+    }
+    return wrap(store.create(key(key), Json.bytes(obj)))
+        .thenApply(
+            r -> {
+              if (r.status() == WriteResult.Status.OK) {
+                wrote(key, r.revision());
+                Json.child(obj, "metadata").put("resourceVersion", Long.toString(r.revision()));
+                return new Written(Outcome.OK, new Stored(key, obj, r.revision()));
+              }
+              return written(key, r, obj, Outcome.EXISTS);
+            });
   }
 
   public CompletableFuture<Written> update(String key, ObjectNode obj, long expectedModRevision) {
@@ -76,6 +121,7 @@ public final class ObjectStorage {
             r ->
                 switch (r.status()) {
                   case OK -> {
+                    wrote(key, r.revision());
                     Stored deleted = decode(r.kv());
                     // The deleted object carries the deletion's revision, as in watch events.
                     Json.child(deleted.object(), "metadata")
@@ -159,7 +205,10 @@ public final class ObjectStorage {
 
   private Written written(String key, WriteResult r, ObjectNode obj, Outcome failure) {
     return switch (r.status()) {
-      case OK -> new Written(Outcome.OK, new Stored(key, withRv(obj, r.revision()), r.revision()));
+      case OK -> {
+        wrote(key, r.revision());
+        yield new Written(Outcome.OK, new Stored(key, withRv(obj, r.revision()), r.revision()));
+      }
       case ALREADY_EXISTS, CONFLICT -> new Written(failure, decode(r.kv()));
       case NOT_FOUND -> new Written(Outcome.NOT_FOUND, null);
     };

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +37,10 @@ public final class WatchCache {
   private final int window;
 
   private final Object lock = new Object();
-  private final TreeMap<String, ObjectNode> objects = new TreeMap<>();
+
+  /** The current objects, each as the event that last wrote it (which keeps its JSON). */
+  private final TreeMap<String, ObjectEvent> objects = new TreeMap<>();
+
   private final ArrayDeque<ObjectEvent> events = new ArrayDeque<>();
   private final List<Registration> watchers = new CopyOnWriteArrayList<>();
 
@@ -49,10 +53,38 @@ public final class WatchCache {
   private Watch storeWatch;
   private volatile boolean closed;
 
+  /** The revision of this server's latest own write under the prefix. */
+  private final LongSupplier ownWrites;
+
   public WatchCache(ObjectStorage storage, String prefix, int window) {
     this.storage = storage;
     this.prefix = prefix;
     this.window = window;
+    this.ownWrites = storage.trackWrites(prefix);
+  }
+
+  /** A cached read: whether the cache could answer, and the object (null if it holds none). */
+  public record Lookup(boolean answered, ObjectNode object) {}
+
+  private static final Lookup NOT_ANSWERED = new Lookup(false, null);
+
+  /**
+   * The object under {@code key} as the cache holds it, provided the cache is running and has seen
+   * every write this API server made under its prefix (so a client always reads its own writes);
+   * otherwise {@code answered} is false and the caller must read the store. Like an informer's
+   * lister in kube-apiserver's admission, it may lag behind writes made by other API servers.
+   */
+  public Lookup lookup(String key) {
+    synchronized (lock) {
+      if (closed || windowStart == Long.MAX_VALUE) {
+        return NOT_ANSWERED;
+      }
+      if (revision < ownWrites.getAsLong()) {
+        return NOT_ANSWERED;
+      }
+      ObjectEvent e = objects.get(key);
+      return new Lookup(true, e == null ? null : e.object());
+    }
   }
 
   /** Lists the prefix and starts the store watch after that revision. */
@@ -65,7 +97,10 @@ public final class WatchCache {
                 objects.clear();
                 events.clear();
                 for (Stored s : page.items()) {
-                  objects.put(s.key(), s.object());
+                  objects.put(
+                      s.key(),
+                      new ObjectEvent(
+                          ObjectEvent.Type.PUT, s.key(), s.object(), null, s.modRevision()));
                 }
                 revision = page.revision();
                 windowStart = page.revision();
@@ -83,13 +118,21 @@ public final class WatchCache {
     return prefix;
   }
 
-  /** The objects under {@code keyPrefix} (a namespace's, or all) and the revision they reflect. */
-  public record Snapshot(List<ObjectNode> items, long revision) {}
+  /**
+   * The objects under {@code keyPrefix} (a namespace's, or all), each as the event that last wrote
+   * it ({@link ObjectEvent#object}, with its JSON kept by {@link ObjectEvent#objectJson}), and the
+   * revision they reflect.
+   */
+  public record Snapshot(List<ObjectEvent> entries, long revision) {
+    public List<ObjectNode> items() {
+      return entries.stream().map(ObjectEvent::object).toList();
+    }
+  }
 
   public Snapshot snapshot(String keyPrefix) {
     synchronized (lock) {
-      List<ObjectNode> items = new ArrayList<>();
-      for (Map.Entry<String, ObjectNode> e : objects.tailMap(keyPrefix, true).entrySet()) {
+      List<ObjectEvent> items = new ArrayList<>();
+      for (Map.Entry<String, ObjectEvent> e : objects.tailMap(keyPrefix, true).entrySet()) {
         if (!e.getKey().startsWith(keyPrefix)) {
           break;
         }
@@ -164,7 +207,7 @@ public final class WatchCache {
         for (ObjectEvent e : batch) {
           String k = e.key();
           if (e.type() == ObjectEvent.Type.PUT) {
-            objects.put(k, e.object());
+            objects.put(k, e);
           } else {
             objects.remove(k);
           }

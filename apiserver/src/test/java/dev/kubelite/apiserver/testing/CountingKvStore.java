@@ -17,6 +17,8 @@ public final class CountingKvStore implements KvStore {
   public final AtomicInteger watches = new AtomicInteger();
   public final AtomicInteger openWatches = new AtomicInteger();
   public final AtomicInteger ranges = new AtomicInteger();
+  public final AtomicInteger gets = new AtomicInteger();
+  public final AtomicInteger writes = new AtomicInteger();
 
   public CountingKvStore(KvStore delegate) {
     this.delegate = delegate;
@@ -24,6 +26,7 @@ public final class CountingKvStore implements KvStore {
 
   @Override
   public CompletableFuture<GetResult> get(byte[] key) {
+    gets.incrementAndGet();
     return delegate.get(key);
   }
 
@@ -35,21 +38,25 @@ public final class CountingKvStore implements KvStore {
 
   @Override
   public CompletableFuture<WriteResult> put(byte[] key, byte[] value) {
+    writes.incrementAndGet();
     return delegate.put(key, value);
   }
 
   @Override
   public CompletableFuture<WriteResult> create(byte[] key, byte[] value) {
+    writes.incrementAndGet();
     return delegate.create(key, value);
   }
 
   @Override
   public CompletableFuture<WriteResult> update(byte[] key, byte[] value, long expected) {
+    writes.incrementAndGet();
     return delegate.update(key, value, expected);
   }
 
   @Override
   public CompletableFuture<WriteResult> delete(byte[] key, long expected) {
+    writes.incrementAndGet();
     return delegate.delete(key, expected);
   }
 
