@@ -66,6 +66,7 @@ final class BackendQuota {
     }
     long size = member.backendSizeForQuota();
     if (size + cost < quota) {
+      member.quotaAdmitted(cost);
       return CompletableFuture.completedFuture(null);
     }
     log.warn(

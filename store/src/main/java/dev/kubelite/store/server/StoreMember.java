@@ -454,14 +454,29 @@ public final class StoreMember implements AutoCloseable {
 
   private volatile long backendBytesReadAt = System.nanoTime() - QUOTA_SIZE_MAX_AGE_NANOS;
 
-  /** {@link #backendSizeBytes}, read again only when the last reading is older than 100 ms. */
+  /**
+   * What writes admitted by the quota since the last size reading cost; added to that reading so a
+   * burst inside one reading's lifetime cannot overshoot the quota.
+   */
+  private final AtomicLong admittedSinceSizeRead = new AtomicLong();
+
+  /**
+   * {@link #backendSizeBytes}, read again only when the last reading is older than 100 ms, plus the
+   * cost of the writes admitted since that reading ({@link #quotaAdmitted}).
+   */
   long backendSizeForQuota() {
     long now = System.nanoTime();
     if (now - backendBytesReadAt >= QUOTA_SIZE_MAX_AGE_NANOS) {
       backendBytesReadAt = now;
+      admittedSinceSizeRead.set(0);
       return backendSizeBytes();
     }
-    return backendBytes;
+    return backendBytes + admittedSinceSizeRead.get();
+  }
+
+  /** Records that the quota admitted a write costing {@code cost} bytes. */
+  void quotaAdmitted(long cost) {
+    admittedSinceSizeRead.addAndGet(cost);
   }
 
   /** As {@link #backendSizeBytes}, for {@link MvccStore#dbSizeInUseBytes}. */
