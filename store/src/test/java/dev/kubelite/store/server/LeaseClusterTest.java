@@ -45,11 +45,6 @@ class LeaseClusterTest {
     }
   }
 
-  /** Index of the member the others agree is leader, or -1. */
-  private int leader() {
-    return cluster.leader();
-  }
-
   /** etcdctl against one member (0, 1 or 2) only. */
   private EtcdProcess.Etcdctl ctl(int member) {
     return cluster.etcdctl(member);
@@ -71,7 +66,7 @@ class LeaseClusterTest {
 
   @Test
   void keepAlivesSentToAFollowerRenewTheLeaseOnTheLeader() throws Exception {
-    int follower = (leader() + 1) % 3;
+    int follower = (cluster.leader() + 1) % 3;
     String id = grant(follower, 2);
     ctl(follower).ok("put", "k", "v", "--lease=" + id);
     // Only the follower is talked to, for three TTLs: it forwards renewals to the leader.
@@ -88,7 +83,7 @@ class LeaseClusterTest {
 
   @Test
   void aLeaseSurvivesALeaderChangeWithItsTtlRefreshed() throws Exception {
-    int old = leader();
+    int old = cluster.leader();
     String id = grant(old, 5);
     ctl(old).ok("put", "k", "v", "--lease=" + id);
     await()

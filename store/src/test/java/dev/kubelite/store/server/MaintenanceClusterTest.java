@@ -64,11 +64,6 @@ class MaintenanceClusterTest {
     }
   }
 
-  /** Index of the member all agree is leader, or -1. */
-  private int leader() {
-    return cluster.leader();
-  }
-
   private String endpoint(int member) {
     return cluster.endpoint(member);
   }
@@ -251,14 +246,14 @@ class MaintenanceClusterTest {
   @Test
   void moveLeaderHandsOverLeadershipWithEtcdsErrors() throws Exception {
     startCluster(0);
-    int old = leader();
+    int old = cluster.leader();
     int target = (old + 1) % 3;
     assertThat(okAll("move-leader", hex(target)).output())
         .isEqualTo("Leadership transferred from " + hex(old) + " to " + hex(target) + "\n");
     // The call returns once the target leads; every member follows it soon after.
     assertThat(cluster.server(old).member().raftStatus().leader())
         .isEqualTo(cluster.server(target).member().memberId());
-    await().atMost(Duration.ofSeconds(5)).until(() -> leader() == target);
+    await().atMost(Duration.ofSeconds(5)).until(() -> cluster.leader() == target);
     assertThat(ok(target, "endpoint", "status").output()).contains(", true, false, ");
     assertThat(ok(old, "put", "after", "move").output()).isEqualTo("OK\n");
 
@@ -282,7 +277,7 @@ class MaintenanceClusterTest {
     Result learner = EtcdProcess.Etcdctl.run(allEndpoints(), "move-leader", id.group(1));
     assertThat(learner.exitCode()).isNotZero();
     assertThat(learner.output()).contains("Error: etcdserver: bad leader transferee");
-    assertThat(leader()).isEqualTo(target);
+    assertThat(cluster.leader()).isEqualTo(target);
 
     // Only followers given: etcdctl itself finds no leader to send it to.
     int follower = (target + 1) % 3;
@@ -306,6 +301,6 @@ class MaintenanceClusterTest {
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
-    assertThat(leader()).isEqualTo(target);
+    assertThat(cluster.leader()).isEqualTo(target);
   }
 }

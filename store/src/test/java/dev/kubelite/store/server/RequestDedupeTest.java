@@ -79,10 +79,6 @@ class RequestDedupeTest {
     cluster.awaitAllPublished();
   }
 
-  private int leader() {
-    return cluster.leader();
-  }
-
   private String endpoint(int i) {
     return cluster.endpoint(i);
   }
@@ -148,7 +144,7 @@ class RequestDedupeTest {
   @Test
   void aPutWhoseAnswerTheLeaderLostIsAppliedOnceWhenResentToAFollower() throws Exception {
     startCluster(3, RaftDriver.Options.defaults());
-    int leader = leader();
+    int leader = cluster.leader();
     int follower = (leader + 1) % 3;
     int watcher = (leader + 2) % 3;
     AnswerDroppingProxy proxy = AnswerDroppingProxy.start(cluster.clientPort(leader));
@@ -337,7 +333,7 @@ class RequestDedupeTest {
   @Test
   void aMemberThatInstalledASnapshotAnswersFromTheSameTable() throws Exception {
     startCluster(3, SMALL_SNAPSHOTS);
-    int leader = leader();
+    int leader = cluster.leader();
     int victim = (leader + 1) % 3;
     StoreMember lead = cluster.member(leader);
     await().atMost(WAIT).until(() -> revision(cluster.member(victim)) == revision(lead));
