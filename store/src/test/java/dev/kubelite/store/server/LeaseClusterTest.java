@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.kubelite.store.raft.Role;
 import dev.kubelite.store.testing.EtcdProcess;
-import dev.kubelite.store.testing.FreePorts;
+import dev.kubelite.store.testing.LocalCluster;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,78 +28,26 @@ class LeaseClusterTest {
 
   @TempDir Path dir;
 
-  private final List<StoreServer> servers = new ArrayList<>();
-  private final List<Integer> clientPorts = new ArrayList<>();
-  private final java.util.Set<Integer> stopped = new java.util.HashSet<>();
+  private LocalCluster cluster;
 
   @BeforeEach
   void start() throws Exception {
     EtcdProcess.binary("etcdctl");
-    List<Integer> peerPorts = new ArrayList<>();
-    StringBuilder cluster = new StringBuilder();
-    for (int i = 0; i < 3; i++) {
-      clientPorts.add(FreePorts.next());
-      peerPorts.add(FreePorts.next());
-      cluster.append(i == 0 ? "" : ",").append("m" + i + "=http://127.0.0.1:" + peerPorts.get(i));
-    }
-    for (int i = 0; i < 3; i++) {
-      String client = "http://127.0.0.1:" + clientPorts.get(i);
-      String peer = "http://127.0.0.1:" + peerPorts.get(i);
-      servers.add(
-          StoreServer.start(
-              MemberConfig.fromFlags(
-                  "m" + i,
-                  dir.resolve("m" + i).toString(),
-                  client,
-                  client,
-                  peer,
-                  peer,
-                  cluster.toString(),
-                  "new",
-                  "lease-cluster")));
-    }
+    cluster = LocalCluster.of(dir, "lease-cluster", 3).start();
     // A leader, and every member knows every member's client URLs (published through Raft).
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .until(
-            () ->
-                leader() >= 0
-                    && servers.stream()
-                        .allMatch(
-                            s ->
-                                s.member().members().size() == 3
-                                    && s.member().members().stream()
-                                        .allMatch(m -> m.getClientURLsCount() > 0)));
+    cluster.awaitAllPublished();
   }
 
   @AfterEach
   void stop() {
-    for (int i = 0; i < servers.size(); i++) {
-      if (stopped.add(i)) {
-        servers.get(i).close();
-      }
+    if (cluster != null) {
+      cluster.close();
     }
-  }
-
-  /** Index of the member the others agree is leader, or -1. */
-  private int leader() {
-    for (int i = 0; i < servers.size(); i++) {
-      StoreServer s = servers.get(i);
-      if (s.member().raftStatus().role() == Role.LEADER) {
-        long id = s.member().memberId();
-        boolean agreed =
-            servers.stream()
-                .filter(o -> o != s)
-                .allMatch(o -> o.member().raftStatus().leader() == id);
-        return agreed ? i : -1;
-      }
-    }
-    return -1;
   }
 
   /** etcdctl against one member (0, 1 or 2) only. */
   private EtcdProcess.Etcdctl ctl(int member) {
-    return new EtcdProcess.Etcdctl("127.0.0.1:" + clientPorts.get(member));
+    return cluster.etcdctl(member);
   }
 
   private String grant(int member, long ttl) throws Exception {
@@ -118,7 +66,7 @@ class LeaseClusterTest {
 
   @Test
   void keepAlivesSentToAFollowerRenewTheLeaseOnTheLeader() throws Exception {
-    int follower = (leader() + 1) % 3;
+    int follower = (cluster.leader() + 1) % 3;
     String id = grant(follower, 2);
     ctl(follower).ok("put", "k", "v", "--lease=" + id);
     // Only the follower is talked to, for three TTLs: it forwards renewals to the leader.
@@ -135,7 +83,7 @@ class LeaseClusterTest {
 
   @Test
   void aLeaseSurvivesALeaderChangeWithItsTtlRefreshed() throws Exception {
-    int old = leader();
+    int old = cluster.leader();
     String id = grant(old, 5);
     ctl(old).ok("put", "k", "v", "--lease=" + id);
     await()
@@ -143,16 +91,14 @@ class LeaseClusterTest {
         .pollInterval(Duration.ofMillis(200))
         .until(() -> remaining(old, id) <= 3);
 
-    stopped.add(old);
-    servers.get(old).close();
+    cluster.stop(old);
     List<Integer> left = new ArrayList<>(List.of(0, 1, 2));
     left.remove(Integer.valueOf(old));
     await()
         .atMost(Duration.ofSeconds(10))
         .until(
             () ->
-                left.stream()
-                    .anyMatch(i -> servers.get(i).member().raftStatus().role() == Role.LEADER));
+                left.stream().anyMatch(i -> cluster.member(i).raftStatus().role() == Role.LEADER));
     int other = left.get(0);
 
     // The new leader restarted the lease's clock: at least a full TTL is left, not what was left

@@ -6,11 +6,11 @@ import static org.awaitility.Awaitility.await;
 import dev.kubelite.store.api.etcdserverpb.MaintenanceGrpcClient;
 import dev.kubelite.store.api.etcdserverpb.MoveLeaderRequest;
 import dev.kubelite.store.mvcc.Put;
-import dev.kubelite.store.raft.Role;
 import dev.kubelite.store.testing.EtcdProcess;
 import dev.kubelite.store.testing.EtcdProcess.Result;
 import dev.kubelite.store.testing.FreePorts;
 import dev.kubelite.store.testing.GrpcUnary;
+import dev.kubelite.store.testing.LocalCluster;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.client.GrpcClient;
 import java.nio.charset.StandardCharsets;
@@ -40,78 +40,36 @@ class MaintenanceClusterTest {
 
   @TempDir Path dir;
 
-  private final List<StoreServer> servers = new ArrayList<>();
-  private final List<Integer> clientPorts = new ArrayList<>();
+  private LocalCluster cluster;
 
   /** Starts three members; member 0 gets {@code quota0} as its --quota-backend-bytes. */
   private void startCluster(long quota0) throws Exception {
     startMembers(quota0, 3);
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .until(
-            () ->
-                leader() >= 0
-                    && servers.stream()
-                        .allMatch(
-                            s ->
-                                s.member().members().size() == 3
-                                    && s.member().members().stream()
-                                        .allMatch(m -> m.getClientURLsCount() > 0)));
+    cluster.awaitAllPublished();
   }
 
   /** Starts the first {@code count} members of a three-member cluster. */
   private void startMembers(long quota0, int count) throws Exception {
     EtcdProcess.binary("etcdctl");
-    List<Integer> peerPorts = new ArrayList<>();
-    StringBuilder cluster = new StringBuilder();
-    for (int i = 0; i < 3; i++) {
-      clientPorts.add(FreePorts.next());
-      peerPorts.add(FreePorts.next());
-      cluster.append(i == 0 ? "" : ",").append("m" + i + "=http://127.0.0.1:" + peerPorts.get(i));
-    }
-    for (int i = 0; i < count; i++) {
-      String client = "http://127.0.0.1:" + clientPorts.get(i);
-      String peer = "http://127.0.0.1:" + peerPorts.get(i);
-      servers.add(
-          StoreServer.start(
-              MemberConfig.fromFlags(
-                      "m" + i,
-                      dir.resolve("m" + i).toString(),
-                      client,
-                      client,
-                      peer,
-                      peer,
-                      cluster.toString(),
-                      "new",
-                      "maint-cluster")
-                  .withQuotaBackendBytes(i == 0 ? quota0 : 0)));
-    }
+    cluster =
+        LocalCluster.of(dir, "maint-cluster", 3)
+            .tune((i, c) -> c.withQuotaBackendBytes(i == 0 ? quota0 : 0))
+            .start(count);
   }
 
   @AfterEach
   void stop() {
-    servers.forEach(StoreServer::close);
-  }
-
-  /** Index of the member all agree is leader, or -1. */
-  private int leader() {
-    for (int i = 0; i < servers.size(); i++) {
-      StoreServer s = servers.get(i);
-      if (s.member().raftStatus().role() == Role.LEADER) {
-        long id = s.member().memberId();
-        boolean agreed = servers.stream().allMatch(o -> o.member().raftStatus().leader() == id);
-        return agreed ? i : -1;
-      }
+    if (cluster != null) {
+      cluster.close();
     }
-    return -1;
   }
 
   private String endpoint(int member) {
-    return "127.0.0.1:" + clientPorts.get(member);
+    return cluster.endpoint(member);
   }
 
   private String allEndpoints() {
-    return String.join(",", endpoint(0), endpoint(1), endpoint(2));
+    return cluster.endpoints();
   }
 
   private Result ctl(int member, String... args) throws Exception {
@@ -133,7 +91,7 @@ class MaintenanceClusterTest {
   }
 
   private String hex(int member) {
-    return Long.toHexString(servers.get(member).member().memberId());
+    return Long.toHexString(cluster.server(member).member().memberId());
   }
 
   /** HashKV of every member (at {@code rev}, 0 = current), in member order. */
@@ -155,7 +113,7 @@ class MaintenanceClusterTest {
     try {
       GrpcClient grpc = GrpcClient.client(vertx);
       List<Integer> out = new ArrayList<>();
-      for (int port : clientPorts) {
+      for (int port : cluster.clientPorts()) {
         var o =
             GrpcUnary.call(
                 grpc,
@@ -172,9 +130,9 @@ class MaintenanceClusterTest {
   }
 
   private boolean allApplied() {
-    long rev = servers.get(0).member().mvcc().currentRevision();
-    long applied = servers.get(0).member().raftStatus().appliedIndex();
-    return servers.stream()
+    long rev = cluster.server(0).member().mvcc().currentRevision();
+    long applied = cluster.server(0).member().raftStatus().appliedIndex();
+    return cluster.running().stream()
         .allMatch(
             s ->
                 s.member().mvcc().currentRevision() == rev
@@ -197,7 +155,7 @@ class MaintenanceClusterTest {
     List<Long> first = hashes(0);
     assertThat(new HashSet<>(first)).as("members with the same history").hasSize(1);
     assertThat(new HashSet<>(wholeHashes())).as("Hash of the whole backend").hasSize(1);
-    long firstRev = servers.get(0).member().mvcc().currentRevision();
+    long firstRev = cluster.server(0).member().mvcc().currentRevision();
 
     ok(1, "put", "later", "x");
     await().atMost(Duration.ofSeconds(10)).until(this::allApplied);
@@ -221,7 +179,7 @@ class MaintenanceClusterTest {
 
     // A member whose state diverges (a write applied behind Raft's back, as corruption would) is
     // told apart by its hash; the others still agree.
-    StoreMember m2 = servers.get(2).member();
+    StoreMember m2 = cluster.server(2).member();
     m2.mvcc()
         .apply(
             m2.mvcc().appliedIndex() + 1_000_000,
@@ -245,7 +203,9 @@ class MaintenanceClusterTest {
     assertThat(refused).as("member 0's small quota is exceeded").isNotNull();
     assertThat(refused.output()).contains(NO_SPACE);
     String alarm =
-        "memberID:" + Long.toUnsignedString(servers.get(0).member().memberId()) + " alarm:NOSPACE ";
+        "memberID:"
+            + Long.toUnsignedString(cluster.server(0).member().memberId())
+            + " alarm:NOSPACE ";
     // The alarm went through Raft: every member knows it and refuses writes that add data.
     await()
         .atMost(Duration.ofSeconds(10))
@@ -286,14 +246,14 @@ class MaintenanceClusterTest {
   @Test
   void moveLeaderHandsOverLeadershipWithEtcdsErrors() throws Exception {
     startCluster(0);
-    int old = leader();
+    int old = cluster.leader();
     int target = (old + 1) % 3;
     assertThat(okAll("move-leader", hex(target)).output())
         .isEqualTo("Leadership transferred from " + hex(old) + " to " + hex(target) + "\n");
     // The call returns once the target leads; every member follows it soon after.
-    assertThat(servers.get(old).member().raftStatus().leader())
-        .isEqualTo(servers.get(target).member().memberId());
-    await().atMost(Duration.ofSeconds(5)).until(() -> leader() == target);
+    assertThat(cluster.server(old).member().raftStatus().leader())
+        .isEqualTo(cluster.server(target).member().memberId());
+    await().atMost(Duration.ofSeconds(5)).until(() -> cluster.leader() == target);
     assertThat(ok(target, "endpoint", "status").output()).contains(", true, false, ");
     assertThat(ok(old, "put", "after", "move").output()).isEqualTo("OK\n");
 
@@ -317,7 +277,7 @@ class MaintenanceClusterTest {
     Result learner = EtcdProcess.Etcdctl.run(allEndpoints(), "move-leader", id.group(1));
     assertThat(learner.exitCode()).isNotZero();
     assertThat(learner.output()).contains("Error: etcdserver: bad leader transferee");
-    assertThat(leader()).isEqualTo(target);
+    assertThat(cluster.leader()).isEqualTo(target);
 
     // Only followers given: etcdctl itself finds no leader to send it to.
     int follower = (target + 1) % 3;
@@ -331,16 +291,16 @@ class MaintenanceClusterTest {
       var outcome =
           GrpcUnary.call(
               grpc,
-              clientPorts.get(follower),
+              cluster.clientPort(follower),
               MaintenanceGrpcClient.MoveLeader,
               MoveLeaderRequest.newBuilder()
-                  .setTargetID(servers.get(old).member().memberId())
+                  .setTargetID(cluster.server(old).member().memberId())
                   .build());
       assertThat(outcome.error()).isEqualTo("FAILED_PRECONDITION: etcdserver: not leader");
       grpc.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
-    assertThat(leader()).isEqualTo(target);
+    assertThat(cluster.leader()).isEqualTo(target);
   }
 }

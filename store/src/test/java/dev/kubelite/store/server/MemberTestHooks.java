@@ -1,5 +1,8 @@
 package dev.kubelite.store.server;
 
+import dev.kubelite.store.raft.driver.RaftDriver;
+import io.vertx.core.Vertx;
+
 /** Test-only access to a member's package-private test hooks from other test packages. */
 public final class MemberTestHooks {
   private MemberTestHooks() {}
@@ -10,5 +13,11 @@ public final class MemberTestHooks {
    */
   public static void loseNextAnswers(StoreServer server, int n) {
     server.member().loseNextAnswers(n);
+  }
+
+  /** A member with its own Raft tick and snapshot cadence, on a Vert.x instance of its own. */
+  public static StoreServer start(MemberConfig config, RaftDriver.Options options)
+      throws Exception {
+    return StoreServer.start(config, Vertx.vertx(), true, options);
   }
 }

@@ -71,19 +71,7 @@ class MembershipTest {
 
   @Test
   void addLearnerPromoteItAndRemoveAFounder() throws Exception {
-    EtcdProcess.binary("etcdctl");
-    for (String n : List.of("infra0", "infra1", "infra2")) {
-      ports.put(n, new int[] {FreePorts.next(), FreePorts.next()});
-    }
-    for (String n : List.of("infra0", "infra1", "infra2")) {
-      start(n, "new");
-    }
-    await()
-        .atMost(Duration.ofSeconds(15))
-        .until(() -> ctl("infra0", "put", "/before", "1").exitCode() == 0);
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> !ctl("infra0", "member", "list").output().contains("unstarted"));
+    startFounders();
 
     ports.put("infra3", new int[] {FreePorts.next(), FreePorts.next()});
     Result added =
@@ -126,6 +114,10 @@ class MembershipTest {
     assertThat(unknown.output()).contains("member not found");
   }
 
+  /**
+   * Starts founders infra0..infra2 with {@code --initial-cluster-state new}, puts /before=1, and
+   * waits until etcdctl lists none of them as unstarted.
+   */
   private void startFounders() throws Exception {
     EtcdProcess.binary("etcdctl");
     for (String n : List.of("infra0", "infra1", "infra2")) {

@@ -19,10 +19,9 @@ import dev.kubelite.store.client.WatchListener;
 import dev.kubelite.store.client.WatchOptions;
 import dev.kubelite.store.client.WriteResult;
 import dev.kubelite.store.mvcc.Range;
-import dev.kubelite.store.raft.Role;
 import dev.kubelite.store.raft.driver.RaftDriver;
 import dev.kubelite.store.testing.AnswerDroppingProxy;
-import dev.kubelite.store.testing.FreePorts;
+import dev.kubelite.store.testing.LocalCluster;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -56,8 +55,7 @@ class RequestDedupeTest {
 
   @TempDir Path dir;
 
-  private final List<MemberConfig> configs = new ArrayList<>();
-  private StoreServer[] servers = new StoreServer[0];
+  private LocalCluster cluster;
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private Vertx vertx;
   private GrpcClient grpc;
@@ -67,10 +65,8 @@ class RequestDedupeTest {
     for (AutoCloseable c : closeables) {
       c.close();
     }
-    for (StoreServer s : servers) {
-      if (s != null) {
-        s.close();
-      }
+    if (cluster != null) {
+      cluster.close();
     }
     if (vertx != null) {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -78,69 +74,13 @@ class RequestDedupeTest {
   }
 
   private void startCluster(int size, RaftDriver.Options options) throws Exception {
-    int[] client = new int[size];
-    int[] peer = new int[size];
-    StringBuilder cluster = new StringBuilder();
-    for (int i = 0; i < size; i++) {
-      client[i] = FreePorts.next();
-      peer[i] = FreePorts.next();
-      cluster.append(i == 0 ? "" : ",").append("m").append(i).append("=http://127.0.0.1:");
-      cluster.append(peer[i]);
-    }
-    for (int i = 0; i < size; i++) {
-      String c = "http://127.0.0.1:" + client[i];
-      String p = "http://127.0.0.1:" + peer[i];
-      configs.add(
-          MemberConfig.fromFlags(
-              "m" + i,
-              dir.resolve("m" + i).toString(),
-              c,
-              c,
-              p,
-              p,
-              cluster.toString(),
-              "new",
-              "dedupe-test"));
-    }
-    servers = new StoreServer[size];
-    for (int i = 0; i < size; i++) {
-      servers[i] = start(i, options);
-    }
-    await().atMost(WAIT).until(() -> leader() >= 0);
-    await()
-        .atMost(WAIT)
-        .until(
-            () ->
-                java.util.Arrays.stream(servers)
-                    .allMatch(
-                        s ->
-                            s.member().members().size() == size
-                                && s.member().members().stream()
-                                    .allMatch(m -> m.getClientURLsCount() > 0)));
-  }
-
-  private StoreServer start(int i, RaftDriver.Options options) throws Exception {
-    return StoreServer.start(configs.get(i), Vertx.vertx(), true, options);
-  }
-
-  private int leader() {
-    for (int i = 0; i < servers.length; i++) {
-      StoreServer s = servers[i];
-      if (s != null && s.member().raftStatus().role() == Role.LEADER) {
-        long id = s.member().memberId();
-        for (StoreServer o : servers) {
-          if (o != null && o.member().raftStatus().leader() != id) {
-            return -1;
-          }
-        }
-        return i;
-      }
-    }
-    return -1;
+    cluster = LocalCluster.of(dir, "dedupe-test", size).options(options).start();
+    cluster.awaitLeader();
+    cluster.awaitAllPublished();
   }
 
   private String endpoint(int i) {
-    return "127.0.0.1:" + servers[i].clientPorts().get(0);
+    return cluster.endpoint(i);
   }
 
   private static byte[] utf8(String s) {
@@ -204,10 +144,10 @@ class RequestDedupeTest {
   @Test
   void aPutWhoseAnswerTheLeaderLostIsAppliedOnceWhenResentToAFollower() throws Exception {
     startCluster(3, RaftDriver.Options.defaults());
-    int leader = leader();
+    int leader = cluster.leader();
     int follower = (leader + 1) % 3;
     int watcher = (leader + 2) % 3;
-    AnswerDroppingProxy proxy = AnswerDroppingProxy.start(servers[leader].clientPorts().get(0));
+    AnswerDroppingProxy proxy = AnswerDroppingProxy.start(cluster.clientPort(leader));
     closeables.add(proxy);
     KvStore client =
         remote(List.of("127.0.0.1:" + proxy.port(), endpoint(follower)), Duration.ofSeconds(20));
@@ -218,7 +158,7 @@ class RequestDedupeTest {
 
     proxy.holdAnswers();
     CompletableFuture<WriteResult> put = client.put(utf8("/d/k"), utf8("v"));
-    StoreMember lead = servers[leader].member();
+    StoreMember lead = cluster.member(leader);
     await().atMost(WAIT).until(() -> modRevision(lead, "/d/k") > 0);
     long appliedAt = modRevision(lead, "/d/k");
     await().atMost(WAIT).until(() -> proxy.heldBytes() > 0);
@@ -228,14 +168,14 @@ class RequestDedupeTest {
     WriteResult result = join(put);
     assertThat(result.status()).isEqualTo(WriteResult.Status.OK);
     assertThat(result.revision()).isEqualTo(appliedAt);
-    for (StoreServer s : servers) {
+    for (StoreServer s : cluster.running()) {
       await().atMost(WAIT).until(() -> revision(s.member()) == appliedAt);
     }
 
     join(observer.put(utf8("/d/sentinel"), utf8("end")));
     await().atMost(WAIT).until(() -> events.keys().contains("/d/sentinel"));
     assertThat(events.keys()).containsExactly("/d/k", "/d/sentinel");
-    for (StoreServer s : servers) {
+    for (StoreServer s : cluster.running()) {
       assertThat(revision(s.member())).isEqualTo(appliedAt + 1);
     }
   }
@@ -243,8 +183,8 @@ class RequestDedupeTest {
   @Test
   void theEmbeddedClientResendsAWriteWhoseAnswerWasLost() throws Exception {
     startCluster(1, RaftDriver.Options.defaults());
-    StoreMember m = servers[0].member();
-    try (EmbeddedKvStore client = EmbeddedKvStore.of(servers[0])) {
+    StoreMember m = cluster.member(0);
+    try (EmbeddedKvStore client = EmbeddedKvStore.of(cluster.server(0))) {
       long before = join(client.currentRevision());
       m.loseNextAnswers(1);
       WriteResult created = join(client.create(utf8("/e/k"), utf8("v")));
@@ -292,8 +232,7 @@ class RequestDedupeTest {
             v ->
                 grpc()
                     .request(
-                        SocketAddress.inetSocketAddress(
-                            servers[member].clientPorts().get(0), "127.0.0.1"),
+                        SocketAddress.inetSocketAddress(cluster.clientPort(member), "127.0.0.1"),
                         method)
                     .compose(
                         req -> {
@@ -348,7 +287,7 @@ class RequestDedupeTest {
   @Test
   void sameIdIsAppliedOnceAndSameIdWithAnotherRequestIsRefused() throws Exception {
     startCluster(1, RaftDriver.Options.defaults());
-    StoreMember m = servers[0].member();
+    StoreMember m = cluster.member(0);
     await().atMost(WAIT).ignoreExceptions().until(() -> putOk(0, null, "/w", "up").dedupe());
 
     Answer<PutResponse> first = putOk(0, "00000000000000a1-7", "/r/k", "v");
@@ -379,8 +318,7 @@ class RequestDedupeTest {
     await().atMost(WAIT).ignoreExceptions().until(() -> putOk(0, null, "/w", "up").dedupe());
     long revision = putOk(0, "b2-1", "/restart/k", "v").response().getHeader().getRevision();
 
-    servers[0].close();
-    servers[0] = start(0, RaftDriver.Options.defaults());
+    cluster.restart(0);
 
     await()
         .atMost(WAIT)
@@ -389,26 +327,25 @@ class RequestDedupeTest {
             () ->
                 putOk(0, "b2-1", "/restart/k", "v").response().getHeader().getRevision()
                     == revision);
-    assertThat(revision(servers[0].member())).isEqualTo(revision);
+    assertThat(revision(cluster.member(0))).isEqualTo(revision);
   }
 
   @Test
   void aMemberThatInstalledASnapshotAnswersFromTheSameTable() throws Exception {
     startCluster(3, SMALL_SNAPSHOTS);
-    int leader = leader();
+    int leader = cluster.leader();
     int victim = (leader + 1) % 3;
-    StoreMember lead = servers[leader].member();
-    await().atMost(WAIT).until(() -> revision(servers[victim].member()) == revision(lead));
-    servers[victim].close();
-    servers[victim] = null;
+    StoreMember lead = cluster.member(leader);
+    await().atMost(WAIT).until(() -> revision(cluster.member(victim)) == revision(lead));
+    cluster.stop(victim);
 
     long revision = putOk(leader, "c3-1", "/snap/k", "v").response().getHeader().getRevision();
     for (int i = 0; i < 100; i++) {
       putOk(leader, "c3-" + (i + 2), "/snap/k" + i, "v");
     }
 
-    servers[victim] = start(victim, SMALL_SNAPSHOTS);
-    StoreMember restarted = servers[victim].member();
+    cluster.start(victim);
+    StoreMember restarted = cluster.member(victim);
     long expected = revision(lead);
     await().atMost(WAIT).until(() -> revision(restarted) == expected);
     assertThat(restarted.imagesInstalled()).isGreaterThanOrEqualTo(1);
@@ -416,7 +353,7 @@ class RequestDedupeTest {
     // The retry reaches the member that knows the table only from the leader's state image.
     Answer<PutResponse> again = putOk(victim, "c3-1", "/snap/k", "v");
     assertThat(again.response().getHeader().getRevision()).isEqualTo(revision);
-    for (StoreServer s : servers) {
+    for (StoreServer s : cluster.running()) {
       assertThat(revision(s.member())).isEqualTo(expected);
       assertThat(s.member().mvcc().clientRequests(0xc3L).getValue()).hasSize(101);
     }
@@ -431,10 +368,10 @@ class RequestDedupeTest {
     long lease = ok(call(0, LeaseGrpcClient.LeaseGrant, grant, "d4-1")).getID();
     // The retry gets another server-chosen id proposed, but is answered from the table.
     assertThat(ok(call(0, LeaseGrpcClient.LeaseGrant, grant, "d4-1")).getID()).isEqualTo(lease);
-    assertThat(servers[0].member().mvcc().leases()).containsOnlyKeys(lease);
+    assertThat(cluster.member(0).mvcc().leases()).containsOnlyKeys(lease);
     // Without an id, a second grant is a second lease (etcd).
     long other = ok(call(0, LeaseGrpcClient.LeaseGrant, grant, null)).getID();
-    assertThat(servers[0].member().mvcc().leases()).containsOnlyKeys(lease, other);
+    assertThat(cluster.member(0).mvcc().leases()).containsOnlyKeys(lease, other);
 
     LeaseRevokeRequest revoke = LeaseRevokeRequest.newBuilder().setID(lease).build();
     ok(call(0, LeaseGrpcClient.LeaseRevoke, revoke, "d4-2"));

@@ -9,13 +9,10 @@ import dev.kubelite.store.api.kubelitepb.InternalRequest;
 import dev.kubelite.store.mvcc.Range;
 import dev.kubelite.store.raft.Role;
 import dev.kubelite.store.raft.driver.RaftDriver;
-import dev.kubelite.store.testing.FreePorts;
-import io.vertx.core.Vertx;
+import dev.kubelite.store.testing.LocalCluster;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -31,20 +28,13 @@ class SnapshotCatchUpTest {
 
   @TempDir Path dir;
 
-  private final List<MemberConfig> configs = new ArrayList<>();
-  private final StoreServer[] servers = new StoreServer[3];
+  private LocalCluster cluster;
 
   @AfterEach
   void stop() {
-    for (StoreServer s : servers) {
-      if (s != null) {
-        s.close();
-      }
+    if (cluster != null) {
+      cluster.close();
     }
-  }
-
-  private StoreServer start(int i) throws Exception {
-    return StoreServer.start(configs.get(i), Vertx.vertx(), true, SMALL_SNAPSHOTS);
   }
 
   private static void put(StoreMember m, String key, String value) throws Exception {
@@ -71,41 +61,15 @@ class SnapshotCatchUpTest {
 
   @Test
   void aMemberBehindTheCompactedLogInstallsTheLeadersSnapshot() throws Exception {
-    int[] client = new int[3];
-    int[] peer = new int[3];
-    StringBuilder cluster = new StringBuilder();
-    for (int i = 0; i < 3; i++) {
-      client[i] = FreePorts.next();
-      peer[i] = FreePorts.next();
-      cluster.append(i == 0 ? "" : ",").append("m").append(i).append("=http://127.0.0.1:");
-      cluster.append(peer[i]);
-    }
-    for (int i = 0; i < 3; i++) {
-      String c = "http://127.0.0.1:" + client[i];
-      String p = "http://127.0.0.1:" + peer[i];
-      configs.add(
-          MemberConfig.fromFlags(
-              "m" + i,
-              dir.resolve("m" + i).toString(),
-              c,
-              c,
-              p,
-              p,
-              cluster.toString(),
-              "new",
-              "catch-up"));
-    }
-    for (int i = 0; i < 3; i++) {
-      servers[i] = start(i);
-    }
+    cluster = LocalCluster.of(dir, "catch-up", 3).options(SMALL_SNAPSHOTS).start();
     await()
         .atMost(Duration.ofSeconds(20))
         .ignoreExceptions()
-        .untilAsserted(() -> put(servers[0].member(), "warm", "up"));
+        .untilAsserted(() -> put(cluster.member(0), "warm", "up"));
 
     int victim = -1;
     for (int i = 0; i < 3 && victim < 0; i++) {
-      if (servers[i].member().raftStatus().role() != Role.LEADER) {
+      if (cluster.member(i).raftStatus().role() != Role.LEADER) {
         victim = i;
       }
     }
@@ -113,17 +77,16 @@ class SnapshotCatchUpTest {
     int victimIndex = victim;
     await()
         .atMost(Duration.ofSeconds(10))
-        .until(() -> get(servers[victimIndex].member(), "warm") != null);
-    servers[victim].close();
-    servers[victim] = null;
+        .until(() -> get(cluster.member(victimIndex), "warm") != null);
+    cluster.stop(victim);
 
     for (int i = 0; i < 100; i++) {
-      put(servers[alive].member(), String.format("k%03d", i), "v" + i);
+      put(cluster.member(alive), String.format("k%03d", i), "v" + i);
     }
-    StoreMember survivor = servers[alive].member();
+    StoreMember survivor = cluster.member(alive);
 
-    servers[victim] = start(victim);
-    StoreMember restarted = servers[victim].member();
+    cluster.start(victim);
+    StoreMember restarted = cluster.member(victim);
     long expected = revision(survivor);
     await().atMost(Duration.ofSeconds(20)).until(() -> revision(restarted) == expected);
     assertThat(restarted.imagesInstalled()).isGreaterThanOrEqualTo(1);
