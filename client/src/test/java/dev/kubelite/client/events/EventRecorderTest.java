@@ -1,0 +1,92 @@
+package dev.kubelite.client.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kubelite.client.KubeClient;
+import dev.kubelite.client.ListOptions;
+import dev.kubelite.client.Resource;
+import dev.kubelite.client.testing.Cluster;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Events written through the real API server, found the way kubectl describe finds them. */
+class EventRecorderTest {
+  static Cluster cluster;
+  static KubeClient c;
+
+  @BeforeAll
+  static void start() throws Exception {
+    cluster = new Cluster();
+    c = cluster.client();
+  }
+
+  @AfterAll
+  static void stop() {
+    cluster.close();
+  }
+
+  private static List<JsonNode> eventsAbout(String namespace, String kind, String name) {
+    ObjectNode list =
+        c.list(
+            Resource.EVENTS,
+            namespace,
+            ListOptions.fields("involvedObject.kind=" + kind + ",involvedObject.name=" + name));
+    List<JsonNode> out = new ArrayList<>();
+    list.path("items").forEach(out::add);
+    return out;
+  }
+
+  @Test
+  void repeatedEventBumpsCountAndOthersAreSeparate() {
+    ObjectNode pod = KubeClient.JSON.createObjectNode();
+    pod.put("apiVersion", "v1").put("kind", "Pod");
+    pod.putObject("metadata").put("name", "ev-pod");
+    pod.putObject("spec").putArray("containers").addObject().put("name", "c").put("image", "i");
+    ObjectNode created = c.create(Resource.PODS, "default", pod);
+
+    try (EventRecorder r = new EventRecorder(c, "test-scheduler", null)) {
+      r.warning(created, "FailedScheduling", "0/0 nodes are available.");
+      r.warning(created, "FailedScheduling", "0/0 nodes are available.");
+      r.normal(created, "Scheduled", "Successfully assigned default/ev-pod to n1");
+    }
+
+    List<JsonNode> events = eventsAbout("default", "Pod", "ev-pod");
+    assertThat(events).hasSize(2);
+    JsonNode failed =
+        events.stream()
+            .filter(e -> e.path("reason").asText().equals("FailedScheduling"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(failed.path("count").asInt()).isEqualTo(2);
+    assertThat(failed.path("type").asText()).isEqualTo("Warning");
+    assertThat(failed.path("source").path("component").asText()).isEqualTo("test-scheduler");
+    assertThat(failed.path("involvedObject").path("uid").asText())
+        .isEqualTo(created.path("metadata").path("uid").asText());
+    assertThat(failed.path("metadata").path("name").asText()).startsWith("ev-pod.");
+  }
+
+  @Test
+  void eventsAboutClusterScopedObjectsGoToDefault() {
+    ObjectNode node = KubeClient.JSON.createObjectNode();
+    node.put("apiVersion", "v1").put("kind", "Node");
+    node.putObject("metadata").put("name", "ev-node");
+    ObjectNode created = c.create(Resource.NODES, null, node);
+
+    EventRecorder r = new EventRecorder(c, "kubelet", "ev-node");
+    r.normal(created, "Starting", "Starting kubelet.");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> eventsAbout("default", "Node", "ev-node").size() == 1);
+    r.close();
+    JsonNode ev = eventsAbout("default", "Node", "ev-node").get(0);
+    assertThat(ev.path("source").path("host").asText()).isEqualTo("ev-node");
+    assertThat(ev.path("involvedObject").has("namespace")).isFalse();
+  }
+}
