@@ -5,6 +5,7 @@ import dev.kubelite.apiserver.api.ApiException;
 import dev.kubelite.apiserver.api.Discovery;
 import dev.kubelite.apiserver.api.Json;
 import dev.kubelite.apiserver.handler.PatchHandler;
+import dev.kubelite.apiserver.handler.PodLogHandler;
 import dev.kubelite.apiserver.handler.ResourceHandlers;
 import dev.kubelite.apiserver.handler.SubresourceHandlers;
 import dev.kubelite.apiserver.handler.WatchHandler;
@@ -12,6 +13,7 @@ import dev.kubelite.apiserver.registry.Registry;
 import dev.kubelite.apiserver.registry.ResourceType;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
@@ -27,6 +29,9 @@ public final class ApiRouter {
   /** kube-apiserver's request body limit (3 MiB). */
   public static final long MAX_BODY_BYTES = 3L * 1024 * 1024;
 
+  /** How long {@code pods/log} waits to connect to a kubelet. */
+  private static final int KUBELET_CONNECT_TIMEOUT_MS = 5_000;
+
   private final Registry registry;
   private final Discovery discovery;
   private final ResourceHandlers resources;
@@ -34,6 +39,7 @@ public final class ApiRouter {
   private final SubresourceHandlers subresources;
   private final WatchHandler watches;
   private final HealthChecks health;
+  private PodLogHandler podLogs;
 
   public ApiRouter(Registry registry, HealthChecks health) {
     this.registry = registry;
@@ -46,6 +52,11 @@ public final class ApiRouter {
   }
 
   public Router router(Vertx vertx) {
+    podLogs =
+        new PodLogHandler(
+            registry,
+            vertx.createHttpClient(
+                new HttpClientOptions().setConnectTimeout(KUBELET_CONNECT_TIMEOUT_MS)));
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.route().handler(this::dispatch);
@@ -217,6 +228,9 @@ public final class ApiRouter {
       } else {
         throw notAllowed(method);
       }
+    } else if (sub.equals("log")) {
+      getOnly(method);
+      podLogs.log(ex);
     } else if (sub.equals("binding")) {
       if (method.equals(HttpMethod.POST)) {
         subresources.bind(ex);

@@ -45,7 +45,7 @@ public final class ResourceTable {
             List.of("po"),
             all,
             true,
-            Set.of("status", "binding"),
+            Set.of("status", "binding", "log"),
             "pods"));
     t.add(
         new ResourceType(
