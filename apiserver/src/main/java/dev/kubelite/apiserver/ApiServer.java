@@ -159,6 +159,7 @@ public final class ApiServer implements AutoCloseable {
     }
     registry
         .ensureDefaultNamespaces()
+        .thenCompose(v -> registry.ensureApiService(server.actualPort()))
         .thenCompose(v -> registry.startWatchCaches(options.watchCacheWindow()))
         .whenComplete(
             (v, e) -> {

@@ -193,6 +193,14 @@ class KubectlTest {
         .contains("NAME", "STATUS", "AGE")
         .containsPattern("shop\\s+Active");
 
+    // Services get cluster IPs; the API server's own service has the first one.
+    assertThat(k.ok("get", "svc", "kubernetes", "-n", "default"))
+        .containsPattern("kubernetes\\s+ClusterIP\\s+10\\.96\\.0\\.1\\s+<none>\\s+443/TCP");
+    assertThat(k.ok("create", "service", "nodeport", "web", "--tcp=80:8080", "-n", "shop"))
+        .contains("service/web created");
+    assertThat(k.ok("get", "svc", "web", "-n", "shop"))
+        .containsPattern("web\\s+NodePort\\s+10\\.96\\.\\d+\\.\\d+\\s+<none>\\s+80:3\\d{4}/TCP");
+
     // apply: create, unchanged, configured.
     Path cm = write("cm.yaml", CONFIGMAP);
     assertThat(k.ok("apply", "-f", cm.toString())).contains("configmap/settings created");

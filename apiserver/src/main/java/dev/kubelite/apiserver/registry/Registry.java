@@ -25,6 +25,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Kubernetes object semantics on top of {@link ObjectStorage}: object metadata (uid,
@@ -33,6 +35,8 @@ import java.util.function.Function;
  * generic registry for every {@link ResourceType}; what differs per kind is in {@link Strategy}.
  */
 public final class Registry {
+  private static final Logger log = LoggerFactory.getLogger(Registry.class);
+
   /** How often a read-modify-write retries after losing a race (Kubernetes retries too). */
   static final int MAX_UPDATE_ATTEMPTS = 10;
 
@@ -47,6 +51,7 @@ public final class Registry {
   private final SecureRandom random = new SecureRandom();
   private final boolean dryRun;
   private final Registry dryRunView;
+  private final ServiceAllocations services;
 
   public Registry(ObjectStorage storage, WatchCaches caches, ResourceTable table, Clock clock) {
     this(storage, caches, table, clock, false);
@@ -59,6 +64,7 @@ public final class Registry {
     this.table = table;
     this.clock = clock;
     this.dryRun = dryRun;
+    this.services = new ServiceAllocations(storage);
     this.dryRunView = dryRun ? this : new Registry(storage, caches, table, clock, true);
   }
 
@@ -138,6 +144,19 @@ public final class Registry {
           meta.put("generation", 1);
           Strategy.prepareForCreate(t, obj);
           Strategy.validate(t, obj, null);
+          if (t.kind().equals("Service") && !dryRun) {
+            return services
+                .allocate(obj)
+                .thenCompose(
+                    reserved ->
+                        store(t, ns, obj)
+                            .whenComplete(
+                                (stored, e) -> {
+                                  if (e != null) {
+                                    releaseLogged(services.release(reserved), obj);
+                                  }
+                                }));
+          }
           return store(t, ns, obj);
         });
   }
@@ -527,6 +546,9 @@ public final class Registry {
               ObjectNode wanted = tryUpdate.apply(current);
               checkTypeMeta(t, wanted);
               ObjectNode merged = prepareForUpdate(t, subresource, current.object(), wanted);
+              if (t.kind().equals("Service") && subresource == null) {
+                ServiceAllocations.keepAllocated(current.object(), merged);
+              }
               // A binding sets spec.nodeName, which ordinary pod updates may not change.
               Strategy.validate(t, merged, "binding".equals(subresource) ? null : current.object());
               if (sameObject(merged, current.object())) {
@@ -548,6 +570,9 @@ public final class Registry {
                   w -> {
                     switch (w.outcome()) {
                       case OK:
+                        if (finalize) {
+                          deleted(t, w.current().object());
+                        }
                         return CompletableFuture.completedFuture(w.current().object());
                       case NOT_FOUND:
                         throw ApiException.notFound(t.group(), t.plural(), name);
@@ -688,6 +713,9 @@ public final class Registry {
                   w -> {
                     switch (w.outcome()) {
                       case OK:
+                        if (pending == null) {
+                          deleted(t, w.current().object());
+                        }
                         return CompletableFuture.completedFuture(
                             new Deleted(w.current().object(), pending == null));
                       case NOT_FOUND:
@@ -788,6 +816,66 @@ public final class Registry {
   }
 
   // ------------------------------------------------------------------------------ helpers
+
+  /** An object is gone from the store: frees what it held (a Service's IP and node ports). */
+  private void deleted(ResourceType t, ObjectNode obj) {
+    if (t.kind().equals("Service")) {
+      releaseLogged(services.release(obj), obj);
+    }
+  }
+
+  private static void releaseLogged(CompletableFuture<Void> release, ObjectNode svc) {
+    release.whenComplete(
+        (v, e) -> {
+          if (e != null) {
+            log.error(
+                "cannot release the cluster IP / node ports of service {}/{}; they stay allocated:"
+                    + " {}",
+                Json.text(svc, "metadata", "namespace"),
+                Json.text(svc, "metadata", "name"),
+                e.toString());
+          }
+        });
+  }
+
+  /**
+   * Creates the {@code default/kubernetes} Service, as kube-apiserver's bootstrap controller does:
+   * the first address of the service range, port 443 to the API server's {@code port}.
+   */
+  public CompletableFuture<Void> ensureApiService(int port) {
+    ResourceType svcType = table.byKind("", "Service");
+    return get(svcType, "default", "kubernetes")
+        .handle((existing, e) -> e == null)
+        .thenCompose(
+            exists -> {
+              if (exists) {
+                return CompletableFuture.completedFuture(null);
+              }
+              ObjectNode svc = Json.object();
+              svc.put("apiVersion", "v1").put("kind", "Service");
+              ObjectNode meta = svc.putObject("metadata").put("name", "kubernetes");
+              meta.putObject("labels").put("component", "apiserver").put("provider", "kubernetes");
+              ObjectNode spec = svc.putObject("spec");
+              spec.put("type", "ClusterIP").put("clusterIP", ServiceAllocations.API_SERVICE_IP);
+              spec.putArray("ports")
+                  .addObject()
+                  .put("name", "https")
+                  .put("port", 443)
+                  .put("protocol", "TCP")
+                  .put("targetPort", port);
+              return create(svcType, "default", svc)
+                  .<Void>thenApply(created -> null)
+                  .exceptionally(
+                      err -> {
+                        ApiException a = ObjectStorage.translate(err);
+                        if (a.code() == 409 || a.code() == 422) {
+                          // Another API server created it (or holds the address) meanwhile.
+                          return null;
+                        }
+                        throw a;
+                      });
+            });
+  }
 
   /** Creates the namespaces every cluster has, if missing. */
   public CompletableFuture<Void> ensureDefaultNamespaces() {

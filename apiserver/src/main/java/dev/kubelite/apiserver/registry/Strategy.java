@@ -182,6 +182,12 @@ final class Strategy {
           }
         }
       }
+      case "Service" -> {
+        checkService(obj.path("spec"), causes);
+        if (old != null) {
+          ServiceAllocations.checkUpdate(old, obj, causes);
+        }
+      }
       case "ConfigMap" -> {
         Validation.checkConfigKeys(obj, "data", causes);
         Validation.checkConfigKeys(obj, "binaryData", causes);
@@ -196,6 +202,67 @@ final class Strategy {
     }
     if (!causes.isEmpty()) {
       throw ApiException.invalid(t.group(), t.kind(), Json.text(obj, "metadata", "name"), causes);
+    }
+  }
+
+  private static final List<String> SERVICE_TYPES =
+      List.of("ClusterIP", "NodePort", "LoadBalancer", "ExternalName");
+  private static final List<String> PROTOCOLS = List.of("TCP", "UDP", "SCTP");
+
+  /** The parts of Kubernetes' service validation that matter without a proxy. */
+  private static void checkService(JsonNode spec, List<Cause> causes) {
+    String type = spec.path("type").asText("ClusterIP");
+    if (!SERVICE_TYPES.contains(type)) {
+      causes.add(
+          new Cause(
+              "FieldValueNotSupported",
+              "spec.type",
+              "Unsupported value: \""
+                  + type
+                  + "\": supported values: \"ClusterIP\", \"ExternalName\", \"LoadBalancer\","
+                  + " \"NodePort\""));
+    }
+    if (type.equals("ExternalName")) {
+      if (spec.path("externalName").asText("").isEmpty()) {
+        causes.add(Validation.required("spec.externalName"));
+      }
+      return;
+    }
+    JsonNode ports = spec.path("ports");
+    boolean headless = "None".equals(spec.path("clusterIP").asText());
+    if (ports.isEmpty() && !headless) {
+      causes.add(Validation.required("spec.ports"));
+    }
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < ports.size(); i++) {
+      JsonNode p = ports.get(i);
+      String at = "spec.ports[" + i + "]";
+      int port = p.path("port").asInt(0);
+      if (!p.path("port").canConvertToInt() || port < 1 || port > 65535) {
+        causes.add(
+            p.has("port")
+                ? Validation.invalid(
+                    at + ".port", p.path("port"), "must be between 1 and 65535, inclusive")
+                : Validation.required(at + ".port"));
+      }
+      String protocol = p.path("protocol").asText("TCP");
+      if (!PROTOCOLS.contains(protocol)) {
+        causes.add(
+            new Cause(
+                "FieldValueNotSupported",
+                at + ".protocol",
+                "Unsupported value: \""
+                    + protocol
+                    + "\": supported values: \"SCTP\", \"TCP\", \"UDP\""));
+      }
+      String name = p.path("name").asText("");
+      if (ports.size() > 1 && name.isEmpty()) {
+        causes.add(Validation.required(at + ".name"));
+      } else if (!name.isEmpty() && names.contains(name)) {
+        causes.add(
+            new Cause("FieldValueDuplicate", at + ".name", "Duplicate value: \"" + name + "\""));
+      }
+      names.add(name);
     }
   }
 
