@@ -1,0 +1,150 @@
+package dev.kubelite.launcher;
+
+import dev.kubelite.apiserver.ApiServer;
+import dev.kubelite.store.client.EmbeddedKvStore;
+import dev.kubelite.store.client.KvStore;
+import dev.kubelite.store.server.MemberConfig;
+import dev.kubelite.store.server.StoreServer;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayDeque;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The all-in-one cluster in one process ({@code kubelite up}): a single-member store on a data
+ * directory, the API server over it (through the embedded client, no network hop), and the
+ * control-plane components, which reach the API server over HTTP like any other client. All state
+ * lives under the data directory, so starting again on it resumes the same cluster.
+ *
+ * <p>Layout of the data directory: {@code store/} (the member's data, as etcd's data dir), {@code
+ * admin.kubeconfig} (written once the API server is ready; works with the real kubectl) and {@code
+ * etcdctl.env} ({@code ETCDCTL_*} settings for an admin's etcdctl).
+ */
+public final class AllInOne implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(AllInOne.class);
+
+  /** What {@code kubelite up} takes. */
+  public record Options(
+      Path dataDir,
+      String bindAddress,
+      int apiPort,
+      int storeClientPort,
+      int storePeerPort,
+      int nodes,
+      boolean fresh) {}
+
+  private final Options options;
+  private final Deque<AutoCloseable> started = new ArrayDeque<>();
+  private StoreServer storeServer;
+  private ApiServer apiServer;
+
+  private AllInOne(Options options) {
+    this.options = options;
+  }
+
+  /** Starts everything; returns once the API server serves and the kubeconfig is written. */
+  public static AllInOne start(Options options) throws Exception {
+    AllInOne cluster = new AllInOne(options);
+    try {
+      cluster.startAll();
+      return cluster;
+    } catch (Exception | Error e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  private void startAll() throws Exception {
+    Path dir = options.dataDir();
+    if (options.fresh()) {
+      wipe(dir);
+    }
+    Files.createDirectories(dir);
+    String client = "http://" + options.bindAddress() + ":" + options.storeClientPort();
+    String peer = "http://" + options.bindAddress() + ":" + options.storePeerPort();
+    storeServer =
+        StoreServer.start(
+            MemberConfig.fromFlags(
+                "kubelite",
+                storeDir().toString(),
+                client,
+                client,
+                peer,
+                peer,
+                null,
+                null,
+                "kubelite"));
+    started.push(storeServer);
+    KvStore store = EmbeddedKvStore.of(storeServer);
+    started.push(store);
+    apiServer =
+        ApiServer.start(store, new ApiServer.Options(options.bindAddress(), options.apiPort()));
+    started.push(apiServer);
+    writeAtomically(kubeconfig(), Kubeconfigs.admin(apiUrl()));
+    writeAtomically(
+        dir.resolve("etcdctl.env"),
+        "# source this file, then: etcdctl get / --prefix --keys-only\n"
+            + "export ETCDCTL_API=3\n"
+            + "export ETCDCTL_ENDPOINTS="
+            + client
+            + "\n");
+    log.info("all-in-one cluster up: API server {}, store {}, data in {}", apiUrl(), client, dir);
+  }
+
+  public URI apiUrl() {
+    return URI.create("http://" + options.bindAddress() + ":" + apiServer.port());
+  }
+
+  public Path kubeconfig() {
+    return options.dataDir().resolve("admin.kubeconfig");
+  }
+
+  public Path etcdctlEnv() {
+    return options.dataDir().resolve("etcdctl.env");
+  }
+
+  private Path storeDir() {
+    return options.dataDir().resolve("store");
+  }
+
+  /** Removes what a previous cluster left in {@code dir}, and nothing else. */
+  private static void wipe(Path dir) throws IOException {
+    Path store = dir.resolve("store");
+    if (Files.exists(store)) {
+      try (Stream<Path> files = Files.walk(store)) {
+        for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
+    Files.deleteIfExists(dir.resolve("admin.kubeconfig"));
+    Files.deleteIfExists(dir.resolve("etcdctl.env"));
+  }
+
+  private static void writeAtomically(Path file, String text) throws IOException {
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    Files.writeString(tmp, text, StandardCharsets.UTF_8);
+    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /** Stops the components in the reverse order of their start. */
+  @Override
+  public void close() {
+    while (!started.isEmpty()) {
+      AutoCloseable c = started.pop();
+      try {
+        c.close();
+      } catch (Exception e) {
+        log.error("stopping {} failed; continuing the shutdown", c, e);
+      }
+    }
+  }
+}

@@ -1,0 +1,88 @@
+package dev.kubelite.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kubelite.client.ApiException;
+import dev.kubelite.client.KubeClient;
+import dev.kubelite.client.KubeConfig;
+import dev.kubelite.client.Meta;
+import dev.kubelite.client.Resource;
+import dev.kubelite.store.testing.EtcdProcess;
+import dev.kubelite.store.testing.FreePorts;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code kubelite up}'s contract: kubeconfig, etcdctl.env, state kept across restarts, --fresh. */
+class AllInOneTest {
+  @TempDir Path dir;
+
+  private AllInOne start(boolean fresh) throws Exception {
+    int store = FreePorts.next();
+    return AllInOne.start(
+        new AllInOne.Options(
+            dir, "127.0.0.1", FreePorts.next(), store, FreePorts.next(), 0, fresh));
+  }
+
+  private static KubeClient client(AllInOne c) throws Exception {
+    return KubeClient.fromConfig(KubeConfig.load(c.kubeconfig().toString()));
+  }
+
+  private static ObjectNode configMap(String name, String value) {
+    ObjectNode cm = KubeClient.JSON.createObjectNode();
+    cm.put("apiVersion", "v1").put("kind", "ConfigMap");
+    cm.putObject("metadata").put("name", name);
+    cm.putObject("data").put("k", value);
+    return cm;
+  }
+
+  @Test
+  void kubeconfigWorksStateSurvivesRestartAndFreshStartsEmpty() throws Exception {
+    try (AllInOne c = start(false)) {
+      KubeClient k = client(c);
+      List<String> namespaces = new ArrayList<>();
+      k.list(Resource.NAMESPACES, null, dev.kubelite.client.ListOptions.NONE)
+          .path("items")
+          .forEach(n -> namespaces.add(Meta.name(n)));
+      assertThat(namespaces).contains("default", "kube-system", "kube-public", "kube-node-lease");
+      k.create(Resource.CONFIGMAPS, "default", configMap("kept", "v1"));
+    }
+    try (AllInOne c = start(false)) {
+      ObjectNode cm = client(c).get(Resource.CONFIGMAPS, "default", "kept");
+      assertThat(cm.path("data").path("k").asText()).isEqualTo("v1");
+    }
+    try (AllInOne c = start(true)) {
+      assertThatThrownBy(() -> client(c).get(Resource.CONFIGMAPS, "default", "kept"))
+          .isInstanceOf(ApiException.class)
+          .matches(e -> ((ApiException) e).isNotFound());
+    }
+  }
+
+  @Test
+  void etcdctlEnvReachesTheStoreAsInTheTutorials() throws Exception {
+    String etcdctl = EtcdProcess.binary("etcdctl");
+    try (AllInOne c = start(false)) {
+      client(c).create(Resource.CONFIGMAPS, "default", configMap("seen", "by-etcdctl"));
+      Process p =
+          new ProcessBuilder(
+                  "bash",
+                  "-c",
+                  "source \"$1\" && \"$2\" get /registry/configmaps --prefix --keys-only",
+                  "etcdctl-env",
+                  c.etcdctlEnv().toString(),
+                  etcdctl)
+              .redirectErrorStream(true)
+              .start();
+      assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(p.exitValue()).as(out).isZero();
+      assertThat(out).contains("/registry/configmaps/default/seen");
+    }
+  }
+}
