@@ -15,6 +15,7 @@ import dev.kubelite.client.leaderelection.LeaderElector;
 import dev.kubelite.scheduler.cache.SchedulerCache;
 import dev.kubelite.scheduler.framework.Framework;
 import dev.kubelite.scheduler.framework.PodInfo;
+import dev.kubelite.scheduler.framework.ScorePlugin;
 import dev.kubelite.scheduler.plugins.DefaultPlugins;
 import dev.kubelite.scheduler.queue.SchedulingQueue;
 import java.time.Duration;
@@ -385,9 +386,18 @@ public final class Scheduler implements AutoCloseable {
     return pod.path("spec").path("priority").asInt(0);
   }
 
-  private static String breakdown(Map<String, Long> scores) {
+  /** {@code LeastAllocated=80 BalancedAllocation=95 OwnerSpread=100×2}. */
+  private String breakdown(Map<String, Long> scores) {
     StringBuilder b = new StringBuilder();
-    scores.forEach((k, v) -> b.append(b.length() == 0 ? "" : " ").append(k).append('=').append(v));
+    for (ScorePlugin p : framework.scorers()) {
+      Long v = scores.get(p.name());
+      if (v != null) {
+        b.append(b.length() == 0 ? "" : " ").append(p.name()).append('=').append(v);
+        if (p.weight() != 1) {
+          b.append('×').append(p.weight());
+        }
+      }
+    }
     return b.toString();
   }
 
