@@ -50,7 +50,7 @@ public final class Quantity {
           case "Pi" -> BigDecimal.valueOf(1L << 50);
           case "Ei" -> BigDecimal.valueOf(1L << 60);
           default -> {
-            if (suffix.charAt(0) == 'e' || suffix.charAt(0) == 'E') {
+            if (suffix.matches("[eE][+-]?[0-9]{1,3}")) {
               yield BigDecimal.ONE.scaleByPowerOfTen(Integer.parseInt(suffix.substring(1)));
             }
             throw new IllegalArgumentException(
