@@ -430,6 +430,22 @@ class SchedulerTest {
   }
 
   @Test
+  void aFinishedPodNoLongerHoldsItsRequests() {
+    node(c, "only", "1", "4Gi");
+    scheduler = startScheduler();
+    pod(c, "job", "800m", "1Gi");
+    assertThat(awaitBound(c, "job")).isEqualTo("only");
+    pod(c, "next", "800m", "1Gi");
+    assertThat(awaitEvent(c, "next", "FailedScheduling"))
+        .isEqualTo("0/1 nodes are available: 1 Insufficient cpu.");
+    // The pod's phase turns Succeeded: it leaves the scheduler's watch (status.phase!=Succeeded).
+    ObjectNode job = c.get(Resource.PODS, "default", "job");
+    ((ObjectNode) job.path("status")).put("phase", "Succeeded");
+    c.updateStatus(Resource.PODS, job);
+    assertThat(awaitBound(c, "next")).isEqualTo("only");
+  }
+
+  @Test
   void tooManyPodsAndInsufficientMemory() {
     node(
         c,
