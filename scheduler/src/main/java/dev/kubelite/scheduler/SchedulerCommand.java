@@ -97,10 +97,7 @@ public final class SchedulerCommand implements Callable<Integer> {
     KubeClient client;
     LeaderElector.Config election = null;
     try {
-      client =
-          server != null
-              ? new KubeClient(URI.create(server))
-              : KubeClient.fromConfig(KubeConfig.load(kubeconfig));
+      client = client();
       if (leaderElect) {
         election =
             new LeaderElector.Config(
@@ -144,6 +141,23 @@ public final class SchedulerCommand implements Callable<Integer> {
                     + ")"));
     stopped.await();
     return 0;
+  }
+
+  /**
+   * {@code --server} (with the token of {@code --kubeconfig}'s user, if given), else the
+   * kubeconfig.
+   */
+  private KubeClient client() {
+    if (server == null) {
+      return KubeClient.fromConfig(KubeConfig.load(kubeconfig));
+    }
+    String token = null;
+    if (kubeconfig != null) {
+      KubeConfig config = KubeConfig.load(kubeconfig);
+      KubeConfig.User user = config.user(config.currentContext());
+      token = user == null ? null : user.token();
+    }
+    return new KubeClient(URI.create(server), token, Duration.ofSeconds(30));
   }
 
   /** kube-scheduler's identity: host name, underscore, a random UUID. */

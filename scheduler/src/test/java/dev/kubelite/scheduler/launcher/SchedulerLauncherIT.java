@@ -11,6 +11,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -115,6 +116,56 @@ class SchedulerLauncherIT {
                   .path("holderIdentity")
                   .asText(""))
           .isEmpty();
+    }
+  }
+
+  @Test
+  void readsTheServerFromAKubeconfigAndRunsWithoutLeaderElection() throws Exception {
+    try (Cluster cluster = new Cluster()) {
+      KubeClient c = cluster.client();
+      ObjectNode node = KubeClient.JSON.createObjectNode();
+      node.putObject("metadata").put("name", "node-9");
+      node = c.create(Resource.NODES, null, node);
+      ObjectNode status = node.putObject("status");
+      status.putObject("allocatable").put("cpu", "2").put("memory", "4Gi").put("pods", "110");
+      status.putArray("conditions").addObject().put("type", "Ready").put("status", "True");
+      c.updateStatus(Resource.NODES, node);
+      Path kubeconfig = Files.createTempFile("kubeconfig", ".yaml");
+      Files.writeString(
+          kubeconfig,
+          "apiVersion: v1\nkind: Config\ncurrent-context: test\n"
+              + "clusters:\n- name: test\n  cluster:\n    server: "
+              + cluster.url()
+              + "\ncontexts:\n- name: test\n  context:\n    cluster: test\n    user: me\n"
+              + "users:\n- name: me\n  user: {}\n");
+      Run run = launch("--kubeconfig", kubeconfig.toString(), "--leader-elect=false");
+      try {
+        ObjectNode pod = KubeClient.JSON.createObjectNode();
+        pod.putObject("metadata").put("name", "web-9");
+        pod.putObject("spec")
+            .putArray("containers")
+            .addObject()
+            .put("name", "a")
+            .put("image", "nginx");
+        c.create(Resource.PODS, "default", pod);
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(
+                () ->
+                    c.get(Resource.PODS, "default", "web-9")
+                        .path("spec")
+                        .path("nodeName")
+                        .asText()
+                        .equals("node-9"));
+        assertThat(run.output()).contains("(no leader election)");
+      } finally {
+        run.process().destroy();
+        if (!run.process().waitFor(20, TimeUnit.SECONDS)) {
+          run.process().destroyForcibly().waitFor();
+        }
+        run.pump().join(10_000);
+        Files.delete(kubeconfig);
+      }
     }
   }
 
