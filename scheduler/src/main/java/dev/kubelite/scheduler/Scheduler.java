@@ -96,6 +96,7 @@ public final class Scheduler implements AutoCloseable {
   private volatile boolean closed;
   private final AtomicLong bindings = new AtomicLong();
   private final AtomicLong failures = new AtomicLong();
+  private final AtomicLong lostBindings = new AtomicLong();
 
   public Scheduler(KubeClient client, Options options) {
     this.client = client;
@@ -175,6 +176,11 @@ public final class Scheduler implements AutoCloseable {
   /** How many bindings this instance has written. */
   public long bindings() {
     return bindings.get();
+  }
+
+  /** How many bindings were refused because the pod was gone or already bound (by someone else). */
+  public long lostBindings() {
+    return lostBindings.get();
   }
 
   /** How many scheduling attempts found no node. */
@@ -300,6 +306,7 @@ public final class Scheduler implements AutoCloseable {
       cache.forget(p.key());
       if (e.code() == 404 || e.isConflict()) {
         // Gone, being deleted or bound meanwhile (by another scheduler): the informer will tell.
+        lostBindings.incrementAndGet();
         queue.done(p.key());
         LOG.info("{} → {} not bound: {}", p.key(), d.node(), e.getMessage());
         return;

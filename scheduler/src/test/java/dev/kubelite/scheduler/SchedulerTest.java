@@ -446,6 +446,46 @@ class SchedulerTest {
   }
 
   @Test
+  void twoSchedulersWithoutElectionRaceAndForgetTheBindingsTheyLose() {
+    node(c, "n1", "8", "16Gi");
+    node(c, "n2", "8", "16Gi");
+    scheduler = startScheduler();
+    Scheduler other = startScheduler();
+    try {
+      for (int i = 0; i < 30; i++) {
+        pod(c, "race-" + i, "100m", "64Mi");
+      }
+      for (int i = 0; i < 30; i++) {
+        awaitBound(c, "race-" + i);
+      }
+      // Each pod was bound once: the loser of a race got 409 and forgot its assumption.
+      assertThat(scheduler.bindings() + other.bindings()).isEqualTo(30);
+      // (How many races there were depends on timing: a scheduler that already saw a pod bound
+      // does not try it.)
+      assertThat(scheduler.lostBindings() + other.lostBindings()).isBetween(0L, 30L);
+      // No assumption is left behind: both caches count exactly the bound pods.
+      Map<String, Long> bound = new HashMap<>();
+      for (int i = 0; i < 30; i++) {
+        bound.merge(nodeOf(c, "race-" + i), 100L, Long::sum);
+      }
+      for (Scheduler s : new Scheduler[] {scheduler, other}) {
+        await()
+            .atMost(DEADLINE)
+            .untilAsserted(
+                () -> {
+                  for (var n : s.cache().snapshot()) {
+                    assertThat(n.requested().milliCpu())
+                        .as(n.name())
+                        .isEqualTo(bound.getOrDefault(n.name(), 0L));
+                  }
+                });
+      }
+    } finally {
+      other.close();
+    }
+  }
+
+  @Test
   void tooManyPodsAndInsufficientMemory() {
     node(
         c,
