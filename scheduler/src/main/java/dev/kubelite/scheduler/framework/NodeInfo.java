@@ -3,10 +3,12 @@ package dev.kubelite.scheduler.framework;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kubelite.client.Meta;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,6 +28,45 @@ public final class NodeInfo {
   private final Resources requested;
   private final Resources nonZeroRequested;
   private final Map<String, Integer> podsByController;
+  private final NodeFacts facts;
+
+  /**
+   * What the filters read from the Node object, extracted once per node change rather than once per
+   * pod and node: labels, {@code Ready=True}, {@code spec.unschedulable}, the NoSchedule and
+   * NoExecute taints.
+   */
+  public record NodeFacts(
+      Map<String, String> labels, boolean ready, boolean unschedulable, List<Taint> hardTaints) {
+    static final NodeFacts NONE = new NodeFacts(Map.of(), false, false, List.of());
+
+    static NodeFacts of(ObjectNode node) {
+      if (node == null) {
+        return NONE;
+      }
+      boolean ready = false;
+      for (JsonNode c : node.path("status").path("conditions")) {
+        if ("Ready".equals(c.path("type").asText())) {
+          ready = "True".equals(c.path("status").asText());
+          break;
+        }
+      }
+      List<Taint> taints = new ArrayList<>();
+      for (JsonNode t : node.path("spec").path("taints")) {
+        String effect = t.path("effect").asText("");
+        if (effect.equals("NoSchedule") || effect.equals("NoExecute")) {
+          taints.add(new Taint(t.path("key").asText(""), t.path("value").asText(""), effect));
+        }
+      }
+      return new NodeFacts(
+          Map.copyOf(Meta.labels(node)),
+          ready,
+          node.path("spec").path("unschedulable").asBoolean(false),
+          List.copyOf(taints));
+    }
+  }
+
+  /** A node taint. */
+  public record Taint(String key, String value, String effect) {}
 
   private NodeInfo(
       String name,
@@ -42,6 +83,23 @@ public final class NodeInfo {
     this.requested = requested;
     this.nonZeroRequested = nonZeroRequested;
     this.podsByController = podsByController;
+    this.facts = NodeFacts.of(node);
+  }
+
+  private NodeInfo(
+      NodeInfo base,
+      Map<String, PodInfo> pods,
+      Resources requested,
+      Resources nonZeroRequested,
+      Map<String, Integer> podsByController) {
+    this.name = base.name;
+    this.node = base.node;
+    this.allocatable = base.allocatable;
+    this.pods = pods;
+    this.requested = requested;
+    this.nonZeroRequested = nonZeroRequested;
+    this.podsByController = podsByController;
+    this.facts = base.facts;
   }
 
   /** A node without pods. */
@@ -97,9 +155,7 @@ public final class NodeInfo {
       owners.merge(p.controllerUid(), 1, Integer::sum);
     }
     return new NodeInfo(
-        name,
-        node,
-        allocatable,
+        base,
         newPods,
         base.requested.plus(p.requests()),
         base.nonZeroRequested.plus(p.nonZeroRequests()),
@@ -119,9 +175,7 @@ public final class NodeInfo {
       owners.computeIfPresent(p.controllerUid(), (k, n) -> n <= 1 ? null : n - 1);
     }
     return new NodeInfo(
-        name,
-        node,
-        allocatable,
+        this,
         newPods,
         requested.minus(p.requests()),
         nonZeroRequested.minus(p.nonZeroRequests()),
@@ -165,8 +219,9 @@ public final class NodeInfo {
     return podsByController.getOrDefault(uid, 0);
   }
 
-  public JsonNode labels() {
-    return node == null ? null : node.path("metadata").path("labels");
+  /** The node's labels, ready flag, cordon and hard taints (see {@link NodeFacts}). */
+  public NodeFacts facts() {
+    return facts;
   }
 
   @Override

@@ -29,10 +29,10 @@ public final class NodeAffinity implements FilterPlugin {
   }
 
   static boolean matches(JsonNode spec, NodeInfo node) {
-    JsonNode labels = node.labels();
+    Map<String, String> labels = node.facts().labels();
     for (Map.Entry<String, JsonNode> e : iterable(spec.path("nodeSelector"))) {
-      JsonNode v = labels.get(e.getKey());
-      if (v == null || !v.asText().equals(e.getValue().asText())) {
+      String v = labels.get(e.getKey());
+      if (v == null || !v.equals(e.getValue().asText())) {
         return false;
       }
     }
@@ -58,8 +58,8 @@ public final class NodeAffinity implements FilterPlugin {
       return false;
     }
     for (JsonNode r : exprs) {
-      JsonNode v = node.labels().get(r.path("key").asText());
-      if (!requirementMatches(r, v == null ? null : v.asText())) {
+      String v = node.facts().labels().get(r.path("key").asText());
+      if (!requirementMatches(r, v)) {
         return false;
       }
     }

@@ -1,6 +1,5 @@
 package dev.kubelite.scheduler.plugins;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.kubelite.scheduler.framework.FilterPlugin;
 import dev.kubelite.scheduler.framework.NodeInfo;
 import dev.kubelite.scheduler.framework.PodInfo;
@@ -20,12 +19,7 @@ public final class NodeReady implements FilterPlugin {
 
   @Override
   public List<String> filter(PodInfo pod, NodeInfo node) {
-    for (JsonNode c : node.node().path("status").path("conditions")) {
-      if ("Ready".equals(c.path("type").asText())) {
-        return "True".equals(c.path("status").asText()) ? FITS : NOT_READY;
-      }
-    }
-    return NOT_READY;
+    return node.facts().ready() ? FITS : NOT_READY;
   }
 
   private static final List<String> NOT_READY = List.of("node(s) were not ready");

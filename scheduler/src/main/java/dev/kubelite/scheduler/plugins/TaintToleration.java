@@ -1,6 +1,5 @@
 package dev.kubelite.scheduler.plugins;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.kubelite.scheduler.framework.FilterPlugin;
 import dev.kubelite.scheduler.framework.NodeInfo;
 import dev.kubelite.scheduler.framework.PodInfo;
@@ -19,15 +18,10 @@ public final class TaintToleration implements FilterPlugin {
 
   @Override
   public List<String> filter(PodInfo pod, NodeInfo node) {
-    for (JsonNode taint : node.node().path("spec").path("taints")) {
-      String effect = taint.path("effect").asText("");
-      if (!effect.equals("NoSchedule") && !effect.equals("NoExecute")) {
-        continue;
-      }
-      String key = taint.path("key").asText("");
-      String value = taint.path("value").asText("");
-      if (!Tolerations.podTolerates(pod.pod(), key, value, effect)) {
-        return List.of("node(s) had untolerated taint {" + key + ": " + value + "}");
+    for (NodeInfo.Taint taint : node.facts().hardTaints()) {
+      if (!Tolerations.podTolerates(pod.pod(), taint.key(), taint.value(), taint.effect())) {
+        return List.of(
+            "node(s) had untolerated taint {" + taint.key() + ": " + taint.value() + "}");
       }
     }
     return FITS;
