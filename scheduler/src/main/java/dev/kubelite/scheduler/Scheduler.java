@@ -263,10 +263,10 @@ public final class Scheduler implements AutoCloseable {
       failures.incrementAndGet();
       Duration backoff = queue.unschedulable(p);
       LOG.info(
-          "{} not scheduled (attempt {}): {} — retry on a cluster change, after {}",
+          "{} not scheduled (attempt {}): {} Retry after a cluster change (backoff {}).",
           p.key(),
           p.attempts(),
-          d.failure(),
+          d.failure().endsWith(".") ? d.failure() : d.failure() + ".",
           human(backoff));
       events.warning(pod, "FailedScheduling", d.failure());
       submit(() -> markUnschedulable(pod, d.failure()));
