@@ -81,7 +81,7 @@ public final class Discovery {
           verbs(r.putArray("categories"), t.categories());
         }
         ArrayNode subs = r.putArray("subresources");
-        for (String sub : List.of("status", "scale", "binding")) {
+        for (String sub : List.of("status", "scale", "binding", "finalize")) {
           if (!t.subresources().contains(sub)) {
             continue;
           }
@@ -104,7 +104,11 @@ public final class Discovery {
   }
 
   private static List<String> subresourceVerbs(String sub) {
-    return sub.equals("binding") ? List.of("create") : List.of("get", "patch", "update");
+    return switch (sub) {
+      case "binding" -> List.of("create");
+      case "finalize" -> List.of("update");
+      default -> List.of("get", "patch", "update");
+    };
   }
 
   private static ObjectNode gvk(String g, String v, String k) {
@@ -193,7 +197,7 @@ public final class Discovery {
       if (!t.categories().isEmpty()) {
         verbs(r.putArray("categories"), t.categories());
       }
-      for (String sub : List.of("status", "scale", "binding")) {
+      for (String sub : List.of("status", "scale", "binding", "finalize")) {
         if (!t.subresources().contains(sub)) {
           continue;
         }
