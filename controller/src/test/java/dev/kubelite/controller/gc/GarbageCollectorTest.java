@@ -265,4 +265,28 @@ class GarbageCollectorTest {
     assertThat(gone(Resource.DEPLOYMENTS, ns, "old")).isFalse();
     assertThatThrownBy(() -> c.get(Resource.PODS, ns, "stale")).isInstanceOf(ApiException.class);
   }
+
+  @Test
+  void realKubectlCascades() throws Exception {
+    Kubectl kubectl = new Kubectl(cluster.dir, cluster.url().toString());
+    String ns = "gc-kubectl";
+    namespace(ns);
+    ObjectNode d = deployment(ns, "fg");
+    ObjectNode rs = replicaSet(ns, "fg-1", d);
+    pod(ns, "fg-1-a", null, rs);
+    // --cascade=foreground waits until the Deployment is gone, which is after its dependents.
+    assertThat(kubectl.ok("delete", "-n", ns, "deployment", "fg", "--cascade=foreground"))
+        .contains("deployment.apps \"fg\" deleted");
+    assertThat(gone(Resource.DEPLOYMENTS, ns, "fg")).isTrue();
+    assertThat(gone(Resource.REPLICASETS, ns, "fg-1")).isTrue();
+    assertThat(gone(Resource.PODS, ns, "fg-1-a")).isTrue();
+
+    ObjectNode d2 = deployment(ns, "or");
+    replicaSet(ns, "or-1", d2);
+    assertThat(kubectl.ok("delete", "-n", ns, "deployment", "or", "--cascade=orphan"))
+        .contains("deployment.apps \"or\" deleted");
+    await().atMost(DEADLINE).until(() -> gone(Resource.DEPLOYMENTS, ns, "or"));
+    assertThat(c.get(Resource.REPLICASETS, ns, "or-1").path("metadata").has("ownerReferences"))
+        .isFalse();
+  }
 }

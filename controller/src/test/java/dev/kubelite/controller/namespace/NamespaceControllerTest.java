@@ -12,16 +12,9 @@ import dev.kubelite.client.Meta;
 import dev.kubelite.client.PatchType;
 import dev.kubelite.client.Resource;
 import dev.kubelite.client.testing.Cluster;
-import java.io.File;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.kubelite.controller.gc.Kubectl;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -173,32 +166,12 @@ class NamespaceControllerTest {
 
   @Test
   void realKubectlDeleteNamespaceWaitsUntilItIsGone() throws Exception {
-    Path kubectl = null;
-    for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(File.pathSeparator)) {
-      if (Files.isExecutable(Path.of(dir, "kubectl"))) {
-        kubectl = Path.of(dir, "kubectl");
-        break;
-      }
-    }
-    Assumptions.assumeTrue(kubectl != null, "kubectl is not installed");
+    Kubectl kubectl = new Kubectl(cluster.dir, cluster.url().toString());
     String ns = "kubectl-ns";
     namespace(ns);
     c.create(Resource.CONFIGMAPS, ns, object("v1", "ConfigMap", "a"));
     c.create(Resource.PODS, ns, pod("p", null));
-    Path home = Files.createTempDirectory(cluster.dir, "kubectl-home");
-    List<String> cmd = new ArrayList<>();
-    cmd.add(kubectl.toString());
-    cmd.add("--server=" + cluster.url());
-    cmd.add("--cache-dir=" + home.resolve("cache"));
-    cmd.addAll(List.of("delete", "namespace", ns, "--timeout=60s"));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    pb.environment().put("HOME", home.toString());
-    pb.environment().remove("KUBECONFIG");
-    Process p = pb.start();
-    byte[] out = p.getInputStream().readAllBytes();
-    assertThat(p.waitFor(90, TimeUnit.SECONDS)).isTrue();
-    String output = new String(out, StandardCharsets.UTF_8);
-    assertThat(p.exitValue()).as(output).isZero();
+    String output = kubectl.ok("delete", "namespace", ns, "--timeout=60s");
     assertThat(output).contains("namespace \"" + ns + "\" deleted");
     // kubectl delete waits for the object to disappear, so it is gone now.
     assertThat(gone(Resource.NAMESPACES, null, ns)).isTrue();
