@@ -313,7 +313,7 @@ public final class NodeLifecycleController implements Controller {
               case "False" -> Taints.NOT_READY;
               default -> Taints.UNREACHABLE;
             };
-    TaintChange change = updateTaints(node, taintKey);
+    TaintChange change = updateTaintsRetrying(node, taintKey, readyStatus);
     if (change != null) {
       node = change.node();
       did.add("taints " + change.summary());
@@ -451,6 +451,28 @@ public final class NodeLifecycleController implements Controller {
   }
 
   private record TaintChange(ObjectNode node, String summary) {}
+
+  /**
+   * {@link #updateTaints}, re-read and tried again when the node changed meanwhile (a kubelet's
+   * status write) as long as its Ready status is still the one the taints were chosen for; if it is
+   * not, the node's update event has queued another reconcile, which decides afresh.
+   */
+  private TaintChange updateTaintsRetrying(ObjectNode node, String key, String readyStatus) {
+    for (int attempt = 0; ; attempt++) {
+      try {
+        return updateTaints(node, key);
+      } catch (ApiException e) {
+        if (!e.isConflict() || attempt >= 5) {
+          throw e;
+        }
+        node = client.get(Resource.NODES, null, Meta.name(node));
+        JsonNode ready = condition(node, "Ready");
+        if (ready == null || !readyStatus.equals(ready.path("status").asText("Unknown"))) {
+          return null;
+        }
+      }
+    }
+  }
 
   /** Makes the node's not-ready/unreachable taints those of {@code key} (null: none). */
   private TaintChange updateTaints(ObjectNode node, String key) {

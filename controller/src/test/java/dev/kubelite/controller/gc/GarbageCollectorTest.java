@@ -228,8 +228,10 @@ class GarbageCollectorTest {
     assertThat(p.path("metadata").path("ownerReferences").get(0).path("uid").asText())
         .isEqualTo(Meta.uid(rs));
     // And the orphaned ReplicaSet is not collected later.
-    assertThat(gc.graphItem(Meta.uid(orphan)).map(i -> i.owners().isEmpty()).orElse(false))
-        .isTrue();
+    await()
+        .atMost(DEADLINE)
+        .until(() -> gc.graphItem(Meta.uid(orphan)).map(i -> i.owners().isEmpty()).orElse(false));
+    assertThat(gone(Resource.REPLICASETS, ns, "db-1")).isFalse();
   }
 
   @Test
