@@ -157,4 +157,30 @@ class DeletionPropagationTest {
     assertThat(finalize).isNotNull();
     assertThat(finalize.path("verbs").toString()).isEqualTo("[\"update\"]");
   }
+
+  @Test
+  void removingTheLastFinalizerOfAPodInItsGracePeriodLeavesItToItsKubelet() throws Exception {
+    String pods = "/api/v1/namespaces/gc/pods";
+    Response created =
+        f.post(
+            pods,
+            "{\"metadata\":{\"name\":\"bound\"},\"spec\":{\"nodeName\":\"n1\","
+                + "\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}");
+    assertThat(created.code()).as(created.body()).isEqualTo(201);
+    Response d = f.delete(pods + "/bound", "{\"propagationPolicy\":\"Foreground\"}");
+    assertThat(finalizers(d.json())).isEqualTo("[\"foregroundDeletion\"]");
+    assertThat(d.json().path("metadata").path("deletionGracePeriodSeconds").asLong()).isEqualTo(30);
+    // The garbage collector is done with it: the grace period still runs.
+    Response patched =
+        f.patch(
+            pods + "/bound",
+            "application/merge-patch+json",
+            "{\"metadata\":{\"finalizers\":null}}");
+    assertThat(patched.code()).as(patched.body()).isEqualTo(200);
+    assertThat(f.get(pods + "/bound").code()).isEqualTo(200);
+    // The kubelet confirms: gone.
+    Response confirm = f.delete(pods + "/bound", "{\"gracePeriodSeconds\":0}");
+    assertThat(confirm.json().path("kind").asText()).isEqualTo("Status");
+    assertThat(f.get(pods + "/bound").code()).isEqualTo(404);
+  }
 }

@@ -534,7 +534,17 @@ public final class Registry {
                 return CompletableFuture.completedFuture(current.object());
               }
               CompletableFuture<Written> write;
-              boolean finalize = pendingDeletion(current.object()) && !blocksDeletion(t, merged);
+              // As Kubernetes' ShouldDeleteDuringUpdate: the last finalizer gone deletes the
+              // object, unless a grace period is still running (a pod waiting for its kubelet).
+              boolean finalize =
+                  pendingDeletion(current.object())
+                      && !blocksDeletion(t, merged)
+                      && current
+                              .object()
+                              .path("metadata")
+                              .path("deletionGracePeriodSeconds")
+                              .asLong(0)
+                          == 0;
               if (dryRun) {
                 Json.child(merged, "metadata")
                     .put("resourceVersion", Long.toString(current.modRevision()));
