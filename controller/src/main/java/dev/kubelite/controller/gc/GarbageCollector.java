@@ -99,7 +99,7 @@ public final class GarbageCollector implements Controller {
   public GarbageCollector(KubeClient client, Options options) {
     this.client = client;
     this.options = options;
-    this.loop = new ReconcileLoop("garbage-collector", options.workers(), this::reconcile);
+    this.loop = new ReconcileLoop("gc", options.workers(), this::reconcile);
   }
 
   @Override

@@ -69,7 +69,7 @@ public final class NamespaceController implements Controller {
             Resource.NAMESPACES,
             null,
             Informer.Options.defaults().withResync(options.resyncPeriod()));
-    this.loop = new ReconcileLoop("namespace-controller", options.workers(), this::reconcile);
+    this.loop = new ReconcileLoop("namespace", options.workers(), this::reconcile);
     namespaces.addEventHandler(
         new EventHandler() {
           @Override
