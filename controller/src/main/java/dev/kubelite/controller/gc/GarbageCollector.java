@@ -89,11 +89,12 @@ public final class GarbageCollector implements Controller {
   private final KubeClient client;
   private final Options options;
   private final ReconcileLoop loop;
-  private final List<Informer> informers = new ArrayList<>();
+  private final List<Informer> informers = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Object graphLock = new Object();
   private final Map<String, Item> items = new HashMap<>();
   private final Map<String, Set<String>> dependents = new HashMap<>();
   private volatile Discovery discovery;
+  private Thread starter;
   private volatile boolean closed;
 
   public GarbageCollector(KubeClient client, Options options) {
@@ -107,30 +108,68 @@ public final class GarbageCollector implements Controller {
     return "garbage-collector";
   }
 
+  /**
+   * Reads discovery and starts an informer per collectable resource, on a thread of its own so it
+   * returns at once; discovery is retried (1 s doubling to 30 s) while the API server does not
+   * answer.
+   */
   @Override
   public synchronized void start() {
-    if (!informers.isEmpty() || closed) {
+    if (starter != null || closed) {
       return;
     }
-    discovery = Discovery.load(client);
-    List<String> watched = new ArrayList<>();
-    for (Discovery.ApiResource r : discovery.resources()) {
-      if (!r.supports("list", "watch", "delete")
-          || options.ignoredResources().contains(r.resource().toString())) {
-        continue;
+    starter = new Thread(this::discoverAndWatch, "gc-discovery");
+    starter.setDaemon(true);
+    starter.start();
+  }
+
+  private void discoverAndWatch() {
+    long backoff = 1000;
+    Discovery found = null;
+    while (found == null) {
+      if (closed) {
+        return;
       }
-      Informer inf =
-          new Informer(
-              client,
-              r.resource(),
-              null,
-              Informer.Options.defaults().withResync(options.resyncPeriod()));
-      inf.addEventHandler(handler(r));
-      informers.add(inf);
-      watched.add(r.resource().toString());
+      try {
+        found = Discovery.load(client);
+      } catch (RuntimeException e) {
+        log.warn(
+            "garbage-collector: cannot read the API server's discovery, retrying in {} ms: {}",
+            backoff,
+            e.toString());
+        try {
+          Thread.sleep(backoff);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+        backoff = Math.min(backoff * 2, 30_000);
+      }
     }
-    informers.forEach(Informer::start);
-    loop.start();
+    discovery = found;
+    List<String> watched = new ArrayList<>();
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      for (Discovery.ApiResource r : found.resources()) {
+        if (!r.supports("list", "watch", "delete")
+            || options.ignoredResources().contains(r.resource().toString())) {
+          continue;
+        }
+        Informer inf =
+            new Informer(
+                client,
+                r.resource(),
+                null,
+                Informer.Options.defaults().withResync(options.resyncPeriod()));
+        inf.addEventHandler(handler(r));
+        informers.add(inf);
+        watched.add(r.resource().toString());
+      }
+      informers.forEach(Informer::start);
+      loop.start();
+    }
     log.info("garbage-collector: watching {} resources: {}", watched.size(), watched);
   }
 
@@ -141,7 +180,19 @@ public final class GarbageCollector implements Controller {
 
   @Override
   public void close() {
-    closed = true;
+    Thread t;
+    synchronized (this) {
+      closed = true;
+      t = starter;
+    }
+    if (t != null) {
+      t.interrupt();
+      try {
+        t.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     loop.close();
     synchronized (this) {
       informers.forEach(Informer::close);
