@@ -47,8 +47,8 @@ class NodeLifecycleControllerTest {
             c,
             new NodeLifecycleController.Options(
                 Duration.ofMillis(100),
-                Duration.ofMillis(1500),
-                Duration.ofMillis(1500),
+                Duration.ofMillis(2500),
+                Duration.ofMillis(2500),
                 Duration.ofSeconds(4),
                 2));
     controller.start();
@@ -194,7 +194,7 @@ class NodeLifecycleControllerTest {
               + "\"effect\":\"NoExecute\",\"tolerationSeconds\":3600}]");
       // Heartbeats keep the node untouched for longer than the grace period.
       await()
-          .during(Duration.ofMillis(2000))
+          .during(Duration.ofMillis(3000))
           .atMost(DEADLINE)
           .until(() -> taints("node-a").isEmpty());
 
