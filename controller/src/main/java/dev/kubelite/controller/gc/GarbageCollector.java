@@ -376,7 +376,8 @@ public final class GarbageCollector implements Controller {
     SOLID,
     WAITING,
     GONE,
-    UNKNOWN_KIND
+    UNKNOWN_KIND,
+    INVALID
   }
 
   private OwnerState ownerState(Item dependent, OwnerRef ref) {
@@ -394,8 +395,9 @@ public final class GarbageCollector implements Controller {
     }
     Resource res = r.get().resource();
     if (res.namespaced() && dependent.namespace() == null) {
-      // A cluster-scoped object cannot be owned by a namespaced one: the reference is dangling.
-      return OwnerState.GONE;
+      // A cluster-scoped object cannot be owned by a namespaced one: Kubernetes treats the
+      // reference as unresolvable and never collects the object.
+      return OwnerState.INVALID;
     }
     try {
       ObjectNode o = client.get(res, res.namespaced() ? dependent.namespace() : null, ref.name());
@@ -430,6 +432,15 @@ public final class GarbageCollector implements Controller {
           log.warn(
               "garbage-collector {}: owner {} {} has a kind the API server does not serve; keeping"
                   + " the object",
+              item.describe(),
+              ref.kind(),
+              ref.name());
+          solid.add(ref);
+        }
+        case INVALID -> {
+          log.warn(
+              "garbage-collector {}: owner {} {} is namespaced but the object is cluster-scoped;"
+                  + " the reference cannot be resolved, keeping the object",
               item.describe(),
               ref.kind(),
               ref.name());

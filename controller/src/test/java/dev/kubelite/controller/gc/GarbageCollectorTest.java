@@ -291,4 +291,27 @@ class GarbageCollectorTest {
     assertThat(c.get(Resource.REPLICASETS, ns, "or-1").path("metadata").has("ownerReferences"))
         .isFalse();
   }
+
+  @Test
+  void aClusterScopedObjectNamingANamespacedOwnerIsKept() {
+    ObjectNode node = KubeClient.JSON.createObjectNode();
+    node.put("apiVersion", "v1").put("kind", "Node");
+    ObjectNode m = node.putObject("metadata").put("name", "owned-node");
+    ObjectNode ref = m.putArray("ownerReferences").addObject();
+    ref.put("apiVersion", "apps/v1").put("kind", "Deployment").put("name", "nowhere");
+    ref.put("uid", "00000000-0000-0000-0000-000000000001");
+    ObjectNode created = c.create(Resource.NODES, null, node);
+    // A dangling namespaced dependent next to it is collected, so the collector has looked.
+    ObjectNode cm = KubeClient.JSON.createObjectNode();
+    cm.put("apiVersion", "v1").put("kind", "ConfigMap");
+    ObjectNode cmm = cm.putObject("metadata").put("name", "dangling");
+    cmm.putArray("ownerReferences").add(ref.deepCopy());
+    c.create(Resource.CONFIGMAPS, "default", cm);
+    await().atMost(DEADLINE).until(() -> gone(Resource.CONFIGMAPS, "default", "dangling"));
+    await().atMost(DEADLINE).until(() -> gc.graphItem(Meta.uid(created)).isPresent());
+    await()
+        .during(Duration.ofMillis(500))
+        .atMost(DEADLINE)
+        .until(() -> !gone(Resource.NODES, null, "owned-node"));
+  }
 }
