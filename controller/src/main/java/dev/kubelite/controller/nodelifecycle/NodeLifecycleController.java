@@ -295,13 +295,14 @@ public final class NodeLifecycleController implements Controller {
       events.normal(node, "NodeNotReady", "Node " + name + " status is now: NodeNotReady");
     }
     String before = h.readyStatus;
-    h.readyStatus = readyStatus;
     if (!readyStatus.equals("True") && (before == null || before.equals("True"))) {
       int marked = markPodsNotReady(name);
       if (marked > 0) {
         did.add(marked + " pods' Ready condition set False");
       }
     }
+    // Remembered only once the pods are marked: a failure above retries the whole reconcile.
+    h.readyStatus = readyStatus;
 
     // 2. Taints follow the Ready condition (a node that has none yet is left alone until its
     // startup grace period has run out and it is marked Unknown).
