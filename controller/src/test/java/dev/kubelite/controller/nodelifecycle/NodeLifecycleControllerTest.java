@@ -145,6 +145,12 @@ class NodeLifecycleControllerTest {
     }
   }
 
+  /** The node's Ready status, or "" while it has no Ready condition. */
+  static String readyStatus(String node) {
+    JsonNode ready = NodeLifecycleController.condition(c.get(Resource.NODES, null, node), "Ready");
+    return ready == null ? "" : ready.path("status").asText();
+  }
+
   static List<String> taints(String node) {
     List<String> out = new ArrayList<>();
     for (JsonNode t : c.get(Resource.NODES, null, node).path("spec").path("taints")) {
@@ -167,16 +173,7 @@ class NodeLifecycleControllerTest {
   void aNodeThatStopsHeartbeatingIsTaintedAndItsPodsEvictedAfterTheirTolerations()
       throws Exception {
     try (FakeKubelet kubelet = new FakeKubelet("node-a")) {
-      await()
-          .atMost(DEADLINE)
-          .until(
-              () ->
-                  "True"
-                      .equals(
-                          NodeLifecycleController.condition(
-                                  c.get(Resource.NODES, null, "node-a"), "Ready")
-                              .path("status")
-                              .asText()));
+      await().atMost(DEADLINE).until(() -> "True".equals(readyStatus("node-a")));
       String ns = "default";
       pod(ns, "p-default", "node-a", "[]");
       pod(
@@ -249,11 +246,7 @@ class NodeLifecycleControllerTest {
       // The kubelet comes back: heartbeats and Ready → the taints go, the rest stay.
       kubelet.running = true;
       await().atMost(DEADLINE).until(() -> taints("node-a").isEmpty());
-      assertThat(
-              NodeLifecycleController.condition(c.get(Resource.NODES, null, "node-a"), "Ready")
-                  .path("status")
-                  .asText())
-          .isEqualTo("True");
+      assertThat(readyStatus("node-a")).isEqualTo("True");
       assertThat(Meta.isBeingDeleted(c.get(Resource.PODS, ns, "p-long"))).isFalse();
       assertThat(Meta.isBeingDeleted(c.get(Resource.PODS, ns, "p-forever"))).isFalse();
     }
@@ -272,11 +265,7 @@ class NodeLifecycleControllerTest {
                           List.of(
                               "node.kubernetes.io/not-ready:NoSchedule",
                               "node.kubernetes.io/not-ready:NoExecute")));
-      assertThat(
-              NodeLifecycleController.condition(c.get(Resource.NODES, null, "node-b"), "Ready")
-                  .path("status")
-                  .asText())
-          .isEqualTo("False");
+      assertThat(readyStatus("node-b")).isEqualTo("False");
       kubelet.ready = "True";
       await().atMost(DEADLINE).until(() -> taints("node-b").isEmpty());
     }
