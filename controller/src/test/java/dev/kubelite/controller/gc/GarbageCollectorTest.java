@@ -314,4 +314,22 @@ class GarbageCollectorTest {
         .atMost(DEADLINE)
         .until(() -> !gone(Resource.NODES, null, "owned-node"));
   }
+
+  @Test
+  void aNodesLeaseGoesWithTheNode() {
+    // The kubelet makes its node the owner of its heartbeat Lease (a cluster-scoped owner).
+    ObjectNode node = KubeClient.JSON.createObjectNode();
+    node.put("apiVersion", "v1").put("kind", "Node");
+    node.putObject("metadata").put("name", "leased-node");
+    ObjectNode n = c.create(Resource.NODES, null, node);
+    ObjectNode lease = KubeClient.JSON.createObjectNode();
+    lease.put("apiVersion", "coordination.k8s.io/v1").put("kind", "Lease");
+    ObjectNode m = lease.putObject("metadata").put("name", "leased-node");
+    m.putArray("ownerReferences").add(ownerRef(n, false));
+    lease.putObject("spec").put("holderIdentity", "leased-node");
+    c.create(Resource.LEASES, "kube-node-lease", lease);
+
+    c.delete(Resource.NODES, null, "leased-node");
+    await().atMost(DEADLINE).until(() -> gone(Resource.LEASES, "kube-node-lease", "leased-node"));
+  }
 }
