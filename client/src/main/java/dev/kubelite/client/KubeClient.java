@@ -75,6 +75,11 @@ public final class KubeClient implements AutoCloseable {
     return send("GET", r.path(namespace, name), null, null);
   }
 
+  /** GET on any path of the API (discovery documents: {@code /api/v1}, {@code /apis}). */
+  public ObjectNode getPath(String path) {
+    return send("GET", path, null, null);
+  }
+
   /** A list ({@code kind: ...List}, {@code metadata.resourceVersion}, {@code items}). */
   public ObjectNode list(Resource r, String namespace, ListOptions o) {
     String q = o.query(false);

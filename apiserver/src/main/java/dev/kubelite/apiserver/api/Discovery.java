@@ -81,7 +81,7 @@ public final class Discovery {
           verbs(r.putArray("categories"), t.categories());
         }
         ArrayNode subs = r.putArray("subresources");
-        for (String sub : List.of("status", "scale", "binding", "log")) {
+        for (String sub : List.of("status", "scale", "binding", "log", "finalize")) {
           if (!t.subresources().contains(sub)) {
             continue;
           }
@@ -107,6 +107,7 @@ public final class Discovery {
     return switch (sub) {
       case "binding" -> List.of("create");
       case "log" -> List.of("get");
+      case "finalize" -> List.of("update");
       default -> List.of("get", "patch", "update");
     };
   }
@@ -197,7 +198,7 @@ public final class Discovery {
       if (!t.categories().isEmpty()) {
         verbs(r.putArray("categories"), t.categories());
       }
-      for (String sub : List.of("status", "scale", "binding", "log")) {
+      for (String sub : List.of("status", "scale", "binding", "log", "finalize")) {
         if (!t.subresources().contains(sub)) {
           continue;
         }

@@ -126,6 +126,8 @@ public final class ResourceHandlers {
     Long grace = null;
     String uid = null;
     String rv = null;
+    String policy = null;
+    Boolean orphanDependents = null;
     byte[] body = ex.body();
     if (body.length > 0) {
       String ct = ex.contentType();
@@ -147,11 +149,32 @@ public final class ResourceHandlers {
       }
       uid = Json.text(o, "preconditions", "uid");
       rv = Json.text(o, "preconditions", "resourceVersion");
-      String policy = Json.text(o, "propagationPolicy");
-      if (policy != null && !List.of("Orphan", "Background", "Foreground").contains(policy)) {
-        throw ApiException.badRequest(
-            "propagationPolicy must be one of Orphan, Background, Foreground; got " + policy);
+      policy = Json.text(o, "propagationPolicy");
+      JsonNode orphan = o.get("orphanDependents");
+      if (orphan != null && !orphan.isNull()) {
+        if (!orphan.isBoolean()) {
+          throw ApiException.badRequest("orphanDependents must be true or false");
+        }
+        orphanDependents = orphan.asBoolean();
       }
+    }
+    String qp = ex.query("propagationPolicy");
+    if (qp != null && !qp.isEmpty()) {
+      policy = qp;
+    }
+    String qo = ex.query("orphanDependents");
+    if (qo != null && !qo.isEmpty()) {
+      if (!qo.equals("true") && !qo.equals("false")) {
+        throw ApiException.badRequest("orphanDependents must be true or false, got \"" + qo + "\"");
+      }
+      orphanDependents = Boolean.parseBoolean(qo);
+    }
+    if (policy != null && !List.of("Orphan", "Background", "Foreground").contains(policy)) {
+      throw ApiException.badRequest(
+          "propagationPolicy must be one of Orphan, Background, Foreground; got " + policy);
+    }
+    if (policy != null && orphanDependents != null) {
+      throw ApiException.unprocessable("orphanDependents and propagationPolicy cannot both be set");
     }
     String q = ex.query("gracePeriodSeconds");
     if (q != null && !q.isEmpty()) {
@@ -161,6 +184,10 @@ public final class ResourceHandlers {
         throw ApiException.badRequest("gracePeriodSeconds must be an integer, got \"" + q + "\"");
       }
     }
-    return new DeleteOptions(grace, uid, rv);
+    return new DeleteOptions(
+        grace,
+        uid,
+        rv,
+        orphanDependents == null ? policy : orphanDependents ? "Orphan" : "Background");
   }
 }

@@ -231,6 +231,12 @@ public final class ApiRouter {
     } else if (sub.equals("log")) {
       getOnly(method);
       podLogs.log(ex);
+    } else if (sub.equals("finalize")) {
+      if (method.equals(HttpMethod.PUT)) {
+        resources.update(ex);
+      } else {
+        throw notAllowed(method);
+      }
     } else if (sub.equals("binding")) {
       if (method.equals(HttpMethod.POST)) {
         subresources.bind(ex);

@@ -1,6 +1,7 @@
 package dev.kubelite.apiserver.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kubelite.apiserver.api.ApiException;
 import dev.kubelite.apiserver.api.FieldSelector;
@@ -555,7 +556,17 @@ public final class Registry {
                 return CompletableFuture.completedFuture(current.object());
               }
               CompletableFuture<Written> write;
-              boolean finalize = pendingDeletion(current.object()) && !blocksDeletion(t, merged);
+              // As Kubernetes' ShouldDeleteDuringUpdate: the last finalizer gone deletes the
+              // object, unless a grace period is still running (a pod waiting for its kubelet).
+              boolean finalize =
+                  pendingDeletion(current.object())
+                      && !blocksDeletion(t, merged)
+                      && current
+                              .object()
+                              .path("metadata")
+                              .path("deletionGracePeriodSeconds")
+                              .asLong(0)
+                          == 0;
               if (dryRun) {
                 Json.child(merged, "metadata")
                     .put("resourceVersion", Long.toString(current.modRevision()));
@@ -626,6 +637,15 @@ public final class Registry {
           merged.remove("status");
         }
       }
+      // A namespace's spec.finalizers change only through namespaces/<name>/finalize.
+      if (t.kind().equals("Namespace") && !"finalize".equals(subresource)) {
+        JsonNode fin = old.path("spec").get("finalizers");
+        if (fin != null) {
+          Json.child(merged, "spec").set("finalizers", fin.deepCopy());
+        } else if (merged.path("spec").isObject()) {
+          ((ObjectNode) merged.get("spec")).remove("finalizers");
+        }
+      }
     }
     ObjectNode m = Json.child(merged, "metadata");
     JsonNode om = old.path("metadata");
@@ -667,10 +687,23 @@ public final class Registry {
   // ------------------------------------------------------------------------------ delete
 
   /** DELETE parameters (from the DeleteOptions body and the query). */
+  /**
+   * @param propagationPolicy {@code Orphan}, {@code Background}, {@code Foreground} or null (the
+   *     object's own GC finalizer decides, else background)
+   */
   public record DeleteOptions(
-      Long gracePeriodSeconds, String preconditionUid, String preconditionResourceVersion) {
-    public static final DeleteOptions DEFAULT = new DeleteOptions(null, null, null);
+      Long gracePeriodSeconds,
+      String preconditionUid,
+      String preconditionResourceVersion,
+      String propagationPolicy) {
+    public static final DeleteOptions DEFAULT = new DeleteOptions(null, null, null, null);
   }
+
+  /** The finalizer that makes the garbage collector orphan an owner's dependents. */
+  public static final String ORPHAN_FINALIZER = "orphan";
+
+  /** The finalizer that makes the garbage collector delete an owner's dependents first. */
+  public static final String FOREGROUND_FINALIZER = "foregroundDeletion";
 
   /** The object as it is after the delete, and whether it is gone (else: deletion pending). */
   public record Deleted(ObjectNode object, boolean gone) {}
@@ -779,7 +812,8 @@ public final class Registry {
    * already pending and stays so, or null to delete it now. Pods bound to a node get a grace period
    * (the kubelet deletes them); finalizers and namespace finalizers block deletion.
    */
-  private ObjectNode pendingDelete(ResourceType t, ObjectNode obj, DeleteOptions o) {
+  private ObjectNode pendingDelete(ResourceType t, ObjectNode current, DeleteOptions o) {
+    ObjectNode obj = withGcFinalizers(current, o.propagationPolicy());
     boolean finalizers = blocksDeletion(t, obj);
     long grace = 0;
     if (t.kind().equals("Pod")
@@ -813,6 +847,50 @@ public final class Registry {
       Json.child(pending, "status").put("phase", "Terminating");
     }
     return pending;
+  }
+
+  /**
+   * {@code obj} with the garbage collector's finalizers as a delete with {@code policy} asks for
+   * them (Kubernetes' deletionFinalizersForGarbageCollection): {@code Orphan} adds {@code orphan},
+   * {@code Foreground} adds {@code foregroundDeletion}, {@code Background} removes both; no policy
+   * keeps what the object has. {@code obj} itself when nothing changes, else a copy.
+   */
+  static ObjectNode withGcFinalizers(ObjectNode obj, String policy) {
+    List<String> now = new ArrayList<>();
+    obj.path("metadata").path("finalizers").forEach(f -> now.add(f.asText()));
+    boolean orphan;
+    boolean foreground;
+    if (policy == null) {
+      orphan = now.contains(ORPHAN_FINALIZER);
+      foreground = !orphan && now.contains(FOREGROUND_FINALIZER);
+    } else {
+      orphan = policy.equals("Orphan");
+      foreground = policy.equals("Foreground");
+    }
+    List<String> wanted = new ArrayList<>();
+    for (String f : now) {
+      if (!f.equals(ORPHAN_FINALIZER) && !f.equals(FOREGROUND_FINALIZER)) {
+        wanted.add(f);
+      }
+    }
+    if (orphan) {
+      wanted.add(ORPHAN_FINALIZER);
+    }
+    if (foreground) {
+      wanted.add(FOREGROUND_FINALIZER);
+    }
+    if (Set.copyOf(wanted).equals(Set.copyOf(now))) {
+      return obj;
+    }
+    ObjectNode copy = obj.deepCopy();
+    ObjectNode m = Json.child(copy, "metadata");
+    if (wanted.isEmpty()) {
+      m.remove("finalizers");
+    } else {
+      ArrayNode a = m.putArray("finalizers");
+      wanted.forEach(a::add);
+    }
+    return copy;
   }
 
   // ------------------------------------------------------------------------------ helpers

@@ -33,7 +33,7 @@ public final class ResourceTable {
             List.of("ns"),
             List.of(),
             false,
-            Set.of("status"),
+            Set.of("status", "finalize"),
             "namespaces"));
     t.add(
         new ResourceType(
