@@ -46,12 +46,23 @@ public final class Kubelet implements AutoCloseable {
 
   private static final String NODE_INDEX = "node";
 
+  /**
+   * {@code "true"} on a Node stops that simulated node (as if its machine failed), removing it or
+   * setting anything else starts it again: {@code kubectl annotate node node-3
+   * kubelite.dev/stopped=true}.
+   */
+  public static final String STOPPED_ANNOTATION = "kubelite.dev/stopped";
+
+  /** The label every simulated node carries; the node informer selects by it. */
+  static final String SIMULATED_LABEL = "type=kubelite-simulated";
+
   private final KubeClient client;
   private final KubeletConfig config;
   private final Clock clock;
   private final Map<String, SimNode> nodes;
   private final ScheduledThreadPoolExecutor heartbeats;
   private final Informer pods;
+  private final Informer nodeObjects;
   private final ReconcileLoop podLoop;
   private final EventRecorder events;
   private final Map<String, EventRecorder> nodeEvents = new ConcurrentHashMap<>();
@@ -92,6 +103,25 @@ public final class Kubelet implements AutoCloseable {
             null,
             Informer.Options.defaults().withSelectors(ListOptions.fields("spec.nodeName!=")));
     this.pods.indexer().addIndex(NODE_INDEX, Indexer.field("spec", "nodeName"));
+    // The Nodes of this process, for the stop/start annotation.
+    this.nodeObjects =
+        new Informer(
+            client,
+            Resource.NODES,
+            null,
+            Informer.Options.defaults().withSelectors(ListOptions.labels(SIMULATED_LABEL)));
+    this.nodeObjects.addEventHandler(
+        new EventHandler() {
+          @Override
+          public void onAdd(ObjectNode obj) {
+            onNode(obj);
+          }
+
+          @Override
+          public void onUpdate(ObjectNode oldObj, ObjectNode newObj) {
+            onNode(newObj);
+          }
+        });
     this.podLoop = new ReconcileLoop("kubelet-pods", config.podWorkers(), this::reconcilePod);
     this.events = new EventRecorder(client, "kubelet", null);
     this.pods.addEventHandler(
@@ -145,6 +175,7 @@ public final class Kubelet implements AutoCloseable {
           TimeUnit.MILLISECONDS);
     }
     pods.start();
+    nodeObjects.start();
     podLoop.start();
     return this;
   }
@@ -200,6 +231,28 @@ public final class Kubelet implements AutoCloseable {
     }
   }
 
+  /** Follows the {@link #STOPPED_ANNOTATION} of this process's Nodes (acting on changes only). */
+  private void onNode(ObjectNode obj) {
+    SimNode n = nodes.get(Meta.name(obj));
+    if (n == null) {
+      return;
+    }
+    String value = Meta.annotations(obj).getOrDefault(STOPPED_ANNOTATION, "");
+    String before = n.stopAnnotation;
+    n.stopAnnotation = value;
+    boolean stop = value.equals("true");
+    if (before != null && stop == before.equals("true")) {
+      return;
+    }
+    if (stop) {
+      LOG.info("{}: annotated {}=true", n.name, STOPPED_ANNOTATION);
+      stopNode(n.name);
+    } else if (before != null) {
+      LOG.info("{}: annotation {} removed", n.name, STOPPED_ANNOTATION);
+      startNode(n.name);
+    }
+  }
+
   private SimNode node(String name) {
     SimNode n = nodes.get(name);
     if (n == null) {
@@ -219,6 +272,7 @@ public final class Kubelet implements AutoCloseable {
     heartbeats.shutdownNow();
     podLoop.close();
     pods.close();
+    nodeObjects.close();
     try {
       if (!heartbeats.awaitTermination(10, TimeUnit.SECONDS)) {
         LOG.warn("heartbeat threads still busy 10 s after the shutdown; leaving them");

@@ -52,6 +52,9 @@ final class SimNode {
 
   volatile boolean registered;
 
+  /** The value of the stop annotation last seen on the Node (null: not seen yet). */
+  volatile String stopAnnotation;
+
   SimNode(String prefix, int number) {
     this.name = prefix + "-" + number;
     this.number = number;
@@ -126,7 +129,7 @@ final class SimNode {
     labels.put("kubernetes.io/arch", "amd64");
     labels.put("kubernetes.io/hostname", name);
     labels.put("kubernetes.io/os", "linux");
-    labels.put("type", "kubelite-simulated");
+    labels.put("type", "kubelite-simulated"); // Kubelet.SIMULATED_LABEL
     for (Map.Entry<String, String> e : c.labels().entrySet()) {
       labels.put(e.getKey(), e.getValue());
     }

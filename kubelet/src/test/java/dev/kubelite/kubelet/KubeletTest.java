@@ -597,6 +597,38 @@ class KubeletTest {
   }
 
   @Test
+  void theStoppedAnnotationStopsAndStartsANodeFromKubectl() {
+    try (Kubelet k = new Kubelet(c, fast("anno", 1).build()).start()) {
+      await().atMost(Duration.ofSeconds(20)).until(k::allRegistered);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> get(Resource.LEASES, "kube-node-lease", "anno-1") != null);
+      ObjectNode patch = KubeClient.JSON.createObjectNode();
+      patch.putObject("metadata").putObject("annotations").put(Kubelet.STOPPED_ANNOTATION, "true");
+      c.patch(Resource.NODES, null, "anno-1", dev.kubelite.client.PatchType.MERGE, patch);
+      // Silent for ten renew intervals once the annotation has been seen.
+      AtomicReference<String> frozen = new AtomicReference<>(renewTime("anno-1"));
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () -> {
+                String now = renewTime("anno-1");
+                boolean same = now.equals(frozen.get());
+                frozen.set(now);
+                return same;
+              });
+      await()
+          .during(Duration.ofSeconds(3))
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> renewTime("anno-1").equals(frozen.get()));
+      ObjectNode remove = KubeClient.JSON.createObjectNode();
+      remove.putObject("metadata").putObject("annotations").putNull(Kubelet.STOPPED_ANNOTATION);
+      c.patch(Resource.NODES, null, "anno-1", dev.kubelite.client.PatchType.MERGE, remove);
+      await().atMost(Duration.ofSeconds(10)).until(() -> !renewTime("anno-1").equals(frozen.get()));
+    }
+  }
+
+  @Test
   void aRestartedKubeletAdoptsItsRunningPods() {
     ObjectNode before;
     try (Kubelet k = new Kubelet(c, fast("again", 1).build()).start()) {
