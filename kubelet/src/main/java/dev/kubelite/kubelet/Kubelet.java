@@ -312,7 +312,12 @@ public final class Kubelet implements AutoCloseable {
         // Registered before (this process restarted): keep the Node, report fresh status.
         ObjectNode existing = client.get(Resource.NODES, null, n.name);
         n.uid = Meta.uid(existing);
-        postStatus(n, existing, now);
+        // As the kubelet does on start: capacity, addresses and nodeInfo as configured now.
+        ObjectNode patch = KubeClient.JSON.createObjectNode();
+        ObjectNode status = (ObjectNode) n.nodeObject(config, now).get("status");
+        status.set("conditions", n.conditions(now, existing.path("status").path("conditions")));
+        patch.set("status", status);
+        client.patchStatus(Resource.NODES, null, n.name, PatchType.MERGE, patch);
         LOG.info("{} was registered already; reporting its status again", n.name);
       }
       n.registered = true;

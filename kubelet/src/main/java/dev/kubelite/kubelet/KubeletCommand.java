@@ -173,7 +173,10 @@ public final class KubeletCommand implements Callable<Integer> {
               ? new KubeClient(URI.create(server))
               : KubeClient.fromConfig(KubeConfig.load(kubeconfig));
     } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
-      System.err.println("kubelite kubelet: " + e.getMessage());
+      System.err.println(
+          "kubelite kubelet: "
+              + e.getMessage()
+              + (server == null ? "; or name the API server with --server http://HOST:PORT" : ""));
       return 2;
     }
     Kubelet kubelet = new Kubelet(client, config);

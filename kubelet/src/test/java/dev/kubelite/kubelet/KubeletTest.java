@@ -644,8 +644,16 @@ class KubeletTest {
                       .equals("True"));
       before = c.get(Resource.PODS, "default", "survivor");
     }
-    try (Kubelet k = new Kubelet(c, fast("again", 1).build()).start()) {
+    try (Kubelet k = new Kubelet(c, fast("again", 1).cpu("2").build()).start()) {
       await().atMost(Duration.ofSeconds(20)).until(k::allRegistered);
+      // The Node is kept and its status follows the new configuration.
+      assertThat(
+              c.get(Resource.NODES, null, "again-1")
+                  .path("status")
+                  .path("capacity")
+                  .path("cpu")
+                  .asText())
+          .isEqualTo("2");
       await().atMost(Duration.ofSeconds(10)).until(() -> k.usedIps("again-1") == 1);
       runPod("newcomer", "again-1", p -> {});
       await().atMost(Duration.ofSeconds(10)).until(() -> phase("newcomer").equals("Running"));
