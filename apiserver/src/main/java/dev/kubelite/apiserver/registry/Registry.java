@@ -533,7 +533,18 @@ public final class Registry {
                 return CompletableFuture.completedFuture(current.object());
               }
               CompletableFuture<Written> write;
-              boolean finalize = pendingDeletion(current.object()) && !blocksDeletion(t, merged);
+              // Kubernetes' ShouldDeleteDuringUpdate: the update that removes the last finalizer
+              // deletes an object whose deletion is pending with no grace period left; a pod in
+              // its grace period stays (its kubelet still reports status, then deletes it).
+              boolean finalize =
+                  pendingDeletion(current.object())
+                      && current
+                              .object()
+                              .path("metadata")
+                              .path("deletionGracePeriodSeconds")
+                              .asLong(0)
+                          == 0
+                      && !blocksDeletion(t, merged);
               if (dryRun) {
                 Json.child(merged, "metadata")
                     .put("resourceVersion", Long.toString(current.modRevision()));
