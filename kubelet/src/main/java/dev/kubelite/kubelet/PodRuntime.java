@@ -228,6 +228,9 @@ final class PodRuntime {
   void kill(Instant now, long gracePeriodSeconds, Duration maxGrace, Listener l) {
     boolean first = killAt == null;
     Duration grace = Duration.ofSeconds(Math.max(0, gracePeriodSeconds));
+    if (containers.stream().noneMatch(ContainerRt::running)) {
+      grace = Duration.ZERO; // Nothing to stop: the kubelet finishes at once.
+    }
     Instant at = now.plus(grace.compareTo(maxGrace) < 0 ? grace : maxGrace);
     if (killAt != null) {
       // A second delete may shorten the grace period, never lengthen it.

@@ -454,13 +454,19 @@ class KubeletTest {
   }
 
   @Test
-  void gracefulDeletionStopsTheContainersThenRemovesThePod() {
+  void gracefulDeletionStopsTheContainersThenRemovesThePod() throws Exception {
     // Grace period 30 s, capped at 1 s by the kubelet: the pod is gone within seconds.
     try (Kubelet k = new Kubelet(c, fast("del", 1).build()).start()) {
       await().atMost(Duration.ofSeconds(20)).until(k::allRegistered);
       runPod("doomed", "del-1", p -> {});
       await().atMost(Duration.ofSeconds(10)).until(() -> phase("doomed").equals("Running"));
       assertThat(k.usedIps("del-1")).isEqualTo(1);
+      String rv = Meta.resourceVersion(c.get(Resource.PODS, "default", "doomed"));
+      dev.kubelite.client.Watch watch =
+          c.watch(
+              Resource.PODS,
+              "default",
+              ListOptions.fields("metadata.name=doomed").withResourceVersion(rv));
       ObjectNode answer = c.delete(Resource.PODS, "default", "doomed");
       // Pending deletion: the API server answers with the pod, deletionTimestamp set.
       assertThat(answer.path("metadata").path("deletionTimestamp").isTextual()).isTrue();
@@ -476,6 +482,71 @@ class KubeletTest {
               .orElseThrow();
       assertThat(killing.path("message").asText()).isEqualTo("Stopping container app");
       await().atMost(Duration.ofSeconds(5)).until(() -> k.usedIps("del-1") == 0);
+      // What a watcher saw: the deletion pending, the containers terminated with the terminal
+      // phase Kubernetes gives a deleted pod, then the pod gone.
+      List<dev.kubelite.client.WatchEvent> seen = new ArrayList<>();
+      try (watch) {
+        for (dev.kubelite.client.WatchEvent e = watch.next(); e != null; e = watch.next()) {
+          seen.add(e);
+          if (e.type().equals("DELETED")) {
+            break;
+          }
+        }
+      }
+      assertThat(seen).extracting(dev.kubelite.client.WatchEvent::type).endsWith("DELETED");
+      ObjectNode last = seen.get(seen.size() - 2).object();
+      assertThat(last.path("status").path("phase").asText()).isEqualTo("Succeeded");
+      JsonNode term =
+          last.path("status").path("containerStatuses").get(0).path("state").path("terminated");
+      assertThat(term.path("exitCode").asInt()).isZero();
+      assertThat(term.path("reason").asText()).isEqualTo("Completed");
+      assertThat(last.path("metadata").path("deletionTimestamp").isTextual()).isTrue();
+    }
+  }
+
+  @Test
+  void aSecondDeleteWithAShorterGracePeriodShortensTheWait() {
+    // No cap worth speaking of: the pod's own 30 s would apply.
+    KubeletConfig config = fast("grace", 1).maxGracePeriod(Duration.ofMinutes(5)).build();
+    try (Kubelet k = new Kubelet(c, config).start()) {
+      await().atMost(Duration.ofSeconds(20)).until(k::allRegistered);
+      runPod("patient", "grace-1", p -> {});
+      await().atMost(Duration.ofSeconds(10)).until(() -> phase("patient").equals("Running"));
+      c.delete(Resource.PODS, "default", "patient");
+      await().atMost(Duration.ofSeconds(10)).until(() -> reasons("patient").contains("Killing"));
+      assertThat(get(Resource.PODS, "default", "patient")).isNotNull();
+      c.delete(
+          Resource.PODS,
+          "default",
+          "patient",
+          KubeClient.JSON.createObjectNode().put("gracePeriodSeconds", 1));
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> get(Resource.PODS, "default", "patient") == null);
+    }
+  }
+
+  @Test
+  void aPodDeletedBeforeItsContainersStartEndsAndGoes() {
+    KubeletConfig config = fast("early", 1).podStartupDelay(Duration.ofMinutes(1)).build();
+    try (Kubelet k = new Kubelet(c, config).start()) {
+      await().atMost(Duration.ofSeconds(20)).until(k::allRegistered);
+      runPod("never-started", "early-1", p -> {});
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  c.get(Resource.PODS, "default", "never-started")
+                          .path("status")
+                          .path("containerStatuses")
+                          .size()
+                      == 1);
+      c.delete(Resource.PODS, "default", "never-started");
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> get(Resource.PODS, "default", "never-started") == null);
+      assertThat(reasons("never-started")).doesNotContain("Started", "Killing");
+      await().atMost(Duration.ofSeconds(5)).until(() -> k.usedIps("early-1") == 0);
     }
   }
 
