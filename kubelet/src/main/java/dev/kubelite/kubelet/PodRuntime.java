@@ -101,7 +101,7 @@ final class PodRuntime {
   final SimNode node;
   final String restartPolicy;
   final List<ContainerRt> containers = new ArrayList<>();
-  final Instant admittedAt;
+  Instant admittedAt;
   Instant startAt;
   String podIp;
   boolean ipReleased;
@@ -203,8 +203,9 @@ final class PodRuntime {
         }
       }
     }
-    if (start != null) {
-      startAt = containers.stream().anyMatch(ContainerRt::created) ? start : startAt;
+    if (start != null && containers.stream().anyMatch(ContainerRt::created)) {
+      admittedAt = start;
+      startAt = start;
     }
     for (JsonNode cond : st.path("conditions")) {
       conditionSince.put(

@@ -729,6 +729,8 @@ class KubeletTest {
       runPod("newcomer", "again-1", p -> {});
       await().atMost(Duration.ofSeconds(10)).until(() -> phase("newcomer").equals("Running"));
       ObjectNode after = c.get(Resource.PODS, "default", "survivor");
+      // Adopted as it was: nothing rewritten.
+      assertThat(Meta.resourceVersion(after)).isEqualTo(Meta.resourceVersion(before));
       assertThat(after.path("status").path("podIP")).isEqualTo(before.path("status").path("podIP"));
       assertThat(after.path("status").path("containerStatuses").get(0).path("containerID"))
           .isEqualTo(before.path("status").path("containerStatuses").get(0).path("containerID"));
