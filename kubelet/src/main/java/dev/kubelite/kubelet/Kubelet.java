@@ -67,6 +67,9 @@ public final class Kubelet implements AutoCloseable {
   private final EventRecorder events;
   private final Map<String, EventRecorder> nodeEvents = new ConcurrentHashMap<>();
   private final Map<String, PodRuntime> runtimes = new ConcurrentHashMap<>();
+  private final FailureLog registerFailures = new FailureLog(LOG, "register the node");
+  private final FailureLog leaseFailures = new FailureLog(LOG, "renew its lease in " + LEASE_NS);
+  private final FailureLog statusFailures = new FailureLog(LOG, "post node status");
   private volatile boolean started;
   private volatile boolean closed;
 
@@ -327,8 +330,7 @@ public final class Kubelet implements AutoCloseable {
         return;
       }
       long delayMs = Math.min(7_000, 200L << Math.min(attempt, 6));
-      LOG.warn(
-          "{}: cannot register the node: {}; retrying in {} ms", n.name, e.getMessage(), delayMs);
+      registerFailures.failed(n.name, e.getMessage(), "retrying in " + delayMs + " ms");
       schedule(() -> register(n, attempt + 1), delayMs);
     }
   }
@@ -381,13 +383,8 @@ public final class Kubelet implements AutoCloseable {
       if (closed) {
         return; // Interrupted by close(): the silence is intended.
       }
-      LOG.warn(
-          "{}: cannot renew its lease {}/{}: {} (next try in {} s)",
-          n.name,
-          LEASE_NS,
-          n.name,
-          e.getMessage(),
-          config.leaseRenewInterval().toSeconds());
+      leaseFailures.failed(
+          n.name, e.getMessage(), "next try in " + PodRuntime.human(config.leaseRenewInterval()));
     }
   }
 
@@ -427,11 +424,8 @@ public final class Kubelet implements AutoCloseable {
       if (closed) {
         return;
       }
-      LOG.warn(
-          "{}: cannot post node status: {} (next try in {} s)",
-          n.name,
-          e.getMessage(),
-          config.statusReportInterval().toSeconds());
+      statusFailures.failed(
+          n.name, e.getMessage(), "next try in " + PodRuntime.human(config.statusReportInterval()));
     }
   }
 

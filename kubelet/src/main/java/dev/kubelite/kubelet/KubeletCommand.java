@@ -27,8 +27,10 @@ import picocli.CommandLine.Option;
           + " ContainerCreating → Running with pod IPs, container statuses and the kubelet's"
           + " events, and finish deletion after their grace period.",
       "Annotations kubelite.dev/exit-after-seconds and kubelite.dev/exit-code make a pod's"
-          + " containers exit (restartPolicy decides what follows). Stopping the process stops"
-          + " the heartbeats; the Nodes stay. See docs/kubelet.md."
+          + " containers exit (restartPolicy decides what follows). `kubectl annotate node"
+          + " <node> kubelite.dev/stopped=true` stops one node as if it failed (remove the"
+          + " annotation to start it). Stopping the process stops the heartbeats; the Nodes"
+          + " stay. See docs/kubelet.md."
     })
 public final class KubeletCommand implements Callable<Integer> {
 
