@@ -603,7 +603,7 @@ public final class Kubelet implements AutoCloseable {
 
   private PodRuntime.Listener listener(ObjectNode pod, PodRuntime rt) {
     ObjectNode ref = podRef(pod);
-    EventRecorder r = recorder(rt.node);
+    EventRecorder r = config.podEvents() ? recorder(rt.node) : null;
     return new PodRuntime.Listener() {
       @Override
       public void pulling(PodRuntime.ContainerRt c) {
@@ -611,7 +611,7 @@ public final class Kubelet implements AutoCloseable {
             !c.pullPolicy.equals("Never")
                 && (c.pullPolicy.equals("Always") | rt.node.pullImage(c.imageRef));
         if (c.pullNeeded) {
-          r.normal(ref, "Pulling", "Pulling image \"" + c.image + "\"");
+          normal(r, ref, "Pulling", "Pulling image \"" + c.image + "\"");
         }
       }
 
@@ -619,7 +619,8 @@ public final class Kubelet implements AutoCloseable {
       public void pulled(PodRuntime.ContainerRt c) {
         if (c.pullNeeded) {
           String took = PodRuntime.human(config.podStartupDelay());
-          r.normal(
+          normal(
+              r,
               ref,
               "Pulled",
               "Successfully pulled image \""
@@ -630,18 +631,19 @@ public final class Kubelet implements AutoCloseable {
                   + took
                   + " including waiting)");
         } else {
-          r.normal(ref, "Pulled", "Container image \"" + c.image + "\" already present on machine");
+          normal(
+              r, ref, "Pulled", "Container image \"" + c.image + "\" already present on machine");
         }
       }
 
       @Override
       public void created(PodRuntime.ContainerRt c) {
-        r.normal(ref, "Created", "Created container: " + c.name);
+        normal(r, ref, "Created", "Created container: " + c.name);
       }
 
       @Override
       public void started(PodRuntime.ContainerRt c) {
-        r.normal(ref, "Started", "Started container " + c.name);
+        normal(r, ref, "Started", "Started container " + c.name);
       }
 
       @Override
@@ -651,7 +653,8 @@ public final class Kubelet implements AutoCloseable {
 
       @Override
       public void backOff(PodRuntime.ContainerRt c, Duration delay) {
-        r.warning(
+        warning(
+            r,
             ref,
             "BackOff",
             "Back-off restarting failed container " + c.name + " in pod " + rt.podRef());
@@ -659,9 +662,21 @@ public final class Kubelet implements AutoCloseable {
 
       @Override
       public void killing(PodRuntime.ContainerRt c) {
-        r.normal(ref, "Killing", "Stopping container " + c.name);
+        normal(r, ref, "Killing", "Stopping container " + c.name);
       }
     };
+  }
+
+  private static void normal(EventRecorder r, ObjectNode ref, String reason, String message) {
+    if (r != null) {
+      r.normal(ref, reason, message);
+    }
+  }
+
+  private static void warning(EventRecorder r, ObjectNode ref, String reason, String message) {
+    if (r != null) {
+      r.warning(ref, reason, message);
+    }
   }
 
   private static String namespace(String key) {

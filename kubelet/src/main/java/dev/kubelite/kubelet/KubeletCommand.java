@@ -138,6 +138,16 @@ public final class KubeletCommand implements Callable<Integer> {
   String crashLoopBackOff;
 
   @Option(
+      names = "--pod-events",
+      defaultValue = "true",
+      arity = "1",
+      description =
+          "Write the kubelet's pod events (Pulling, Pulled, Created, Started, Killing, BackOff);"
+              + " false leaves each pod one or two status writes, for large benchmarks"
+              + " (default: ${DEFAULT-VALUE}).")
+  boolean podEvents;
+
+  @Option(
       names = "--workers",
       defaultValue = "4",
       description = "Threads moving pods, shared by all nodes (default: ${DEFAULT-VALUE}).")
@@ -165,7 +175,8 @@ public final class KubeletCommand implements Callable<Integer> {
               .maxGracePeriod(duration("--max-grace-period", maxGracePeriod))
               .crashLoopBackOff(
                   duration("--crash-loop-backoff", crashLoopBackOff), Duration.ofMinutes(5))
-              .podWorkers(workers);
+              .podWorkers(workers)
+              .podEvents(podEvents);
       for (Map.Entry<String, String> e : labels(nodeLabels).entrySet()) {
         b.label(e.getKey(), e.getValue());
       }

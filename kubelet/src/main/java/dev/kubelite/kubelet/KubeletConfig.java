@@ -32,6 +32,8 @@ import java.util.Map;
  * @param podWorkers threads that move pods along (shared by all nodes)
  * @param heartbeatWorkers threads that register nodes, renew leases and post node status (shared)
  * @param kubeletVersion {@code status.nodeInfo.kubeletVersion}
+ * @param podEvents whether pods get the kubelet's events (Pulling, Pulled, Created, Started,
+ *     Killing, BackOff); off, a pod costs the API server one or two status writes only
  */
 public record KubeletConfig(
     int nodes,
@@ -51,7 +53,8 @@ public record KubeletConfig(
     Duration crashLoopBackOffMax,
     int podWorkers,
     int heartbeatWorkers,
-    String kubeletVersion) {
+    String kubeletVersion,
+    boolean podEvents) {
 
   public KubeletConfig {
     if (nodes < 1) {
@@ -110,6 +113,7 @@ public record KubeletConfig(
     private int podWorkers = 4;
     private int heartbeatWorkers = 2;
     private String kubeletVersion = "v1.32.0-kubelite";
+    private boolean podEvents = true;
 
     public Builder nodes(int n) {
       nodes = n;
@@ -197,6 +201,11 @@ public record KubeletConfig(
       return this;
     }
 
+    public Builder podEvents(boolean on) {
+      podEvents = on;
+      return this;
+    }
+
     public KubeletConfig build() {
       return new KubeletConfig(
           nodes,
@@ -216,7 +225,8 @@ public record KubeletConfig(
           crashLoopBackOffMax,
           podWorkers,
           heartbeatWorkers,
-          kubeletVersion);
+          kubeletVersion,
+          podEvents);
     }
   }
 }
