@@ -581,6 +581,18 @@ abstract class RestApiContract {
     assertThat(graceful.json().path("metadata").path("deletionGracePeriodSeconds").asLong())
         .isEqualTo(30);
     assertThat(f.get(base() + "/pods/p1").code()).isEqualTo(200);
+    // In its grace period the pod takes status writes (its kubelet reports the containers
+    // stopping) and stays until the delete with grace period 0.
+    Response stopping =
+        f.patch(
+            base() + "/pods/p1/status",
+            "application/merge-patch+json",
+            "{\"status\":{\"phase\":\"Succeeded\"}}");
+    assertThat(stopping.code()).as(stopping.body()).isEqualTo(200);
+    JsonNode afterStatus = f.get(base() + "/pods/p1").json();
+    assertThat(afterStatus.path("status").path("phase").asText()).isEqualTo("Succeeded");
+    assertThat(afterStatus.path("metadata").path("deletionGracePeriodSeconds").asLong())
+        .isEqualTo(30);
     Response now = f.delete(base() + "/pods/p1", "{\"gracePeriodSeconds\":0}");
     assertThat(now.json().path("status").asText()).isEqualTo("Success");
     assertStatus(f.get(base() + "/pods/p1"), 404, "NotFound");

@@ -45,13 +45,16 @@ public final class EventRecorder implements AutoCloseable {
   private final String host;
   private final Clock clock;
   private final ExecutorService writer;
-  private final Map<String, Seen> seen =
-      new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Seen> eldest) {
-          return size() > MAX_REMEMBERED;
-        }
-      };
+  private final Map<String, Seen> seen;
+
+  private static Map<String, Seen> newSeen() {
+    return new LinkedHashMap<>(16, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, Seen> eldest) {
+        return size() > MAX_REMEMBERED;
+      }
+    };
+  }
 
   private record Seen(String namespace, String name, int count, Instant first) {}
 
@@ -76,6 +79,25 @@ public final class EventRecorder implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+    this.seen = newSeen();
+  }
+
+  private EventRecorder(EventRecorder parent, String host) {
+    this.client = parent.client;
+    this.component = parent.component;
+    this.host = host;
+    this.clock = parent.clock;
+    this.writer = parent.writer;
+    this.seen = parent.seen;
+  }
+
+  /**
+   * A recorder for the same component on another {@code source.host} that shares this recorder's
+   * writer thread and aggregation memory: one thread for the events of many simulated nodes.
+   * Closing either closes the shared writer.
+   */
+  public EventRecorder withHost(String otherHost) {
+    return new EventRecorder(this, otherHost);
   }
 
   /** Records a {@link #NORMAL} event. */

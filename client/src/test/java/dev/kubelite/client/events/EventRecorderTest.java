@@ -89,4 +89,31 @@ class EventRecorderTest {
     assertThat(ev.path("source").path("host").asText()).isEqualTo("ev-node");
     assertThat(ev.path("involvedObject").has("namespace")).isFalse();
   }
+
+  @Test
+  void recordersForOtherHostsShareOneWriterThread() {
+    ObjectNode pod = KubeClient.JSON.createObjectNode();
+    pod.put("apiVersion", "v1").put("kind", "Pod");
+    pod.putObject("metadata").put("name", "ev-hosts");
+    pod.putObject("spec").putArray("containers").addObject().put("name", "c").put("image", "i");
+    ObjectNode created = c.create(Resource.PODS, "default", pod);
+
+    long writersBefore = writerThreads();
+    EventRecorder base = new EventRecorder(c, "kubelet", null);
+    for (int i = 1; i <= 20; i++) {
+      base.withHost("host-" + i).normal(created, "Started", "Started container c" + i);
+    }
+    assertThat(writerThreads() - writersBefore).isLessThanOrEqualTo(1);
+    base.close();
+    List<JsonNode> events = eventsAbout("default", "Pod", "ev-hosts");
+    assertThat(events).hasSize(20);
+    assertThat(events.stream().map(e -> e.path("source").path("host").asText()).distinct())
+        .hasSize(20);
+  }
+
+  private static long writerThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.getName().equals("events-kubelet") && t.isAlive())
+        .count();
+  }
 }
