@@ -72,6 +72,7 @@ public final class Kubelet implements AutoCloseable {
   private final FailureLog statusFailures = new FailureLog(LOG, "post node status");
   private volatile boolean started;
   private volatile boolean closed;
+  private KubeletServer server;
 
   public Kubelet(KubeClient client, KubeletConfig config) {
     this(client, config, Clock.systemUTC());
@@ -152,6 +153,15 @@ public final class Kubelet implements AutoCloseable {
       throw new IllegalStateException("this kubelet has started already");
     }
     started = true;
+    try {
+      server = new KubeletServer(config.serverPort(), this::findLog, clock);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(
+          "cannot serve the kubelet API (container logs) on 127.0.0.1:"
+              + config.serverPort()
+              + "; pick another port with --port (0 = any free one)",
+          e);
+    }
     LOG.info(
         "starting {} simulated node(s) {}..{} ({} cpu, {} memory, {} pods each) on {}",
         nodes.size(),
@@ -284,6 +294,9 @@ public final class Kubelet implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     events.close();
+    if (server != null) {
+      server.close();
+    }
     LOG.info(
         "stopped {} simulated node(s): they no longer renew leases (Node objects kept)",
         nodes.size());
@@ -298,7 +311,8 @@ public final class Kubelet implements AutoCloseable {
     Instant now = clock.instant();
     try {
       try {
-        ObjectNode created = client.create(Resource.NODES, null, n.nodeObject(config, now));
+        ObjectNode created =
+            client.create(Resource.NODES, null, n.nodeObject(config, now, server.port()));
         n.uid = Meta.uid(created);
         LOG.info(
             "{} registered: InternalIP {}, pod CIDR {}, {} cpu, {} memory, {} pods",
@@ -317,7 +331,7 @@ public final class Kubelet implements AutoCloseable {
         n.uid = Meta.uid(existing);
         // As the kubelet does on start: capacity, addresses and nodeInfo as configured now.
         ObjectNode patch = KubeClient.JSON.createObjectNode();
-        ObjectNode status = (ObjectNode) n.nodeObject(config, now).get("status");
+        ObjectNode status = (ObjectNode) n.nodeObject(config, now, server.port()).get("status");
         status.set("conditions", n.conditions(now, existing.path("status").path("conditions")));
         patch.set("status", status);
         client.patchStatus(Resource.NODES, null, n.name, PatchType.MERGE, patch);
@@ -581,8 +595,23 @@ public final class Kubelet implements AutoCloseable {
     return true;
   }
 
+  /** A container's log on one of this process's nodes, or null. */
+  private ContainerLog findLog(String namespace, String pod, String container) {
+    PodRuntime rt = runtimes.get(namespace + "/" + pod);
+    if (rt == null) {
+      return null;
+    }
+    for (PodRuntime.ContainerRt c : rt.containers) {
+      if (c.name.equals(container)) {
+        return c.log;
+      }
+    }
+    return null;
+  }
+
   private void forget(PodRuntime rt) {
     runtimes.remove(rt.key, rt);
+    rt.containers.forEach(c -> c.log.end());
     if (rt.podIp != null && !rt.ipReleased) {
       rt.node.releaseIp(rt.podIp);
       rt.ipReleased = true;
@@ -644,11 +673,41 @@ public final class Kubelet implements AutoCloseable {
       @Override
       public void started(PodRuntime.ContainerRt c) {
         normal(r, ref, "Started", "Started container " + c.name);
+        Instant now = clock.instant();
+        c.log.newInstance();
+        c.log.append(
+            now,
+            "kubelite: simulated container "
+                + c.name
+                + " of pod "
+                + rt.key
+                + " started on node "
+                + rt.node.name
+                + " from image "
+                + c.image
+                + (c.restartCount > 0 ? " (restart " + c.restartCount + ")" : ""));
+        c.log.append(
+            now,
+            "kubelite: no process runs in a simulated container; the simulated kubelet writes"
+                + " these lines");
+        if (c.exitAfterSeconds != null) {
+          c.log.append(
+              now,
+              "kubelite: will exit with code "
+                  + c.exitCode
+                  + " after "
+                  + c.exitAfterSeconds
+                  + " s ("
+                  + PodRuntime.EXIT_AFTER
+                  + ")");
+        }
       }
 
       @Override
       public void exited(PodRuntime.ContainerRt c, int exitCode) {
         rt.notes.add(c.name + " exited with code " + exitCode);
+        c.log.append(clock.instant(), "kubelite: exited with code " + exitCode);
+        c.log.end();
       }
 
       @Override
@@ -663,6 +722,9 @@ public final class Kubelet implements AutoCloseable {
       @Override
       public void killing(PodRuntime.ContainerRt c) {
         normal(r, ref, "Killing", "Stopping container " + c.name);
+        c.log.append(
+            clock.instant(), "kubelite: received SIGTERM (the pod is being deleted); stopping");
+        c.log.end();
       }
     };
   }

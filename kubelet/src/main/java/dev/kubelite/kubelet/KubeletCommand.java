@@ -148,6 +148,14 @@ public final class KubeletCommand implements Callable<Integer> {
   boolean podEvents;
 
   @Option(
+      names = "--port",
+      defaultValue = "0",
+      description =
+          "Port on 127.0.0.1 for the kubelet API's container logs (what `kubectl logs` reaches"
+              + " through the API server); 0 picks a free one (default: ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(
       names = "--workers",
       defaultValue = "4",
       description = "Threads moving pods, shared by all nodes (default: ${DEFAULT-VALUE}).")
@@ -176,7 +184,8 @@ public final class KubeletCommand implements Callable<Integer> {
               .crashLoopBackOff(
                   duration("--crash-loop-backoff", crashLoopBackOff), Duration.ofMinutes(5))
               .podWorkers(workers)
-              .podEvents(podEvents);
+              .podEvents(podEvents)
+              .serverPort(port);
       for (Map.Entry<String, String> e : labels(nodeLabels).entrySet()) {
         b.label(e.getKey(), e.getValue());
       }

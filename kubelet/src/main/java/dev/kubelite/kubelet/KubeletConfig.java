@@ -34,6 +34,9 @@ import java.util.Map;
  * @param kubeletVersion {@code status.nodeInfo.kubeletVersion}
  * @param podEvents whether pods get the kubelet's events (Pulling, Pulled, Created, Started,
  *     Killing, BackOff); off, a pod costs the API server one or two status writes only
+ * @param serverPort the port on 127.0.0.1 where this process serves its nodes' container logs (the
+ *     kubelet API's {@code /containerLogs}, published in each Node's {@code
+ *     status.daemonEndpoints}); 0 picks a free one
  */
 public record KubeletConfig(
     int nodes,
@@ -54,7 +57,8 @@ public record KubeletConfig(
     int podWorkers,
     int heartbeatWorkers,
     String kubeletVersion,
-    boolean podEvents) {
+    boolean podEvents,
+    int serverPort) {
 
   public KubeletConfig {
     if (nodes < 1) {
@@ -72,6 +76,9 @@ public record KubeletConfig(
     if (maxPods < 1 || maxPods > SimNode.MAX_POD_IPS) {
       throw new IllegalArgumentException(
           "--pods must lie in 1.." + SimNode.MAX_POD_IPS + " (one /24 per node), got " + maxPods);
+    }
+    if (serverPort < 0 || serverPort > 65535) {
+      throw new IllegalArgumentException("--port must lie in 0..65535, got " + serverPort);
     }
     if (podWorkers < 1 || heartbeatWorkers < 1) {
       throw new IllegalArgumentException("worker counts must be at least 1");
@@ -114,6 +121,7 @@ public record KubeletConfig(
     private int heartbeatWorkers = 2;
     private String kubeletVersion = "v1.32.0-kubelite";
     private boolean podEvents = true;
+    private int serverPort = 0;
 
     public Builder nodes(int n) {
       nodes = n;
@@ -206,6 +214,11 @@ public record KubeletConfig(
       return this;
     }
 
+    public Builder serverPort(int port) {
+      serverPort = port;
+      return this;
+    }
+
     public KubeletConfig build() {
       return new KubeletConfig(
           nodes,
@@ -226,7 +239,8 @@ public record KubeletConfig(
           podWorkers,
           heartbeatWorkers,
           kubeletVersion,
-          podEvents);
+          podEvents,
+          serverPort);
     }
   }
 }

@@ -66,6 +66,9 @@ final class PodRuntime {
     ObjectNode terminated;
     ObjectNode lastTerminated;
 
+    /** The lines the simulated container "printed" ({@code kubectl logs}). */
+    final ContainerLog log = new ContainerLog();
+
     /** Set when the pod is admitted: the node does not have the image (or the policy is Always). */
     boolean pullNeeded;
 

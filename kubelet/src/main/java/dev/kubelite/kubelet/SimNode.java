@@ -119,7 +119,7 @@ final class SimNode {
   // ------------------------------------------------------------------------------ objects
 
   /** The Node as the kubelet registers it. */
-  ObjectNode nodeObject(KubeletConfig c, Instant now) {
+  ObjectNode nodeObject(KubeletConfig c, Instant now, int kubeletPort) {
     ObjectNode n = KubeClient.JSON.createObjectNode();
     n.put("apiVersion", "v1").put("kind", "Node");
     ObjectNode meta = n.putObject("metadata").put("name", name);
@@ -157,7 +157,7 @@ final class SimNode {
     ArrayNode addresses = status.putArray("addresses");
     addresses.addObject().put("type", "InternalIP").put("address", internalIp);
     addresses.addObject().put("type", "Hostname").put("address", name);
-    status.putObject("daemonEndpoints").putObject("kubeletEndpoint").put("Port", 10250);
+    status.putObject("daemonEndpoints").putObject("kubeletEndpoint").put("Port", kubeletPort);
     ObjectNode info = status.putObject("nodeInfo");
     info.put("machineID", machineId);
     info.put(
