@@ -574,12 +574,36 @@ public final class DeploymentController implements Controller {
     }
   }
 
+  /**
+   * A merge patch conditional on the resourceVersion the decision was based on. The ReplicaSet
+   * controller writes status all the time; if that is all that changed (same generation, no fewer
+   * available pods) the patch is retried on the fresh version instead of failing the reconcile.
+   */
   private ObjectNode patchRs(ObjectNode rs, ObjectNode patch) {
-    ObjectNode updated =
-        client.patch(
-            Resource.REPLICASETS, Meta.namespace(rs), Meta.name(rs), PatchType.MERGE, patch);
-    remember("replicasets", updated);
-    return updated;
+    ObjectNode basis = rs;
+    for (int attempt = 1; ; attempt++) {
+      Meta.metadata(patch).put("resourceVersion", Meta.resourceVersion(basis));
+      try {
+        ObjectNode updated =
+            client.patch(
+                Resource.REPLICASETS, Meta.namespace(rs), Meta.name(rs), PatchType.MERGE, patch);
+        remember("replicasets", updated);
+        return updated;
+      } catch (ApiException e) {
+        if (!e.isConflict() || attempt >= 5) {
+          throw e;
+        }
+        ObjectNode fresh = client.get(Resource.REPLICASETS, Meta.namespace(rs), Meta.name(rs));
+        if (!Objects.equals(Meta.uid(fresh), Meta.uid(rs))
+            || Meta.generation(fresh) != Meta.generation(rs)
+            || !Meta.annotations(fresh).equals(Meta.annotations(rs))
+            || fresh.path("status").path("availableReplicas").asInt(0)
+                < rs.path("status").path("availableReplicas").asInt(0)) {
+          throw e;
+        }
+        basis = fresh;
+      }
+    }
   }
 
   /**
