@@ -447,6 +447,54 @@ class DeploymentControllerTest {
   }
 
   @Test
+  void scalingDuringARolloutIsProportional() {
+    String ns = f.namespace("dep-proportional");
+    ControllerFixture.Kubelet kubelet = f.kubelet(ns, Duration.ofMillis(10));
+    ObjectNode d = deployment("prop", 4, "app:1");
+    ((ObjectNode) d.path("spec"))
+        .putObject("strategy")
+        .put("type", "RollingUpdate")
+        .putObject("rollingUpdate")
+        .put("maxSurge", 1)
+        .put("maxUnavailable", 0);
+    c.create(Resource.DEPLOYMENTS, ns, d);
+    awaitRolledOut(ns, "prop");
+    String oldRs = Meta.name(replicaSets(ns, "prop").get(0));
+    kubelet.enabled.set(false); // the rollout gets stuck with 4 old pods and 1 new one
+    setImage(ns, "prop", "app:2");
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> replicaSets(ns, "prop").size() == 2 && pods(ns, "prop").size() == 5);
+    c.patch(Resource.DEPLOYMENTS, ns, "prop", PatchType.MERGE, json("{'spec':{'replicas':8}}"));
+    // 8 + maxSurge 1 = 9 pods, spread by size over 5 (the max-replicas annotation):
+    // old 4 * 9/5 = 7.2 -> 7, new 1 * 9/5 = 1.8 -> 2.
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              for (ObjectNode rs : replicaSets(ns, "prop")) {
+                int want = Meta.name(rs).equals(oldRs) ? 7 : 2;
+                assertThat(rs.path("spec").path("replicas").asInt())
+                    .as(Meta.name(rs))
+                    .isEqualTo(want);
+                assertThat(Meta.annotations(rs))
+                    .containsEntry("deployment.kubernetes.io/desired-replicas", "8")
+                    .containsEntry("deployment.kubernetes.io/max-replicas", "9");
+              }
+            });
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(f.events(ns, "prop", "ScalingReplicaSet"))
+                    .contains("Scaled up replica set " + oldRs + " from 4 to 7"));
+    kubelet.enabled.set(true);
+    kubelet.catchUp();
+    awaitRolledOut(ns, "prop");
+    assertThat(pods(ns, "prop")).hasSize(8).allMatch(p -> image(p).equals("app:2"));
+  }
+
+  @Test
   void aRolloutThatMakesNoProgressExceedsItsDeadline() {
     String ns = f.namespace("dep-deadline");
     ControllerFixture.Kubelet kubelet = f.kubelet(ns, Duration.ofMillis(10));

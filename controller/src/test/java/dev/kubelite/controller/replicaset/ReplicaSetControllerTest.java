@@ -210,28 +210,37 @@ class ReplicaSetControllerTest {
   @Test
   void adoptsMatchingOrphansAndReleasesPodsThatStopMatching() {
     String ns = f.namespace("rs-adopt");
+    ObjectNode rs = c.create(Resource.REPLICASETS, ns, rs("adopt", 2, "adopt"));
+    await().atMost(Duration.ofSeconds(30)).until(() -> pods(ns, "adopt").size() == 2);
+    // A running, ready pod that starts matching the selector is adopted; the ReplicaSet then has
+    // one pod too many and deletes one of its own not-ready pods rather than the ready one.
     ObjectNode orphan =
         json(
             """
-            {'apiVersion':'v1','kind':'Pod','metadata':{'name':'orphan','labels':{'app':'adopt'}},
+            {'apiVersion':'v1','kind':'Pod','metadata':{'name':'orphan','labels':{'app':'staging'}},
              'spec':{'containers':[{'name':'main','image':'nginx:1.26'}]}}""");
     c.create(Resource.PODS, ns, orphan);
-    ObjectNode rs = c.create(Resource.REPLICASETS, ns, rs("adopt", 2, "adopt"));
+    f.markReady(ns, "orphan");
+    c.patch(
+        Resource.PODS,
+        ns,
+        "orphan",
+        PatchType.MERGE,
+        json("{'metadata':{'labels':{'app':'adopt'}}}"));
     await()
         .atMost(Duration.ofSeconds(30))
         .untilAsserted(
             () -> {
-              List<ObjectNode> pods = pods(ns, "adopt");
-              assertThat(pods).hasSize(2);
               ObjectNode adopted = c.get(Resource.PODS, ns, "orphan");
               JsonNode ref = adopted.path("metadata").path("ownerReferences").get(0);
               assertThat(ref.path("uid").asText()).isEqualTo(Meta.uid(rs));
               assertThat(ref.path("controller").asBoolean()).isTrue();
+              assertThat(ref.path("blockOwnerDeletion").asBoolean()).isTrue();
+              assertThat(pods(ns, "adopt")).hasSize(2);
+              assertThat(f.events(ns, "adopt", "SuccessfulDelete")).hasSize(1);
             });
-    // Only one pod was created: the orphan counts.
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .untilAsserted(() -> assertThat(f.events(ns, "adopt", "SuccessfulCreate")).hasSize(1));
+    assertThat(f.events(ns, "adopt", "SuccessfulCreate")).hasSize(2);
+    assertThat(f.events(ns, "adopt", "SuccessfulDelete").get(0)).doesNotContain("orphan");
 
     // A pod relabelled out of the selector is released (and replaced).
     c.patch(
