@@ -123,6 +123,10 @@ public final class ControllerManager implements AutoCloseable {
 
                   @Override
                   public void onStoppedLeading() {
+                    if (isClosed()) {
+                      log.info("{} stopped leading (shutting down)", election.identity());
+                      return;
+                    }
                     log.warn(
                         "{} lost the lease {}/{}: stopping controllers",
                         election.identity(),
@@ -180,6 +184,10 @@ public final class ControllerManager implements AutoCloseable {
     }
   }
 
+  private synchronized boolean isClosed() {
+    return closed;
+  }
+
   /** True while the controllers run (this instance leads, or leader election is off). */
   public synchronized boolean isActive() {
     return !running.isEmpty();
@@ -198,6 +206,9 @@ public final class ControllerManager implements AutoCloseable {
       }
       closed = true;
     }
+    log.info(
+        "shutting down: stopping controllers{}",
+        elector == null ? "" : ", then releasing the lease " + LEASE_NAMESPACE + "/" + LEASE_NAME);
     stopControllers();
     if (elector != null) {
       elector.close();
