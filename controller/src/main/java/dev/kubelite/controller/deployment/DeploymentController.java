@@ -51,6 +51,7 @@ public final class DeploymentController implements Controller {
 
   private static final Logger log = LoggerFactory.getLogger(COMPONENT);
   private static final String CONTROLLER_INDEX = "controller-uid";
+  private static final String ORPHAN_INDEX = "orphans-by-namespace";
 
   private final KubeClient client;
   private final Clock clock;
@@ -88,6 +89,14 @@ public final class DeploymentController implements Controller {
                 return uid == null ? List.of() : List.of(uid);
               });
     }
+    replicaSets
+        .indexer()
+        .addIndex(
+            ORPHAN_INDEX,
+            rs ->
+                ControllerRefs.controllerOf(rs) == null
+                    ? List.of(Objects.toString(Meta.namespace(rs), ""))
+                    : List.of());
     this.loop = new ReconcileLoop(COMPONENT, workers, this::reconcile);
     this.events = new EventRecorder(client, COMPONENT, null);
     deployments.addEventHandler(
@@ -351,8 +360,14 @@ public final class DeploymentController implements Controller {
 
   private List<ObjectNode> claimReplicaSets(Sync s, LabelSelector selector) {
     List<ObjectNode> candidates = new ArrayList<>();
-    for (ObjectNode rs : replicaSets.indexer().byIndex(Indexer.NAMESPACE, Meta.namespace(s.d))) {
-      candidates.add(fresher("replicasets", rs));
+    // Its own ReplicaSets and the orphans of the namespace; others' are never claimed.
+    List<ObjectNode> own =
+        new ArrayList<>(replicaSets.indexer().byIndex(CONTROLLER_INDEX, Meta.uid(s.d)));
+    own.addAll(replicaSets.indexer().byIndex(ORPHAN_INDEX, Meta.namespace(s.d)));
+    for (ObjectNode rs : own) {
+      if (Objects.equals(Meta.namespace(rs), Meta.namespace(s.d))) {
+        candidates.add(fresher("replicasets", rs));
+      }
     }
     ControllerRefs.Claimed c =
         ControllerRefs.claim(

@@ -54,6 +54,7 @@ public final class ReplicaSetController implements Controller {
 
   private static final Logger log = LoggerFactory.getLogger(COMPONENT);
   private static final String CONTROLLER_INDEX = "controller-uid";
+  private static final String ORPHAN_INDEX = "orphans-by-namespace";
 
   private final KubeClient client;
   private final Clock clock;
@@ -84,7 +85,14 @@ public final class ReplicaSetController implements Controller {
               String uid = ControllerRefs.controllerUid(p);
               return uid == null ? List.of() : List.of(uid);
             });
-    this.replicaSets.indexer().addIndex("uid", rs -> List.of(Objects.toString(Meta.uid(rs))));
+    this.pods
+        .indexer()
+        .addIndex(
+            ORPHAN_INDEX,
+            p ->
+                ControllerRefs.controllerOf(p) == null
+                    ? List.of(Objects.toString(Meta.namespace(p), ""))
+                    : List.of());
     this.loop = new ReconcileLoop(COMPONENT, workers, this::reconcile);
     this.events = new EventRecorder(client, COMPONENT, null);
     this.writers =
@@ -259,8 +267,12 @@ public final class ReplicaSetController implements Controller {
     }
     boolean satisfied = expectations.satisfied(key);
     List<ObjectNode> active = new ArrayList<>();
-    for (ObjectNode p : pods.indexer().byIndex(Indexer.NAMESPACE, ns)) {
-      if (Pods.isActive(p)) {
+    // Only its own pods and the orphans of the namespace can be claimed: no scan of every pod.
+    List<ObjectNode> candidates =
+        new ArrayList<>(pods.indexer().byIndex(CONTROLLER_INDEX, Meta.uid(rs)));
+    candidates.addAll(pods.indexer().byIndex(ORPHAN_INDEX, ns));
+    for (ObjectNode p : candidates) {
+      if (Pods.isActive(p) && ns.equals(Meta.namespace(p))) {
         active.add(p);
       }
     }
