@@ -56,6 +56,24 @@ class KubectlRolloutTest {
   }
 
   @Test
+  void rolloutStatusFailsOnceTheProgressDeadlineIsExceeded() throws Exception {
+    // A namespace without the fake kubelet: the pods never become ready.
+    String stuckNs = f.namespace("kubectl-stuck");
+    ok("-n", stuckNs, "create", "deployment", "stuck", "--image=nginx:1.27", "--replicas=2");
+    ok(
+        "-n",
+        stuckNs,
+        "patch",
+        "deployment/stuck",
+        "-p",
+        "{\"spec\":{\"progressDeadlineSeconds\":2}}");
+    Kubectl.Result r =
+        k.run("-n", stuckNs, "rollout", "status", "deployment/stuck", "--timeout=60s");
+    assertThat(r.exitCode()).as(r.output()).isEqualTo(1);
+    assertThat(r.output()).contains("error: deployment \"stuck\" exceeded its progress deadline");
+  }
+
+  @Test
   void rolloutStatusHistoryUndoRestartPauseResume() throws Exception {
     Path yaml = f.cluster.dir.resolve("web.yaml");
     Files.writeString(
@@ -86,6 +104,13 @@ class KubectlRolloutTest {
     assertThat(status.output()).contains("deployment \"web\" successfully rolled out");
     assertThat(podImages()).hasSize(3).containsOnly("nginx:1.28");
 
+    ok("annotate", "deployment/web", "kubernetes.io/change-cause=image nginx:1.28");
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertThat(k.run("rollout", "history", "deployment/web").output())
+                    .containsPattern("(?m)^2 +image nginx:1.28"));
     Kubectl.Result history = ok("rollout", "history", "deployment/web");
     assertThat(history.output())
         .contains("REVISION", "CHANGE-CAUSE")
