@@ -331,4 +331,56 @@ class ReplicaSetControllerTest {
                 assertThat(get(ns, "slow").path("status").path("availableReplicas").asInt())
                     .isEqualTo(2));
   }
+
+  private void bind(String ns, String pod, String node) {
+    c.subresource(
+        "POST",
+        Resource.PODS,
+        ns,
+        pod,
+        "binding",
+        json(
+            "{'apiVersion':'v1','kind':'Binding','metadata':{'name':'"
+                + pod
+                + "'},'target':{'kind':'Node','name':'"
+                + node
+                + "'}}"));
+  }
+
+  @Test
+  void unscheduledPodsGoFirstAndTerminatingPodsDoNotCount() {
+    String ns = f.namespace("rs-graceful");
+    c.create(Resource.REPLICASETS, ns, rs("g", 3, "g"));
+    await().atMost(Duration.ofSeconds(30)).until(() -> pods(ns, "g").size() == 3);
+    List<ObjectNode> pods = pods(ns, "g");
+    bind(ns, Meta.name(pods.get(0)), "node-1");
+    bind(ns, Meta.name(pods.get(1)), "node-1");
+    String unbound = Meta.name(pods.get(2));
+    scale(ns, "g", 2);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertThat(pods(ns, "g")).hasSize(2).noneMatch(p -> Meta.name(p).equals(unbound)));
+    // A pod on a node is deleted gracefully: it stays, terminating, until its kubelet confirms.
+    // The ReplicaSet counts it as gone at once and deletes nothing more.
+    scale(ns, "g", 1);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              assertThat(pods(ns, "g")).hasSize(2).filteredOn(Meta::isBeingDeleted).hasSize(1);
+              assertThat(get(ns, "g").path("status").path("replicas").asInt()).isEqualTo(1);
+            });
+    // Scaled up again: the terminating pod does not count, so a new one is created.
+    scale(ns, "g", 2);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              assertThat(pods(ns, "g")).hasSize(3).filteredOn(Meta::isBeingDeleted).hasSize(1);
+              assertThat(get(ns, "g").path("status").path("replicas").asInt()).isEqualTo(2);
+            });
+    assertThat(f.events(ns, "g", "SuccessfulDelete")).hasSize(2);
+  }
 }
