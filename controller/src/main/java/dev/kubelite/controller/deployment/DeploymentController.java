@@ -549,7 +549,14 @@ public final class DeploymentController implements Controller {
             d,
             "ScalingReplicaSet",
             "Scaled up replica set " + Meta.name(created) + " from 0 to " + newReplicas);
-        s.did.add("rs " + Meta.name(created) + " 0→" + newReplicas);
+        s.did.add(
+            "rs "
+                + Meta.name(created)
+                + " 0→"
+                + newReplicas
+                + (DeploymentUtil.isRollingUpdate(d)
+                    ? " (scale up, maxSurge=" + DeploymentUtil.maxSurge(d) + ")"
+                    : " (Recreate: scale up new)"));
       }
       if (DeploymentUtil.hasProgressDeadline(d)) {
         DeploymentUtil.setCondition(
