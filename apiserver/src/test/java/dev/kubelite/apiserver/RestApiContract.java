@@ -949,6 +949,42 @@ abstract class RestApiContract {
   // ------------------------------------------------------------------------- patch
 
   @Test
+  void updatesAndPatchesAreDefaultedLikeCreates() throws Exception {
+    String path = "/apis/apps/v1/namespaces/" + ns + "/deployments";
+    f.post(path, deployment("dflt", 1, "nginx:1.27"));
+    // A container added by a patch gets the same defaults as one sent on create.
+    String add =
+        """
+        {"spec":{"template":{"spec":{"containers":[{"name":"log","image":"fluentd:1"}]}}}}""";
+    JsonNode added = f.patch(path + "/dflt", "application/strategic-merge-patch+json", add).json();
+    JsonNode log = added.path("spec").path("template").path("spec").path("containers").get(2);
+    assertThat(log.path("name").asText()).isEqualTo("log");
+    assertThat(log.path("imagePullPolicy").asText()).isEqualTo("IfNotPresent");
+    assertThat(log.path("terminationMessagePolicy").asText()).isEqualTo("File");
+    // A strategy of type RollingUpdate without parameters gets 25%/25%; Recreate gets none.
+    JsonNode ru =
+        f.patch(
+                path + "/dflt",
+                "application/merge-patch+json",
+                "{\"spec\":{\"strategy\":{\"rollingUpdate\":null}}}")
+            .json();
+    assertThat(ru.path("spec").path("strategy").toString())
+        .isEqualTo(
+            "{\"type\":\"RollingUpdate\",\"rollingUpdate\":"
+                + "{\"maxUnavailable\":\"25%\",\"maxSurge\":\"25%\"}}");
+    JsonNode recreate =
+        f.patch(
+                path + "/dflt",
+                "application/merge-patch+json",
+                "{\"spec\":{\"strategy\":{\"type\":\"Recreate\",\"rollingUpdate\":null},"
+                    + "\"revisionHistoryLimit\":null}}")
+            .json();
+    assertThat(recreate.path("spec").path("strategy").toString())
+        .isEqualTo("{\"type\":\"Recreate\"}");
+    assertThat(recreate.path("spec").path("revisionHistoryLimit").asInt()).isEqualTo(10);
+  }
+
+  @Test
   void strategicMergePatchAsClientSideApplySendsIt() throws Exception {
     String path = "/apis/apps/v1/namespaces/" + ns + "/deployments";
     f.post(path, deployment("web", 1, "nginx:1.27"));

@@ -630,6 +630,7 @@ public final class Registry {
       }
     } else {
       merged = wanted.deepCopy();
+      Strategy.defaultOnUpdate(t, merged);
       if (t.hasStatus()) {
         if (old.has("status")) {
           merged.set("status", old.get("status").deepCopy());

@@ -49,22 +49,7 @@ final class Strategy {
         status.put("qosClass", "BestEffort");
       }
       case "Deployment" -> {
-        ObjectNode spec = Json.child(obj, "spec");
-        defaultReplicas(spec);
-        if (!spec.has("strategy") || spec.get("strategy").isEmpty()) {
-          ObjectNode s = spec.putObject("strategy");
-          s.put("type", "RollingUpdate");
-          ObjectNode ru = s.putObject("rollingUpdate");
-          ru.put("maxUnavailable", "25%");
-          ru.put("maxSurge", "25%");
-        }
-        if (!spec.has("revisionHistoryLimit")) {
-          spec.put("revisionHistoryLimit", 10);
-        }
-        if (!spec.has("progressDeadlineSeconds")) {
-          spec.put("progressDeadlineSeconds", 600);
-        }
-        defaultTemplate(spec);
+        defaultDeploymentSpec(Json.child(obj, "spec"));
         obj.putObject("status");
       }
       case "ReplicaSet" -> {
@@ -102,6 +87,54 @@ final class Strategy {
       }
       default -> {}
     }
+  }
+
+  /**
+   * Defaults on update (PUT or PATCH of the main resource), as Kubernetes defaults every object it
+   * decodes: a pod template changed by a patch gets the same defaults as one sent on create, so
+   * controllers comparing templates (the Deployment controller's pod-template-hash) see one form.
+   */
+  static void defaultOnUpdate(ResourceType t, ObjectNode obj) {
+    if (!(obj.get("spec") instanceof ObjectNode spec)) {
+      return;
+    }
+    switch (t.kind()) {
+      case "Pod" -> defaultPodSpec(spec);
+      case "Deployment" -> defaultDeploymentSpec(spec);
+      case "ReplicaSet" -> {
+        defaultReplicas(spec);
+        defaultTemplate(spec);
+      }
+      default -> {}
+    }
+  }
+
+  private static void defaultDeploymentSpec(ObjectNode spec) {
+    defaultReplicas(spec);
+    ObjectNode strategy =
+        spec.get("strategy") instanceof ObjectNode s ? s : spec.putObject("strategy");
+    if (!strategy.hasNonNull("type") || strategy.get("type").asText().isEmpty()) {
+      strategy.put("type", "RollingUpdate");
+    }
+    if ("RollingUpdate".equals(strategy.get("type").asText())) {
+      ObjectNode ru =
+          strategy.get("rollingUpdate") instanceof ObjectNode r
+              ? r
+              : strategy.putObject("rollingUpdate");
+      if (!ru.hasNonNull("maxUnavailable")) {
+        ru.put("maxUnavailable", "25%");
+      }
+      if (!ru.hasNonNull("maxSurge")) {
+        ru.put("maxSurge", "25%");
+      }
+    }
+    if (!spec.hasNonNull("revisionHistoryLimit")) {
+      spec.put("revisionHistoryLimit", 10);
+    }
+    if (!spec.hasNonNull("progressDeadlineSeconds")) {
+      spec.put("progressDeadlineSeconds", 600);
+    }
+    defaultTemplate(spec);
   }
 
   private static void defaultReplicas(ObjectNode spec) {

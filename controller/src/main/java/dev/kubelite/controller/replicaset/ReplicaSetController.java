@@ -1,0 +1,616 @@
+package dev.kubelite.controller.replicaset;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kubelite.client.ApiException;
+import dev.kubelite.client.KubeClient;
+import dev.kubelite.client.Meta;
+import dev.kubelite.client.PatchType;
+import dev.kubelite.client.Resource;
+import dev.kubelite.client.cache.EventHandler;
+import dev.kubelite.client.cache.Indexer;
+import dev.kubelite.client.cache.Informer;
+import dev.kubelite.client.events.EventRecorder;
+import dev.kubelite.client.workqueue.ReconcileLoop;
+import dev.kubelite.controller.Controller;
+import dev.kubelite.controller.ControllerRefs;
+import dev.kubelite.controller.LabelSelector;
+import dev.kubelite.controller.Pods;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ReplicaSet controller: keeps {@code spec.replicas} active pods matching each ReplicaSet's
+ * selector, as Kubernetes' does. Pods it creates carry a controller reference; matching orphans are
+ * adopted and pods that stop matching are released. Creates go in slow-start batches (1, 2, 4, ...,
+ * stopping at the first failure); deletes pick the least useful pods first (unscheduled, pending,
+ * not ready, newest). Expectations keep a reconcile from acting again on changes the informer has
+ * not shown yet. Status ({@code replicas}, {@code fullyLabeledReplicas}, {@code readyReplicas},
+ * {@code availableReplicas}, {@code observedGeneration}, the {@code ReplicaFailure} condition) is
+ * written through {@code /status}.
+ */
+public final class ReplicaSetController implements Controller {
+  public static final String NAME = "replicaset";
+  public static final String COMPONENT = "replicaset-controller";
+
+  /** At most this many creates or deletes per reconcile (Kubernetes' burstReplicas). */
+  static final int BURST_REPLICAS = 500;
+
+  private static final Logger log = LoggerFactory.getLogger(COMPONENT);
+  private static final String CONTROLLER_INDEX = "controller-uid";
+  private static final String ORPHAN_INDEX = "orphans-by-namespace";
+
+  private final KubeClient client;
+  private final Clock clock;
+  private final Informer replicaSets;
+  private final Informer pods;
+  private final ReconcileLoop loop;
+  private final EventRecorder events;
+  private final Expectations expectations;
+  private final ExecutorService writers;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  public ReplicaSetController(KubeClient client, int workers) {
+    this(client, workers, Clock.systemUTC());
+  }
+
+  ReplicaSetController(KubeClient client, int workers, Clock clock) {
+    this.client = client;
+    this.clock = clock;
+    this.expectations = new Expectations(clock);
+    this.replicaSets =
+        new Informer(client, Resource.REPLICASETS, null, Informer.Options.defaults());
+    this.pods = new Informer(client, Resource.PODS, null, Informer.Options.defaults());
+    this.pods
+        .indexer()
+        .addIndex(
+            CONTROLLER_INDEX,
+            p -> {
+              String uid = ControllerRefs.controllerUid(p);
+              return uid == null ? List.of() : List.of(uid);
+            });
+    this.pods
+        .indexer()
+        .addIndex(
+            ORPHAN_INDEX,
+            p ->
+                ControllerRefs.controllerOf(p) == null
+                    ? List.of(Objects.toString(Meta.namespace(p), ""))
+                    : List.of());
+    this.loop = new ReconcileLoop(COMPONENT, workers, this::reconcile);
+    this.events = new EventRecorder(client, COMPONENT, null);
+    this.writers =
+        Executors.newFixedThreadPool(
+            16,
+            r -> {
+              Thread t = new Thread(r, "rs-writer");
+              t.setDaemon(true);
+              return t;
+            });
+    replicaSets.addEventHandler(
+        new EventHandler() {
+          @Override
+          public void onAdd(ObjectNode rs) {
+            loop.enqueue(Meta.key(rs));
+          }
+
+          @Override
+          public void onUpdate(ObjectNode old, ObjectNode rs) {
+            loop.enqueue(Meta.key(rs));
+          }
+
+          @Override
+          public void onDelete(ObjectNode rs) {
+            expectations.forget(Meta.key(rs));
+            loop.enqueue(Meta.key(rs));
+          }
+        });
+    pods.addEventHandler(
+        new EventHandler() {
+          @Override
+          public void onAdd(ObjectNode pod) {
+            if (Meta.isBeingDeleted(pod)) {
+              onDelete(pod);
+              return;
+            }
+            ObjectNode rs = controllerOf(pod);
+            if (rs != null) {
+              expectations.creationObserved(Meta.key(rs));
+              loop.enqueue(Meta.key(rs));
+            } else if (ControllerRefs.controllerOf(pod) == null) {
+              enqueueMatching(pod);
+            }
+          }
+
+          @Override
+          public void onUpdate(ObjectNode old, ObjectNode pod) {
+            if (Meta.resourceVersion(old) != null
+                && Meta.resourceVersion(old).equals(Meta.resourceVersion(pod))) {
+              return; // resync
+            }
+            if (Meta.isBeingDeleted(pod) && !Meta.isBeingDeleted(old)) {
+              // A graceful deletion: the pod is on its way out; count it as deleted now.
+              ObjectNode rs = controllerOf(pod);
+              if (rs != null) {
+                expectations.deletionObserved(Meta.key(rs), Meta.key(pod));
+              }
+            }
+            ObjectNode oldRs = controllerOf(old);
+            ObjectNode rs = controllerOf(pod);
+            if (oldRs != null && (rs == null || !Meta.key(oldRs).equals(Meta.key(rs)))) {
+              loop.enqueue(Meta.key(oldRs));
+            }
+            if (rs != null) {
+              loop.enqueue(Meta.key(rs));
+              long minReady = rs.path("spec").path("minReadySeconds").asLong(0);
+              if (minReady > 0 && !Pods.isReady(old) && Pods.isReady(pod)) {
+                loop.enqueueAfter(Meta.key(rs), Duration.ofSeconds(minReady).plusMillis(100));
+              }
+            } else if (ControllerRefs.controllerOf(pod) == null
+                && (!Meta.labels(old).equals(Meta.labels(pod)) || oldRs != null)) {
+              enqueueMatching(pod);
+            }
+          }
+
+          @Override
+          public void onDelete(ObjectNode pod) {
+            ObjectNode rs = controllerOf(pod);
+            if (rs != null) {
+              expectations.deletionObserved(Meta.key(rs), Meta.key(pod));
+              loop.enqueue(Meta.key(rs));
+            }
+          }
+        });
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public void start() {
+    replicaSets.start();
+    pods.start();
+    loop.start();
+  }
+
+  @Override
+  public boolean hasSynced() {
+    return replicaSets.hasSynced() && pods.hasSynced();
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    loop.close();
+    writers.shutdownNow();
+    replicaSets.close();
+    pods.close();
+    events.close();
+  }
+
+  /** The cached ReplicaSet a pod's controller reference points at (same uid), or null. */
+  private ObjectNode controllerOf(JsonNode pod) {
+    JsonNode ref = ControllerRefs.controllerOf(pod);
+    if (ref == null || !"ReplicaSet".equals(ref.path("kind").asText())) {
+      return null;
+    }
+    ObjectNode rs = replicaSets.indexer().get(Meta.namespace(pod), ref.path("name").asText());
+    return rs != null && Objects.equals(Meta.uid(rs), ref.path("uid").asText()) ? rs : null;
+  }
+
+  /** An orphan changed: every ReplicaSet whose selector matches it may want to adopt it. */
+  private void enqueueMatching(JsonNode pod) {
+    Map<String, String> labels = Meta.labels(pod);
+    for (ObjectNode rs : replicaSets.indexer().byIndex(Indexer.NAMESPACE, Meta.namespace(pod))) {
+      try {
+        if (LabelSelector.parse(rs.path("spec").path("selector")).matches(labels)) {
+          loop.enqueue(Meta.key(rs));
+        }
+      } catch (IllegalArgumentException e) {
+        // An invalid selector adopts nothing; its own reconcile reports it.
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------ reconcile
+
+  /** What one reconcile did, for its log line. */
+  private static final class Did {
+    final List<String> actions = new ArrayList<>();
+
+    void add(String s) {
+      actions.add(s);
+    }
+
+    @Override
+    public String toString() {
+      return actions.isEmpty() ? "nothing to do" : String.join("; ", actions);
+    }
+  }
+
+  void reconcile(String key) throws Exception {
+    ObjectNode rs = replicaSets.indexer().get(key);
+    if (rs == null) {
+      expectations.forget(key);
+      log.debug("{}: gone; expectations forgotten", key);
+      return;
+    }
+    String ns = Meta.namespace(rs);
+    long gen = Meta.generation(rs);
+    int want = rs.path("spec").path("replicas").asInt(1);
+    LabelSelector selector;
+    try {
+      selector = LabelSelector.parse(rs.path("spec").path("selector"));
+    } catch (IllegalArgumentException e) {
+      log.warn("{} gen={}: invalid selector, doing nothing: {}", key, gen, e.getMessage());
+      return;
+    }
+    boolean satisfied = expectations.satisfied(key);
+    List<ObjectNode> active = new ArrayList<>();
+    // Only its own pods and the orphans of the namespace can be claimed: no scan of every pod.
+    List<ObjectNode> candidates =
+        new ArrayList<>(pods.indexer().byIndex(CONTROLLER_INDEX, Meta.uid(rs)));
+    candidates.addAll(pods.indexer().byIndex(ORPHAN_INDEX, ns));
+    for (ObjectNode p : candidates) {
+      if (Pods.isActive(p) && ns.equals(Meta.namespace(p))) {
+        active.add(p);
+      }
+    }
+    ControllerRefs.Claimed claimed =
+        ControllerRefs.claim(
+            client,
+            Resource.PODS,
+            rs,
+            "apps/v1",
+            "ReplicaSet",
+            selector,
+            active,
+            () -> ControllerRefs.stillOwner(client, Resource.REPLICASETS, rs));
+    List<ObjectNode> owned = claimed.owned();
+    Did did = new Did();
+    if (!claimed.adopted().isEmpty()) {
+      did.add("adopted " + String.join(", ", claimed.adopted()));
+    }
+    if (!claimed.released().isEmpty()) {
+      did.add("released " + String.join(", ", claimed.released()));
+    }
+    Exception manageErr = null;
+    int diff = owned.size() - want;
+    if (!satisfied) {
+      if (diff != 0) {
+        did.add("waiting for " + expectations.pending(key) + " to be observed");
+      }
+    } else if (Meta.isBeingDeleted(rs)) {
+      if (diff != 0) {
+        did.add("being deleted: not creating or deleting pods");
+      }
+    } else {
+      manageErr = manage(key, rs, owned, diff, did);
+    }
+    Instant now = clock.instant();
+    ObjectNode status = status(rs, owned, manageErr, diff, now);
+    boolean statusChanged = !dev.kubelite.controller.Json.same(status, rs.path("status"));
+    if (statusChanged) {
+      writeStatus(rs, status);
+    }
+    String line =
+        String.format(
+            "%s gen=%d want %d, have %d (ready %d, available %d): %s%s",
+            key,
+            gen,
+            want,
+            owned.size(),
+            status.path("readyReplicas").asInt(0),
+            status.path("availableReplicas").asInt(0),
+            did,
+            statusChanged ? "; status updated" : "");
+    if (did.actions.isEmpty() && !statusChanged) {
+      log.debug(line);
+    } else {
+      log.info(line);
+    }
+    if (manageErr != null) {
+      throw manageErr;
+    }
+    long minReady = rs.path("spec").path("minReadySeconds").asLong(0);
+    int ready = status.path("readyReplicas").asInt(0);
+    int available = status.path("availableReplicas").asInt(0);
+    if (minReady > 0 && ready > available) {
+      // Check again when the pods that are ready now have been ready for minReadySeconds.
+      loop.enqueueAfter(key, Duration.ofSeconds(minReady).plusMillis(100));
+    }
+  }
+
+  private Exception manage(String key, ObjectNode rs, List<ObjectNode> owned, int diff, Did did)
+      throws InterruptedException {
+    if (diff < 0) {
+      int n = Math.min(-diff, BURST_REPLICAS);
+      expectations.expectCreations(key, n);
+      List<String> batches = new ArrayList<>();
+      int created = 0;
+      int attempted = 0;
+      Exception first = null;
+      int batch = 1;
+      int remaining = n;
+      while (remaining > 0) {
+        int size = Math.min(batch, remaining);
+        List<Future<ObjectNode>> futures = new ArrayList<>();
+        for (int i = 0; i < size; i++) {
+          futures.add(writers.submit(() -> createPod(rs)));
+        }
+        attempted += size;
+        int ok = 0;
+        for (Future<ObjectNode> f : futures) {
+          try {
+            if (f.get() == null) {
+              expectations.creationObserved(key); // skipped: the namespace is terminating
+            }
+            ok++;
+          } catch (ExecutionException e) {
+            expectations.creationObserved(key);
+            if (first == null) {
+              first = e.getCause() instanceof Exception ex ? ex : e;
+            }
+          }
+        }
+        created += ok;
+        batches.add(Integer.toString(size));
+        if (first != null) {
+          break;
+        }
+        remaining -= size;
+        batch = Math.min(2 * batch, remaining);
+        if (batch == 0) {
+          break;
+        }
+      }
+      // Creates never attempted will never be observed.
+      for (int i = attempted; i < n; i++) {
+        expectations.creationObserved(key);
+      }
+      did.add(
+          "created "
+              + created
+              + " of "
+              + n
+              + " pods (batches "
+              + String.join("+", batches)
+              + ")"
+              + (first == null ? "" : ", stopped: " + first.getMessage()));
+      return first;
+    }
+    if (diff > 0) {
+      int n = Math.min(diff, BURST_REPLICAS);
+      List<ObjectNode> victims = new ArrayList<>(owned);
+      victims.sort(deletionOrder());
+      victims = victims.subList(0, n);
+      Set<String> keys = new LinkedHashSet<>();
+      victims.forEach(p -> keys.add(Meta.key(p)));
+      expectations.expectDeletions(key, keys);
+      List<Future<?>> futures = new ArrayList<>();
+      for (ObjectNode p : victims) {
+        futures.add(writers.submit(() -> deletePod(key, rs, p)));
+      }
+      Exception first = null;
+      int deleted = 0;
+      for (Future<?> f : futures) {
+        try {
+          f.get();
+          deleted++;
+        } catch (ExecutionException e) {
+          if (first == null) {
+            first = e.getCause() instanceof Exception ex ? ex : e;
+          }
+        }
+      }
+      List<String> names = victims.stream().map(Meta::name).toList();
+      did.add(
+          "deleted "
+              + deleted
+              + " of "
+              + n
+              + " pods ("
+              + String.join(", ", names)
+              + ")"
+              + (first == null ? "" : ", failed: " + first.getMessage()));
+      return first;
+    }
+    return null;
+  }
+
+  private ObjectNode createPod(ObjectNode rs) {
+    JsonNode template = rs.path("spec").path("template");
+    ObjectNode pod = KubeClient.JSON.createObjectNode();
+    pod.put("apiVersion", "v1").put("kind", "Pod");
+    ObjectNode meta = pod.putObject("metadata");
+    meta.put("generateName", Meta.name(rs) + "-").put("namespace", Meta.namespace(rs));
+    for (String f : List.of("labels", "annotations", "finalizers")) {
+      JsonNode v = template.path("metadata").get(f);
+      if (v != null && !v.isNull()) {
+        meta.set(f, v.deepCopy());
+      }
+    }
+    meta.putArray("ownerReferences").add(ControllerRefs.reference(rs, "apps/v1", "ReplicaSet"));
+    pod.set("spec", template.path("spec").deepCopy());
+    try {
+      ObjectNode created = client.create(Resource.PODS, Meta.namespace(rs), pod);
+      events.normal(rs, "SuccessfulCreate", "Created pod: " + Meta.name(created));
+      return created;
+    } catch (ApiException e) {
+      if (e.code() == 403 && String.valueOf(e.getMessage()).contains("is being terminated")) {
+        // The namespace is going away: not an error worth an event (Kubernetes skips it too).
+        return null;
+      }
+      events.warning(rs, "FailedCreate", "Error creating: " + e.getMessage());
+      throw e;
+    } catch (RuntimeException e) {
+      events.warning(rs, "FailedCreate", "Error creating: " + e.getMessage());
+      throw e;
+    }
+  }
+
+  private Void deletePod(String key, ObjectNode rs, ObjectNode pod) {
+    try {
+      ObjectNode opts = KubeClient.JSON.createObjectNode();
+      opts.put("apiVersion", "v1").put("kind", "DeleteOptions");
+      opts.putObject("preconditions").put("uid", Meta.uid(pod));
+      client.delete(Resource.PODS, Meta.namespace(pod), Meta.name(pod), opts);
+      events.normal(rs, "SuccessfulDelete", "Deleted pod: " + Meta.name(pod));
+      return null;
+    } catch (RuntimeException e) {
+      // The informer will not observe a deletion that did not happen.
+      expectations.deletionObserved(key, Meta.key(pod));
+      if (e instanceof ApiException ae && ae.isNotFound()) {
+        return null;
+      }
+      events.warning(rs, "FailedDelete", "Error deleting: " + e.getMessage());
+      throw e;
+    }
+  }
+
+  /**
+   * Pods to delete first come first: unscheduled before scheduled, Pending before Unknown before
+   * Running, not ready before ready, lower {@code controller.kubernetes.io/pod-deletion-cost}
+   * first, ready for a shorter time first, more restarts first, newer first (Kubernetes' ActivePods
+   * ordering without the co-location rank).
+   */
+  static Comparator<ObjectNode> deletionOrder() {
+    return Comparator.<ObjectNode>comparingInt(
+            p -> p.path("spec").path("nodeName").asText("").isEmpty() ? 0 : 1)
+        .thenComparingInt(
+            p ->
+                switch (p.path("status").path("phase").asText("")) {
+                  case "Pending" -> 0;
+                  case "Running" -> 2;
+                  default -> 1;
+                })
+        .thenComparingInt(p -> Pods.isReady(p) ? 1 : 0)
+        .thenComparingLong(ReplicaSetController::deletionCost)
+        .thenComparing(
+            p -> Pods.isReady(p) ? readySince(p) : Instant.EPOCH, Comparator.reverseOrder())
+        .thenComparing(ReplicaSetController::restarts, Comparator.reverseOrder())
+        .thenComparing(
+            p ->
+                Objects.requireNonNullElse(
+                    Pods.time(p.path("metadata").path("creationTimestamp")), Instant.EPOCH),
+            Comparator.reverseOrder())
+        .thenComparing(Meta::name);
+  }
+
+  private static Instant readySince(JsonNode p) {
+    return Objects.requireNonNullElse(
+        Pods.time(Pods.readyCondition(p).path("lastTransitionTime")), Instant.EPOCH);
+  }
+
+  private static long deletionCost(JsonNode p) {
+    String v = Meta.annotations(p).get("controller.kubernetes.io/pod-deletion-cost");
+    if (v == null) {
+      return 0;
+    }
+    try {
+      return Integer.parseInt(v.trim());
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  private static Integer restarts(JsonNode p) {
+    int max = 0;
+    for (JsonNode c : p.path("status").path("containerStatuses")) {
+      max = Math.max(max, c.path("restartCount").asInt(0));
+    }
+    return max;
+  }
+
+  private ObjectNode status(
+      ObjectNode rs, List<ObjectNode> owned, Exception manageErr, int diff, Instant now) {
+    Map<String, String> templateLabels = Meta.labels(rs.path("spec").path("template"));
+    long minReady = rs.path("spec").path("minReadySeconds").asLong(0);
+    int fullyLabeled = 0;
+    int ready = 0;
+    int available = 0;
+    for (ObjectNode p : owned) {
+      Map<String, String> labels = Meta.labels(p);
+      if (labels.entrySet().containsAll(templateLabels.entrySet())) {
+        fullyLabeled++;
+      }
+      if (Pods.isReady(p)) {
+        ready++;
+        if (Pods.isAvailable(p, minReady, now)) {
+          available++;
+        }
+      }
+    }
+    ObjectNode s = KubeClient.JSON.createObjectNode();
+    s.put("replicas", owned.size());
+    if (fullyLabeled > 0) {
+      s.put("fullyLabeledReplicas", fullyLabeled);
+    }
+    if (ready > 0) {
+      s.put("readyReplicas", ready);
+    }
+    if (available > 0) {
+      s.put("availableReplicas", available);
+    }
+    if (Meta.generation(rs) > 0) {
+      s.put("observedGeneration", Meta.generation(rs));
+    }
+    // The ReplicaFailure condition: set when creating or deleting failed, removed once it works.
+    JsonNode failure = null;
+    for (JsonNode c : rs.path("status").path("conditions")) {
+      if ("ReplicaFailure".equals(c.path("type").asText())) {
+        failure = c;
+      }
+    }
+    if (manageErr != null) {
+      ArrayNode conds = s.putArray("conditions");
+      if (failure != null) {
+        conds.add(failure.deepCopy());
+      } else {
+        conds
+            .addObject()
+            .put("type", "ReplicaFailure")
+            .put("status", "True")
+            .put(
+                "lastTransitionTime",
+                now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString())
+            .put("reason", diff < 0 ? "FailedCreate" : "FailedDelete")
+            .put("message", manageErr.getMessage());
+      }
+    }
+    return s;
+  }
+
+  private void writeStatus(ObjectNode rs, ObjectNode status) {
+    ArrayNode patch = KubeClient.JSON.createArrayNode();
+    patch.addObject().put("op", "add").put("path", "/status").set("value", status);
+    try {
+      client.patchStatus(
+          Resource.REPLICASETS, Meta.namespace(rs), Meta.name(rs), PatchType.JSON, patch);
+    } catch (ApiException e) {
+      if (!e.isNotFound()) {
+        throw e;
+      }
+    }
+  }
+}

@@ -1,0 +1,79 @@
+package dev.kubelite.controller.testing;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+
+/** The real kubectl against a test API server, with its own kubeconfig and cache directory. */
+public final class Kubectl {
+  private final Path home;
+  private final Path kubeconfig;
+  private final String binary;
+
+  /** Exit code and stdout+stderr of one run. */
+  public record Result(int exitCode, String output) {}
+
+  public Kubectl(Path dir, String server, String namespace) throws IOException {
+    this.binary = binary();
+    this.home = Files.createDirectories(dir.resolve("kubectl-home"));
+    this.kubeconfig = home.resolve("config");
+    Files.writeString(
+        kubeconfig,
+        """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - cluster:
+            server: %s
+          name: kubelite
+        contexts:
+        - context:
+            cluster: kubelite
+            namespace: %s
+            user: nobody
+          name: kubelite
+        current-context: kubelite
+        users:
+        - name: nobody
+          user: {}
+        """
+            .formatted(server, namespace));
+  }
+
+  /** The installed kubectl, or the test is skipped. */
+  static String binary() {
+    for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(File.pathSeparator)) {
+      Path p = Path.of(dir, "kubectl");
+      if (Files.isExecutable(p)) {
+        return p.toString();
+      }
+    }
+    Assumptions.abort("kubectl is not installed");
+    throw new AssertionError("unreachable");
+  }
+
+  public Result run(String... args) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(binary);
+    cmd.add("--kubeconfig=" + kubeconfig);
+    cmd.add("--cache-dir=" + home.resolve("cache"));
+    cmd.add("--request-timeout=30s");
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().put("HOME", home.toString());
+    pb.environment().remove("KUBECONFIG");
+    Process p = pb.start();
+    byte[] out = p.getInputStream().readAllBytes();
+    if (!p.waitFor(120, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError("kubectl " + String.join(" ", args) + " hung");
+    }
+    return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+  }
+}
