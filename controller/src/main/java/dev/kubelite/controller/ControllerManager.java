@@ -3,6 +3,9 @@ package dev.kubelite.controller;
 import dev.kubelite.client.KubeClient;
 import dev.kubelite.client.leaderelection.LeaderElector;
 import dev.kubelite.controller.deployment.DeploymentController;
+import dev.kubelite.controller.gc.GarbageCollector;
+import dev.kubelite.controller.namespace.NamespaceController;
+import dev.kubelite.controller.nodelifecycle.NodeLifecycleController;
 import dev.kubelite.controller.replicaset.ReplicaSetController;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,6 +36,13 @@ public final class ControllerManager implements AutoCloseable {
     Map<String, Function<KubeClient, Controller>> m = new LinkedHashMap<>();
     m.put(ReplicaSetController.NAME, c -> new ReplicaSetController(c, 5));
     m.put(DeploymentController.NAME, c -> new DeploymentController(c, 5));
+    m.put(
+        NodeLifecycleController.NAME,
+        c -> new NodeLifecycleController(c, NodeLifecycleController.Options.defaults()));
+    m.put(GarbageCollector.NAME, c -> new GarbageCollector(c, GarbageCollector.Options.defaults()));
+    m.put(
+        NamespaceController.NAME,
+        c -> new NamespaceController(c, NamespaceController.Options.defaults()));
     return m;
   }
 

@@ -51,8 +51,8 @@ public final class ControllerManagerCommand implements Callable<Integer> {
       split = ",",
       description =
           "Controllers to run: '*' for all, 'foo' to enable foo, '-foo' to disable foo"
-              + " (default: ${DEFAULT-VALUE}). Known: replicaset, deployment, and any others"
-              + " this build registers.",
+              + " (default: ${DEFAULT-VALUE}). Known: replicaset, deployment, node-lifecycle,"
+              + " garbage-collector, namespace.",
       defaultValue = "*")
   List<String> controllers = new ArrayList<>();
 

@@ -104,7 +104,9 @@ class ControllerManagerTest {
   @Test
   void controllersFlagSelectsLikeKubeControllerManager() {
     Set<String> known = ControllerManager.known().keySet();
-    assertThat(known).containsSequence("replicaset", "deployment");
+    assertThat(known)
+        .containsSequence(
+            "replicaset", "deployment", "node-lifecycle", "garbage-collector", "namespace");
     assertThat(ControllerManager.select(List.of("*"), known)).containsExactlyElementsOf(known);
     assertThat(ControllerManager.select(List.of("*", "-deployment"), known))
         .doesNotContain("deployment")

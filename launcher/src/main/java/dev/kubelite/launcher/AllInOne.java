@@ -1,6 +1,13 @@
 package dev.kubelite.launcher;
 
 import dev.kubelite.apiserver.ApiServer;
+import dev.kubelite.client.KubeClient;
+import dev.kubelite.controller.Controller;
+import dev.kubelite.controller.ControllerManager;
+import dev.kubelite.controller.nodelifecycle.NodeLifecycleController;
+import dev.kubelite.kubelet.Kubelet;
+import dev.kubelite.kubelet.KubeletConfig;
+import dev.kubelite.scheduler.Scheduler;
 import dev.kubelite.store.client.EmbeddedKvStore;
 import dev.kubelite.store.client.KvStore;
 import dev.kubelite.store.server.MemberConfig;
@@ -11,18 +18,22 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.Map;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The all-in-one cluster in one process ({@code kubelite up}): a single-member store on a data
- * directory, the API server over it (through the embedded client, no network hop), and the
- * control-plane components, which reach the API server over HTTP like any other client. All state
- * lives under the data directory, so starting again on it resumes the same cluster.
+ * directory, the API server over it (through the embedded client, no network hop), the scheduler,
+ * the controller manager and the simulated nodes, which reach the API server over HTTP like any
+ * other client (no leader election: there is one of each). All state lives under the data
+ * directory, so starting again on it resumes the same cluster.
  *
  * <p>Layout of the data directory: {@code store/} (the member's data, as etcd's data dir), {@code
  * admin.kubeconfig} (written once the API server is ready; works with the real kubectl) and {@code
@@ -31,7 +42,18 @@ import org.slf4j.LoggerFactory;
 public final class AllInOne implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AllInOne.class);
 
-  /** What {@code kubelite up} takes. */
+  /** The node lifecycle's timings under {@code --profile demo}: a stopped node is seen quickly. */
+  static final Duration DEMO_NODE_GRACE = Duration.ofSeconds(10);
+
+  static final Duration DEMO_EVICTION = Duration.ofSeconds(20);
+
+  /**
+   * What {@code kubelite up} takes.
+   *
+   * @param demoTimeouts the node lifecycle controller declares a silent node Unknown after {@link
+   *     #DEMO_NODE_GRACE} and evicts its pods {@link #DEMO_EVICTION} later, instead of Kubernetes'
+   *     40 s and 300 s
+   */
   public record Options(
       Path dataDir,
       String bindAddress,
@@ -39,7 +61,8 @@ public final class AllInOne implements AutoCloseable {
       int storeClientPort,
       int storePeerPort,
       int nodes,
-      boolean fresh) {}
+      boolean fresh,
+      boolean demoTimeouts) {}
 
   private final Options options;
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
@@ -88,6 +111,35 @@ public final class AllInOne implements AutoCloseable {
     apiServer =
         ApiServer.start(store, new ApiServer.Options(options.bindAddress(), options.apiPort()));
     started.push(apiServer);
+    // The control plane reaches the API server over HTTP, like any client would.
+    Map<String, Function<KubeClient, Controller>> controllers = ControllerManager.known();
+    if (options.demoTimeouts()) {
+      controllers.put(
+          NodeLifecycleController.NAME,
+          c ->
+              new NodeLifecycleController(
+                  c,
+                  new NodeLifecycleController.Options(
+                      Duration.ofSeconds(2),
+                      DEMO_NODE_GRACE,
+                      Duration.ofSeconds(60),
+                      DEMO_EVICTION,
+                      4)));
+    }
+    ControllerManager controllerManager =
+        new ControllerManager(new KubeClient(apiUrl()), controllers, null);
+    started.push(controllerManager);
+    controllerManager.start();
+    Scheduler scheduler = new Scheduler(new KubeClient(apiUrl()), Scheduler.Options.defaults());
+    started.push(scheduler);
+    scheduler.start();
+    if (options.nodes() > 0) {
+      Kubelet kubelet =
+          new Kubelet(
+              new KubeClient(apiUrl()), KubeletConfig.builder().nodes(options.nodes()).build());
+      started.push(kubelet);
+      kubelet.start();
+    }
     writeAtomically(kubeconfig(), Kubeconfigs.admin(apiUrl()));
     writeAtomically(
         dir.resolve("etcdctl.env"),

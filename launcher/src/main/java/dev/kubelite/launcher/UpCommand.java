@@ -49,6 +49,15 @@ public final class UpCommand implements Callable<Integer> {
   int nodes;
 
   @Option(
+      names = "--profile",
+      description =
+          "Timings of node failure handling: 'kubernetes' (a silent node is Unknown after 40 s,"
+              + " its pods evicted 300 s later) or 'demo' (10 s and 20 s, to watch it happen)"
+              + " (default: ${DEFAULT-VALUE}).",
+      defaultValue = "kubernetes")
+  String profile;
+
+  @Option(
       names = "--fresh",
       description = "Start from an empty cluster: removes the previous state in --data-dir.")
   boolean fresh;
@@ -59,12 +68,23 @@ public final class UpCommand implements Callable<Integer> {
       System.err.println("kubelite up: --nodes must be 0 or more, got " + nodes);
       return 2;
     }
+    if (!profile.equals("kubernetes") && !profile.equals("demo")) {
+      System.err.println("kubelite up: --profile must be kubernetes or demo, got " + profile);
+      return 2;
+    }
     AllInOne cluster;
     try {
       cluster =
           AllInOne.start(
               new AllInOne.Options(
-                  dataDir, "127.0.0.1", port, storePort, storePort + 1, nodes, fresh));
+                  dataDir,
+                  "127.0.0.1",
+                  port,
+                  storePort,
+                  storePort + 1,
+                  nodes,
+                  fresh,
+                  profile.equals("demo")));
     } catch (Exception e) {
       System.err.println(
           "kubelite up: cannot start: "
@@ -92,7 +112,11 @@ public final class UpCommand implements Callable<Integer> {
     System.err.println();
     System.err.println("Kubelite is up. API server: " + cluster.apiUrl());
     System.err.println("  kubeconfig: " + cluster.kubeconfig());
-    System.err.println("  try:        kubectl --kubeconfig " + cluster.kubeconfig() + " get ns");
+    System.err.println("  try:        kubectl --kubeconfig " + cluster.kubeconfig() + " get nodes");
+    System.err.println(
+        "              kubectl --kubeconfig "
+            + cluster.kubeconfig()
+            + " create deployment web --image=nginx --replicas=3");
     System.err.println(
         "  the store:  source " + cluster.etcdctlEnv() + "; etcdctl get / --prefix --keys-only");
     System.err.println("  Ctrl-C stops the cluster; `bin/kubelite up` again resumes it.");

@@ -27,7 +27,7 @@ class AllInOneTest {
     int store = FreePorts.next();
     return AllInOne.start(
         new AllInOne.Options(
-            dir, "127.0.0.1", FreePorts.next(), store, FreePorts.next(), 0, fresh));
+            dir, "127.0.0.1", FreePorts.next(), store, FreePorts.next(), 0, fresh, false));
   }
 
   private static KubeClient client(AllInOne c) throws Exception {

@@ -46,6 +46,9 @@ import org.slf4j.LoggerFactory;
  * INFO line saying what it saw and what it did.
  */
 public final class GarbageCollector implements Controller {
+  /** The name {@code --controllers} and the logs use. */
+  public static final String NAME = "garbage-collector";
+
   private static final Logger log = LoggerFactory.getLogger(GarbageCollector.class);
 
   static final String ORPHAN = "orphan";
@@ -105,7 +108,7 @@ public final class GarbageCollector implements Controller {
 
   @Override
   public String name() {
-    return "garbage-collector";
+    return NAME;
   }
 
   /**

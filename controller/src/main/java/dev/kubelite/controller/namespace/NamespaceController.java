@@ -34,6 +34,9 @@ import org.slf4j.LoggerFactory;
  * API server deletes the namespace.
  */
 public final class NamespaceController implements Controller {
+  /** The name {@code --controllers} and the logs use. */
+  public static final String NAME = "namespace";
+
   private static final Logger log = LoggerFactory.getLogger(NamespaceController.class);
 
   /** The finalizer this controller owns in a namespace's {@code spec.finalizers}. */
@@ -92,7 +95,7 @@ public final class NamespaceController implements Controller {
 
   @Override
   public String name() {
-    return "namespace";
+    return NAME;
   }
 
   @Override

@@ -51,6 +51,9 @@ import org.slf4j.LoggerFactory;
  * </ul>
  */
 public final class NodeLifecycleController implements Controller {
+  /** The name {@code --controllers} and the logs use. */
+  public static final String NAME = "node-lifecycle";
+
   private static final Logger log = LoggerFactory.getLogger(NodeLifecycleController.class);
 
   static final String LEASE_NAMESPACE = "kube-node-lease";
@@ -176,7 +179,7 @@ public final class NodeLifecycleController implements Controller {
 
   @Override
   public String name() {
-    return "node-lifecycle";
+    return NAME;
   }
 
   @Override
