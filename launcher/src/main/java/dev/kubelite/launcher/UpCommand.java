@@ -58,6 +58,14 @@ public final class UpCommand implements Callable<Integer> {
   String profile;
 
   @Option(
+      names = "--log-format",
+      description =
+          "Log lines as text (time, level, thread, logger, message) or json (one JSON object per"
+              + " line) (default: ${DEFAULT-VALUE}).",
+      defaultValue = "text")
+  String logFormat;
+
+  @Option(
       names = "--fresh",
       description = "Start from an empty cluster: removes the previous state in --data-dir.")
   boolean fresh;
@@ -66,6 +74,10 @@ public final class UpCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     if (nodes < 0) {
       System.err.println("kubelite up: --nodes must be 0 or more, got " + nodes);
+      return 2;
+    }
+    if (!logFormat.equals("text") && !logFormat.equals("json")) {
+      System.err.println("kubelite up: --log-format must be text or json, got " + logFormat);
       return 2;
     }
     if (!profile.equals("kubernetes") && !profile.equals("demo")) {
@@ -126,6 +138,16 @@ public final class UpCommand implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
+    // Logging reads its format once, when the first logger is made: set it before anything logs.
+    for (int i = 0; i < args.length; i++) {
+      String format =
+          args[i].startsWith("--log-format=")
+              ? args[i].substring("--log-format=".length())
+              : args[i].equals("--log-format") && i + 1 < args.length ? args[i + 1] : null;
+      if (format != null && (format.equals("text") || format.equals("json"))) {
+        System.setProperty("kubelite.log.format", format);
+      }
+    }
     int code = new CommandLine(new UpCommand()).execute(args);
     if (code != 0) {
       System.exit(code);
