@@ -11,6 +11,7 @@ import dev.kubelite.client.ListOptions;
 import dev.kubelite.client.Meta;
 import dev.kubelite.client.Resource;
 import dev.kubelite.client.testing.Cluster;
+import dev.kubelite.client.testing.Kubectl;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -552,29 +553,13 @@ class KubeletTest {
 
   @Test
   void kubectlDeletePodFinishes() throws Exception {
-    java.nio.file.Path kubectl = java.nio.file.Path.of("/usr/bin/kubectl");
-    org.junit.jupiter.api.Assumptions.assumeTrue(
-        java.nio.file.Files.isExecutable(kubectl), "kubectl is not installed");
+    Kubectl kubectl = new Kubectl(cluster.dir, cluster.url().toString());
     try (Kubelet k = new Kubelet(c, fast("kctl", 1).build()).start()) {
       await().atMost(Duration.ofSeconds(20)).until(k::allRegistered);
       runPod("kubectl-victim", "kctl-1", p -> {});
       await().atMost(Duration.ofSeconds(10)).until(() -> phase("kubectl-victim").equals("Running"));
-      Process p =
-          new ProcessBuilder(
-                  kubectl.toString(),
-                  "--server",
-                  cluster.url().toString(),
-                  "delete",
-                  "pod",
-                  "kubectl-victim",
-                  "--timeout=30s")
-              .redirectErrorStream(true)
-              .start();
-      String out =
-          new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-      assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-      assertThat(p.exitValue()).as(out).isZero();
-      assertThat(out).contains("pod \"kubectl-victim\" deleted");
+      assertThat(kubectl.ok("delete", "pod", "kubectl-victim", "--timeout=30s"))
+          .contains("pod \"kubectl-victim\" deleted");
       assertThat(get(Resource.PODS, "default", "kubectl-victim")).isNull();
     }
   }

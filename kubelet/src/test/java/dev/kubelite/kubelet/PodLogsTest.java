@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kubelite.client.KubeClient;
 import dev.kubelite.client.Resource;
 import dev.kubelite.client.testing.Cluster;
+import dev.kubelite.client.testing.Kubectl;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -17,12 +18,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -129,18 +126,10 @@ class PodLogsTest {
 
   @Test
   void realKubectlLogs() throws Exception {
-    Path kubectl = Path.of("/usr/bin/kubectl");
-    Assumptions.assumeTrue(Files.isExecutable(kubectl), "kubectl is not installed");
+    Kubectl kubectl = new Kubectl(cluster.dir, cluster.url().toString());
     runPod("kubectl-logs", "logs-1", p -> {});
     await().atMost(Duration.ofSeconds(20)).until(() -> phase("kubectl-logs").equals("Running"));
-    Process p =
-        new ProcessBuilder(
-                kubectl.toString(), "--server", cluster.url().toString(), "logs", "kubectl-logs")
-            .redirectErrorStream(true)
-            .start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(out).isZero();
-    assertThat(out).contains("simulated container app of pod default/kubectl-logs");
+    assertThat(kubectl.ok("logs", "kubectl-logs"))
+        .contains("simulated container app of pod default/kubectl-logs");
   }
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kubelite.client.ApiException;
 import dev.kubelite.client.Discovery;
 import dev.kubelite.client.KubeClient;
+import dev.kubelite.client.ListOptions;
 import dev.kubelite.client.Meta;
 import dev.kubelite.client.Resource;
 import dev.kubelite.client.cache.EventHandler;
@@ -93,6 +94,8 @@ public final class GarbageCollector implements Controller {
   private final Options options;
   private final ReconcileLoop loop;
   private final List<Informer> informers = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Discovery.ApiResource> watchedResources =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Object graphLock = new Object();
   private final Map<String, Item> items = new HashMap<>();
   private final Map<String, Set<String>> dependents = new HashMap<>();
@@ -168,6 +171,7 @@ public final class GarbageCollector implements Controller {
                 Informer.Options.defaults().withResync(options.resyncPeriod()));
         inf.addEventHandler(handler(r));
         informers.add(inf);
+        watchedResources.add(r);
         watched.add(r.resource().toString());
       }
       informers.forEach(Informer::start);
@@ -540,7 +544,34 @@ public final class GarbageCollector implements Controller {
   }
 
   private void orphanDependents(Item owner) {
-    List<Item> deps = dependentsOf(owner.uid());
+    List<Item> deps = new ArrayList<>(dependentsOf(owner.uid()));
+    // Informers of different resources are not in step: a dependent created just before its owner
+    // was deleted may not be in the graph yet. Once the finalizer is gone it would look orphaned
+    // by a vanished owner and be collected, so read the live dependents too.
+    Set<String> known = new java.util.HashSet<>();
+    deps.forEach(d -> known.add(d.uid()));
+    for (Discovery.ApiResource r : watchedResources) {
+      if (owner.namespace() != null && !r.resource().namespaced()) {
+        continue;
+      }
+      for (JsonNode o :
+          client
+              .list(
+                  r.resource(),
+                  r.resource().namespaced() ? owner.namespace() : null,
+                  ListOptions.NONE)
+              .path("items")) {
+        if (o instanceof ObjectNode obj && !known.contains(Meta.uid(obj))) {
+          for (JsonNode ref : obj.path("metadata").path("ownerReferences")) {
+            if (ref.path("uid").asText().equals(owner.uid())) {
+              deps.add(item(r, obj));
+              known.add(Meta.uid(obj));
+              break;
+            }
+          }
+        }
+      }
+    }
     int orphaned = 0;
     for (Item d : deps) {
       if (removeOwnerReferences(d, List.of(owner.uid()))) {

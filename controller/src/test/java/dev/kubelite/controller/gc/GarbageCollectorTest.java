@@ -13,6 +13,7 @@ import dev.kubelite.client.Resource;
 import dev.kubelite.client.cache.EventHandler;
 import dev.kubelite.client.cache.Informer;
 import dev.kubelite.client.testing.Cluster;
+import dev.kubelite.client.testing.Kubectl;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -12,7 +12,7 @@ import dev.kubelite.client.Meta;
 import dev.kubelite.client.PatchType;
 import dev.kubelite.client.Resource;
 import dev.kubelite.client.testing.Cluster;
-import dev.kubelite.controller.gc.Kubectl;
+import dev.kubelite.client.testing.Kubectl;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,4 +1,4 @@
-package dev.kubelite.controller.testing;
+package dev.kubelite.client.testing;
 
 import java.io.File;
 import java.io.IOException;
@@ -10,7 +10,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
-/** The real kubectl against a test API server, with its own kubeconfig and cache directory. */
+/**
+ * The real kubectl (the test is skipped where it is not installed) against a test API server, with
+ * its own kubeconfig, HOME and cache directory, so nothing of the machine's kubectl setup leaks in.
+ */
 public final class Kubectl {
   private final Path home;
   private final Path kubeconfig;
@@ -19,9 +22,14 @@ public final class Kubectl {
   /** Exit code and stdout+stderr of one run. */
   public record Result(int exitCode, String output) {}
 
+  /** kubectl for {@code server}, namespace {@code default}; its files go under {@code dir}. */
+  public Kubectl(Path dir, String server) throws IOException {
+    this(dir, server, "default");
+  }
+
   public Kubectl(Path dir, String server, String namespace) throws IOException {
     this.binary = binary();
-    this.home = Files.createDirectories(dir.resolve("kubectl-home"));
+    this.home = Files.createTempDirectory(dir, "kubectl-home");
     this.kubeconfig = home.resolve("config");
     Files.writeString(
         kubeconfig,
@@ -47,7 +55,7 @@ public final class Kubectl {
   }
 
   /** The installed kubectl, or the test is skipped. */
-  static String binary() {
+  public static String binary() {
     for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(File.pathSeparator)) {
       Path p = Path.of(dir, "kubectl");
       if (Files.isExecutable(p)) {
@@ -75,5 +83,15 @@ public final class Kubectl {
       throw new AssertionError("kubectl " + String.join(" ", args) + " hung");
     }
     return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+  }
+
+  /** Runs and requires exit code 0; returns the output. */
+  public String ok(String... args) throws IOException, InterruptedException {
+    Result r = run(args);
+    if (r.exitCode() != 0) {
+      throw new AssertionError(
+          "kubectl " + String.join(" ", args) + " exited " + r.exitCode() + ":\n" + r.output());
+    }
+    return r.output();
   }
 }
