@@ -28,7 +28,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine;
@@ -88,6 +90,27 @@ public final class ClusterBench implements Callable<Integer> {
       description = "Keep the data and the components' logs after the run.")
   boolean keepWorkDir;
 
+  /** What is timed. */
+  enum Workload {
+    /** One Deployment: the controllers create the pods, the scheduler binds them as they come. */
+    DEPLOYMENT,
+    /**
+     * Bare pods created by the benchmark ({@link #CREATORS} connections) before the scheduler
+     * starts, then scheduled: the scheduler alone, not paced by the ReplicaSet controller.
+     */
+    PODS
+  }
+
+  @Option(
+      names = "--workload",
+      description =
+          "DEPLOYMENT (one Deployment of --replicas pods) or PODS (--replicas bare pods created by"
+              + " the benchmark before the scheduler starts, to time the scheduler alone)"
+              + " (default: ${DEFAULT-VALUE}).")
+  Workload workload = Workload.DEPLOYMENT;
+
+  static final int CREATORS = 16;
+
   static final String NAMESPACE = "cluster-bench";
   static final String NAME = "bench";
 
@@ -132,7 +155,9 @@ public final class ClusterBench implements Callable<Integer> {
         "--server",
         url,
         "--leader-elect=false");
-    start(work, "scheduler", SchedulerCommand.class, "--server", url, "--leader-elect=false");
+    if (workload == Workload.DEPLOYMENT) {
+      startScheduler(work, url);
+    }
     int podsPerNode = Math.max(110, Math.min(253, (replicas + nodes - 1) / nodes + 10));
     start(
         work,
@@ -169,8 +194,25 @@ public final class ClusterBench implements Callable<Integer> {
     watcher.start();
 
     long t0 = System.nanoTime();
-    k.create(Resource.DEPLOYMENTS, NAMESPACE, deployment(replicas));
-    boolean done = timeline.awaitAllRunning(t0 + TimeUnit.SECONDS.toNanos(timeoutSeconds));
+    if (workload == Workload.DEPLOYMENT) {
+      k.create(Resource.DEPLOYMENTS, NAMESPACE, deployment(replicas));
+    } else {
+      createPods(k);
+      System.out.printf(
+          Locale.ROOT,
+          "%d bare pods created in %.2f s; starting the scheduler%n",
+          replicas,
+          secs(System.nanoTime() - t0));
+      startScheduler(work, url);
+    }
+    long deadline = t0 + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+    boolean done = false;
+    while (!done && System.nanoTime() < deadline) {
+      checkAlive(); // a component that died fails the run now, not at the deadline
+      done =
+          timeline.awaitAllRunning(
+              Math.min(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(1)));
+    }
     long t1 = System.nanoTime();
     Map<String, Usage> end = usage();
     String load1 = loadAverage();
@@ -186,9 +228,10 @@ public final class ClusterBench implements Callable<Integer> {
               + replicas
               + " pods Running after --timeout "
               + timeoutSeconds
-              + " s; the component logs are in "
-              + work
-              + " (use --work-dir or --keep-work-dir to keep them)");
+              + " s"
+              + (workDir == null && !keepWorkDir
+                  ? "; run with --keep-work-dir to keep the components' logs"
+                  : "; see the components' logs in " + work));
       return 1;
     }
     return 0;
@@ -208,9 +251,14 @@ public final class ClusterBench implements Callable<Integer> {
       String load1) {
     PrintFigures out = new PrintFigures();
     out.line(
-        "cluster-bench: %d nodes, Deployment of %d replicas, %d cores, load average %s before, %s"
+        "cluster-bench: %d nodes, %s of %d replicas, %d cores, load average %s before, %s"
             + " after",
-        nodes, replicas, Runtime.getRuntime().availableProcessors(), load0, load1);
+        nodes,
+        workload == Workload.DEPLOYMENT ? "Deployment" : "bare pods",
+        replicas,
+        Runtime.getRuntime().availableProcessors(),
+        load0,
+        load1);
     out.line("cluster up (all nodes Ready): %.1f s", upSeconds);
     long[] created = t.sorted(t.created);
     long[] bound = t.sorted(t.bound);
@@ -220,8 +268,8 @@ public final class ClusterBench implements Callable<Integer> {
         created.length, bound.length, running.length, done ? "" : " (TIMED OUT)");
     if (running.length > 0) {
       out.line(
-          "all Running after %.2f s (from the Deployment create to the last pod Running)",
-          secs(running[running.length - 1] - t0));
+          "all Running after %.2f s (from %s to the last pod Running)",
+          secs(running[running.length - 1] - t0), start());
     }
     out.rate("created", created, t0);
     out.rate("scheduled", bound, t0);
@@ -238,23 +286,37 @@ public final class ClusterBench implements Callable<Integer> {
     out.latency("bound -> Running", t.latencies(t.bound, t.running));
     out.latency("create -> Running", t.latencies(t.created, t.running));
     out.line(
-        "%-20s %10s %10s %10s %12s %12s",
+        "%-20s %10s %11s %11s %10s %12s",
         "component", "RSS idle", "RSS end", "RSS peak", "CPU idle", "CPU run");
     for (Component c : components) {
       Usage i = idle.getOrDefault(c.name(), Usage.NONE);
       Usage e = end.getOrDefault(c.name(), Usage.NONE);
       out.line(
-          "%-20s %7d MiB %7d MiB %7d MiB %10.1f s %10.1f s",
+          "%-20s %10s %7d MiB %7d MiB %10s %10.1f s",
           c.name(),
-          i.rssKib() / 1024,
+          i == Usage.NONE ? "-" : (i.rssKib() / 1024) + " MiB",
           e.rssKib() / 1024,
           e.peakKib() / 1024,
-          i.cpuSeconds(),
+          i == Usage.NONE ? "-" : String.format(Locale.ROOT, "%.1f s", i.cpuSeconds()),
           e.cpuSeconds() - i.cpuSeconds());
     }
+    double cpuRun = 0;
+    for (Component c : components) {
+      cpuRun +=
+          end.getOrDefault(c.name(), Usage.NONE).cpuSeconds()
+              - idle.getOrDefault(c.name(), Usage.NONE).cpuSeconds();
+    }
     out.line(
-        "(RSS idle: all nodes Ready, before the Deployment; CPU run: CPU time used from then to the"
-            + " end of the run)");
+        "components together: %.1f s CPU in %.1f s, %.2f of %d cores",
+        cpuRun, secs(t1 - t0), cpuRun / secs(t1 - t0), Runtime.getRuntime().availableProcessors());
+    out.line(
+        "(idle: all nodes Ready, before the workload (a scheduler started later has no idle"
+            + " figures); CPU run: CPU time used from then to the end of the run)");
+  }
+
+  /** What the figures count from. */
+  private String start() {
+    return workload == Workload.DEPLOYMENT ? "the Deployment create" : "the first pod create";
   }
 
   static double secs(long nanos) {
@@ -262,7 +324,7 @@ public final class ClusterBench implements Callable<Integer> {
   }
 
   /** Prints one figure per line, as {@code String.format} with the root locale. */
-  static final class PrintFigures {
+  final class PrintFigures {
     void line(String format, Object... args) {
       System.out.println(String.format(Locale.ROOT, format, args));
     }
@@ -275,8 +337,8 @@ public final class ClusterBench implements Callable<Integer> {
       }
       double s = secs(times[times.length - 1] - t0);
       line(
-          "pods/s %s: %.0f (%d pods, the last %.2f s after the Deployment create)",
-          what, times.length / s, times.length, s);
+          "pods/s %s: %.0f (%d pods, the last %.2f s after %s)",
+          what, times.length / s, times.length, s, start());
     }
 
     void latency(String what, Histogram h) {
@@ -412,6 +474,50 @@ public final class ClusterBench implements Callable<Integer> {
     }
   }
 
+  private void startScheduler(Path work, String url) throws IOException {
+    start(work, "scheduler", SchedulerCommand.class, "--server", url, "--leader-elect=false");
+  }
+
+  /** {@code --replicas} bare pods of the Deployment's template, from {@link #CREATORS} threads. */
+  private void createPods(KubeClient k) throws InterruptedException {
+    ObjectNode template;
+    try {
+      template = (ObjectNode) deployment(1).at("/spec/template");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    AtomicInteger next = new AtomicInteger();
+    ConcurrentLinkedQueue<RuntimeException> failures = new ConcurrentLinkedQueue<>();
+    List<Thread> threads = new ArrayList<>();
+    for (int t = 0; t < CREATORS; t++) {
+      Thread th =
+          new Thread(
+              () -> {
+                int i;
+                while (failures.isEmpty() && (i = next.getAndIncrement()) < replicas) {
+                  ObjectNode pod = template.deepCopy();
+                  pod.put("apiVersion", "v1").put("kind", "Pod");
+                  ((ObjectNode) pod.get("metadata")).put("name", NAME + "-" + i);
+                  try {
+                    k.create(Resource.PODS, NAMESPACE, pod);
+                  } catch (RuntimeException e) {
+                    failures.add(e);
+                  }
+                }
+              },
+              "cluster-bench-create-" + t);
+      th.start();
+      threads.add(th);
+    }
+    for (Thread th : threads) {
+      th.join();
+    }
+    if (!failures.isEmpty()) {
+      throw new IllegalStateException(
+          "creating the bare pods failed: " + failures.peek().getMessage(), failures.peek());
+    }
+  }
+
   static ObjectNode deployment(int replicas) throws IOException {
     String json =
         """
@@ -466,6 +572,7 @@ public final class ClusterBench implements Callable<Integer> {
     cmd.add(work.resolve("store").toString());
     Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
     components.add(new Component("apiserver+store", p, log));
+    System.out.println("started apiserver+store, pid " + p.pid() + ", log " + log);
     BufferedReader out =
         new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     String line;
@@ -489,6 +596,7 @@ public final class ClusterBench implements Callable<Integer> {
             .redirectInput(ProcessBuilder.Redirect.PIPE)
             .start();
     components.add(new Component(name, p, log));
+    System.out.println("started " + name + ", pid " + p.pid() + ", log " + log);
   }
 
   private List<String> javaCommand(Class<?> main) {
