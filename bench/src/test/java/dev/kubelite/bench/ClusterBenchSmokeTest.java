@@ -1,0 +1,62 @@
+package dev.kubelite.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/**
+ * Keeps the control-plane benchmark working: the real harness, with every component a separate
+ * process, on 5 nodes and 50 replicas, for both workloads.
+ */
+class ClusterBenchSmokeTest {
+
+  @Test
+  void deploymentPodsAllRunAndTheFiguresArePrinted() {
+    String out = run("--nodes", "5", "--replicas", "50", "--timeout", "120");
+    assertThat(out)
+        .contains("cluster-bench: 5 nodes, Deployment of 50 replicas")
+        .contains("pods seen 50, bound 50, Running 50")
+        .containsPattern("all Running after [0-9.]+ s \\(from the Deployment create")
+        .containsPattern("pods/s created: [0-9]+")
+        .containsPattern("pods/s scheduled: [0-9]+")
+        .containsPattern("pods/s end-to-end Running: [0-9]+")
+        .containsPattern("target 1,000 pods/s, ratio [0-9.]+")
+        .containsPattern("create -> bound latency: p50 [0-9]+ ms, p99 [0-9]+ ms")
+        .containsPattern("components together: [0-9.]+ s CPU")
+        .containsPattern("apiserver\\+store +[0-9]+ MiB +[1-9][0-9]* MiB")
+        .containsPattern("scheduler +[0-9]+ MiB +[1-9][0-9]* MiB")
+        .containsPattern("controller-manager +[0-9]+ MiB +[1-9][0-9]* MiB")
+        .containsPattern("kubelet +[0-9]+ MiB +[1-9][0-9]* MiB");
+  }
+
+  @Test
+  void barePodsAreScheduledByALateSchedulerAndAllRun() {
+    String out = run("--nodes", "5", "--replicas", "50", "--timeout", "120", "--workload", "PODS");
+    assertThat(out)
+        .contains("cluster-bench: 5 nodes, bare pods of 50 replicas")
+        .containsPattern("50 bare pods created in [0-9.]+ s; starting the scheduler")
+        .contains("pods seen 50, bound 50, Running 50")
+        .containsPattern("scheduled over the busy interval .*: [0-9]+ pods/s")
+        .containsPattern("scheduler +- +[1-9][0-9]* MiB");
+  }
+
+  private static String run(String... args) {
+    PrintStream stdout = System.out;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    int exit;
+    try {
+      System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+      exit = new CommandLine(new ClusterBench()).execute(args);
+    } finally {
+      System.setOut(stdout);
+    }
+    String out = captured.toString(StandardCharsets.UTF_8);
+    System.out.println(out);
+    assertThat(exit).as(out).isZero();
+    return out;
+  }
+}
