@@ -22,6 +22,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -49,7 +50,7 @@ public final class Registry {
   private final WatchCaches caches;
   private final ResourceTable table;
   private final Clock clock;
-  private final SecureRandom random = new SecureRandom();
+  private volatile Random random = new SecureRandom();
   private final boolean dryRun;
   private final Registry dryRunView;
   private final ServiceAllocations services;
@@ -133,9 +134,12 @@ public final class Registry {
             : CompletableFuture.completedFuture(null);
     return nsCheck.thenCompose(
         ok -> {
-          if ((name == null || name.isEmpty()) && generateName != null && !generateName.isEmpty()) {
+          boolean generated =
+              (name == null || name.isEmpty()) && generateName != null && !generateName.isEmpty();
+          if (generated) {
             meta.put("name", generateName(generateName));
           }
+          String regenerateFrom = generated ? generateName : null;
           meta.remove("resourceVersion");
           meta.remove("selfLink");
           meta.remove("deletionTimestamp");
@@ -150,7 +154,7 @@ public final class Registry {
                 .allocate(obj)
                 .thenCompose(
                     reserved ->
-                        store(t, ns, obj)
+                        store(t, ns, obj, regenerateFrom, 1)
                             .whenComplete(
                                 (stored, e) -> {
                                   if (e != null) {
@@ -158,8 +162,32 @@ public final class Registry {
                                   }
                                 }));
           }
-          return store(t, ns, obj);
+          return store(t, ns, obj, regenerateFrom, 1);
         });
+  }
+
+  /** kube-apiserver's retries of a generated name that is taken (its RetryGenerateName). */
+  static final int GENERATE_NAME_ATTEMPTS = 8;
+
+  /**
+   * Stores {@code obj}; if its name was generated from {@code regenerateFrom} and is taken, tries
+   * new names, as kube-apiserver does, so random collisions never reach the client.
+   */
+  private CompletableFuture<ObjectNode> store(
+      ResourceType t, String ns, ObjectNode obj, String regenerateFrom, int attempt) {
+    return store(t, ns, obj)
+        .exceptionallyCompose(
+            e -> {
+              ApiException a = ObjectStorage.translate(e);
+              if (regenerateFrom == null
+                  || a.code() != 409
+                  || !"AlreadyExists".equals(a.reason())
+                  || attempt >= GENERATE_NAME_ATTEMPTS) {
+                return CompletableFuture.failedFuture(a);
+              }
+              Json.child(obj, "metadata").put("name", generateName(regenerateFrom));
+              return store(t, ns, obj, regenerateFrom, attempt + 1);
+            });
   }
 
   private CompletableFuture<ObjectNode> store(ResourceType t, String ns, ObjectNode obj) {
@@ -185,6 +213,11 @@ public final class Registry {
               }
               return w.current().object();
             });
+  }
+
+  /** For tests: the source of generated name suffixes (a seeded one repeats its names). */
+  void useNameRandom(Random r) {
+    random = r;
   }
 
   private String generateName(String prefix) {
