@@ -217,6 +217,31 @@ abstract class RestApiContract {
   // ------------------------------------------------------------------------- create, get, storage
 
   @Test
+  void secretStringDataIsWriteOnlyAndLandsInData() throws Exception {
+    Response r =
+        f.post(
+            base() + "/secrets",
+            "{\"metadata\":{\"name\":\"s\"},\"data\":{\"a\":\"eA==\",\"b\":\"eA==\"},"
+                + "\"stringData\":{\"b\":\"two\",\"c\":\"three\"}}");
+    assertThat(r.code()).as(r.body()).isEqualTo(201);
+    JsonNode s = f.get(base() + "/secrets/s").json();
+    assertThat(s.has("stringData")).isFalse();
+    assertThat(s.path("type").asText()).isEqualTo("Opaque");
+    assertThat(s.path("data").path("a").asText()).isEqualTo("eA==");
+    assertThat(s.path("data").path("b").asText()).isEqualTo("dHdv"); // "two" wins over data
+    assertThat(s.path("data").path("c").asText()).isEqualTo("dGhyZWU=");
+    r =
+        f.patch(
+            base() + "/secrets/s",
+            "application/merge-patch+json",
+            "{\"stringData\":{\"a\":\"one\"}}");
+    assertThat(r.code()).as(r.body()).isEqualTo(200);
+    assertThat(r.json().has("stringData")).isFalse();
+    assertThat(r.json().path("data").path("a").asText()).isEqualTo("b25l");
+    assertThat(r.json().path("data").path("c").asText()).isEqualTo("dGhyZWU=");
+  }
+
+  @Test
   void createStoresTheObjectUnderItsRegistryKeyAndGetReturnsIt() throws Exception {
     Response r = f.post(base() + "/configmaps", cm("c1", "\"app\":\"web\""));
     assertThat(r.code()).as(r.body()).isEqualTo(201);

@@ -84,9 +84,33 @@ final class Strategy {
         if (!obj.has("type")) {
           obj.put("type", "Opaque");
         }
+        mergeStringData(obj);
       }
       default -> {}
     }
+  }
+
+  /**
+   * A Secret's {@code stringData} is write-only, as in Kubernetes: each entry goes into {@code
+   * data} base64-encoded (winning over a {@code data} entry of the same key) and the field is not
+   * stored.
+   */
+  static void mergeStringData(ObjectNode secret) {
+    if (!(secret.remove("stringData") instanceof ObjectNode strings)) {
+      return;
+    }
+    ObjectNode data = Json.child(secret, "data");
+    strings
+        .fields()
+        .forEachRemaining(
+            e ->
+                data.put(
+                    e.getKey(),
+                    java.util.Base64.getEncoder()
+                        .encodeToString(
+                            e.getValue()
+                                .asText()
+                                .getBytes(java.nio.charset.StandardCharsets.UTF_8))));
   }
 
   /**
@@ -95,6 +119,9 @@ final class Strategy {
    * controllers comparing templates (the Deployment controller's pod-template-hash) see one form.
    */
   static void defaultOnUpdate(ResourceType t, ObjectNode obj) {
+    if (t.kind().equals("Secret")) {
+      mergeStringData(obj);
+    }
     if (!(obj.get("spec") instanceof ObjectNode spec)) {
       return;
     }
