@@ -1,5 +1,6 @@
 package dev.kubelite.client.workqueue;
 
+import dev.kubelite.client.ApiException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -84,6 +85,25 @@ public final class ReconcileLoop implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
+      } catch (ApiException e) {
+        Duration retryIn = queue.addRateLimited(key);
+        if (e.isConflict()) {
+          // Optimistic concurrency at work, not a fault: read again and redo.
+          log.info(
+              "{} {}: the object changed since it was read ({}); retrying in {} ms",
+              name,
+              key,
+              e.getMessage(),
+              retryIn.toMillis());
+        } else {
+          log.warn(
+              "{} {}: reconcile failed, retrying in {} ms: {}",
+              name,
+              key,
+              retryIn.toMillis(),
+              e.toString(),
+              e);
+        }
       } catch (Exception e) {
         Duration retryIn = queue.addRateLimited(key);
         log.warn(

@@ -38,6 +38,29 @@ class ReconcileLoopTest {
   }
 
   @Test
+  void aConflictIsRetriedLikeAnyFailure() {
+    AtomicInteger attempts = new AtomicInteger();
+    WorkQueue<String> q =
+        new WorkQueue<>("t", Duration.ofMillis(1), Duration.ofMillis(20), WorkQueue.Clock.SYSTEM);
+    try (ReconcileLoop loop =
+        new ReconcileLoop(
+            "conflicts",
+            1,
+            key -> {
+              if (attempts.incrementAndGet() < 3) {
+                throw new dev.kubelite.client.ApiException(
+                    409, "Conflict", "the object has been modified", null);
+              }
+            },
+            q)) {
+      loop.start();
+      loop.enqueue("k");
+      await().atMost(Duration.ofSeconds(10)).until(() -> attempts.get() == 3);
+      await().atMost(Duration.ofSeconds(10)).until(() -> q.numRequeues("k") == 0);
+    }
+  }
+
+  @Test
   void aKeyIsNeverReconciledConcurrently() {
     ConcurrentHashMap<String, Boolean> busy = new ConcurrentHashMap<>();
     AtomicInteger overlaps = new AtomicInteger();
