@@ -30,7 +30,7 @@ class KubectlTest {
   @BeforeAll
   void start() throws Exception {
     f = ApiServerFixture.start(ApiServerFixture.Backend.EMBEDDED);
-    k = new Kubectl(f.dir, f.url());
+    k = new Kubectl(f.dir, f.url(), "default", Duration.ofSeconds(60));
     manifests = Files.createDirectories(f.dir.resolve("manifests"));
   }
 

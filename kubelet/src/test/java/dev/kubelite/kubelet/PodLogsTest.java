@@ -6,10 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kubelite.apiserver.testing.Kubectl;
 import dev.kubelite.client.KubeClient;
 import dev.kubelite.client.Resource;
 import dev.kubelite.client.testing.Cluster;
-import dev.kubelite.client.testing.Kubectl;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;

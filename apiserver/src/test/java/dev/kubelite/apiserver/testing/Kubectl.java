@@ -5,23 +5,38 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
-/** Runs the real kubectl against an API server, with its own kubeconfig and discovery cache. */
+/**
+ * Runs the real kubectl against an API server, with its own kubeconfig, HOME and discovery cache,
+ * so nothing of the machine's kubectl setup leaks in. Shared with the other modules' tests through
+ * this module's test-jar.
+ */
 public final class Kubectl {
   private final Path home;
   private final Path kubeconfig;
   private final String binary;
+  private final Duration hangAfter;
 
   /** A kubectl run's exit code and its stdout and stderr together. */
   public record Result(int exitCode, String output) {}
 
+  /** kubectl for {@code server}, namespace {@code default}; its files go under {@code dir}. */
   public Kubectl(Path dir, String server) throws IOException {
+    this(dir, server, "default", Duration.ofSeconds(120));
+  }
+
+  /**
+   * @param hangAfter how long one command may run before the test fails it as hung
+   */
+  public Kubectl(Path dir, String server, String namespace, Duration hangAfter) throws IOException {
     this.binary = binary();
-    this.home = Files.createDirectories(dir.resolve("kubectl-home"));
+    this.hangAfter = hangAfter;
+    this.home = Files.createTempDirectory(dir, "kubectl-home");
     this.kubeconfig = home.resolve("config");
     Files.writeString(
         kubeconfig,
@@ -35,7 +50,7 @@ public final class Kubectl {
         contexts:
         - context:
             cluster: kubelite
-            namespace: default
+            namespace: %s
             user: nobody
           name: kubelite
         current-context: kubelite
@@ -43,11 +58,11 @@ public final class Kubectl {
         - name: nobody
           user: {}
         """
-            .formatted(server));
+            .formatted(server, namespace));
   }
 
   /** The installed kubectl, or the test is skipped (kubectl is not a Debian package everywhere). */
-  static String binary() {
+  public static String binary() {
     for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(File.pathSeparator)) {
       Path p = Path.of(dir, "kubectl");
       if (Files.isExecutable(p)) {
@@ -74,7 +89,7 @@ public final class Kubectl {
   public Result run(String... args) throws IOException, InterruptedException {
     Process p = command(args).start();
     byte[] out = p.getInputStream().readAllBytes();
-    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+    if (!p.waitFor(hangAfter.toMillis(), TimeUnit.MILLISECONDS)) {
       p.destroyForcibly();
       throw new AssertionError("kubectl " + String.join(" ", args) + " hung");
     }

@@ -5,9 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kubelite.apiserver.testing.Kubectl;
 import dev.kubelite.client.Meta;
 import dev.kubelite.client.Resource;
-import dev.kubelite.client.testing.Kubectl;
 import dev.kubelite.controller.replicaset.ReplicaSetController;
 import dev.kubelite.controller.testing.ControllerFixture;
 import java.nio.file.Files;
@@ -30,7 +30,7 @@ class KubectlRolloutTest {
   void start() throws Exception {
     f = new ControllerFixture();
     ns = f.namespace("kubectl");
-    k = new Kubectl(f.cluster.dir, f.cluster.url().toString(), ns);
+    k = new Kubectl(f.cluster.dir, f.cluster.url().toString(), ns, Duration.ofSeconds(120));
     f.start(new ReplicaSetController(f.client, 3));
     f.start(new DeploymentController(f.client, 3));
     f.kubelet(ns, Duration.ofMillis(100));

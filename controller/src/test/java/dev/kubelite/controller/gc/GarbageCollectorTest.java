@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kubelite.apiserver.testing.Kubectl;
 import dev.kubelite.client.ApiException;
 import dev.kubelite.client.KubeClient;
 import dev.kubelite.client.Meta;
@@ -13,7 +14,6 @@ import dev.kubelite.client.Resource;
 import dev.kubelite.client.cache.EventHandler;
 import dev.kubelite.client.cache.Informer;
 import dev.kubelite.client.testing.Cluster;
-import dev.kubelite.client.testing.Kubectl;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kubelite.apiserver.testing.Kubectl;
 import dev.kubelite.client.ApiException;
 import dev.kubelite.client.KubeClient;
 import dev.kubelite.client.ListOptions;
@@ -12,7 +13,6 @@ import dev.kubelite.client.Meta;
 import dev.kubelite.client.PatchType;
 import dev.kubelite.client.Resource;
 import dev.kubelite.client.testing.Cluster;
-import dev.kubelite.client.testing.Kubectl;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
