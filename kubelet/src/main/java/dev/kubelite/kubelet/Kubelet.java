@@ -114,37 +114,10 @@ public final class Kubelet implements AutoCloseable {
             Resource.NODES,
             null,
             Informer.Options.defaults().withSelectors(ListOptions.labels(SIMULATED_LABEL)));
-    this.nodeObjects.addEventHandler(
-        new EventHandler() {
-          @Override
-          public void onAdd(ObjectNode obj) {
-            onNode(obj);
-          }
-
-          @Override
-          public void onUpdate(ObjectNode oldObj, ObjectNode newObj) {
-            onNode(newObj);
-          }
-        });
+    this.nodeObjects.addEventHandler(EventHandler.onAddOrUpdate(this::onNode));
     this.podLoop = new ReconcileLoop("kubelet-pods", config.podWorkers(), this::reconcilePod);
     this.events = new EventRecorder(client, "kubelet", null);
-    this.pods.addEventHandler(
-        new EventHandler() {
-          @Override
-          public void onAdd(ObjectNode obj) {
-            offer(obj);
-          }
-
-          @Override
-          public void onUpdate(ObjectNode oldObj, ObjectNode newObj) {
-            offer(newObj);
-          }
-
-          @Override
-          public void onDelete(ObjectNode obj) {
-            offer(obj);
-          }
-        });
+    this.pods.addEventHandler(EventHandler.onAnyChange(this::offer));
   }
 
   /** Registers every node (retrying until the API server answers), starts heartbeats and pods. */

@@ -73,18 +73,7 @@ public final class NamespaceController implements Controller {
             null,
             Informer.Options.defaults().withResync(options.resyncPeriod()));
     this.loop = new ReconcileLoop("namespace", options.workers(), this::reconcile);
-    namespaces.addEventHandler(
-        new EventHandler() {
-          @Override
-          public void onAdd(ObjectNode obj) {
-            enqueueIfDeleting(obj);
-          }
-
-          @Override
-          public void onUpdate(ObjectNode oldObj, ObjectNode newObj) {
-            enqueueIfDeleting(newObj);
-          }
-        });
+    namespaces.addEventHandler(EventHandler.onAddOrUpdate(this::enqueueIfDeleting));
   }
 
   private void enqueueIfDeleting(ObjectNode ns) {

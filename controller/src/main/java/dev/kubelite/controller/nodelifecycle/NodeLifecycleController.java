@@ -146,18 +146,7 @@ public final class NodeLifecycleController implements Controller {
             health.remove(Meta.name(obj));
           }
         });
-    leases.addEventHandler(
-        new EventHandler() {
-          @Override
-          public void onAdd(ObjectNode obj) {
-            leaseSeen(obj);
-          }
-
-          @Override
-          public void onUpdate(ObjectNode oldObj, ObjectNode newObj) {
-            leaseSeen(newObj);
-          }
-        });
+    leases.addEventHandler(EventHandler.onAddOrUpdate(this::leaseSeen));
     pods.addEventHandler(
         new EventHandler() {
           @Override

@@ -79,18 +79,7 @@ public final class ControllerFixture implements AutoCloseable {
     Kubelet(String namespace, Duration readyAfter) {
       this.readyAfter = readyAfter;
       pods = new Informer(client, Resource.PODS, namespace, Informer.Options.defaults());
-      pods.addEventHandler(
-          new EventHandler() {
-            @Override
-            public void onAdd(ObjectNode pod) {
-              consider(pod);
-            }
-
-            @Override
-            public void onUpdate(ObjectNode old, ObjectNode pod) {
-              consider(pod);
-            }
-          });
+      pods.addEventHandler(EventHandler.onAddOrUpdate(this::consider));
       pods.start();
       await().atMost(Duration.ofSeconds(30)).until(pods::hasSynced);
     }
