@@ -42,6 +42,11 @@ public final class Discovery {
     this.resources = List.copyOf(resources);
   }
 
+  /** Discovery made of resources read earlier (a client's cache of what the server served). */
+  public static Discovery of(List<ApiResource> resources) {
+    return new Discovery(resources);
+  }
+
   /** Reads the discovery documents now (one request per group-version). */
   public static Discovery load(KubeClient client) {
     List<ApiResource> all = new ArrayList<>();

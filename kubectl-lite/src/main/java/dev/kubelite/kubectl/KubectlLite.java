@@ -2,6 +2,7 @@ package dev.kubelite.kubectl;
 
 import dev.kubelite.kubectl.cmd.GetCommand;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -51,12 +52,19 @@ public final class KubectlLite implements Runnable {
       description = "The API server's address, overriding the kubeconfig's.")
   String server;
 
+  @Option(
+      names = "--cache-dir",
+      scope = ScopeType.INHERIT,
+      paramLabel = "DIR",
+      description = "Where discovery answers are cached (default: ~/.kubelite/cache).")
+  Path cacheDir = Path.of(System.getProperty("user.home"), ".kubelite", "cache");
+
   private Session session;
 
   /** The connection settings every command shares; created on first use. */
   public Session session() {
     if (session == null) {
-      session = new Session(kubeconfig, context, namespace, server);
+      session = new Session(kubeconfig, context, namespace, server, cacheDir);
     }
     return session;
   }

@@ -5,6 +5,7 @@ import dev.kubelite.client.Discovery.ApiResource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Supplier;
 
 /**
  * Turns what users type into a served resource, as kubectl's REST mapper does: the plural ({@code
@@ -13,10 +14,20 @@ import java.util.Locale;
  * deployments.v1.apps}). The legacy core group wins a tie, then the first group served.
  */
 public final class ResourceResolver {
-  private final Discovery discovery;
+  private Discovery discovery;
+  private Supplier<Discovery> reload;
 
   public ResourceResolver(Discovery discovery) {
+    this(discovery, null);
+  }
+
+  /**
+   * @param reload reads discovery afresh when a name is not found in {@code discovery} (a cached
+   *     copy), or null when {@code discovery} is fresh
+   */
+  public ResourceResolver(Discovery discovery, Supplier<Discovery> reload) {
     this.discovery = discovery;
+    this.reload = reload;
   }
 
   public Discovery discovery() {
@@ -39,6 +50,11 @@ public final class ResourceResolver {
         matches.add(r);
       }
     }
+    if (matches.isEmpty() && reload != null) {
+      discovery = reload.get();
+      reload = null;
+      return resolve(typed);
+    }
     if (matches.isEmpty()) {
       throw new CliException("the server doesn't have a resource type \"" + typed + "\"");
     }
@@ -52,6 +68,10 @@ public final class ResourceResolver {
 
   /** The resource serving a manifest's {@code apiVersion} and {@code kind}. */
   public ApiResource forKind(String apiVersion, String kind) {
+    if (discovery.forKind(apiVersion, kind).isEmpty() && reload != null) {
+      discovery = reload.get();
+      reload = null;
+    }
     return discovery
         .forKind(apiVersion, kind)
         .orElseThrow(

@@ -7,7 +7,9 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What every command shares: the kubeconfig (as kubectl finds it, plus Kubelite's own default), the
@@ -22,11 +24,18 @@ public final class Session {
   private final String contextFlag;
   private final String namespaceFlag;
   private final String serverFlag;
+  private final Path cacheDir;
   private KubeConfig config;
   private KubeClient client;
   private ResourceResolver resolver;
 
-  Session(String kubeconfigFlag, String contextFlag, String namespaceFlag, String serverFlag) {
+  Session(
+      String kubeconfigFlag,
+      String contextFlag,
+      String namespaceFlag,
+      String serverFlag,
+      Path cacheDir) {
+    this.cacheDir = cacheDir;
     this.kubeconfigFlag = kubeconfigFlag;
     this.contextFlag = contextFlag;
     this.namespaceFlag = namespaceFlag;
@@ -50,6 +59,11 @@ public final class Session {
       return kube.toString();
     }
     return KUBELITE_KUBECONFIG.toString();
+  }
+
+  private boolean kubeconfigExists() {
+    String location = kubeconfigLocation();
+    return location == null || Files.exists(Path.of(location));
   }
 
   /** The merged kubeconfig. */
@@ -84,6 +98,9 @@ public final class Session {
   public String namespace() {
     if (namespaceFlag != null && !namespaceFlag.isEmpty()) {
       return namespaceFlag;
+    }
+    if (serverFlag != null && !serverFlag.isEmpty() && !kubeconfigExists()) {
+      return "default";
     }
     String ns = context().namespace();
     return ns == null || ns.isEmpty() ? "default" : ns;
@@ -122,7 +139,13 @@ public final class Session {
   /** Resolves the resource names users type ({@code po}, {@code deploy}, {@code pods.v1}). */
   public ResourceResolver resources() {
     if (resolver == null) {
-      resolver = new ResourceResolver(Discovery.load(client()));
+      DiscoveryCache cache = new DiscoveryCache(cacheDir);
+      KubeClient c = client();
+      Optional<Discovery> cached = cache.read(c.server(), Instant.now());
+      resolver =
+          cached.isPresent()
+              ? new ResourceResolver(cached.get(), () -> cache.load(c))
+              : new ResourceResolver(cache.load(c));
     }
     return resolver;
   }

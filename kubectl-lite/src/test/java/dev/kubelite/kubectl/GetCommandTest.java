@@ -140,4 +140,20 @@ class GetCommandTest {
         .contains(
             "The connection to the server 127.0.0.1:1 was refused - did you specify the right host or port?");
   }
+
+  @Test
+  void discoveryIsCachedAndReadAgainForAnUnknownName() throws Exception {
+    assertThat(cli.run("get", "pods").exitCode()).isZero();
+    Path cached =
+        cli.kubeconfig()
+            .resolveSibling("cache")
+            .resolve("discovery")
+            .resolve("127.0.0.1_" + cluster.url().getPort() + ".json");
+    assertThat(cached).exists();
+    // A cache that lacks a served type (as after a server upgrade) is read again on a miss.
+    java.nio.file.Files.writeString(cached, "[]");
+    Result r = cli.run("get", "pods");
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(java.nio.file.Files.readString(cached)).contains("\"pods\"");
+  }
 }

@@ -54,7 +54,13 @@ public final class Cli {
   }
 
   public Result run(String... args) {
-    List<String> all = new ArrayList<>(List.of("--kubeconfig", kubeconfig.toString()));
+    List<String> all =
+        new ArrayList<>(
+            List.of(
+                "--kubeconfig",
+                kubeconfig.toString(),
+                "--cache-dir",
+                kubeconfig.resolveSibling("cache").toString()));
     all.addAll(List.of(args));
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
