@@ -3,6 +3,10 @@ package dev.kubelite.kubectl;
 import dev.kubelite.kubectl.cmd.GetCommand;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -22,8 +26,19 @@ import picocli.CommandLine.ScopeType;
       "It reads the kubeconfig from --kubeconfig, else $KUBECONFIG, else ~/.kube/config, else the"
           + " file `bin/kubelite up` wrote (~/.kubelite/admin.kubeconfig)."
     },
-    subcommands = {GetCommand.class, CommandLine.HelpCommand.class})
+    // Subcommands are added per run (see COMMANDS): building all of them costs startup time.
+    subcommands = {})
 public final class KubectlLite implements Runnable {
+  /**
+   * Every command, in the order {@code --help} lists them. A run builds only the one it invokes
+   * (picocli reflects over each command class it is given, which adds up for a CLI).
+   */
+  static final List<Class<?>> COMMANDS = List.of(GetCommand.class);
+
+  /** The root flags that take a value as the next argument, to find the command name. */
+  private static final Set<String> VALUED_FLAGS =
+      Set.of("--kubeconfig", "--context", "-n", "--namespace", "--server", "--cache-dir");
+
   @Option(
       names = "--kubeconfig",
       scope = ScopeType.INHERIT,
@@ -77,7 +92,7 @@ public final class KubectlLite implements Runnable {
 
   /** Runs one command line; returns the exit code (0 success, 1 any failure, as kubectl). */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
-    CommandLine cli = new CommandLine(new KubectlLite());
+    CommandLine cli = commandLine(args);
     cli.setOut(out);
     cli.setErr(err);
     cli.setExecutionExceptionHandler(
@@ -85,7 +100,14 @@ public final class KubectlLite implements Runnable {
     cli.setParameterExceptionHandler(
         (e, args1) -> {
           PrintWriter w = e.getCommandLine().getErr();
-          w.println("error: " + e.getMessage());
+          String verb = verb(args1);
+          if (e.getCommandLine() == cli
+              && e instanceof CommandLine.UnmatchedArgumentException
+              && verb != null) {
+            w.println("error: unknown command \"" + verb + "\" for \"kubectl-lite\"");
+          } else {
+            w.println("error: " + e.getMessage());
+          }
           w.println(
               "See '"
                   + e.getCommandLine().getCommandSpec().qualifiedName()
@@ -97,6 +119,39 @@ public final class KubectlLite implements Runnable {
     out.flush();
     err.flush();
     return code;
+  }
+
+  /** The root command with the subcommand {@code args} invoke, or all of them when unclear. */
+  static CommandLine commandLine(String[] args) {
+    CommandLine cli = new CommandLine(new KubectlLite());
+    String verb = verb(args);
+    List<Class<?>> chosen = new ArrayList<>();
+    for (Class<?> c : COMMANDS) {
+      Command a = c.getAnnotation(Command.class);
+      if (a.name().equals(verb) || Arrays.asList(a.aliases()).contains(verb)) {
+        chosen.add(c);
+      }
+    }
+    for (Class<?> c : chosen.isEmpty() ? COMMANDS : chosen) {
+      cli.addSubcommand(c);
+    }
+    cli.addSubcommand(new CommandLine.HelpCommand());
+    return cli;
+  }
+
+  /** The first argument that is not a root flag or a root flag's value, or null. */
+  static String verb(String[] args) {
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      if (a.startsWith("-")) {
+        if (VALUED_FLAGS.contains(a)) {
+          i++;
+        }
+        continue;
+      }
+      return a;
+    }
+    return null;
   }
 
   public static void main(String[] args) {

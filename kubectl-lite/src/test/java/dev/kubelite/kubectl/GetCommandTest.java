@@ -156,4 +156,11 @@ class GetCommandTest {
     assertThat(r.exitCode()).as(r.toString()).isZero();
     assertThat(java.nio.file.Files.readString(cached)).contains("\"pods\"");
   }
+
+  @Test
+  void unknownCommandReadsLikeKubectl() {
+    Result r = cli.run("-n", "x", "frobnicate", "pods");
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).startsWith("error: unknown command \"frobnicate\" for \"kubectl-lite\"");
+  }
 }
