@@ -738,7 +738,11 @@ public final class RemoteKvStore implements KvStore {
       finished = true;
       watches.remove(this);
       if (stream != null) {
-        stream.cancel();
+        // Once the client is closed its connections close, and the stream with them; a cancel
+        // queued behind close() would reach an event loop that is shutting down.
+        if (!closed) {
+          stream.cancel();
+        }
         stream = null;
       }
     }
