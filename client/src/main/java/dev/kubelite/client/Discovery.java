@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 
@@ -15,8 +16,16 @@ import java.util.Set;
  * deletion). Subresources are left out.
  */
 public final class Discovery {
-  /** One served resource: its REST coordinates, its kind and its verbs. */
-  public record ApiResource(Resource resource, String kind, Set<String> verbs) {
+  /**
+   * One served resource: its REST coordinates, its kind, its verbs and the other names kubectl
+   * accepts for it (singular name, short names such as {@code po}).
+   */
+  public record ApiResource(
+      Resource resource,
+      String kind,
+      Set<String> verbs,
+      String singularName,
+      List<String> shortNames) {
     public boolean supports(String... wanted) {
       for (String v : wanted) {
         if (!verbs.contains(v)) {
@@ -31,6 +40,11 @@ public final class Discovery {
 
   private Discovery(List<ApiResource> resources) {
     this.resources = List.copyOf(resources);
+  }
+
+  /** Discovery made of resources read earlier (a client's cache of what the server served). */
+  public static Discovery of(List<ApiResource> resources) {
+    return new Discovery(resources);
   }
 
   /** Reads the discovery documents now (one request per group-version). */
@@ -60,11 +74,16 @@ public final class Discovery {
       }
       Set<String> verbs = new HashSet<>();
       r.path("verbs").forEach(x -> verbs.add(x.asText()));
+      List<String> shortNames = new ArrayList<>();
+      r.path("shortNames").forEach(x -> shortNames.add(x.asText()));
+      String singular = r.path("singularName").asText("");
       into.add(
           new ApiResource(
               new Resource(group, version, name, r.path("namespaced").asBoolean()),
               r.path("kind").asText(),
-              Set.copyOf(verbs)));
+              Set.copyOf(verbs),
+              singular.isEmpty() ? r.path("kind").asText().toLowerCase(Locale.ROOT) : singular,
+              List.copyOf(shortNames)));
     }
   }
 

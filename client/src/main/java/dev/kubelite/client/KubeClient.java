@@ -80,6 +80,22 @@ public final class KubeClient implements AutoCloseable {
     return send("GET", path, null, null);
   }
 
+  /**
+   * GET on any path with a chosen {@code Accept} header, e.g. server-side printing ({@code
+   * application/json;as=Table;v=v1;g=meta.k8s.io}) as kubectl asks for it.
+   */
+  public ObjectNode getPath(String pathAndQuery, String accept) {
+    return send("GET", pathAndQuery, null, null, accept);
+  }
+
+  /**
+   * Any verb on any path (with its query), for callers that need what the typed methods do not
+   * offer (query parameters such as {@code dryRun=All}). {@code body} may be null.
+   */
+  public ObjectNode call(String method, String pathAndQuery, String contentType, JsonNode body) {
+    return send(method, pathAndQuery, contentType, body);
+  }
+
   /** A list ({@code kind: ...List}, {@code metadata.resourceVersion}, {@code items}). */
   public ObjectNode list(Resource r, String namespace, ListOptions o) {
     String q = o.query(false);
@@ -131,8 +147,15 @@ public final class KubeClient implements AutoCloseable {
 
   /** Opens a watch stream ({@code ?watch=true}); a refusal before the stream starts throws. */
   public Watch watch(Resource r, String namespace, ListOptions o) {
-    String path = r.path(namespace) + "?" + o.query(true);
-    HttpRequest.Builder b = request(path).GET();
+    return watchPath(r.path(namespace) + "?" + o.query(true), "application/json");
+  }
+
+  /**
+   * Opens a watch stream on a path whose query already asks for one ({@code watch=true}), with a
+   * chosen {@code Accept} (kubectl's {@code get -w} watches Tables).
+   */
+  public Watch watchPath(String path, String accept) {
+    HttpRequest.Builder b = request(path, accept).GET();
     HttpResponse<InputStream> resp;
     try {
       resp = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
@@ -155,9 +178,9 @@ public final class KubeClient implements AutoCloseable {
 
   private static final java.nio.charset.Charset UTF8 = StandardCharsets.UTF_8;
 
-  private HttpRequest.Builder request(String path) {
+  private HttpRequest.Builder request(String path, String accept) {
     HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create(server + path)).header("Accept", "application/json");
+        HttpRequest.newBuilder(URI.create(server + path)).header("Accept", accept);
     if (bearerToken != null) {
       b.header("Authorization", "Bearer " + bearerToken);
     }
@@ -165,7 +188,12 @@ public final class KubeClient implements AutoCloseable {
   }
 
   private ObjectNode send(String method, String path, String contentType, JsonNode body) {
-    HttpRequest.Builder b = request(path).timeout(requestTimeout);
+    return send(method, path, contentType, body, "application/json");
+  }
+
+  private ObjectNode send(
+      String method, String path, String contentType, JsonNode body, String accept) {
+    HttpRequest.Builder b = request(path, accept).timeout(requestTimeout);
     try {
       if (body == null) {
         b.method(method, HttpRequest.BodyPublishers.noBody());

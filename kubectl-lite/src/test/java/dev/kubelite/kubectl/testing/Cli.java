@@ -1,0 +1,71 @@
+package dev.kubelite.kubectl.testing;
+
+import dev.kubelite.kubectl.KubectlLite;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs kubectl-lite in this JVM, as the real entry point does, against a kubeconfig it writes for
+ * one API server; captures stdout, stderr and the exit code.
+ */
+public final class Cli {
+  /** What one command printed and returned. */
+  public record Result(int exitCode, String out, String err) {
+    @Override
+    public String toString() {
+      return "exit " + exitCode + "\n--- stdout\n" + out + "--- stderr\n" + err;
+    }
+  }
+
+  private final Path kubeconfig;
+
+  public Cli(Path dir, URI server) throws IOException {
+    this.kubeconfig = dir.resolve("kubeconfig");
+    Files.writeString(
+        kubeconfig,
+        String.join(
+            "\n",
+            "apiVersion: v1",
+            "kind: Config",
+            "clusters:",
+            "- name: test",
+            "  cluster:",
+            "    server: " + server,
+            "users:",
+            "- name: admin",
+            "  user: {}",
+            "contexts:",
+            "- name: test",
+            "  context:",
+            "    cluster: test",
+            "    user: admin",
+            "current-context: test",
+            ""));
+  }
+
+  public Path kubeconfig() {
+    return kubeconfig;
+  }
+
+  public Result run(String... args) {
+    List<String> all =
+        new ArrayList<>(
+            List.of(
+                "--kubeconfig",
+                kubeconfig.toString(),
+                "--cache-dir",
+                kubeconfig.resolveSibling("cache").toString()));
+    all.addAll(List.of(args));
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code =
+        KubectlLite.run(all.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
+    return new Result(code, out.toString(), err.toString());
+  }
+}
