@@ -1,6 +1,7 @@
 package dev.kubelite.kubectl;
 
 import dev.kubelite.kubectl.cmd.GetCommand;
+import dev.kubelite.kubectl.cmd.StoreCommand;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import picocli.CommandLine;
@@ -22,7 +23,7 @@ import picocli.CommandLine.ScopeType;
       "It reads the kubeconfig from --kubeconfig, else $KUBECONFIG, else ~/.kube/config, else the"
           + " file `bin/kubelite up` wrote (~/.kubelite/admin.kubeconfig)."
     },
-    subcommands = {GetCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {GetCommand.class, StoreCommand.class, CommandLine.HelpCommand.class})
 public final class KubectlLite implements Runnable {
   @Option(
       names = "--kubeconfig",
