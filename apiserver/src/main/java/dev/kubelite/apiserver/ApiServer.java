@@ -122,7 +122,7 @@ public final class ApiServer implements AutoCloseable {
         new HealthChecks(
             List.of(ping, logCheck, etcd, bootstrap), List.of(ping, logCheck, etcd, bootstrap));
     try {
-      ApiRouter api = new ApiRouter(registry, health);
+      ApiRouter api = new ApiRouter(registry, health, store);
       HttpServer server =
           vertx
               .createHttpServer(

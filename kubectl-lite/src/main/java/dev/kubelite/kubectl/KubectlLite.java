@@ -1,6 +1,7 @@
 package dev.kubelite.kubectl;
 
 import dev.kubelite.kubectl.cmd.GetCommand;
+import dev.kubelite.kubectl.cmd.StoreCommand;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,7 +34,10 @@ public final class KubectlLite implements Runnable {
    * Every command, in the order {@code --help} lists them. A run builds only the one it invokes
    * (picocli reflects over each command class it is given, which adds up for a CLI).
    */
-  static final List<Class<?>> COMMANDS = List.of(GetCommand.class);
+  static final List<Class<?>> COMMANDS =
+      List.of(
+          GetCommand.class, //
+          StoreCommand.class);
 
   /** The root flags that take a value as the next argument, to find the command name. */
   private static final Set<String> VALUED_FLAGS =

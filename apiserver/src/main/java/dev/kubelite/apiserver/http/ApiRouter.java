@@ -7,10 +7,12 @@ import dev.kubelite.apiserver.api.Json;
 import dev.kubelite.apiserver.handler.PatchHandler;
 import dev.kubelite.apiserver.handler.PodLogHandler;
 import dev.kubelite.apiserver.handler.ResourceHandlers;
+import dev.kubelite.apiserver.handler.StoreInspection;
 import dev.kubelite.apiserver.handler.SubresourceHandlers;
 import dev.kubelite.apiserver.handler.WatchHandler;
 import dev.kubelite.apiserver.registry.Registry;
 import dev.kubelite.apiserver.registry.ResourceType;
+import dev.kubelite.store.client.KvStore;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientOptions;
@@ -21,9 +23,10 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 
 /**
- * The HTTP front: meta endpoints (/version, health, discovery, OpenAPI) and every resource path,
- * parsed into a {@link RequestInfo} and dispatched by verb to the handlers. Any failure, including
- * a body over the limit or a handler bug, is answered as a Kubernetes Status.
+ * The HTTP front: meta endpoints (/version, health, discovery, OpenAPI), the read-only store
+ * inspection under /kubelite ({@link StoreInspection}) and every resource path, parsed into a
+ * {@link RequestInfo} and dispatched by verb to the handlers. Any failure, including a body over
+ * the limit or a handler bug, is answered as a Kubernetes Status.
  */
 public final class ApiRouter {
   /** kube-apiserver's request body limit (3 MiB). */
@@ -39,9 +42,11 @@ public final class ApiRouter {
   private final SubresourceHandlers subresources;
   private final WatchHandler watches;
   private final HealthChecks health;
+  private final StoreInspection inspection;
   private PodLogHandler podLogs;
 
-  public ApiRouter(Registry registry, HealthChecks health) {
+  /** {@code store} serves the read-only store inspection endpoints ({@link StoreInspection}). */
+  public ApiRouter(Registry registry, HealthChecks health, KvStore store) {
     this.registry = registry;
     this.discovery = new Discovery(registry.table());
     this.resources = new ResourceHandlers(registry);
@@ -49,6 +54,7 @@ public final class ApiRouter {
     this.subresources = new SubresourceHandlers(registry);
     this.watches = new WatchHandler(registry);
     this.health = health;
+    this.inspection = new StoreInspection(store);
   }
 
   public Router router(Vertx vertx) {
@@ -118,6 +124,10 @@ public final class ApiRouter {
         return;
       }
       default -> {}
+    }
+    if (StoreInspection.owns(path)) {
+      inspection.handle(ctx, path);
+      return;
     }
     if ((path.startsWith("/healthz") || path.startsWith("/livez") || path.startsWith("/readyz"))
         && (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD))

@@ -4,6 +4,7 @@ import dev.kubelite.store.client.GetResult;
 import dev.kubelite.store.client.KvStore;
 import dev.kubelite.store.client.RangeQuery;
 import dev.kubelite.store.client.RangeResult;
+import dev.kubelite.store.client.StoreStatus;
 import dev.kubelite.store.client.Watch;
 import dev.kubelite.store.client.WatchListener;
 import dev.kubelite.store.client.WatchOptions;
@@ -68,6 +69,11 @@ public final class CountingKvStore implements KvStore {
   @Override
   public CompletableFuture<Long> currentRevision() {
     return delegate.currentRevision();
+  }
+
+  @Override
+  public CompletableFuture<StoreStatus> status() {
+    return delegate.status();
   }
 
   @Override

@@ -12,6 +12,8 @@ import dev.kubelite.store.mvcc.Range;
 import dev.kubelite.store.mvcc.Responses;
 import dev.kubelite.store.server.StoreMember;
 import dev.kubelite.store.server.StoreServer;
+import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.client.GrpcClientOptions;
 import io.vertx.grpc.server.StatusException;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,6 +51,7 @@ public final class EmbeddedKvStore implements KvStore {
   private final RequestIds ids = new RequestIds();
   private final List<EmbeddedWatch> watches = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean closed;
+  private GrpcClient peerClient;
 
   private EmbeddedKvStore(StoreMember member) {
     this.member = member;
@@ -178,6 +181,34 @@ public final class EmbeddedKvStore implements KvStore {
   @Override
   public CompletableFuture<Long> currentRevision() {
     return read("current revision", MvccStore::currentRevision);
+  }
+
+  /**
+   * The local member's status from memory ({@link StoreMember#status}), the members it knows, and
+   * every other member's Maintenance.Status over gRPC at its client URL ({@link ClusterStatus});
+   * the compact revision is the local engine's.
+   */
+  @Override
+  public CompletableFuture<StoreStatus> status() {
+    if (closed) {
+      return CompletableFuture.failedFuture(
+          new KvStoreException(KvStoreException.Code.CLOSED, "status: the client is closed"));
+    }
+    return ClusterStatus.collect(
+            member.status(), member.members(), url -> ClusterStatus.statusAt(peerClient(), url))
+        .thenApply(
+            s ->
+                ClusterStatus.withCompactRevision(s, Math.max(0, member.mvcc().compactRevision())));
+  }
+
+  /** The gRPC client for other members' status, on the member's Vert.x; made on first use. */
+  private synchronized GrpcClient peerClient() {
+    if (peerClient == null) {
+      peerClient =
+          GrpcClient.client(
+              member.vertx(), new GrpcClientOptions().setScheduleDeadlineAutomatically(true));
+    }
+    return peerClient;
   }
 
   // ------------------------------------------------------------------------------- plumbing
@@ -327,6 +358,12 @@ public final class EmbeddedKvStore implements KvStore {
     closed = true;
     watches.forEach(EmbeddedWatch::close);
     watchWorkers.shutdown();
+    synchronized (this) {
+      if (peerClient != null) {
+        peerClient.close();
+        peerClient = null;
+      }
+    }
   }
 
   /**

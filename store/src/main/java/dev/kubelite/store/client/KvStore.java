@@ -46,6 +46,14 @@ public interface KvStore extends AutoCloseable {
   /** The store's current revision (linearizable). */
   CompletableFuture<Long> currentRevision();
 
+  /**
+   * The store cluster: its members and each member's own status, as {@code etcdctl member list} and
+   * {@code etcdctl endpoint status --cluster} show them, plus the compact revision. Read from the
+   * members as they are (not through consensus), like etcd's Maintenance.Status. Fails only if no
+   * member answers; a member that cannot be asked is reported with an error.
+   */
+  CompletableFuture<StoreStatus> status();
+
   /** Starts a watch; events go to {@code listener} until {@link Watch#close()}. */
   Watch watch(WatchOptions options, WatchListener listener);
 

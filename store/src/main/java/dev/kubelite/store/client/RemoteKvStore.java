@@ -1,8 +1,10 @@
 package dev.kubelite.store.client;
 
+import dev.kubelite.store.api.etcdserverpb.ClusterGrpcClient;
 import dev.kubelite.store.api.etcdserverpb.CompactionRequest;
 import dev.kubelite.store.api.etcdserverpb.KVGrpcClient;
 import dev.kubelite.store.api.etcdserverpb.MaintenanceGrpcClient;
+import dev.kubelite.store.api.etcdserverpb.MemberListRequest;
 import dev.kubelite.store.api.etcdserverpb.RangeRequest;
 import dev.kubelite.store.api.etcdserverpb.RangeResponse;
 import dev.kubelite.store.api.etcdserverpb.StatusRequest;
@@ -303,6 +305,96 @@ public final class RemoteKvStore implements KvStore {
             false,
             null)
         .thenApply(r -> r.getHeader().getRevision());
+  }
+
+  /**
+   * Maintenance.Status at a configured endpoint, Cluster.MemberList, then Maintenance.Status at
+   * every other member's first client URL ({@link ClusterStatus}); the compact revision is found
+   * with {@link #compactRevision}.
+   */
+  @Override
+  public CompletableFuture<StoreStatus> status() {
+    return call(
+            "status",
+            MaintenanceGrpcClient.Status,
+            StatusRequest.getDefaultInstance(),
+            Retry.READ,
+            false,
+            null)
+        .thenCompose(
+            first ->
+                call(
+                        "member list",
+                        ClusterGrpcClient.MemberList,
+                        MemberListRequest.getDefaultInstance(),
+                        Retry.READ,
+                        false,
+                        null)
+                    .thenCompose(
+                        list ->
+                            ClusterStatus.collect(
+                                first,
+                                list.getMembersList(),
+                                url -> ClusterStatus.statusAt(client, url))))
+        .thenCompose(
+            s ->
+                compactRevision(s.revision())
+                    .thenApply(c -> ClusterStatus.withCompactRevision(s, c)));
+  }
+
+  /**
+   * The revision the store was compacted at, or 0 if nothing was compacted, {@link
+   * StoreStatus#UNKNOWN} if a read fails. etcd's API does not report it, but a read at a revision
+   * below it fails with "compacted" and a read at it or later succeeds: a binary search over {@code
+   * [1, current]} with count-only reads of one key finds it in about log2(current) round trips. See
+   * docs/decisions/0026-store-inspection.md.
+   */
+  CompletableFuture<Long> compactRevision(long current) {
+    if (current <= 1) {
+      return CompletableFuture.completedFuture(0L);
+    }
+    return readableAt(1)
+        .thenCompose(ok -> ok ? CompletableFuture.completedFuture(0L) : searchCompacted(1, current))
+        .exceptionally(
+            err -> {
+              log.debug("cannot determine the compact revision: {}", err.toString());
+              return StoreStatus.UNKNOWN;
+            });
+  }
+
+  /** Reads at {@code lo} fail as compacted, reads at {@code hi} succeed. */
+  private CompletableFuture<Long> searchCompacted(long lo, long hi) {
+    if (hi - lo <= 1) {
+      return CompletableFuture.completedFuture(hi);
+    }
+    long mid = lo + (hi - lo) / 2;
+    return readableAt(mid)
+        .thenCompose(ok -> ok ? searchCompacted(lo, mid) : searchCompacted(mid, hi));
+  }
+
+  private CompletableFuture<Boolean> readableAt(long revision) {
+    return call(
+            "count at revision " + revision + " (finding the compact revision)",
+            KVGrpcClient.Range,
+            RangeRequest.newBuilder()
+                .setKey(EtcdProto.bytes(new byte[] {0}))
+                .setCountOnly(true)
+                .setRevision(revision)
+                .build(),
+            Retry.READ,
+            false,
+            null)
+        .handle(
+            (r, err) -> {
+              if (err == null) {
+                return true;
+              }
+              KvStoreException e = unwrap(err);
+              if (e.code() == KvStoreException.Code.COMPACTED) {
+                return false;
+              }
+              throw e;
+            });
   }
 
   @Override
@@ -646,7 +738,11 @@ public final class RemoteKvStore implements KvStore {
       finished = true;
       watches.remove(this);
       if (stream != null) {
-        stream.cancel();
+        // Once the client is closed its connections close, and the stream with them; a cancel
+        // queued behind close() would reach an event loop that is shutting down.
+        if (!closed) {
+          stream.cancel();
+        }
         stream = null;
       }
     }

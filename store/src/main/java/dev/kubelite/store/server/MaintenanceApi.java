@@ -20,8 +20,6 @@ import dev.kubelite.store.api.kubelitepb.InternalRequest;
 import dev.kubelite.store.mvcc.Alarm;
 import dev.kubelite.store.mvcc.MvccStore;
 import dev.kubelite.store.mvcc.Responses;
-import dev.kubelite.store.raft.RaftNode;
-import dev.kubelite.store.raft.driver.RaftDriver;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -48,29 +46,10 @@ final class MaintenanceApi extends MaintenanceService {
     this.member = member;
   }
 
-  /**
-   * Answered from memory, never blocking: sizes as {@link StoreMember#backendSizeBytes}, errors as
-   * etcd lists them (no leader, then each active alarm in etcd's text form).
-   */
+  /** Answered from memory, never blocking: {@link StoreMember#status}. */
   @Override
   public Future<StatusResponse> status(StatusRequest request) {
-    RaftDriver.Status raft = member.raftStatus();
-    StatusResponse.Builder b =
-        StatusResponse.newBuilder()
-            .setHeader(member.header())
-            .setVersion(API_VERSION)
-            .setDbSize(member.backendSizeBytes())
-            .setDbSizeInUse(member.backendInUseBytes())
-            .setLeader(raft.leader())
-            .setRaftIndex(raft.commitIndex())
-            .setRaftTerm(raft.term())
-            .setRaftAppliedIndex(raft.appliedIndex())
-            .setIsLearner(raft.conf().learners().contains(member.memberId()));
-    if (raft.leader() == RaftNode.NONE) {
-      b.addErrors(EtcdErrors.NO_LEADER);
-    }
-    member.mvcc().alarms(Alarm.NONE).forEach(a -> b.addErrors(EtcdMapping.alarmText(a)));
-    return Future.succeededFuture(b.build());
+    return Future.succeededFuture(member.status());
   }
 
   /**

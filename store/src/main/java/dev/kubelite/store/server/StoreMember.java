@@ -3,8 +3,10 @@ package dev.kubelite.store.server;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.kubelite.store.api.etcdserverpb.Member;
 import dev.kubelite.store.api.etcdserverpb.ResponseHeader;
+import dev.kubelite.store.api.etcdserverpb.StatusResponse;
 import dev.kubelite.store.api.kubelitepb.InternalRequest;
 import dev.kubelite.store.api.kubelitepb.MemberAttributes;
+import dev.kubelite.store.mvcc.Alarm;
 import dev.kubelite.store.mvcc.MvccException;
 import dev.kubelite.store.mvcc.MvccStore;
 import dev.kubelite.store.mvcc.Responses;
@@ -14,6 +16,7 @@ import dev.kubelite.store.raft.ConfChange;
 import dev.kubelite.store.raft.Entry;
 import dev.kubelite.store.raft.ProposeResult;
 import dev.kubelite.store.raft.RaftConfig;
+import dev.kubelite.store.raft.RaftNode;
 import dev.kubelite.store.raft.Snapshot;
 import dev.kubelite.store.raft.driver.RaftDriver;
 import dev.kubelite.store.raft.transport.PeerTransport;
@@ -629,6 +632,36 @@ public final class StoreMember implements AutoCloseable {
 
   public RaftDriver.Status raftStatus() {
     return driver.status();
+  }
+
+  /**
+   * This member's answer to etcd's Maintenance.Status, from memory and never blocking (event loops
+   * call it): sizes as {@link #backendSizeBytes}, errors as etcd lists them (no leader, then each
+   * active alarm in etcd's text form).
+   */
+  public StatusResponse status() {
+    RaftDriver.Status raft = driver.status();
+    StatusResponse.Builder b =
+        StatusResponse.newBuilder()
+            .setHeader(header())
+            .setVersion(MaintenanceApi.API_VERSION)
+            .setDbSize(backendSizeBytes())
+            .setDbSizeInUse(backendInUseBytes())
+            .setLeader(raft.leader())
+            .setRaftIndex(raft.commitIndex())
+            .setRaftTerm(raft.term())
+            .setRaftAppliedIndex(raft.appliedIndex())
+            .setIsLearner(raft.conf().learners().contains(memberId));
+    if (raft.leader() == RaftNode.NONE) {
+      b.addErrors(EtcdErrors.NO_LEADER);
+    }
+    mvcc.alarms(Alarm.NONE).forEach(a -> b.addErrors(EtcdMapping.alarmText(a)));
+    return b.build();
+  }
+
+  /** The Vert.x instance the member's gRPC and peer traffic run on. */
+  public Vertx vertx() {
+    return vertx;
   }
 
   public long memberId() {
