@@ -1,6 +1,12 @@
 package dev.kubelite.kubectl;
 
+import dev.kubelite.kubectl.cmd.ApplyCommand;
+import dev.kubelite.kubectl.cmd.CreateCommand;
+import dev.kubelite.kubectl.cmd.DeleteCommand;
 import dev.kubelite.kubectl.cmd.GetCommand;
+import dev.kubelite.kubectl.cmd.PatchCommand;
+import dev.kubelite.kubectl.cmd.ScaleCommand;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -21,7 +27,15 @@ import picocli.CommandLine.ScopeType;
       "It reads the kubeconfig from --kubeconfig, else $KUBECONFIG, else ~/.kube/config, else the"
           + " file `bin/kubelite up` wrote (~/.kubelite/admin.kubeconfig)."
     },
-    subcommands = {GetCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      GetCommand.class,
+      ApplyCommand.class,
+      CreateCommand.class,
+      DeleteCommand.class,
+      PatchCommand.class,
+      ScaleCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class KubectlLite implements Runnable {
   @Option(
       names = "--kubeconfig",
@@ -52,6 +66,7 @@ public final class KubectlLite implements Runnable {
   String server;
 
   private Session session;
+  private InputStream stdin = System.in;
 
   /** The connection settings every command shares; created on first use. */
   public Session session() {
@@ -59,6 +74,11 @@ public final class KubectlLite implements Runnable {
       session = new Session(kubeconfig, context, namespace, server);
     }
     return session;
+  }
+
+  /** Standard input, for {@code -f -}. */
+  public InputStream stdin() {
+    return stdin;
   }
 
   @Override
@@ -69,7 +89,14 @@ public final class KubectlLite implements Runnable {
 
   /** Runs one command line; returns the exit code (0 success, 1 any failure, as kubectl). */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
-    CommandLine cli = new CommandLine(new KubectlLite());
+    return run(args, System.in, out, err);
+  }
+
+  /** The same, reading standard input ({@code -f -}) from {@code in}. */
+  public static int run(String[] args, InputStream in, PrintWriter out, PrintWriter err) {
+    KubectlLite root = new KubectlLite();
+    root.stdin = in;
+    CommandLine cli = new CommandLine(root);
     cli.setOut(out);
     cli.setErr(err);
     cli.setExecutionExceptionHandler(

@@ -2,6 +2,7 @@ package dev.kubelite.kubectl.cmd;
 
 import dev.kubelite.kubectl.KubectlLite;
 import dev.kubelite.kubectl.Session;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
@@ -16,6 +17,11 @@ public abstract class ClientCommand implements Callable<Integer> {
 
   protected Session session() {
     return ((KubectlLite) spec.root().userObject()).session();
+  }
+
+  /** Standard input ({@code -f -}). */
+  protected InputStream in() {
+    return ((KubectlLite) spec.root().userObject()).stdin();
   }
 
   protected PrintWriter out() {
