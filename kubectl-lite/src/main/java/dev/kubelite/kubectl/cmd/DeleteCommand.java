@@ -25,7 +25,12 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Stack;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.IParameterPreprocessor;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -110,8 +115,7 @@ public final class DeleteCommand extends ClientCommand {
   @Option(
       names = "--cascade",
       paramLabel = "background|foreground|orphan",
-      arity = "0..1",
-      fallbackValue = "background",
+      preprocessor = BareCascade.class,
       defaultValue = "background",
       description =
           "What happens to dependents (a deployment's replica sets, their pods): background"
@@ -400,6 +404,22 @@ public final class DeleteCommand extends ClientCommand {
       } catch (IOException e) {
         throw new UncheckedIOException("watching " + path + " failed: " + e.getMessage(), e);
       }
+    }
+  }
+
+  /**
+   * A bare {@code --cascade} means background, and its value must be attached ({@code
+   * --cascade=orphan}), as with kubectl's flag parser: {@code delete --cascade pod x} deletes pod x
+   * in the background rather than taking "pod" for the policy.
+   */
+  static final class BareCascade implements IParameterPreprocessor {
+    @Override
+    public boolean preprocess(
+        Stack<String> args, CommandSpec commandSpec, ArgSpec argSpec, Map<String, Object> info) {
+      if (!"=".equals(info.get("separator"))) {
+        args.push("background");
+      }
+      return false;
     }
   }
 

@@ -157,6 +157,8 @@ public final class ThreeWayPatch {
       ObjectNode sub =
           diffMap(
               childPath, o instanceof ObjectNode oo ? oo : null, (ObjectNode) m, (ObjectNode) c);
+      // The elements matched on their key (80 and "80" alike): the key itself is no change.
+      sub.remove(key);
       if (!sub.isEmpty()) {
         ObjectNode entry = F.objectNode();
         entry.set(key, kv.deepCopy());
