@@ -16,6 +16,8 @@ import dev.kubelite.kubectl.testing.Cli;
 import dev.kubelite.kubectl.testing.Cli.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -292,6 +294,21 @@ class CreatePatchScaleTest {
     Result noFlag = cli.run("scale", "deploy", "nope");
     assertThat(noFlag.exitCode()).isEqualTo(1);
     assertThat(noFlag.err()).contains("Missing required option: '--replicas=COUNT'");
+  }
+
+  @Test
+  void everyChangingCommandHasHelpWithExamples() {
+    for (String[] command :
+        new String[][] {
+          {"apply"}, {"create"}, {"create", "namespace"}, {"delete"}, {"patch"}, {"scale"}
+        }) {
+      List<String> args = new ArrayList<>(List.of(command));
+      args.add("--help");
+      Result r = cli.run(args.toArray(String[]::new));
+      assertThat(r.exitCode()).as(r.toString()).isZero();
+      assertThat(r.out()).startsWith("Usage: kubectl-lite " + String.join(" ", command));
+      assertThat(r.out()).contains("Examples:", "kubectl-lite " + command[0]);
+    }
   }
 
   static int replicas(Resource r, String name) {

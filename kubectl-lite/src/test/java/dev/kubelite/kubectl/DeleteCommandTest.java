@@ -263,7 +263,8 @@ class DeleteCommandTest {
     assertThat(finalizers("false")).containsExactly("orphan");
     cli.run("delete", "cm", "fg", "-n", "cascade", "--cascade=foreground", "--wait=false");
     assertThat(finalizers("fg")).containsExactly("foregroundDeletion");
-    Result bg = cli.run("delete", "cm", "bg", "-n", "cascade", "--cascade");
+    // A bare --cascade is background, and does not take the next argument for its value.
+    Result bg = cli.run("delete", "--cascade", "cm", "bg", "-n", "cascade");
     assertThat(bg.exitCode()).as(bg.toString()).isZero();
     assertThat(gone(Resource.CONFIGMAPS, "cascade", "bg")).isTrue();
     // Deleting again in the background clears the orphan finalizer: gone.

@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
@@ -14,6 +15,12 @@ import picocli.CommandLine.Spec;
  */
 public abstract class ClientCommand implements Callable<Integer> {
   @Spec protected CommandSpec spec;
+
+  @Option(
+      names = {"-h", "--help"},
+      usageHelp = true,
+      description = "Show this help message and exit.")
+  boolean help;
 
   protected Session session() {
     return ((KubectlLite) spec.root().userObject()).session();

@@ -131,6 +131,7 @@ public final class DeleteCommand extends ClientCommand {
   @Option(
       names = "--wait",
       arity = "0..1",
+      paramLabel = "true|false",
       fallbackValue = "true",
       defaultValue = "true",
       description = "Wait until the objects are gone (default ${DEFAULT-VALUE}).")
