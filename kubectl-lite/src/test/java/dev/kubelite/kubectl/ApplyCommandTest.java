@@ -338,6 +338,11 @@ class ApplyCommandTest {
             metadata: {name: w}
             ---
             apiVersion: v1
+            kind: Pod
+            metadata: {name: invalid}
+            spec: {containers: []}
+            ---
+            apiVersion: v1
             kind: ConfigMap
             metadata: {name: kept}
             """);
@@ -352,7 +357,8 @@ class ApplyCommandTest {
         .contains(
             "error: resource mapping not found for name: \"w\" namespace: \"\" from \""
                 + f
-                + "\" (document 2): no matches for kind \"Widget\" in version \"example.com/v1\"");
+                + "\" (document 2): no matches for kind \"Widget\" in version \"example.com/v1\"")
+        .contains("The Pod \"invalid\" is invalid: spec.containers: Required value\n");
   }
 
   @Test

@@ -235,7 +235,10 @@ class CreatePatchScaleTest {
     Result invalid =
         cli.run("patch", "deploy", "patch-errors", "-p", "{\"spec\":{\"replicas\":-1}}");
     assertThat(invalid.exitCode()).isEqualTo(1);
-    assertThat(invalid.err()).contains("spec.replicas");
+    assertThat(invalid.err())
+        .isEqualTo(
+            "The Deployment \"patch-errors\" is invalid: spec.replicas: Invalid value: -1: must"
+                + " be greater than or equal to 0\n");
     Result type = cli.run("patch", "deploy", "patch-errors", "--type", "apply", "-p", "{}");
     assertThat(type.err()).contains("--type must be one of [json merge strategic]");
   }

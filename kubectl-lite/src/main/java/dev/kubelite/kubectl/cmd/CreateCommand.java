@@ -158,16 +158,22 @@ public final class CreateCommand extends ClientCommand {
       ns.putObject("metadata").put("name", name);
       ns.putObject("spec");
       ns.putObject("status");
-      ObjectNode created =
-          dry == DryRun.CLIENT
-              ? ns
-              : session()
+      ObjectNode created = ns;
+      if (dry != DryRun.CLIENT) {
+        try {
+          created =
+              session()
                   .client()
                   .call(
                       "POST",
                       Resource.NAMESPACES.path(null) + dry.query('?'),
                       "application/json",
                       ns);
+        } catch (ApiException e) {
+          err().println(WriteOutput.serverError(e, null));
+          return 1;
+        }
+      }
       results.done("namespace/" + name, "created", created);
       results.finish();
       return 0;

@@ -9,7 +9,6 @@ import dev.kubelite.client.ApiException;
 import dev.kubelite.client.KubeClient;
 import dev.kubelite.client.PatchType;
 import dev.kubelite.kubectl.CliException;
-import dev.kubelite.kubectl.Errors;
 import dev.kubelite.kubectl.ResourceArgs;
 import dev.kubelite.kubectl.ResourceArgs.Target;
 import dev.kubelite.kubectl.input.ManifestReader;
@@ -127,7 +126,7 @@ public final class PatchCommand extends ClientCommand {
           boolean changed = !ThreeWayPatch.same(before, after);
           results.done(display, changed ? "patched" : "patched (no change)", after);
         } catch (ApiException e) {
-          err().println(Errors.serverError(e));
+          err().println(WriteOutput.serverError(e, null));
           err().flush();
           exit = 1;
         }

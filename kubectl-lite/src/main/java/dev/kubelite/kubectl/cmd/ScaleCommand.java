@@ -8,10 +8,10 @@ import dev.kubelite.client.KubeClient;
 import dev.kubelite.client.PatchType;
 import dev.kubelite.client.Resource;
 import dev.kubelite.kubectl.CliException;
-import dev.kubelite.kubectl.Errors;
 import dev.kubelite.kubectl.ResourceArgs;
 import dev.kubelite.kubectl.ResourceArgs.Target;
 import dev.kubelite.kubectl.output.ObjectPrinter;
+import dev.kubelite.kubectl.write.WriteOutput;
 import java.util.List;
 import java.util.Set;
 import picocli.CommandLine.Command;
@@ -94,7 +94,7 @@ public final class ScaleCommand extends ClientCommand {
           out().println(ObjectPrinter.name(t.resource(), name) + " scaled");
           out().flush();
         } catch (ApiException e) {
-          err().println(Errors.serverError(e));
+          err().println(WriteOutput.serverError(e, null));
           err().flush();
           exit = 1;
         } catch (CliException e) {

@@ -1,5 +1,6 @@
 package dev.kubelite.kubectl.write;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kubelite.client.ApiException;
 import dev.kubelite.kubectl.CliException;
@@ -73,11 +74,40 @@ public final class WriteOutput {
   }
 
   /**
+   * kubectl's message for an Invalid object, built from the Status details: {@code The Pod "x" is
+   * invalid: spec.containers: Required value}, several causes one per line after {@code * }.
+   */
+  private static String invalid(JsonNode details, String message) {
+    String kind = details.path("kind").asText("");
+    String name = details.path("name").asText("");
+    String head =
+        kind.isEmpty() && name.isEmpty()
+            ? "The request is invalid"
+            : "The " + kind + " \"" + name + "\" is invalid";
+    List<String> causes = new ArrayList<>();
+    for (JsonNode c : details.path("causes")) {
+      String field = c.path("field").asText("");
+      String m = c.path("message").asText("");
+      causes.add(field.isEmpty() ? m : field + ": " + m);
+    }
+    if (causes.isEmpty()) {
+      return head + ": " + message;
+    }
+    if (causes.size() == 1) {
+      return head + ": " + causes.get(0);
+    }
+    return head + ": \n* " + String.join("\n* ", causes);
+  }
+
+  /**
    * kubectl's message for a refusal while working on a file: {@code Error from server
    * (AlreadyExists): error when creating "pod.yaml": pods "hello" already exists}.
    */
   public static String serverError(ApiException e, String when) {
     String message = e.status().path("message").asText("");
+    if (e.reason().equals("Invalid")) {
+      return invalid(e.status().path("details"), message);
+    }
     String prefix =
         e.reason().isEmpty() ? "Error from server: " : "Error from server (" + e.reason() + "): ";
     return prefix + (when == null ? "" : when + ": ") + message;
