@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kubelite.client.ApiException;
 import dev.kubelite.client.KubeClient;
 import dev.kubelite.client.PatchType;
+import dev.kubelite.kubectl.CliException;
 import dev.kubelite.kubectl.input.ManifestObject;
 import dev.kubelite.kubectl.patch.LastApplied;
 import dev.kubelite.kubectl.patch.ThreeWayPatch;
@@ -77,7 +78,7 @@ public final class ApplyCommand extends ClientCommand {
       } catch (ApiFailure f) {
         err().println(f.message());
         exit = 1;
-      } catch (dev.kubelite.kubectl.CliException c) {
+      } catch (CliException c) {
         err().println("error: " + c.getMessage());
         exit = 1;
       }
