@@ -1,7 +1,13 @@
 package dev.kubelite.kubectl;
 
+import dev.kubelite.kubectl.cmd.ApplyCommand;
+import dev.kubelite.kubectl.cmd.CreateCommand;
+import dev.kubelite.kubectl.cmd.DeleteCommand;
 import dev.kubelite.kubectl.cmd.GetCommand;
+import dev.kubelite.kubectl.cmd.PatchCommand;
+import dev.kubelite.kubectl.cmd.ScaleCommand;
 import dev.kubelite.kubectl.cmd.StoreCommand;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,7 +42,12 @@ public final class KubectlLite implements Runnable {
    */
   static final List<Class<?>> COMMANDS =
       List.of(
-          GetCommand.class, //
+          GetCommand.class,
+          ApplyCommand.class,
+          CreateCommand.class,
+          DeleteCommand.class,
+          PatchCommand.class,
+          ScaleCommand.class,
           StoreCommand.class);
 
   /** The root flags that take a value as the next argument, to find the command name. */
@@ -79,6 +90,7 @@ public final class KubectlLite implements Runnable {
   Path cacheDir = Path.of(System.getProperty("user.home"), ".kubelite", "cache");
 
   private Session session;
+  private InputStream stdin = System.in;
 
   /** The connection settings every command shares; created on first use. */
   public Session session() {
@@ -86,6 +98,11 @@ public final class KubectlLite implements Runnable {
       session = new Session(kubeconfig, context, namespace, server, cacheDir);
     }
     return session;
+  }
+
+  /** Standard input, for {@code -f -}. */
+  public InputStream stdin() {
+    return stdin;
   }
 
   @Override
@@ -96,7 +113,14 @@ public final class KubectlLite implements Runnable {
 
   /** Runs one command line; returns the exit code (0 success, 1 any failure, as kubectl). */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
-    CommandLine cli = commandLine(args);
+    return run(args, System.in, out, err);
+  }
+
+  /** The same, reading standard input ({@code -f -}) from {@code in}. */
+  public static int run(String[] args, InputStream in, PrintWriter out, PrintWriter err) {
+    KubectlLite root = new KubectlLite();
+    root.stdin = in;
+    CommandLine cli = commandLine(root, args);
     cli.setOut(out);
     cli.setErr(err);
     cli.setExecutionExceptionHandler(
@@ -126,8 +150,8 @@ public final class KubectlLite implements Runnable {
   }
 
   /** The root command with the subcommand {@code args} invoke, or all of them when unclear. */
-  static CommandLine commandLine(String[] args) {
-    CommandLine cli = new CommandLine(new KubectlLite());
+  static CommandLine commandLine(KubectlLite root, String[] args) {
+    CommandLine cli = new CommandLine(root);
     String verb = verb(args);
     List<Class<?>> chosen = new ArrayList<>();
     for (Class<?> c : COMMANDS) {

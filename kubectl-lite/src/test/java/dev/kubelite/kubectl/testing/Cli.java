@@ -1,10 +1,12 @@
 package dev.kubelite.kubectl.testing;
 
 import dev.kubelite.kubectl.KubectlLite;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -54,6 +56,11 @@ public final class Cli {
   }
 
   public Result run(String... args) {
+    return runWithStdin("", args);
+  }
+
+  /** Runs with {@code stdin} as standard input ({@code -f -}). */
+  public Result runWithStdin(String stdin, String... args) {
     List<String> all =
         new ArrayList<>(
             List.of(
@@ -65,7 +72,11 @@ public final class Cli {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     int code =
-        KubectlLite.run(all.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
+        KubectlLite.run(
+            all.toArray(String[]::new),
+            new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
+            new PrintWriter(out),
+            new PrintWriter(err));
     return new Result(code, out.toString(), err.toString());
   }
 }
