@@ -112,20 +112,7 @@ public final class AllInOne implements AutoCloseable {
         ApiServer.start(store, new ApiServer.Options(options.bindAddress(), options.apiPort()));
     started.push(apiServer);
     // The control plane reaches the API server over HTTP, like any client would.
-    Map<String, Function<KubeClient, Controller>> controllers = ControllerManager.known();
-    if (options.demoTimeouts()) {
-      controllers.put(
-          NodeLifecycleController.NAME,
-          c ->
-              new NodeLifecycleController(
-                  c,
-                  new NodeLifecycleController.Options(
-                      Duration.ofSeconds(2),
-                      DEMO_NODE_GRACE,
-                      Duration.ofSeconds(60),
-                      DEMO_EVICTION,
-                      4)));
-    }
+    Map<String, Function<KubeClient, Controller>> controllers = controllers(options.demoTimeouts());
     ControllerManager controllerManager =
         new ControllerManager(new KubeClient(apiUrl()), controllers, null);
     started.push(controllerManager);
@@ -149,6 +136,28 @@ public final class AllInOne implements AutoCloseable {
             + client
             + "\n");
     log.info("all-in-one cluster up: API server {}, store {}, data in {}", apiUrl(), client, dir);
+  }
+
+  /**
+   * The controllers {@code kubelite up} runs: all that the controller manager knows, with the node
+   * lifecycle's demo timings if asked for.
+   */
+  static Map<String, Function<KubeClient, Controller>> controllers(boolean demoTimeouts) {
+    Map<String, Function<KubeClient, Controller>> controllers = ControllerManager.known();
+    if (demoTimeouts) {
+      controllers.put(
+          NodeLifecycleController.NAME,
+          c ->
+              new NodeLifecycleController(
+                  c,
+                  new NodeLifecycleController.Options(
+                      Duration.ofSeconds(2),
+                      DEMO_NODE_GRACE,
+                      Duration.ofSeconds(60),
+                      DEMO_EVICTION,
+                      4)));
+    }
+    return controllers;
   }
 
   public URI apiUrl() {
