@@ -38,7 +38,9 @@ public final class UpCommand implements Callable<Integer> {
 
   @Option(
       names = "--port",
-      description = "The API server's port (default: ${DEFAULT-VALUE}).",
+      description =
+          "The API server's port (default: ${DEFAULT-VALUE}); under --ha the load balancer's,"
+              + " and the members' API servers use the next three.",
       defaultValue = "6443")
   int port;
 
@@ -46,7 +48,7 @@ public final class UpCommand implements Callable<Integer> {
       names = "--store-port",
       description =
           "The store's client port, for etcdctl (default: ${DEFAULT-VALUE}); its peer port is"
-              + " the next one.",
+              + " the next one. Under --ha member i uses this +2i (client) and +2i+1 (peer).",
       defaultValue = "2379")
   int storePort;
 
@@ -68,8 +70,8 @@ public final class UpCommand implements Callable<Integer> {
   @Option(
       names = "--log-format",
       description =
-          "Log lines as text (time, level, thread, logger, message) or json (one JSON object per"
-              + " line) (default: ${DEFAULT-VALUE}).",
+          "Log lines as text ([component] time level thread logger: message) or json (one JSON"
+              + " object per line) (default: ${DEFAULT-VALUE}).",
       defaultValue = "text")
   String logFormat;
 
