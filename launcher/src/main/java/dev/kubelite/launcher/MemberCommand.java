@@ -162,18 +162,7 @@ public final class MemberCommand implements Callable<Integer> {
     Files.createDirectories(dataDir);
     String client = "http://" + advertiseAddress + ":" + storeClientPort;
     String peer = "http://" + advertiseAddress + ":" + storePeerPort;
-    StoreServer store =
-        StoreServer.start(
-            MemberConfig.fromFlags(
-                name,
-                dataDir.resolve("store").toString(),
-                "http://" + listenAddress + ":" + storeClientPort,
-                client,
-                "http://" + listenAddress + ":" + storePeerPort,
-                peer,
-                initialCluster,
-                "new",
-                initialClusterToken));
+    StoreServer store = StoreServer.start(storeConfig());
     started.push(store);
     KvStore kv = EmbeddedKvStore.of(store);
     started.push(kv);
@@ -217,6 +206,20 @@ public final class MemberCommand implements Callable<Integer> {
             + peer
             + "), scheduler and controller manager electing leaders as "
             + identity);
+  }
+
+  /** The store member's settings, from this command's flags (validated: names the bad flag). */
+  MemberConfig storeConfig() {
+    return MemberConfig.fromFlags(
+        name,
+        dataDir.resolve("store").toString(),
+        "http://" + listenAddress + ":" + storeClientPort,
+        "http://" + advertiseAddress + ":" + storeClientPort,
+        "http://" + listenAddress + ":" + storePeerPort,
+        "http://" + advertiseAddress + ":" + storePeerPort,
+        initialCluster,
+        "new",
+        initialClusterToken);
   }
 
   /**
