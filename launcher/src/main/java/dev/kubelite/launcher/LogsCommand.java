@@ -73,19 +73,41 @@ public final class LogsCommand implements Callable<Integer> {
     long position = tail >= 0 && Files.exists(file) ? startOfLastLines(file, tail) : 0;
     position = copy(file, position, out);
     out.flush();
+    byte[] head = head(file);
     while (follow) {
       Thread.sleep(200);
       long size = Files.exists(file) ? Files.size(file) : 0;
-      if (size < position) {
-        // Started afresh (`up --fresh`): read the new file from its beginning.
+      byte[] now = head(file);
+      if (size < position || !samePrefix(head, now)) {
+        // Started afresh (`up --fresh` removed it and began a new one): read it from the start.
         position = 0;
       }
+      head = now;
       if (size > position) {
         position = copy(file, position, out);
         out.flush();
       }
     }
     return 0;
+  }
+
+  private static final int HEAD = 128;
+
+  /**
+   * The first bytes of the file (its first line's time stamp and tag make a new log differ from the
+   * old one even when the file system reuses the old file's inode); empty if there is none.
+   */
+  private static byte[] head(Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
+      return in.readNBytes(HEAD);
+    } catch (IOException e) {
+      return new byte[0];
+    }
+  }
+
+  private static boolean samePrefix(byte[] a, byte[] b) {
+    int n = Math.min(a.length, b.length);
+    return java.util.Arrays.equals(a, 0, n, b, 0, n);
   }
 
   /** Copies {@code file} from {@code from} to its current end; returns the new position. */

@@ -1,6 +1,7 @@
 package dev.kubelite.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.kubelite.common.logging.ComponentConverter;
 import java.io.ByteArrayOutputStream;
@@ -8,6 +9,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -79,6 +82,47 @@ class ClusterLogTest {
     assertThat(tail.toString(StandardCharsets.UTF_8))
         .isEqualTo(
             "[up] Kubelite is up.\n[member-2/store] 10:00:01.000 INFO raft RaftDriver: leader\n");
+  }
+
+  @Test
+  void followPrintsNewLinesAndStartsOverWhenTheLogStartsAfresh() throws Exception {
+    Path file = ClusterLog.file(dir);
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, "[up] one\n");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    PrintStream print = new PrintStream(out, true, StandardCharsets.UTF_8);
+    Thread follower =
+        new Thread(
+            () ->
+                new picocli.CommandLine(new LogsCommand(print))
+                    .execute("--data-dir", dir.toString(), "-f"));
+    follower.setDaemon(true);
+    follower.start();
+    try {
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> out.toString(StandardCharsets.UTF_8).equals("[up] one\n"));
+      Files.writeString(file, "[store] two\n", StandardOpenOption.APPEND);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> out.toString(StandardCharsets.UTF_8).equals("[up] one\n[store] two\n"));
+      // Truncated in place: read again from the start.
+      Files.writeString(file, "[x] 3\n", StandardOpenOption.TRUNCATE_EXISTING);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> out.toString(StandardCharsets.UTF_8).endsWith("[store] two\n[x] 3\n"));
+      // `up --fresh` removed the log and a new, already longer one began.
+      Files.delete(file);
+      Files.writeString(file, "[up] a new cluster, a longer first line\n");
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  out.toString(StandardCharsets.UTF_8)
+                      .endsWith("[x] 3\n[up] a new cluster, a longer first line\n"));
+    } finally {
+      follower.interrupt();
+    }
   }
 
   @Test
