@@ -36,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * directory, so starting again on it resumes the same cluster.
  *
  * <p>Layout of the data directory: {@code store/} (the member's data, as etcd's data dir), {@code
- * admin.kubeconfig} (written once the API server is ready; works with the real kubectl) and {@code
- * etcdctl.env} ({@code ETCDCTL_*} settings for an admin's etcdctl).
+ * admin.kubeconfig} (written once the API server is ready; works with the real kubectl), {@code
+ * etcdctl.env} ({@code ETCDCTL_*} settings for an admin's etcdctl) and {@code logs/kubelite.log}
+ * (every line {@code up} shows, written by {@link UpCommand}).
  */
 public final class AllInOne implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AllInOne.class);

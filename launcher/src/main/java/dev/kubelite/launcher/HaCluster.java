@@ -17,6 +17,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -28,6 +31,8 @@ import org.slf4j.LoggerFactory;
  * nodes as a fourth, and in this process a load balancer in front of the API servers (the
  * control-plane endpoint, on {@code --port}). The children's output is interleaved into the
  * cluster's log ({@link ClusterLog}), each line tagged with its member.
+ *
+ * <p>A child that exits on its own is started again after a back-off ({@link #restartOnExit}).
  *
  * <p>Ports: the load balancer on P; member i's API server on P+1+i, its store on S+2i (client) and
  * S+2i+1 (peer). Data: member i under {@code DATA-DIR/member-i}. The children die with this process
@@ -48,28 +53,59 @@ final class HaCluster implements AutoCloseable {
       String logFormat,
       Duration readyTimeout) {}
 
-  /** One child process and what it serves. */
-  record Child(
+  /** How to start a child process (again). */
+  record Spec(
       String name,
-      Process process,
-      Thread output,
-      CountDownLatch drained,
+      String main,
+      List<String> args,
       int apiPort,
       int storeClientPort,
-      int storePeerPort) {
+      int storePeerPort) {}
+
+  /** One child process and what it serves. */
+  record Child(Spec spec, Process process, Thread output, CountDownLatch drained, long startedAt) {
+    String name() {
+      return spec.name();
+    }
+
+    int apiPort() {
+      return spec.apiPort();
+    }
+
+    int storePeerPort() {
+      return spec.storePeerPort();
+    }
+
     URI apiUrl() {
-      return URI.create("http://127.0.0.1:" + apiPort);
+      return URI.create("http://127.0.0.1:" + spec.apiPort());
     }
 
     String storeUrl() {
-      return "http://127.0.0.1:" + storeClientPort;
+      return "http://127.0.0.1:" + spec.storeClientPort();
     }
   }
 
   private final Options options;
   private final ClusterLog clusterLog;
+
+  /** A child that exits on its own is started again after this, doubled per quick failure. */
+  static final Duration FIRST_BACKOFF = Duration.ofSeconds(2);
+
+  static final Duration MAX_BACKOFF = Duration.ofSeconds(60);
+
+  /** A child that ran this long before it exited starts its back-off afresh. */
+  static final Duration STABLE_AFTER = Duration.ofSeconds(60);
+
+  // Replaced by restarts: guarded by this.
   private final List<Child> members = new ArrayList<>();
   private Child nodes;
+  private final ScheduledExecutorService restarts =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "restarts");
+            t.setDaemon(true);
+            return t;
+          });
   private LoadBalancer balancer;
   private volatile boolean closing;
 
@@ -148,7 +184,7 @@ final class HaCluster implements AutoCloseable {
               "--profile",
               options.demoTimeouts() ? "demo" : "kubernetes",
               "--exit-with-stdin");
-      members.add(spawn(name, MemberCommand.class.getName(), args, api, client, peer));
+      members.add(spawn(new Spec(name, MemberCommand.class.getName(), args, api, client, peer)));
     }
     List<LoadBalancer.Backend> backends = new ArrayList<>();
     for (Child m : members) {
@@ -159,12 +195,13 @@ final class HaCluster implements AutoCloseable {
     if (options.nodes() > 0) {
       nodes =
           spawn(
-              "nodes",
-              SimulatedNodes.class.getName(),
-              List.of("--server", apiUrl().toString(), "--nodes", "" + options.nodes()),
-              0,
-              0,
-              0);
+              new Spec(
+                  "nodes",
+                  SimulatedNodes.class.getName(),
+                  List.of("--server", apiUrl().toString(), "--nodes", "" + options.nodes()),
+                  0,
+                  0,
+                  0));
     }
     writeAtomically(kubeconfig(), kubeconfigText());
     StringBuilder endpoints = new StringBuilder();
@@ -180,27 +217,66 @@ final class HaCluster implements AutoCloseable {
             + endpoints
             + "\n");
     for (Child c : children()) {
-      c.process()
-          .onExit()
-          .thenAccept(
-              p -> {
-                if (!closing) {
-                  log.warn(
-                      "{} (pid {}) exited with code {}; the others run on (restart `kubelite up"
-                          + " --ha` to bring it back)",
-                      c.name(),
-                      p.pid(),
-                      p.exitValue());
-                }
-              });
+      restartOnExit(c, 0);
     }
     log.info("HA cluster up: API servers behind {}, data in {}", apiUrl(), dir);
   }
 
-  /** Starts {@code main} in a child JVM on this process's class path, its output tagged. */
-  private Child spawn(
-      String name, String main, List<String> args, int apiPort, int clientPort, int peerPort)
-      throws IOException {
+  /**
+   * When {@code c} exits on its own (killed, crashed), starts it again after a back-off, as the
+   * kubelet restarts a kubeadm control plane's static pods: 2 s, doubling while it keeps failing
+   * within a minute of its start, up to 60 s.
+   */
+  private void restartOnExit(Child c, int failures) {
+    c.process()
+        .onExit()
+        .thenAccept(
+            p -> {
+              if (closing) {
+                return;
+              }
+              boolean quick =
+                  System.nanoTime() - c.startedAt() < STABLE_AFTER.toNanos() && failures > 0;
+              int n = quick ? failures + 1 : 1;
+              long delay =
+                  Math.min(
+                      MAX_BACKOFF.toSeconds(), FIRST_BACKOFF.toSeconds() << Math.min(n - 1, 5));
+              log.warn(
+                  "{} (pid {}) exited with code {}; restarting it in {} s",
+                  c.name(),
+                  p.pid(),
+                  p.exitValue(),
+                  delay);
+              try {
+                restarts.schedule(() -> restart(c, n), delay, TimeUnit.SECONDS);
+              } catch (RejectedExecutionException e) {
+                // Stopping: nothing to restart.
+              }
+            });
+  }
+
+  private synchronized void restart(Child old, int failures) {
+    if (closing) {
+      return;
+    }
+    Child fresh;
+    try {
+      fresh = spawn(old.spec());
+    } catch (IOException e) {
+      log.error("restarting {} failed; the others run on without it", old.name(), e);
+      return;
+    }
+    if (old == nodes) {
+      nodes = fresh;
+    } else {
+      members.set(members.indexOf(old), fresh);
+    }
+    restartOnExit(fresh, failures);
+  }
+
+  /** Starts a child JVM on this process's class path as {@code spec} says, its output tagged. */
+  private Child spawn(Spec spec) throws IOException {
+    String name = spec.name();
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Dkubelite.log.tag=" + name);
@@ -213,8 +289,8 @@ final class HaCluster implements AutoCloseable {
     cmd.add("-XX:+UseSerialGC");
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
-    cmd.add(main);
-    cmd.addAll(args);
+    cmd.add(spec.main());
+    cmd.addAll(spec.args());
     Process p =
         new ProcessBuilder(cmd)
             .redirectErrorStream(true)
@@ -242,7 +318,7 @@ final class HaCluster implements AutoCloseable {
     pump.setDaemon(true);
     pump.start();
     log.info("started {} (pid {})", name, p.pid());
-    return new Child(name, p, pump, drained, apiPort, clientPort, peerPort);
+    return new Child(spec, p, pump, drained, System.nanoTime());
   }
 
   /** Waits until every member's API server answers /readyz with 200, or fails. */
@@ -297,15 +373,15 @@ final class HaCluster implements AutoCloseable {
     return URI.create("http://127.0.0.1:" + balancer.port());
   }
 
-  List<Child> members() {
+  synchronized List<Child> members() {
     return List.copyOf(members);
   }
 
-  Child nodes() {
+  synchronized Child nodes() {
     return nodes;
   }
 
-  private List<Child> children() {
+  private synchronized List<Child> children() {
     List<Child> all = new ArrayList<>(members);
     if (nodes != null) {
       all.add(nodes);
@@ -349,18 +425,26 @@ final class HaCluster implements AutoCloseable {
   @Override
   public void close() {
     closing = true;
-    if (nodes != null) {
-      stop(List.of(nodes));
+    restarts.shutdownNow();
+    List<Child> ms;
+    Child ns;
+    synchronized (this) {
+      // After any restart under way: it saw closing or put its child in the lists.
+      ms = List.copyOf(members);
+      ns = nodes;
     }
-    drain();
-    stop(members);
+    if (ns != null) {
+      stop(List.of(ns));
+    }
+    drain(ms);
+    stop(ms);
     if (balancer != null) {
       balancer.close();
     }
   }
 
   /** Asks every live member to stop its control loops, and waits (up to 20 s) until they have. */
-  private void drain() {
+  private static void drain(List<Child> members) {
     List<Child> asked = new ArrayList<>();
     for (Child m : members) {
       if (!m.process().isAlive()) {

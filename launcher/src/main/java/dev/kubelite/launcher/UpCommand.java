@@ -209,7 +209,11 @@ public final class UpCommand implements Callable<Integer> {
     }
     if (cluster.nodes() != null) {
       System.err.println(
-          "  kubelet   pid " + cluster.nodes().process().pid() + "  " + nodes + " simulated nodes");
+          "  nodes     pid "
+              + cluster.nodes().process().pid()
+              + "  "
+              + nodes
+              + " simulated nodes (kubelet)");
     }
     System.err.println(
         "  kubeconfig: "
@@ -221,7 +225,7 @@ public final class UpCommand implements Callable<Integer> {
             + cluster.etcdctlEnv()
             + "; etcdctl endpoint status -w table   (which member leads)");
     System.err.println(
-        "  failover:   kill -9 the leader's pid above and watch the others carry on");
+        "  failover:   kill -9 the leader's pid above: the others carry on, then it is restarted");
     logsLine();
     System.err.println("  Ctrl-C stops the cluster; `bin/kubelite up --ha` again resumes it.");
     System.err.println();

@@ -29,13 +29,13 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code kubelite up --ha} as a user runs it, as real processes: three members and the nodes come
  * up, a Deployment runs, the member that leads the store is killed with SIGKILL and the cluster
  * goes on (a new store leader, writes through the other members' API servers and the load balancer,
- * the Deployment scaled); {@code kubelite logs} shows every component's lines tagged; SIGTERM to
- * {@code up} stops every child; {@code up --ha} again resumes the same cluster, and SIGKILL to
- * {@code up} takes its children with it.
+ * the Deployment scaled) and {@code up} restarts the member, which rejoins; {@code kubelite logs}
+ * shows every component's lines tagged; SIGTERM to {@code up} stops every child; {@code up --ha}
+ * again resumes the same cluster, and SIGKILL to {@code up} takes its children with it.
  */
 class HaUpTest {
   private static final Pattern MEMBER_PID = Pattern.compile("(member-\\d)  pid (\\d+)");
-  private static final Pattern NODES_PID = Pattern.compile("kubelet   pid (\\d+)");
+  private static final Pattern NODES_PID = Pattern.compile("nodes     pid (\\d+)");
 
   @TempDir Path dir;
   private final List<Process> started = new ArrayList<>();
@@ -230,6 +230,17 @@ class HaUpTest {
     await().atMost(Duration.ofSeconds(60)).until(() -> running(k) == 3);
     assertThat(k.ok("get", "configmaps", "-o", "name")).contains("configmap/after-");
 
+    // `up` restarts the killed member; its store member rejoins and follows the new leader.
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .until(
+            () -> {
+              Map<String, String[]> s = storeStatus(endpoints);
+              return s.size() == 3
+                  && s.values().stream().map(v -> v[1]).distinct().count() == 1
+                  && !s.get(endpoints.get(0))[1].equals(leaderId);
+            });
+
     // kubelite logs: every component's lines, tagged with member and component.
     Path logsOut = dir.resolve("logs.out");
     Process logs = java(logsOut, LogsCommand.class, "--data-dir", data.toString());
@@ -243,18 +254,18 @@ class HaUpTest {
         .containsPattern("\\[member-\\d/scheduler\\]")
         .containsPattern("\\[member-\\d/controller-manager\\]")
         .contains("[nodes/kubelet]", "[up]")
-        .contains("exited with code 137");
+        .contains("(pid " + leaderPid + ") exited with code 137; restarting it in 2 s");
     for (String line : log.split("\n")) {
       assertThat(line).as("every line is tagged").matches("(\\[.+\\] .*|)");
     }
 
-    // SIGTERM to `up`: it stops its children, then itself.
+    // SIGTERM to `up`: it stops its children (the restarted member too), then itself.
+    List<ProcessHandle> children = up.toHandle().children().toList();
+    assertThat(children).hasSize(4);
     up.destroy();
     assertThat(up.waitFor(90, TimeUnit.SECONDS)).isTrue();
-    for (long pid : pids.values()) {
-      assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
-          .as("child %d stopped", pid)
-          .isFalse();
+    for (ProcessHandle c : children) {
+      assertThat(c.isAlive()).as("child %d stopped", c.pid()).isFalse();
     }
     assertThat(Files.readString(out)).contains("kubelite up: stopped");
 
