@@ -16,6 +16,8 @@ import java.nio.charset.StandardCharsets;
  *       clean stop, state kept).
  *   <li>The line {@value #DRAIN} asks the child to stop its controllers while the store still has
  *       its quorum (the first step of the parent's clean stop: see {@link HaCluster#close}).
+ *   <li>The child ignores SIGINT: Ctrl-C in a terminal signals the whole foreground process group,
+ *       children included, and the parent must be the one that orders their stop.
  * </ul>
  */
 final class ParentWatch {
@@ -29,6 +31,7 @@ final class ParentWatch {
    * the parent asks to drain.
    */
   static void watchStdin(String who, Runnable onDrain, Runnable onParentGone) {
+    ignoreSigint(who);
     Thread t =
         new Thread(
             () -> {
@@ -52,6 +55,25 @@ final class ParentWatch {
             "parent-watch");
     t.setDaemon(true);
     t.start();
+  }
+
+  /**
+   * Sets SIGINT's disposition to "ignore", through {@code sun.misc.Signal} (module jdk.unsupported,
+   * there for this kind of use) called reflectively: javac warns about any direct use of it, and
+   * warnings fail the build. If that API is missing, Ctrl-C reaches the child too, which then stops
+   * at once rather than in the parent's order.
+   */
+  private static void ignoreSigint(String who) {
+    try {
+      Class<?> signal = Class.forName("sun.misc.Signal");
+      Class<?> handler = Class.forName("sun.misc.SignalHandler");
+      Object ignore = handler.getField("SIG_IGN").get(null);
+      Object sigint = signal.getConstructor(String.class).newInstance("INT");
+      signal.getMethod("handle", signal, handler).invoke(null, sigint, ignore);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      System.err.println(
+          who + ": cannot ignore SIGINT (" + e + "); Ctrl-C stops this process directly");
+    }
   }
 
   static void exitWhenStdinCloses(String who) {

@@ -262,6 +262,23 @@ class HaUpTest {
     // SIGTERM to `up`: it stops its children (the restarted member too), then itself.
     List<ProcessHandle> children = up.toHandle().children().toList();
     assertThat(children).hasSize(4);
+    // Ctrl-C in a terminal signals the whole process group: the children ignore SIGINT so that
+    // `up` orders their stop (Linux: bit 2 of SigIgn in /proc/PID/status is SIGINT).
+    for (ProcessHandle c : children) {
+      Path procStatus = Path.of("/proc", Long.toString(c.pid()), "status");
+      if (Files.exists(procStatus)) {
+        String ignored =
+            Files.readAllLines(procStatus).stream()
+                .filter(l -> l.startsWith("SigIgn:"))
+                .findFirst()
+                .orElseThrow()
+                .substring("SigIgn:".length())
+                .strip();
+        assertThat(Long.parseLong(ignored, 16) & 2L)
+            .as("child %d ignores SIGINT", c.pid())
+            .isEqualTo(2L);
+      }
+    }
     up.destroy();
     assertThat(up.waitFor(90, TimeUnit.SECONDS)).isTrue();
     for (ProcessHandle c : children) {
