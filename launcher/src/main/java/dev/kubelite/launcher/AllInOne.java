@@ -36,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * directory, so starting again on it resumes the same cluster.
  *
  * <p>Layout of the data directory: {@code store/} (the member's data, as etcd's data dir), {@code
- * admin.kubeconfig} (written once the API server is ready; works with the real kubectl) and {@code
- * etcdctl.env} ({@code ETCDCTL_*} settings for an admin's etcdctl).
+ * admin.kubeconfig} (written once the API server is ready; works with the real kubectl), {@code
+ * etcdctl.env} ({@code ETCDCTL_*} settings for an admin's etcdctl) and {@code logs/kubelite.log}
+ * (every line {@code up} shows, written by {@link UpCommand}).
  */
 public final class AllInOne implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AllInOne.class);
@@ -112,20 +113,7 @@ public final class AllInOne implements AutoCloseable {
         ApiServer.start(store, new ApiServer.Options(options.bindAddress(), options.apiPort()));
     started.push(apiServer);
     // The control plane reaches the API server over HTTP, like any client would.
-    Map<String, Function<KubeClient, Controller>> controllers = ControllerManager.known();
-    if (options.demoTimeouts()) {
-      controllers.put(
-          NodeLifecycleController.NAME,
-          c ->
-              new NodeLifecycleController(
-                  c,
-                  new NodeLifecycleController.Options(
-                      Duration.ofSeconds(2),
-                      DEMO_NODE_GRACE,
-                      Duration.ofSeconds(60),
-                      DEMO_EVICTION,
-                      4)));
-    }
+    Map<String, Function<KubeClient, Controller>> controllers = controllers(options.demoTimeouts());
     ControllerManager controllerManager =
         new ControllerManager(new KubeClient(apiUrl()), controllers, null);
     started.push(controllerManager);
@@ -149,6 +137,28 @@ public final class AllInOne implements AutoCloseable {
             + client
             + "\n");
     log.info("all-in-one cluster up: API server {}, store {}, data in {}", apiUrl(), client, dir);
+  }
+
+  /**
+   * The controllers {@code kubelite up} runs: all that the controller manager knows, with the node
+   * lifecycle's demo timings if asked for.
+   */
+  static Map<String, Function<KubeClient, Controller>> controllers(boolean demoTimeouts) {
+    Map<String, Function<KubeClient, Controller>> controllers = ControllerManager.known();
+    if (demoTimeouts) {
+      controllers.put(
+          NodeLifecycleController.NAME,
+          c ->
+              new NodeLifecycleController(
+                  c,
+                  new NodeLifecycleController.Options(
+                      Duration.ofSeconds(2),
+                      DEMO_NODE_GRACE,
+                      Duration.ofSeconds(60),
+                      DEMO_EVICTION,
+                      4)));
+    }
+    return controllers;
   }
 
   public URI apiUrl() {

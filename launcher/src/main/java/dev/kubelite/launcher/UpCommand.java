@@ -1,6 +1,8 @@
 package dev.kubelite.launcher;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -18,6 +20,12 @@ import picocli.CommandLine.Option;
       "Once the API server is ready it writes DATA-DIR/admin.kubeconfig (works with the real"
           + " kubectl too) and DATA-DIR/etcdctl.env (`source` it, then `etcdctl get / --prefix"
           + " --keys-only`). Ctrl-C stops everything cleanly.",
+      "With --ha it starts three control-plane members as three processes instead (each a store"
+          + " member, an API server, a scheduler and a controller manager with leader election),"
+          + " the simulated nodes as a fourth, and a load balancer on --port in front of the"
+          + " members' API servers (ports --port+1..+3); the stores use --store-port..+5.",
+      "Every component's log lines are shown here and kept in DATA-DIR/logs/kubelite.log, each"
+          + " tagged with its component (and member): `kubelite logs -f` follows them.",
       "Plain HTTP on 127.0.0.1 for now: TLS and authentication arrive with the security work."
     })
 public final class UpCommand implements Callable<Integer> {
@@ -30,7 +38,9 @@ public final class UpCommand implements Callable<Integer> {
 
   @Option(
       names = "--port",
-      description = "The API server's port (default: ${DEFAULT-VALUE}).",
+      description =
+          "The API server's port (default: ${DEFAULT-VALUE}); under --ha the load balancer's,"
+              + " and the members' API servers use the next three.",
       defaultValue = "6443")
   int port;
 
@@ -38,7 +48,7 @@ public final class UpCommand implements Callable<Integer> {
       names = "--store-port",
       description =
           "The store's client port, for etcdctl (default: ${DEFAULT-VALUE}); its peer port is"
-              + " the next one.",
+              + " the next one. Under --ha member i uses this +2i (client) and +2i+1 (peer).",
       defaultValue = "2379")
   int storePort;
 
@@ -60,10 +70,19 @@ public final class UpCommand implements Callable<Integer> {
   @Option(
       names = "--log-format",
       description =
-          "Log lines as text (time, level, thread, logger, message) or json (one JSON object per"
-              + " line) (default: ${DEFAULT-VALUE}).",
+          "Log lines as text ([component] time level thread logger: message) or json (one JSON"
+              + " object per line) (default: ${DEFAULT-VALUE}).",
       defaultValue = "text")
   String logFormat;
+
+  @Option(
+      names = "--ha",
+      description =
+          "Run three control-plane members as separate processes (stacked store members, API"
+              + " servers, schedulers and controller managers with leader election) behind a"
+              + " load balancer on --port; member i's API server on --port+1+i, its store on"
+              + " --store-port+2i (client) and +2i+1 (peer), its data in DATA-DIR/member-i.")
+  boolean ha;
 
   @Option(
       names = "--fresh",
@@ -84,6 +103,17 @@ public final class UpCommand implements Callable<Integer> {
       System.err.println("kubelite up: --profile must be kubernetes or demo, got " + profile);
       return 2;
     }
+    // Every line this process writes (its log lines, the messages below) goes to the cluster's
+    // log too, tagged; under --ha the members' lines join them.
+    if (fresh) {
+      Files.deleteIfExists(ClusterLog.file(dataDir));
+    }
+    ClusterLog clusterLog = ClusterLog.open(dataDir, System.err);
+    System.setErr(clusterLog.stream("up"));
+    return ha ? runHa(clusterLog) : runAllInOne();
+  }
+
+  private int runAllInOne() throws InterruptedException {
     AllInOne cluster;
     try {
       cluster =
@@ -110,31 +140,134 @@ public final class UpCommand implements Callable<Integer> {
               + " free? see --port and --store-port)");
       return 1;
     }
+    CountDownLatch stopped = stopOnShutdown(cluster);
+    System.err.println();
+    System.err.println("Kubelite is up. API server: " + cluster.apiUrl());
+    System.err.println("  kubeconfig: " + cluster.kubeconfig());
+    tryLines(cluster.kubeconfig());
+    System.err.println(
+        "  the store:  source " + cluster.etcdctlEnv() + "; etcdctl get / --prefix --keys-only");
+    logsLine();
+    System.err.println("  Ctrl-C stops the cluster; `bin/kubelite up` again resumes it.");
+    System.err.println();
+    stopped.await();
+    return 0;
+  }
+
+  private int runHa(ClusterLog clusterLog) throws Exception {
+    if (fresh) {
+      HaCluster.wipe(dataDir);
+    }
+    HaCluster cluster;
+    try {
+      cluster =
+          HaCluster.start(
+              new HaCluster.Options(
+                  dataDir,
+                  port,
+                  storePort,
+                  nodes,
+                  profile.equals("demo"),
+                  logFormat,
+                  Duration.ofSeconds(120)),
+              clusterLog);
+    } catch (Exception e) {
+      System.err.println(
+          "kubelite up --ha: cannot start: "
+              + e.getMessage()
+              + " (are ports "
+              + port
+              + "-"
+              + (port + HaCluster.MEMBERS)
+              + " and "
+              + storePort
+              + "-"
+              + (storePort + 2 * HaCluster.MEMBERS - 1)
+              + " free? see --port and --store-port)");
+      return 1;
+    }
+    CountDownLatch stopped = stopOnShutdown(cluster);
+    System.err.println();
+    System.err.println(
+        "Kubelite is up (HA: "
+            + HaCluster.MEMBERS
+            + " control-plane members). API server (load balancer): "
+            + cluster.apiUrl());
+    for (HaCluster.Child m : cluster.members()) {
+      System.err.println(
+          "  "
+              + m.name()
+              + "  pid "
+              + m.process().pid()
+              + "  API server "
+              + m.apiUrl()
+              + "  store "
+              + m.storeUrl()
+              + " (peer port "
+              + m.storePeerPort()
+              + ")");
+    }
+    if (cluster.nodes() != null) {
+      System.err.println(
+          "  nodes     pid "
+              + cluster.nodes().process().pid()
+              + "  "
+              + nodes
+              + " simulated nodes (kubelet)");
+    }
+    System.err.println(
+        "  kubeconfig: "
+            + cluster.kubeconfig()
+            + " (context kubelite: the load balancer; member-0..2: one member each)");
+    tryLines(cluster.kubeconfig());
+    System.err.println(
+        "  the store:  source "
+            + cluster.etcdctlEnv()
+            + "; etcdctl endpoint status -w table   (which member leads)");
+    System.err.println(
+        "  failover:   kill -9 the leader's pid above: the others carry on, then it is restarted");
+    logsLine();
+    System.err.println("  Ctrl-C stops the cluster; `bin/kubelite up --ha` again resumes it.");
+    System.err.println();
+    stopped.await();
+    return 0;
+  }
+
+  private static void tryLines(Path kubeconfig) {
+    System.err.println("  try:        kubectl --kubeconfig " + kubeconfig + " get nodes");
+    System.err.println(
+        "              kubectl --kubeconfig "
+            + kubeconfig
+            + " create deployment web --image=nginx --replicas=3");
+  }
+
+  private void logsLine() {
+    System.err.println(
+        "  logs:       bin/kubelite logs -f --data-dir "
+            + dataDir
+            + "   (every component's lines, tagged; also "
+            + ClusterLog.file(dataDir)
+            + ")");
+  }
+
+  /** Closes {@code cluster} when the JVM shuts down (Ctrl-C, SIGTERM); counts down when done. */
+  private CountDownLatch stopOnShutdown(AutoCloseable cluster) {
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   System.err.println("kubelite up: stopping (state kept in " + dataDir + ")");
-                  cluster.close();
+                  try {
+                    cluster.close();
+                  } catch (Exception e) {
+                    System.err.println("kubelite up: stopping failed: " + e);
+                  }
                   System.err.println("kubelite up: stopped");
                   stopped.countDown();
                 },
                 "kubelite-shutdown"));
-    System.err.println();
-    System.err.println("Kubelite is up. API server: " + cluster.apiUrl());
-    System.err.println("  kubeconfig: " + cluster.kubeconfig());
-    System.err.println("  try:        kubectl --kubeconfig " + cluster.kubeconfig() + " get nodes");
-    System.err.println(
-        "              kubectl --kubeconfig "
-            + cluster.kubeconfig()
-            + " create deployment web --image=nginx --replicas=3");
-    System.err.println(
-        "  the store:  source " + cluster.etcdctlEnv() + "; etcdctl get / --prefix --keys-only");
-    System.err.println("  Ctrl-C stops the cluster; `bin/kubelite up` again resumes it.");
-    System.err.println();
-    stopped.await();
-    return 0;
+    return stopped;
   }
 
   public static void main(String[] args) {

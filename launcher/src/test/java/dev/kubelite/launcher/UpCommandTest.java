@@ -81,6 +81,46 @@ class UpCommandTest {
   }
 
   @Test
+  void textLinesAreTaggedWithTheirComponentAndKeptForKubeliteLogs() throws Exception {
+    Path log = dir.resolve("up.log");
+    Path data = dir.resolve("data");
+    Process p =
+        up(
+            log,
+            "--data-dir",
+            data.toString(),
+            "--port",
+            Integer.toString(FreePorts.next()),
+            "--store-port",
+            Integer.toString(FreePorts.next()),
+            "--nodes",
+            "1");
+    try {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  Files.readString(log).contains("Ctrl-C stops the cluster")
+                          && Files.readString(log).contains("[kubelet]")
+                      || !p.isAlive());
+      assertThat(p.isAlive()).as(Files.readString(log)).isTrue();
+    } finally {
+      p.destroy();
+      assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    }
+    String console = Files.readString(log);
+    String kept = Files.readString(data.resolve("logs").resolve("kubelite.log"));
+    assertThat(kept).isEqualTo(console);
+    assertThat(kept)
+        .contains("[store]", "[apiserver]", "[scheduler]", "[controller-manager]", "[kubelet]")
+        .contains("[up] Kubelite is up.")
+        .contains("[up] kubelite up: stopped");
+    for (String line : kept.split("\n")) {
+      assertThat(line).as("every line is tagged").matches("(\\[.+\\] .*|)");
+    }
+  }
+
+  @Test
   void badFlagsExitTwoWithAMessage() throws Exception {
     Path log = dir.resolve("bad.log");
     Process p = up(log, "--log-format", "xml", "--data-dir", dir.resolve("x").toString());
