@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -62,6 +64,64 @@ public final class EncryptionConfig {
     } catch (InvalidConfigException e) {
       throw new InvalidConfigException(file + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Writes, if {@code file} does not exist yet, a configuration that encrypts Secrets with AES-GCM
+   * under a fresh random 32-byte key named {@code key1} (plaintext values from before still read
+   * through {@code identity}); owner-only permissions (0600) where the file system has them. An
+   * existing file is left as it is (its keys are the cluster's). Returns the configuration in the
+   * file. For launchers that make a cluster secure by default.
+   */
+  public static EncryptionConfig writeDefaultIfMissing(Path file) throws InvalidConfigException {
+    if (!Files.exists(file)) {
+      byte[] key = new byte[32];
+      new SecureRandom().nextBytes(key);
+      String yaml =
+          "# Written by Kubelite: Secrets are encrypted at rest with this key. Keep this file\n"
+              + "# private and backed up apart from the store: without it the Secrets in the store\n"
+              + "# cannot be read. Rotation: docs/encryption-at-rest.md.\n"
+              + "apiVersion: "
+              + API_VERSION
+              + "\nkind: "
+              + KIND
+              + "\nresources:\n"
+              + "  - resources:\n"
+              + "      - secrets\n"
+              + "    providers:\n"
+              + "      - aesgcm:\n"
+              + "          keys:\n"
+              + "            - name: key1\n"
+              + "              secret: "
+              + Base64.getEncoder().encodeToString(key)
+              + "\n"
+              + "      - identity: {}\n";
+      try {
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, ".encryption", ".tmp");
+        try {
+          if (Files.getFileStore(tmp).supportsFileAttributeView("posix")) {
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+          }
+          Files.writeString(tmp, yaml);
+          // A hard link appears atomically and never replaces a file another process wrote
+          // meanwhile (whose key may already be in use).
+          try {
+            Files.createLink(file, tmp);
+          } catch (UnsupportedOperationException e) {
+            Files.move(tmp, file);
+          }
+        } finally {
+          Files.deleteIfExists(tmp);
+        }
+      } catch (FileAlreadyExistsException e) {
+        // Written meanwhile by another process: use that one.
+      } catch (IOException e) {
+        throw new InvalidConfigException("cannot write " + file + ": " + e, e);
+      }
+    }
+    return load(file);
   }
 
   public static EncryptionConfig parse(byte[] yamlOrJson, SecureRandom random)
