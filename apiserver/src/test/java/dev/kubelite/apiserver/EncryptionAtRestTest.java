@@ -450,6 +450,25 @@ class EncryptionAtRestTest {
     assertThat(call(wrong, "GET", "/api/v1/namespaces/default/configmaps", null).code())
         .isEqualTo(200);
     assertThat(call(wrong, "GET", "/readyz", null).code()).isEqualTo(200);
+    // A watch meeting a value it cannot read (written by a server with the right key) ends with
+    // an ERROR event carrying the same Status.
+    ApiServer right = api(config(entry("secrets", keyed("aesgcm", "key1", KEY1))));
+    try (WatchClient watch =
+        new WatchClient(
+            http,
+            "http://127.0.0.1:"
+                + wrong.port()
+                + "/api/v1/namespaces/default/secrets?watch=true&resourceVersion="
+                + raw("/registry/secrets/default/s1").modRevision(),
+            null)) {
+      createSecret(right, "s2", "two", "b");
+      JsonNode event = watch.next(Duration.ofSeconds(10));
+      assertThat(event.path("type").asText()).isEqualTo("ERROR");
+      assertThat(event.path("object").path("code").asInt()).isEqualTo(409);
+      assertThat(event.path("object").path("message").asText())
+          .contains("/registry/secrets/default/s2");
+    }
+    stop(right);
     stop(wrong);
 
     // No configuration at all: encrypted values are refused, not shown as garbage.
@@ -463,8 +482,8 @@ class EncryptionAtRestTest {
     Kv after = raw("/registry/secrets/default/s1");
     assertThat(after.modRevision()).isEqualTo(before.modRevision());
     assertThat(after.value()).isEqualTo(before.value());
-    ApiServer right = api(config(entry("secrets", keyed("aesgcm", "key1", KEY1))));
-    assertThat(secretValue(right, "s1")).isEqualTo("one");
+    ApiServer fixed = api(config(entry("secrets", keyed("aesgcm", "key1", KEY1))));
+    assertThat(secretValue(fixed, "s1")).isEqualTo("one");
   }
 
   @Test
@@ -477,6 +496,12 @@ class EncryptionAtRestTest {
         .doesNotContain(b64(v));
     assertThat(secretValue(cbc, "s1")).isEqualTo(v);
     stop(cbc);
+    // aescbc is not authenticated: a wrong key shows as bad padding or as garbage; both are 409.
+    ApiServer wrongCbc = api(config(entry("secrets", keyed("aescbc", "c1", OTHER))));
+    Answer refused = call(wrongCbc, "GET", "/api/v1/namespaces/default/secrets/s1", null);
+    assertThat(refused.code()).as(refused.body()).isEqualTo(409);
+    assertThat(refused.json().path("message").asText()).contains("k8s:enc:aescbc:v1:c1:");
+    stop(wrongCbc);
 
     ApiServer box =
         api(config(entry("secrets", keyed("secretbox", "b1", KEY2), keyed("aescbc", "c1", KEY1))));

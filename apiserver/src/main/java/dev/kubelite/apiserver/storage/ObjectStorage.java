@@ -335,7 +335,23 @@ public final class ObjectStorage {
     }
     String key = kv.keyUtf8();
     ValueTransformer.Read r = open(key, kv.value());
-    ObjectNode o = Json.readStored(r.plain(), key);
+    ObjectNode o;
+    try {
+      o = Json.readStored(r.plain(), key);
+    } catch (ApiException e) {
+      if (r.plain() == kv.value()) {
+        throw e; // stored in plaintext: not ours to explain
+      }
+      // aescbc is not authenticated: a wrong key can yield valid padding and garbage.
+      throw unreadable(
+          key,
+          new ValueTransformException(
+              "the value stored with "
+                  + ValueTransformer.storedPrefix(kv.value())
+                  + " decrypts to bytes that are not a JSON object: the key named in the prefix"
+                  + " is not the key that encrypted it; put the right secret for that key name in"
+                  + " --encryption-provider-config and restart the API server"));
+    }
     Json.child(o, "metadata").put("resourceVersion", Long.toString(kv.modRevision()));
     return new Stored(key, o, kv.modRevision(), r.stale());
   }
