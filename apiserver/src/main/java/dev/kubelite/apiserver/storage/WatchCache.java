@@ -107,6 +107,9 @@ public final class WatchCache {
                 windowStart = page.revision();
               }
               storeWatch = storage.watchObjects(prefix, page.revision() + 1, new Feed());
+              if (closed) {
+                storeWatch.close(); // closed while listing (e.g. while retrying to start)
+              }
               log.debug(
                   "watch cache {} started at revision {} with {} objects",
                   prefix,
