@@ -1,9 +1,13 @@
 package dev.kubelite.apiserver;
 
+import dev.kubelite.apiserver.encryption.EncryptionConfig;
+import dev.kubelite.apiserver.encryption.KeyTransformers;
+import dev.kubelite.apiserver.encryption.ValueTransformer;
 import dev.kubelite.apiserver.http.ApiRouter;
 import dev.kubelite.apiserver.http.HealthChecks;
 import dev.kubelite.apiserver.registry.Registry;
 import dev.kubelite.apiserver.registry.ResourceTable;
+import dev.kubelite.apiserver.registry.ResourceType;
 import dev.kubelite.apiserver.storage.ObjectStorage;
 import dev.kubelite.apiserver.storage.WatchCache;
 import dev.kubelite.apiserver.storage.WatchCaches;
@@ -14,7 +18,9 @@ import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import java.time.Clock;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -31,13 +37,42 @@ public final class ApiServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
 
   /**
-   * Where to listen (plain HTTP: TLS and authentication arrive with the security work) and how many
-   * recent events each watch cache keeps.
+   * Where to listen (plain HTTP: TLS and authentication arrive with the security work), how many
+   * recent events each watch cache keeps, and how resources are encrypted at rest ({@code
+   * --encryption-provider-config}; null = every value in plaintext, encrypted ones unreadable).
    */
-  public record Options(String bindAddress, int port, int watchCacheWindow) {
+  public record Options(
+      String bindAddress, int port, int watchCacheWindow, EncryptionConfig encryption) {
     public Options(String bindAddress, int port) {
       this(bindAddress, port, WatchCache.DEFAULT_WINDOW);
     }
+
+    public Options(String bindAddress, int port, int watchCacheWindow) {
+      this(bindAddress, port, watchCacheWindow, null);
+    }
+
+    public Options withEncryption(EncryptionConfig config) {
+      return new Options(bindAddress, port, watchCacheWindow, config);
+    }
+  }
+
+  /** Which transformer stores each served resource's values under {@code config}. */
+  static KeyTransformers transformers(ResourceTable table, EncryptionConfig config) {
+    if (config == null) {
+      return KeyTransformers.none();
+    }
+    Map<String, ValueTransformer> byPrefix = new LinkedHashMap<>();
+    for (ResourceType t : table.all()) {
+      ValueTransformer v = config.transformerFor(t.group(), t.plural());
+      byPrefix.put(t.keyPrefix(), v);
+      if (v != ValueTransformer.PLAINTEXT) {
+        log.info(
+            "encryption at rest: {} written with {}",
+            t.qualifiedName(),
+            v.writePrefix().isEmpty() ? "identity (plaintext)" : v.writePrefix());
+      }
+    }
+    return KeyTransformers.of(byPrefix);
   }
 
   private final Vertx vertx;
@@ -95,9 +130,10 @@ public final class ApiServer implements AutoCloseable {
 
   public static ApiServer listen(Vertx vertx, boolean ownsVertx, KvStore store, Options options)
       throws Exception {
-    ObjectStorage storage = new ObjectStorage(store);
+    ResourceTable table = ResourceTable.builtIn();
+    ObjectStorage storage = new ObjectStorage(store, transformers(table, options.encryption()));
     WatchCaches caches = new WatchCaches(storage);
-    Registry registry = new Registry(storage, caches, ResourceTable.builtIn(), Clock.systemUTC());
+    Registry registry = new Registry(storage, caches, table, Clock.systemUTC());
     CompletableFuture<Void> bootstrapped = new CompletableFuture<>();
     Supplier<Future<Void>> alwaysOk = Future::succeededFuture;
     HealthChecks.Check ping = new HealthChecks.Check("ping", alwaysOk);

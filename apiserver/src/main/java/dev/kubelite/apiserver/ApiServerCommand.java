@@ -1,7 +1,9 @@
 package dev.kubelite.apiserver;
 
+import dev.kubelite.apiserver.encryption.EncryptionConfig;
 import dev.kubelite.store.client.KvStore;
 import dev.kubelite.store.client.RemoteKvStore;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -47,8 +49,29 @@ public final class ApiServerCommand implements Callable<Integer> {
       defaultValue = "6443")
   int port;
 
+  @Option(
+      names = "--encryption-provider-config",
+      paramLabel = "FILE",
+      description =
+          "An EncryptionConfiguration (apiserver.config.k8s.io/v1, as kube-apiserver's) saying"
+              + " which resources are encrypted at rest and with which providers and keys"
+              + " (aesgcm, aescbc, secretbox, identity). The first provider writes; all read."
+              + " Without it every value is stored in plaintext. Read at start: restart to"
+              + " rotate keys, then POST /kubelite/v1/encryption/rewrite. See"
+              + " docs/encryption-at-rest.md.")
+  Path encryptionProviderConfig;
+
   @Override
   public Integer call() throws Exception {
+    EncryptionConfig encryption = null;
+    if (encryptionProviderConfig != null) {
+      try {
+        encryption = EncryptionConfig.load(encryptionProviderConfig);
+      } catch (EncryptionConfig.InvalidConfigException e) {
+        System.err.println("kubelite apiserver: --encryption-provider-config: " + e.getMessage());
+        return 2;
+      }
+    }
     KvStore store;
     try {
       store = RemoteKvStore.connect(etcdServers);
@@ -58,7 +81,9 @@ public final class ApiServerCommand implements Callable<Integer> {
     }
     ApiServer server;
     try {
-      server = ApiServer.listen(store, new ApiServer.Options(bindAddress, port));
+      server =
+          ApiServer.listen(
+              store, new ApiServer.Options(bindAddress, port).withEncryption(encryption));
     } catch (Exception e) {
       store.close();
       System.err.println(

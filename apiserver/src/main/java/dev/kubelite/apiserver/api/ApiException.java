@@ -113,6 +113,14 @@ public final class ApiException extends RuntimeException {
         null);
   }
 
+  /**
+   * 409 Conflict: the object's stored value cannot be read with this server's encryption
+   * configuration (kube-apiserver answers 500 "unable to transform key"; see decision 0093).
+   */
+  public static ApiException storedValueUnreadable(String message) {
+    return new ApiException(409, "Conflict", message, null, null, null, null, null);
+  }
+
   /** The message k8s gives for an update or delete with a stale resourceVersion. */
   public static final String MODIFIED =
       "the object has been modified; please apply your changes to the latest version and try again";

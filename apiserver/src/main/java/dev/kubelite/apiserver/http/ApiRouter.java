@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kubelite.apiserver.api.ApiException;
 import dev.kubelite.apiserver.api.Discovery;
 import dev.kubelite.apiserver.api.Json;
+import dev.kubelite.apiserver.handler.EncryptionEndpoints;
 import dev.kubelite.apiserver.handler.PatchHandler;
 import dev.kubelite.apiserver.handler.PodLogHandler;
 import dev.kubelite.apiserver.handler.ResourceHandlers;
@@ -43,6 +44,7 @@ public final class ApiRouter {
   private final WatchHandler watches;
   private final HealthChecks health;
   private final StoreInspection inspection;
+  private final EncryptionEndpoints encryption;
   private PodLogHandler podLogs;
 
   /** {@code store} serves the read-only store inspection endpoints ({@link StoreInspection}). */
@@ -55,6 +57,7 @@ public final class ApiRouter {
     this.watches = new WatchHandler(registry);
     this.health = health;
     this.inspection = new StoreInspection(store);
+    this.encryption = new EncryptionEndpoints(registry.table(), registry.storage());
   }
 
   public Router router(Vertx vertx) {
@@ -124,6 +127,10 @@ public final class ApiRouter {
         return;
       }
       default -> {}
+    }
+    if (EncryptionEndpoints.owns(path)) {
+      encryption.handle(ctx, path);
+      return;
     }
     if (StoreInspection.owns(path)) {
       inspection.handle(ctx, path);

@@ -585,7 +585,10 @@ public final class Registry {
               }
               // A binding sets spec.nodeName, which ordinary pod updates may not change.
               Strategy.validate(t, merged, "binding".equals(subresource) ? null : current.object());
-              if (sameObject(merged, current.object())) {
+              // As kube-apiserver: an unchanged object is not written again, unless its stored
+              // value is stale (an older encryption key or provider): then the write re-encrypts
+              // it, which is how `kubectl get -o json | kubectl replace -f -` migrates keys.
+              if (sameObject(merged, current.object()) && !current.stale()) {
                 return CompletableFuture.completedFuture(current.object());
               }
               CompletableFuture<Written> write;

@@ -3,6 +3,9 @@ package dev.kubelite.apiserver.storage;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kubelite.apiserver.api.ApiException;
 import dev.kubelite.apiserver.api.Json;
+import dev.kubelite.apiserver.encryption.KeyTransformers;
+import dev.kubelite.apiserver.encryption.ValueTransformException;
+import dev.kubelite.apiserver.encryption.ValueTransformer;
 import dev.kubelite.store.client.GetResult;
 import dev.kubelite.store.client.Kv;
 import dev.kubelite.store.client.KvStore;
@@ -21,7 +24,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 
 /**
@@ -30,9 +35,15 @@ import java.util.function.LongSupplier;
  * API server does). The only code that talks to {@link KvStore}. Store failures become {@link
  * ApiException}s: compacted revision = 410 Expired, too large = 413, unreachable = 503, unknown
  * outcome = 504.
+ *
+ * <p>Values of the resources an encryption configuration covers are encrypted here, right after
+ * their JSON is written and before it is parsed (see {@link KeyTransformers}; the key is the
+ * additional authenticated data), on the same thread as that JSON work: it costs microseconds per
+ * object. A value no provider can read fails the request with 409 (see {@link #unreadable}).
  */
 public final class ObjectStorage {
   private final KvStore store;
+  private final KeyTransformers transformers;
 
   /**
    * Per tracked key prefix, the highest revision of a successful write this server made under it
@@ -41,7 +52,20 @@ public final class ObjectStorage {
   private final Map<String, AtomicLong> ownWrites = new ConcurrentHashMap<>();
 
   public ObjectStorage(KvStore store) {
+    this(store, KeyTransformers.none());
+  }
+
+  public ObjectStorage(KvStore store, KeyTransformers transformers) {
     this.store = store;
+    this.transformers = transformers;
+  }
+
+  KvStore store() {
+    return store;
+  }
+
+  public KeyTransformers transformers() {
+    return transformers;
   }
 
   /**
@@ -62,8 +86,16 @@ public final class ObjectStorage {
     }
   }
 
-  /** An object as read from the store (its key, the object with resourceVersion set). */
-  public record Stored(String key, ObjectNode object, long modRevision) {}
+  /**
+   * An object as read from the store (its key, the object with resourceVersion set); {@code stale}
+   * if its stored value is not in the current write format (an older key, or plaintext where
+   * encryption is now configured): an update rewrites it even if the object is unchanged.
+   */
+  public record Stored(String key, ObjectNode object, long modRevision, boolean stale) {
+    public Stored(String key, ObjectNode object, long modRevision) {
+      this(key, object, modRevision, false);
+    }
+  }
 
   /** A page of objects and the revision the page was read at. */
   public record Page(List<Stored> items, boolean more, String lastKey, long revision) {}
@@ -84,7 +116,7 @@ public final class ObjectStorage {
   }
 
   public CompletableFuture<Stored> get(String key) {
-    return wrap(store.get(key(key))).thenApply(GetResult::kv).thenApply(kv -> decode(kv));
+    return wrap(store.get(key(key))).thenApply(GetResult::kv).thenApply(this::decode);
   }
 
   /**
@@ -97,7 +129,7 @@ public final class ObjectStorage {
       m.remove("resourceVersion");
       m.remove("selfLink");
     }
-    return wrap(store.create(key(key), Json.bytes(obj)))
+    return wrap(store.create(key(key), seal(key, Json.bytes(obj))))
         .thenApply(
             r -> {
               if (r.status() == WriteResult.Status.OK) {
@@ -110,7 +142,7 @@ public final class ObjectStorage {
   }
 
   public CompletableFuture<Written> update(String key, ObjectNode obj, long expectedModRevision) {
-    return wrap(store.update(key(key), encode(obj), expectedModRevision))
+    return wrap(store.update(key(key), encode(key, obj), expectedModRevision))
         .thenApply(r -> written(key, r, obj, Outcome.CONFLICT));
   }
 
@@ -142,10 +174,10 @@ public final class ObjectStorage {
   public CompletableFuture<Page> list(String prefix, String fromKey, long limit, long revision) {
     byte[] p = key(prefix);
     RangeQuery q = new RangeQuery(key(fromKey), RangeQuery.prefixEnd(p), limit, revision, null);
-    return wrap(store.range(q)).thenApply(ObjectStorage::page);
+    return wrap(store.range(q)).thenApply(this::page);
   }
 
-  private static Page page(RangeResult r) {
+  private Page page(RangeResult r) {
     List<Stored> items = new ArrayList<>(r.kvs().size());
     String last = null;
     for (Kv kv : r.kvs()) {
@@ -164,35 +196,64 @@ public final class ObjectStorage {
     return store.watch(WatchOptions.prefix(key(prefix), startRevision, true), listener);
   }
 
-  /** A store watch delivering decoded objects (a watch of its own per caller). */
+  /**
+   * A store watch delivering decoded objects (a watch of its own per caller). A value that cannot
+   * be decoded (not decryptable) ends the watch with {@link ObjectWatcher#onError}.
+   */
   public Watch watchObjects(String prefix, long startRevision, ObjectWatcher watcher) {
-    return watch(
-        prefix,
-        startRevision,
-        new WatchListener() {
-          @Override
-          public void onEvents(List<WatchEvent> events) {
-            List<ObjectEvent> out = new ArrayList<>(events.size());
-            for (WatchEvent e : events) {
-              out.add(event(e));
-            }
-            watcher.onEvents(out);
-          }
+    AtomicBoolean ended = new AtomicBoolean();
+    AtomicReference<Watch> handle = new AtomicReference<>();
+    Watch w =
+        watch(
+            prefix,
+            startRevision,
+            new WatchListener() {
+              @Override
+              public void onEvents(List<WatchEvent> events) {
+                if (ended.get()) {
+                  return;
+                }
+                List<ObjectEvent> out = new ArrayList<>(events.size());
+                try {
+                  for (WatchEvent e : events) {
+                    out.add(event(e));
+                  }
+                } catch (ApiException e) {
+                  if (ended.compareAndSet(false, true)) {
+                    Watch h = handle.get();
+                    if (h != null) {
+                      h.close();
+                    }
+                    watcher.onError(e);
+                  }
+                  return;
+                }
+                watcher.onEvents(out);
+              }
 
-          @Override
-          public void onCompacted(long compactRevision) {
-            watcher.onExpired(compactRevision);
-          }
+              @Override
+              public void onCompacted(long compactRevision) {
+                if (ended.compareAndSet(false, true)) {
+                  watcher.onExpired(compactRevision);
+                }
+              }
 
-          @Override
-          public void onError(KvStoreException error) {
-            watcher.onError(translate(error));
-          }
-        });
+              @Override
+              public void onError(KvStoreException error) {
+                if (ended.compareAndSet(false, true)) {
+                  watcher.onError(translate(error));
+                }
+              }
+            });
+    handle.set(w);
+    if (ended.get()) {
+      w.close();
+    }
+    return w;
   }
 
   /** A store event as an object event (the deleted object carries the deletion's revision). */
-  static ObjectEvent event(WatchEvent e) {
+  ObjectEvent event(WatchEvent e) {
     ObjectNode prev = e.prevKv() == null ? null : decode(e.prevKv()).object();
     if (e.type() == WatchEvent.Type.PUT) {
       return new ObjectEvent(
@@ -220,24 +281,79 @@ public final class ObjectStorage {
     return copy;
   }
 
-  /** The stored bytes: the object without resourceVersion (it is the key's mod revision). */
-  static byte[] encode(ObjectNode obj) {
+  /**
+   * The stored bytes: the object without resourceVersion (it is the key's mod revision), encrypted
+   * if the key's resource is configured so.
+   */
+  byte[] encode(String key, ObjectNode obj) {
     ObjectNode copy = obj.deepCopy();
     if (copy.get("metadata") instanceof ObjectNode m) {
       m.remove("resourceVersion");
       m.remove("selfLink");
     }
-    return Json.bytes(copy);
+    return seal(key, Json.bytes(copy));
+  }
+
+  /** {@code json} as stored under {@code key}: with its resource's current write provider. */
+  byte[] seal(String key, byte[] json) {
+    try {
+      return transformers.forKey(key).toStorage(json, key(key));
+    } catch (ValueTransformException e) {
+      throw (ApiException)
+          ApiException.internal("cannot store " + key + ": " + e.getMessage()).initCause(e);
+    }
+  }
+
+  /** The plaintext of a stored value, and whether it is stale; throws {@link #unreadable}. */
+  ValueTransformer.Read open(String key, byte[] stored) {
+    try {
+      return transformers.forKey(key).fromStorage(stored, key(key));
+    } catch (ValueTransformException e) {
+      throw unreadable(key, e);
+    }
+  }
+
+  /**
+   * A stored value no configured provider can read: 409 Conflict naming the key and what to do
+   * (kube-apiserver answers 500 "unable to transform key"; a 5xx would make clients retry a request
+   * that cannot succeed until the configuration changes — see decision 0093).
+   */
+  static ApiException unreadable(String key, ValueTransformException e) {
+    return (ApiException)
+        ApiException.storedValueUnreadable(
+                "the object stored at "
+                    + key
+                    + " cannot be read by this API server: "
+                    + e.getMessage())
+            .initCause(e);
   }
 
   /** A stored value as an object with resourceVersion = its mod revision; null for null. */
-  public static Stored decode(Kv kv) {
+  public Stored decode(Kv kv) {
     if (kv == null) {
       return null;
     }
-    ObjectNode o = Json.readStored(kv.value(), kv.keyUtf8());
+    String key = kv.keyUtf8();
+    ValueTransformer.Read r = open(key, kv.value());
+    ObjectNode o;
+    try {
+      o = Json.readStored(r.plain(), key);
+    } catch (ApiException e) {
+      if (r.plain() == kv.value()) {
+        throw e; // stored in plaintext: not ours to explain
+      }
+      // aescbc is not authenticated: a wrong key can yield valid padding and garbage.
+      throw unreadable(
+          key,
+          new ValueTransformException(
+              "the value stored with "
+                  + ValueTransformer.storedPrefix(kv.value())
+                  + " decrypts to bytes that are not a JSON object: the key named in the prefix"
+                  + " is not the key that encrypted it; put the right secret for that key name in"
+                  + " --encryption-provider-config and restart the API server"));
+    }
     Json.child(o, "metadata").put("resourceVersion", Long.toString(kv.modRevision()));
-    return new Stored(kv.keyUtf8(), o, kv.modRevision());
+    return new Stored(key, o, kv.modRevision(), r.stale());
   }
 
   /** Store failures as the HTTP answers Kubernetes gives for them. */

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -106,6 +107,9 @@ public final class WatchCache {
                 windowStart = page.revision();
               }
               storeWatch = storage.watchObjects(prefix, page.revision() + 1, new Feed());
+              if (closed) {
+                storeWatch.close(); // closed while listing (e.g. while retrying to start)
+              }
               log.debug(
                   "watch cache {} started at revision {} with {} objects",
                   prefix,
@@ -259,12 +263,50 @@ public final class WatchCache {
       for (Registration r : ended) {
         r.watcher.onExpired(revision);
       }
-      start()
-          .exceptionally(
-              e -> {
-                log.error("watch cache {} cannot restart: {}", prefix, e.toString());
-                return null;
-              });
+      startRetrying(1, () -> {});
+    }
+  }
+
+  /** How long a cache waits between attempts to (re)start after a failed list. */
+  static final long RETRY_MILLIS = 2_000;
+
+  /**
+   * Starts (lists and watches), retrying every {@link #RETRY_MILLIS} until it succeeds or the cache
+   * is closed; then runs {@code started}. Meanwhile {@link #serving} is false: reads and watches of
+   * the type go to the store, which answers each with its own error.
+   */
+  void startRetrying(int attempt, Runnable started) {
+    if (closed) {
+      return;
+    }
+    start()
+        .whenComplete(
+            (v, e) -> {
+              if (e == null) {
+                if (attempt > 1) {
+                  log.info("watch cache {} started after {} attempts", prefix, attempt);
+                }
+                started.run();
+                return;
+              }
+              if (attempt == 1 || attempt % 150 == 0) {
+                log.error(
+                    "watch cache {} cannot start (attempt {}): {}; its requests go to the store"
+                        + " meanwhile, retrying every {} ms",
+                    prefix,
+                    attempt,
+                    ObjectStorage.translate(e).getMessage(),
+                    RETRY_MILLIS);
+              }
+              CompletableFuture.delayedExecutor(RETRY_MILLIS, TimeUnit.MILLISECONDS)
+                  .execute(() -> startRetrying(attempt + 1, started));
+            });
+  }
+
+  /** Whether the cache holds the type's objects and follows its store watch. */
+  public boolean serving() {
+    synchronized (lock) {
+      return !closed && windowStart != Long.MAX_VALUE;
     }
   }
 }

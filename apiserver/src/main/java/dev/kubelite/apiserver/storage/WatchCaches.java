@@ -1,10 +1,13 @@
 package dev.kubelite.apiserver.storage;
 
+import dev.kubelite.apiserver.encryption.ValueTransformException;
 import dev.kubelite.store.client.Watch;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -14,6 +17,12 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class WatchCaches {
   private final ObjectStorage storage;
   private final Map<String, WatchCache> caches = new ConcurrentHashMap<>();
+
+  /** Prefixes whose cache is starting (or retrying to start). */
+  private final Set<String> pending = ConcurrentHashMap.newKeySet();
+
+  /** Caches retrying to start in the background (closed with the others). */
+  private final Set<WatchCache> retrying = ConcurrentHashMap.newKeySet();
 
   public WatchCaches(ObjectStorage storage) {
     this.storage = storage;
@@ -28,16 +37,45 @@ public final class WatchCaches {
       if (caches.containsKey(p)) {
         continue; // started by an earlier attempt
       }
+      if (!pending.add(p)) {
+        continue; // still retrying since an earlier attempt
+      }
       WatchCache c = new WatchCache(storage, p, window);
       // Served only once it holds the type's objects (a cache still listing would answer empty).
-      all.add(c.start().thenRun(() -> caches.put(p, c)));
+      all.add(
+          c.start()
+              .handle(
+                  (v, e) -> {
+                    if (e == null) {
+                      caches.put(p, c);
+                      pending.remove(p);
+                      return null;
+                    }
+                    if (ValueTransformException.in(e)) {
+                      // One object no provider can decrypt must not keep the whole API server
+                      // unready: this type is served from the store (each request that meets the
+                      // object fails with its own error) while the cache retries.
+                      retrying.add(c);
+                      c.startRetrying(
+                          1,
+                          () -> {
+                            caches.put(p, c);
+                            retrying.remove(c);
+                            pending.remove(p);
+                          });
+                      return null;
+                    }
+                    pending.remove(p);
+                    throw e instanceof CompletionException ce ? ce : new CompletionException(e);
+                  }));
     }
     return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
   }
 
-  /** The cache of a type, or null if none runs. */
+  /** The cache of a type, or null if none runs (or it is restarting). */
   public WatchCache cache(String typePrefix) {
-    return caches.get(typePrefix);
+    WatchCache c = caches.get(typePrefix);
+    return c != null && c.serving() ? c : null;
   }
 
   /** Where a watch was served from (tests and logs). */
@@ -63,5 +101,6 @@ public final class WatchCaches {
 
   public void close() {
     caches.values().forEach(WatchCache::close);
+    retrying.forEach(WatchCache::close);
   }
 }
