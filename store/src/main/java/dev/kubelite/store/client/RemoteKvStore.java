@@ -146,7 +146,7 @@ public final class RemoteKvStore implements KvStore {
    * Vert.x.
    */
   public static RemoteKvStore connect(List<String> endpoints) {
-    return new RemoteKvStore(Vertx.vertx(), true, endpoints, Options.defaults(), null);
+    return connect(endpoints, null);
   }
 
   /**
@@ -155,7 +155,13 @@ public final class RemoteKvStore implements KvStore {
    * --cacert --cert --key}.
    */
   public static RemoteKvStore connect(List<String> endpoints, ClientTls tls) {
-    return new RemoteKvStore(Vertx.vertx(), true, endpoints, Options.defaults(), tls);
+    Vertx vertx = Vertx.vertx();
+    try {
+      return new RemoteKvStore(vertx, true, endpoints, Options.defaults(), tls);
+    } catch (RuntimeException e) {
+      vertx.close();
+      throw e;
+    }
   }
 
   public static RemoteKvStore connect(Vertx vertx, List<String> endpoints, Options options) {

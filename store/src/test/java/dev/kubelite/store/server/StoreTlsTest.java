@@ -9,6 +9,7 @@ import dev.kubelite.pki.PkiPaths;
 import dev.kubelite.pki.PkiSpec;
 import dev.kubelite.pki.TlsFiles;
 import dev.kubelite.store.client.ClientTls;
+import dev.kubelite.store.client.EmbeddedKvStore;
 import dev.kubelite.store.client.KvStore;
 import dev.kubelite.store.client.KvStoreException;
 import dev.kubelite.store.client.RemoteKvStore;
@@ -203,17 +204,19 @@ class StoreTlsTest {
       peer[i] = FreePorts.next();
       cluster.add(names.get(i) + "=https://127.0.0.1:" + peer[i]);
     }
+    List<StoreServer> servers = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      start(
-          parse(
-              flags(
-                  names.get(i),
-                  tmp.resolve(names.get(i)),
-                  client[i],
-                  peer[i],
-                  String.join(",", cluster),
-                  pki,
-                  pki.storeMembers().get(names.get(i)))));
+      servers.add(
+          start(
+              parse(
+                  flags(
+                      names.get(i),
+                      tmp.resolve(names.get(i)),
+                      client[i],
+                      peer[i],
+                      String.join(",", cluster),
+                      pki,
+                      pki.storeMembers().get(names.get(i))))));
     }
     Path ca = pki.etcdCa().cert();
     List<String> endpoints = new ArrayList<>();
@@ -267,6 +270,12 @@ class StoreTlsTest {
           .hasSize(3)
           .allSatisfy(m -> assertThat(m.error()).isNull());
     }
+    // The embedded client's status asks the other members over TLS with the member's identity.
+    try (KvStore embedded = EmbeddedKvStore.of(servers.get(1))) {
+      assertThat(embedded.status().get(20, TimeUnit.SECONDS).members())
+          .hasSize(3)
+          .allSatisfy(m -> assertThat(m.error()).isNull());
+    }
     assertThat(
             new Etcdctl(endpoints.get(2))
                 .ok(tls(ca, pki.apiserverEtcdClient(), "get", "from-java", "--print-value-only"))
@@ -308,6 +317,22 @@ class StoreTlsTest {
             .isInstanceOf(IOException.class);
       }
     }
+  }
+
+  @Test
+  void remoteClientRefusesMixedSchemesAndTlsSettingsForHttp() throws Exception {
+    PkiPaths pki = Pki.ensure(tmp.resolve("pki"), PkiSpec.defaults().withHostName("testhost"));
+    ClientTls tls = ClientTls.trusting(pki.etcdCa().cert());
+    assertThatThrownBy(
+            () -> RemoteKvStore.connect(List.of("https://127.0.0.1:1", "http://127.0.0.1:2"), tls))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("mix https:// and plain ones");
+    assertThatThrownBy(() -> RemoteKvStore.connect(List.of("http://127.0.0.1:1"), tls))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("use https://");
+    assertThatThrownBy(() -> new ClientTls(pki.etcdCa().cert(), pki.admin().cert(), null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("needs its key");
   }
 
   @Test
