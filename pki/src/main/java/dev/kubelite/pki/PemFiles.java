@@ -67,6 +67,25 @@ public final class PemFiles {
     write(file, pem("PRIVATE KEY", key.getEncoded()), KEY_MODE);
   }
 
+  static void writePublicKey(Path file, java.security.PublicKey key) {
+    write(file, pem("PUBLIC KEY", key.getEncoded()), CERT_MODE);
+  }
+
+  /** Reads a PEM {@code PUBLIC KEY} (X.509 SubjectPublicKeyInfo). */
+  public static java.security.PublicKey readPublicKey(Path file) {
+    try (Reader r = Files.newBufferedReader(file, StandardCharsets.US_ASCII);
+        PEMParser p = new PEMParser(r)) {
+      for (Object o = p.readObject(); o != null; o = p.readObject()) {
+        if (o instanceof org.bouncycastle.asn1.x509.SubjectPublicKeyInfo info) {
+          return new JcaPEMKeyConverter().getPublicKey(info);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read a public key from " + file, e);
+    }
+    throw new IllegalArgumentException(file + " holds no PEM PUBLIC KEY");
+  }
+
   /** Reads the first certificate in a PEM file. */
   public static X509Certificate readCertificate(Path file) {
     List<X509Certificate> all = readCertificates(file);

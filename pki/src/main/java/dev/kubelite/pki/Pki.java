@@ -149,6 +149,7 @@ public final class Pki {
       Authority a = l.ca().equals(CA) ? ca : etcdCa;
       loadOrIssue(dir, l, a, spec.certValidity(), now);
     }
+    loadOrCreateServiceAccountKey(dir);
     return new PkiPaths(
         dir,
         paths(dir, CA),
@@ -160,7 +161,33 @@ public final class Pki {
         paths(dir, "kube-scheduler"),
         paths(dir, "kube-controller-manager"),
         Map.copyOf(kubelets),
-        Map.copyOf(members));
+        Map.copyOf(members),
+        dir.resolve("sa.key"),
+        dir.resolve("sa.pub"));
+  }
+
+  /**
+   * kubeadm's {@code sa.key}/{@code sa.pub}: the key pair that signs and verifies ServiceAccount
+   * tokens (ES256 with a P-256 key). Not a certificate: it never expires and is not renewed.
+   */
+  private static void loadOrCreateServiceAccountKey(Path dir) {
+    Path key = dir.resolve("sa.key");
+    Path pub = dir.resolve("sa.pub");
+    boolean hasKey = Files.exists(key);
+    boolean hasPub = Files.exists(pub);
+    if (hasKey && hasPub) {
+      return;
+    }
+    if (hasKey || hasPub) {
+      throw new PkiException(
+          (hasKey ? key + " without " + pub : pub + " without " + key)
+              + ": restore the missing file, or remove both to make a new pair (tokens signed with"
+              + " the old key then stop working)");
+    }
+    KeyPair kp = Certificates.newKeyPair();
+    PemFiles.writeKey(key, kp.getPrivate());
+    PemFiles.writePublicKey(pub, kp.getPublic());
+    log.info("generated the ServiceAccount token signing key {}", key);
   }
 
   /**

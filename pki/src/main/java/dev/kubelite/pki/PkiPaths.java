@@ -17,6 +17,8 @@ import java.util.Map;
  * @param controllerManager the controller manager (CN system:kube-controller-manager)
  * @param kubelets per node name: CN system:node:&lt;name&gt;, O system:nodes
  * @param storeMembers per store member name: its server and peer certificates (etcd CA)
+ * @param serviceAccountKey the key that signs ServiceAccount tokens ({@code sa.key}, private)
+ * @param serviceAccountPublicKey its public half ({@code sa.pub}), which verifies them
  */
 public record PkiPaths(
     Path dir,
@@ -29,7 +31,9 @@ public record PkiPaths(
     CertPaths scheduler,
     CertPaths controllerManager,
     Map<String, CertPaths> kubelets,
-    Map<String, MemberCerts> storeMembers) {
+    Map<String, MemberCerts> storeMembers,
+    Path serviceAccountKey,
+    Path serviceAccountPublicKey) {
 
   /** A certificate and its private key. */
   public record CertPaths(Path cert, Path key) {}

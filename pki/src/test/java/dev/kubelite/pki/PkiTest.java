@@ -157,6 +157,19 @@ class PkiTest {
       assertThat(dir.resolve(f)).exists();
     }
     assertThat(Files.readString(p.apiserver().key())).startsWith("-----BEGIN PRIVATE KEY-----\n");
+
+    // kubeadm's ServiceAccount token key pair: the halves match (sign with one, verify with other).
+    assertThat(p.serviceAccountKey()).isEqualTo(dir.resolve("sa.key"));
+    java.security.Signature sign = java.security.Signature.getInstance("SHA256withECDSA");
+    sign.initSign(PemFiles.readKey(p.serviceAccountKey()));
+    sign.update(new byte[] {1, 2, 3});
+    byte[] sig = sign.sign();
+    java.security.Signature verify = java.security.Signature.getInstance("SHA256withECDSA");
+    verify.initVerify(PemFiles.readPublicKey(p.serviceAccountPublicKey()));
+    verify.update(new byte[] {1, 2, 3});
+    assertThat(verify.verify(sig)).isTrue();
+    assertThat(Files.readString(p.serviceAccountPublicKey()))
+        .startsWith("-----BEGIN PUBLIC KEY-----");
   }
 
   @Test
@@ -174,6 +187,8 @@ class PkiTest {
         String mode = PosixFilePermissions.toString(Files.getPosixFilePermissions(f));
         if (f.toString().endsWith(".key")) {
           assertThat(mode).as(f.toString()).isEqualTo("rw-------");
+        } else if (f.toString().endsWith(".pub")) {
+          assertThat(mode).as(f.toString()).isEqualTo("rw-r--r--");
         } else {
           assertThat(f.toString()).endsWith(".crt");
           assertThat(mode).as(f.toString()).isEqualTo("rw-r--r--");
@@ -262,6 +277,14 @@ class PkiTest {
     assertThatThrownBy(() -> Pki.ensure(dir3, spec(), at(T0)))
         .isInstanceOf(Pki.PkiException.class)
         .hasMessageContaining("is not the private key of");
+
+    Path dir4 = tmp.resolve("pki4");
+    Pki.ensure(dir4, spec(), at(T0));
+    Files.delete(dir4.resolve("sa.pub"));
+    assertThatThrownBy(() -> Pki.ensure(dir4, spec(), at(T0)))
+        .isInstanceOf(Pki.PkiException.class)
+        .hasMessageContaining("sa.key without")
+        .hasMessageContaining("remove both");
   }
 
   @Test
