@@ -138,12 +138,21 @@ final class ClusterStatus {
         r.getErrorsList());
   }
 
-  /** One Maintenance.Status call to {@code clientUrl} through {@code client}, no retries. */
-  static CompletableFuture<StatusResponse> statusAt(GrpcClient client, String clientUrl) {
-    if (clientUrl.startsWith("https://") || clientUrl.startsWith("unixs://")) {
+  /**
+   * One Maintenance.Status call to {@code clientUrl} through {@code client}, no retries; {@code
+   * tls} says whether the client speaks TLS, which must match the URL's scheme.
+   */
+  static CompletableFuture<StatusResponse> statusAt(
+      GrpcClient client, boolean tls, String clientUrl) {
+    boolean secure = clientUrl.startsWith("https://") || clientUrl.startsWith("unixs://");
+    if (secure != tls) {
       return CompletableFuture.failedFuture(
           new IllegalArgumentException(
-              "client URL " + clientUrl + " needs TLS, which this client does not speak yet"));
+              "client URL "
+                  + clientUrl
+                  + (secure
+                      ? " needs TLS, and this client is set up without it"
+                      : " is plain http://, and this client is set up for TLS")));
     }
     SocketAddress ep = RemoteKvStore.parse(clientUrl);
     CompletableFuture<StatusResponse> result = new CompletableFuture<>();

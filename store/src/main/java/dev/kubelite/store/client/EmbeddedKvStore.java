@@ -195,7 +195,9 @@ public final class EmbeddedKvStore implements KvStore {
           new KvStoreException(KvStoreException.Code.CLOSED, "status: the client is closed"));
     }
     return ClusterStatus.collect(
-            member.status(), member.members(), url -> ClusterStatus.statusAt(peerClient(), url))
+            member.status(),
+            member.members(),
+            url -> ClusterStatus.statusAt(peerClient(), member.config().clientTls(), url))
         .thenApply(
             s ->
                 ClusterStatus.withCompactRevision(s, Math.max(0, member.mvcc().compactRevision())));
@@ -205,8 +207,7 @@ public final class EmbeddedKvStore implements KvStore {
   private synchronized GrpcClient peerClient() {
     if (peerClient == null) {
       peerClient =
-          GrpcClient.client(
-              member.vertx(), new GrpcClientOptions().setScheduleDeadlineAutomatically(true));
+          member.newMemberClient(new GrpcClientOptions().setScheduleDeadlineAutomatically(true));
     }
     return peerClient;
   }

@@ -85,6 +85,7 @@ public final class RemoteKvStore implements KvStore {
   private final Context context;
   private final List<SocketAddress> endpoints;
   private final Options options;
+  private final ClientTls tls;
   private final AtomicInteger preferred = new AtomicInteger();
   private final RequestIds ids = new RequestIds();
 
@@ -95,10 +96,24 @@ public final class RemoteKvStore implements KvStore {
   private final List<RemoteWatch> watches = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean closed;
 
-  private RemoteKvStore(Vertx vertx, boolean ownsVertx, List<String> endpoints, Options options) {
+  private RemoteKvStore(
+      Vertx vertx, boolean ownsVertx, List<String> endpoints, Options options, ClientTls tls) {
     if (endpoints.isEmpty()) {
       throw new IllegalArgumentException("RemoteKvStore needs at least one endpoint");
     }
+    long secure = endpoints.stream().filter(e -> e.startsWith("https://")).count();
+    if (secure > 0 && secure < endpoints.size()) {
+      throw new IllegalArgumentException(
+          "endpoints mix https:// and plain ones " + endpoints + "; use one or the other");
+    }
+    if (secure > 0 && tls == null) {
+      tls = new ClientTls(null, null, null); // https:// endpoints: TLS with the JDK's trust
+    }
+    if (tls != null && secure == 0 && endpoints.stream().anyMatch(e -> e.startsWith("http://"))) {
+      throw new IllegalArgumentException(
+          "TLS settings given but the endpoints are http:// " + endpoints + "; use https://");
+    }
+    this.tls = tls;
     this.vertx = vertx;
     this.ownsVertx = ownsVertx;
     this.options = options;
@@ -107,17 +122,22 @@ public final class RemoteKvStore implements KvStore {
       eps.add(parse(e));
     }
     this.endpoints = List.copyOf(eps);
+    HttpClientOptions http =
+        new HttpClientOptions()
+            .setProtocolVersion(HttpVersion.HTTP_2)
+            .setHttp2ClearTextUpgrade(false)
+            .setConnectTimeout(
+                (int) Math.min(Integer.MAX_VALUE, options.requestTimeout().toMillis()));
+    if (tls != null) {
+      tls.apply(http);
+    }
     this.client =
         GrpcClient.client(
             vertx,
             new GrpcClientOptions()
                 .setMaxMessageSize(Integer.MAX_VALUE)
                 .setScheduleDeadlineAutomatically(true),
-            new HttpClientOptions()
-                .setProtocolVersion(HttpVersion.HTTP_2)
-                .setHttp2ClearTextUpgrade(false)
-                .setConnectTimeout(
-                    (int) Math.min(Integer.MAX_VALUE, options.requestTimeout().toMillis())));
+            http);
     this.context = vertx.getOrCreateContext();
   }
 
@@ -126,11 +146,32 @@ public final class RemoteKvStore implements KvStore {
    * Vert.x.
    */
   public static RemoteKvStore connect(List<String> endpoints) {
-    return new RemoteKvStore(Vertx.vertx(), true, endpoints, Options.defaults());
+    return connect(endpoints, null);
+  }
+
+  /**
+   * Connects over TLS ({@code https://host:port} or {@code host:port} endpoints) with its own
+   * Vert.x: trusting {@code tls}'s CA and presenting its client certificate, as {@code etcdctl
+   * --cacert --cert --key}.
+   */
+  public static RemoteKvStore connect(List<String> endpoints, ClientTls tls) {
+    Vertx vertx = Vertx.vertx();
+    try {
+      return new RemoteKvStore(vertx, true, endpoints, Options.defaults(), tls);
+    } catch (RuntimeException e) {
+      vertx.close();
+      throw e;
+    }
   }
 
   public static RemoteKvStore connect(Vertx vertx, List<String> endpoints, Options options) {
-    return new RemoteKvStore(vertx, false, endpoints, options);
+    return new RemoteKvStore(vertx, false, endpoints, options, null);
+  }
+
+  /** As {@link #connect(Vertx, List, Options)}, over TLS when {@code tls} is not null. */
+  public static RemoteKvStore connect(
+      Vertx vertx, List<String> endpoints, Options options, ClientTls tls) {
+    return new RemoteKvStore(vertx, false, endpoints, options, tls);
   }
 
   static SocketAddress parse(String endpoint) {
@@ -335,7 +376,7 @@ public final class RemoteKvStore implements KvStore {
                             ClusterStatus.collect(
                                 first,
                                 list.getMembersList(),
-                                url -> ClusterStatus.statusAt(client, url))))
+                                url -> ClusterStatus.statusAt(client, tls != null, url))))
         .thenCompose(
             s ->
                 compactRevision(s.revision())

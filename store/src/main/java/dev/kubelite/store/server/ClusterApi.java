@@ -44,7 +44,7 @@ final class ClusterApi extends ClusterService {
     this.member = member;
     this.vertx = vertx;
     this.client =
-        GrpcClient.client(vertx, new GrpcClientOptions().setScheduleDeadlineAutomatically(true));
+        member.newMemberClient(new GrpcClientOptions().setScheduleDeadlineAutomatically(true));
   }
 
   void close() {

@@ -53,7 +53,7 @@ final class LeaseApi extends LeaseService {
   LeaseApi(StoreMember member, Lessor lessor, Vertx vertx) {
     this.member = member;
     this.lessor = lessor;
-    this.client = GrpcClient.client(vertx);
+    this.client = member.newMemberClient(new io.vertx.grpc.client.GrpcClientOptions());
     this.forwarding = vertx.getOrCreateContext();
   }
 

@@ -30,7 +30,8 @@ public record MemberConfig(
     String initialClusterToken,
     int maxRequestBytes,
     Duration watchProgressNotifyInterval,
-    long quotaBackendBytes) {
+    long quotaBackendBytes,
+    MemberTls tls) {
 
   /** Whether this member founds a new cluster or joins an existing one. */
   public enum ClusterState {
@@ -129,7 +130,82 @@ public record MemberConfig(
         initialClusterToken == null ? DEFAULT_TOKEN : initialClusterToken,
         DEFAULT_MAX_REQUEST_BYTES,
         DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL,
-        0);
+        0,
+        MemberTls.NONE);
+  }
+
+  /**
+   * This config with TLS (etcd's {@code --cert-file}, ..., {@code --peer-client-cert-auth}); checks
+   * it against the URLs: see {@link #checkTls()}.
+   */
+  public MemberConfig withTls(MemberTls tls) {
+    MemberConfig c =
+        new MemberConfig(
+            name,
+            dataDir,
+            listenClientUrls,
+            advertiseClientUrls,
+            listenPeerUrls,
+            initialAdvertisePeerUrls,
+            initialCluster,
+            initialClusterState,
+            initialClusterToken,
+            maxRequestBytes,
+            watchProgressNotifyInterval,
+            quotaBackendBytes,
+            tls);
+    c.checkTls();
+    return c;
+  }
+
+  /**
+   * Checks that the TLS settings fit the URLs, as etcd does: an https:// client URL needs {@code
+   * --cert-file} and {@code --key-file}, an https:// peer URL {@code --peer-cert-file} and {@code
+   * --peer-key-file}; the files must be readable. A member's peer URLs (and those of {@code
+   * --initial-cluster}) must be all http:// or all https:// (decision 0091).
+   */
+  public void checkTls() {
+    tls.check();
+    for (URI u : concat(listenClientUrls, advertiseClientUrls)) {
+      if (https(u) && !tls.hasClientCert()) {
+        throw new InvalidConfigException(
+            u + ": an https:// client URL needs --cert-file and --key-file");
+      }
+    }
+    List<URI> peerUrls = new ArrayList<>(concat(listenPeerUrls, initialAdvertisePeerUrls));
+    initialCluster.values().forEach(peerUrls::addAll);
+    for (URI u : peerUrls) {
+      if (https(u) && !tls.hasPeerCert()) {
+        throw new InvalidConfigException(
+            u + ": an https:// peer URL needs --peer-cert-file and --peer-key-file");
+      }
+      if (https(u) != peerTls()) {
+        throw new InvalidConfigException(
+            "peer URLs mix http:// and https:// ("
+                + peerUrls
+                + "); a member's peer traffic is either all TLS or none");
+      }
+    }
+  }
+
+  /** Whether peer traffic (listening and dialing) uses TLS: the peer URLs are https://. */
+  public boolean peerTls() {
+    return https(listenPeerUrls.get(0));
+  }
+
+  /** Whether this member reaches other members' client ports over TLS. */
+  public boolean clientTls() {
+    return advertiseClientUrls.stream().anyMatch(MemberConfig::https);
+  }
+
+  static boolean https(URI u) {
+    return "https".equals(u.getScheme());
+  }
+
+  private static List<URI> concat(List<URI> a, List<URI> b) {
+    List<URI> out = new ArrayList<>(a);
+    out.addAll(b);
+    return out;
   }
 
   /** This config with {@code --quota-backend-bytes} set (etcd's meaning: see {@link #quota()}). */
@@ -180,7 +256,8 @@ public record MemberConfig(
         initialClusterToken,
         maxRequest,
         progressInterval,
-        quotaBytes);
+        quotaBytes,
+        tls);
   }
 
   /**
@@ -324,16 +401,6 @@ public record MemberConfig(
               + "' but --initial-advertise-peer-urls is "
               + advertisePeer
               + "; they must match");
-    }
-    for (List<URI> urls : List.of(listenClient, advertiseClient, listenPeer, advertisePeer)) {
-      for (URI u : urls) {
-        if ("https".equals(u.getScheme())) {
-          throw new InvalidConfigException(
-              u
-                  + ": https:// needs TLS certificates, which this version does not configure yet;"
-                  + " use http:// on 127.0.0.1");
-        }
-      }
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.kubelite.store.server;
 
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -18,7 +19,11 @@ import picocli.CommandLine.Option;
           + " keep-alive, time-to-live, list), Cluster (member list, add, update, promote, remove),"
           + " Maintenance: status, snapshot (`etcdctl snapshot save` writes a Kubelite state"
           + " image, not an etcd bbolt file), alarm list/disarm with the NOSPACE quota alarm,"
-          + " defrag, hash and hashkv, move-leader. TLS arrives with the security work.",
+          + " defrag, hash and hashkv, move-leader.",
+      "TLS as etcd: https:// URLs with --cert-file/--key-file (client port) and"
+          + " --peer-cert-file/--peer-key-file (peer port); --client-cert-auth and"
+          + " --peer-client-cert-auth require certificates signed by --trusted-ca-file and"
+          + " --peer-trusted-ca-file.",
       "`kubelite store snapshot restore FILE ...` builds a new member's data dir from such a"
           + " file (see docs/store.md)."
     },
@@ -92,6 +97,46 @@ public final class StoreCommand implements Callable<Integer> {
               + " default 2 GiB, a negative value turns the quota off (default: 0).")
   long quotaBackendBytes;
 
+  @Option(names = "--cert-file", description = "Path to the client server TLS cert file.")
+  Path certFile;
+
+  @Option(names = "--key-file", description = "Path to the client server TLS key file.")
+  Path keyFile;
+
+  @Option(
+      names = "--trusted-ca-file",
+      description = "Path to the client server TLS trusted CA cert file.")
+  Path trustedCaFile;
+
+  @Option(
+      names = "--client-cert-auth",
+      arity = "0..1",
+      fallbackValue = "true",
+      description =
+          "Enable client cert authentication: https:// clients must present a certificate signed"
+              + " by --trusted-ca-file (default: false).")
+  boolean clientCertAuth;
+
+  @Option(names = "--peer-cert-file", description = "Path to the peer server TLS cert file.")
+  Path peerCertFile;
+
+  @Option(names = "--peer-key-file", description = "Path to the peer server TLS key file.")
+  Path peerKeyFile;
+
+  @Option(
+      names = "--peer-trusted-ca-file",
+      description = "Path to the peer server TLS trusted CA file.")
+  Path peerTrustedCaFile;
+
+  @Option(
+      names = "--peer-client-cert-auth",
+      arity = "0..1",
+      fallbackValue = "true",
+      description =
+          "Enable peer client cert authentication: peers must present a certificate signed by"
+              + " --peer-trusted-ca-file (default: false).")
+  boolean peerClientCertAuth;
+
   /** The member config these flags describe; throws naming the flag at fault. */
   MemberConfig config() {
     MemberConfig config =
@@ -114,7 +159,18 @@ public final class StoreCommand implements Callable<Integer> {
               MemberConfig.goDuration(
                   "--experimental-watch-progress-notify-interval", watchProgressNotifyInterval));
     }
-    return config.withQuotaBackendBytes(quotaBackendBytes);
+    return config
+        .withQuotaBackendBytes(quotaBackendBytes)
+        .withTls(
+            new MemberTls(
+                certFile,
+                keyFile,
+                trustedCaFile,
+                clientCertAuth,
+                peerCertFile,
+                peerKeyFile,
+                peerTrustedCaFile,
+                peerClientCertAuth));
   }
 
   @Override

@@ -148,7 +148,24 @@ public final class StoreMember implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    this.peers = new PeerTransport(vertx, memberId);
+    this.peers =
+        new PeerTransport(
+            vertx,
+            memberId,
+            config.peerTls()
+                ? new PeerTransport.Tls() {
+                  @Override
+                  public io.vertx.core.net.NetServerOptions server() {
+                    return config.tls().peerServer();
+                  }
+
+                  @Override
+                  public io.vertx.core.net.NetClientOptions client(
+                      io.vertx.core.net.NetClientOptions options) {
+                    return config.tls().peerClient(options);
+                  }
+                }
+                : null);
     RaftConfig raftConfig = RaftConfig.builder(memberId).build();
     this.driver = new RaftDriver(raftConfig, raftLog, new StateMachine(), peers, options);
     members.snapshot().forEach(this::connectPeer);
@@ -204,6 +221,7 @@ public final class StoreMember implements AutoCloseable {
   /** As {@link #start(MemberConfig, Vertx)}, with the Raft driver's tick and snapshot cadence. */
   static StoreMember start(MemberConfig config, Vertx vertx, RaftDriver.Options options)
       throws Exception {
+    config.checkTls();
     StoreMember m = new StoreMember(config, vertx, options);
     URI peerListen = config.listenPeerUrls().get(0);
     m.peers
@@ -666,6 +684,22 @@ public final class StoreMember implements AutoCloseable {
 
   public long memberId() {
     return memberId;
+  }
+
+  /**
+   * A gRPC client for other members' client ports (leader forwarding, status), with this member's
+   * TLS identity when its client URLs are https:// (see {@link MemberTls#memberClient()}).
+   */
+  public io.vertx.grpc.client.GrpcClient newMemberClient(
+      io.vertx.grpc.client.GrpcClientOptions grpcOptions) {
+    io.vertx.core.http.HttpClientOptions http =
+        new io.vertx.core.http.HttpClientOptions()
+            .setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2)
+            .setHttp2ClearTextUpgrade(false);
+    if (config.clientTls()) {
+      config.tls().memberClient().apply(http);
+    }
+    return io.vertx.grpc.client.GrpcClient.client(vertx, grpcOptions, http);
   }
 
   public MemberConfig config() {

@@ -119,14 +119,20 @@ public final class StoreServer implements AutoCloseable {
         LeaseGrpcService.LeaseRevoke,
         (r, h) -> leaseApi.leaseRevoke(r, ClientRequestIds.fromHeaders(h)));
     for (URI u : member.config().listenClientUrls()) {
+      HttpServerOptions options =
+          new HttpServerOptions()
+              .setHost(u.getHost())
+              .setPort(u.getPort())
+              .setInitialSettings(
+                  new Http2Settings().setMaxConcurrentStreams(MAX_CONCURRENT_STREAMS));
+      if (MemberConfig.https(u)) {
+        // TLS with ALPN (gRPC needs h2); with --client-cert-auth a client without a certificate
+        // signed by --trusted-ca-file is refused in the handshake, as etcd does.
+        member.config().tls().applyServer(options);
+      }
       HttpServer http =
           vertx
-              .createHttpServer(
-                  new HttpServerOptions()
-                      .setHost(u.getHost())
-                      .setPort(u.getPort())
-                      .setInitialSettings(
-                          new Http2Settings().setMaxConcurrentStreams(MAX_CONCURRENT_STREAMS)))
+              .createHttpServer(options)
               .connectionHandler(SchemeInAuthority::install)
               .requestHandler(
                   req -> {
@@ -142,7 +148,13 @@ public final class StoreServer implements AutoCloseable {
               .get(10, TimeUnit.SECONDS);
       servers.add(http);
       clientPorts.add(http.actualPort());
-      log.info("serving etcd v3 API for member {} on {}", member.config().name(), u);
+      log.info(
+          "serving etcd v3 API for member {} on {}{}",
+          member.config().name(),
+          u,
+          MemberConfig.https(u) && member.config().tls().clientCertAuth()
+              ? " (client certificates required)"
+              : "");
     }
   }
 

@@ -10,6 +10,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.core.parsetools.RecordParser;
@@ -46,14 +47,33 @@ public final class PeerTransport implements RaftDriver.Transport, AutoCloseable 
   private final Map<Long, SocketAddress> peers = new ConcurrentHashMap<>();
   private final Map<Long, Peer> connections = new ConcurrentHashMap<>();
   private volatile Sink sink;
+  private final NetServerOptions serverOptions;
   private NetServer server;
 
   public PeerTransport(Vertx vertx, long selfId) {
+    this(vertx, selfId, null);
+  }
+
+  /**
+   * A transport whose listener and outbound connections use TLS when {@code tls} is given: the
+   * server options carry the listener's certificate (and, to require peer certificates, the trusted
+   * CA and client auth), {@link Tls#client} decorates the dialing options the same way.
+   */
+  public PeerTransport(Vertx vertx, long selfId, Tls tls) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.selfId = selfId;
-    this.client =
-        vertx.createNetClient(new NetClientOptions().setConnectTimeout(2000).setTcpNoDelay(true));
+    NetClientOptions clientOptions =
+        new NetClientOptions().setConnectTimeout(2000).setTcpNoDelay(true);
+    this.client = vertx.createNetClient(tls == null ? clientOptions : tls.client(clientOptions));
+    this.serverOptions = tls == null ? new NetServerOptions() : tls.server();
+  }
+
+  /** TLS for peer traffic: the listener's options, and what to add to the dialing options. */
+  public interface Tls {
+    NetServerOptions server();
+
+    NetClientOptions client(NetClientOptions options);
   }
 
   /** Where to deliver what arrives; set before {@link #listen}. */
@@ -63,7 +83,7 @@ public final class PeerTransport implements RaftDriver.Transport, AutoCloseable 
 
   /** Starts accepting peer connections; completes with the bound port. */
   public Future<Integer> listen(String host, int port) {
-    server = vertx.createNetServer();
+    server = vertx.createNetServer(serverOptions);
     server.connectHandler(this::accept);
     return server.listen(port, host).map(NetServer::actualPort);
   }
