@@ -1,5 +1,7 @@
 package dev.kubelite.apiserver;
 
+import dev.kubelite.apiserver.auth.Authenticator;
+import dev.kubelite.apiserver.auth.Authorizer;
 import dev.kubelite.apiserver.encryption.EncryptionConfig;
 import dev.kubelite.apiserver.encryption.KeyTransformers;
 import dev.kubelite.apiserver.encryption.ValueTransformer;
@@ -42,17 +44,32 @@ public final class ApiServer implements AutoCloseable {
    * --encryption-provider-config}; null = every value in plaintext, encrypted ones unreadable).
    */
   public record Options(
-      String bindAddress, int port, int watchCacheWindow, EncryptionConfig encryption) {
+      String bindAddress,
+      int port,
+      int watchCacheWindow,
+      EncryptionConfig encryption,
+      Authenticator authenticator,
+      Authorizer authorizer) {
     public Options(String bindAddress, int port) {
       this(bindAddress, port, WatchCache.DEFAULT_WINDOW);
     }
 
     public Options(String bindAddress, int port, int watchCacheWindow) {
-      this(bindAddress, port, watchCacheWindow, null);
+      this(bindAddress, port, watchCacheWindow, null, Authenticator.NONE, Authorizer.ALLOW_ALL);
     }
 
     public Options withEncryption(EncryptionConfig config) {
-      return new Options(bindAddress, port, watchCacheWindow, config);
+      return new Options(bindAddress, port, watchCacheWindow, config, authenticator, authorizer);
+    }
+
+    /** Who sent each request; {@link Authenticator#NONE} (the default) trusts everyone. */
+    public Options withAuthentication(Authenticator a) {
+      return new Options(bindAddress, port, watchCacheWindow, encryption, a, authorizer);
+    }
+
+    /** What each user may do; {@link Authorizer#ALLOW_ALL} (the default) allows everything. */
+    public Options withAuthorization(Authorizer a) {
+      return new Options(bindAddress, port, watchCacheWindow, encryption, authenticator, a);
     }
   }
 
@@ -158,7 +175,8 @@ public final class ApiServer implements AutoCloseable {
         new HealthChecks(
             List.of(ping, logCheck, etcd, bootstrap), List.of(ping, logCheck, etcd, bootstrap));
     try {
-      ApiRouter api = new ApiRouter(registry, health, store);
+      ApiRouter api =
+          new ApiRouter(registry, health, store, options.authenticator(), options.authorizer());
       HttpServer server =
           vertx
               .createHttpServer(

@@ -1,6 +1,7 @@
 package dev.kubelite.launcher;
 
 import dev.kubelite.apiserver.ApiServer;
+import dev.kubelite.apiserver.encryption.EncryptionConfig;
 import dev.kubelite.client.KubeClient;
 import dev.kubelite.controller.Controller;
 import dev.kubelite.controller.ControllerManager;
@@ -86,6 +87,11 @@ public final class AllInOne implements AutoCloseable {
     }
   }
 
+  /** Where {@code up} keeps the cluster's encryption-at-rest keys (docs/encryption-at-rest.md). */
+  static Path encryptionConfig(Path dataDir) {
+    return dataDir.resolve("pki").resolve("encryption-config.yaml");
+  }
+
   private void startAll() throws Exception {
     Path dir = options.dataDir();
     if (options.fresh()) {
@@ -109,8 +115,13 @@ public final class AllInOne implements AutoCloseable {
     started.push(storeServer);
     KvStore store = EmbeddedKvStore.of(storeServer);
     started.push(store);
+    // Secrets are encrypted at rest from the first start, under a key kept beside the data.
+    EncryptionConfig encryption = EncryptionConfig.writeDefaultIfMissing(encryptionConfig(dir));
     apiServer =
-        ApiServer.start(store, new ApiServer.Options(options.bindAddress(), options.apiPort()));
+        ApiServer.start(
+            store,
+            new ApiServer.Options(options.bindAddress(), options.apiPort())
+                .withEncryption(encryption));
     started.push(apiServer);
     // The control plane reaches the API server over HTTP, like any client would.
     Map<String, Function<KubeClient, Controller>> controllers = controllers(options.demoTimeouts());

@@ -1,5 +1,6 @@
 package dev.kubelite.launcher;
 
+import dev.kubelite.apiserver.encryption.EncryptionConfig;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -160,6 +161,9 @@ final class HaCluster implements AutoCloseable {
           .append("=http://127.0.0.1:")
           .append(options.storePort() + 2 * i + 1);
     }
+    // One encryption-at-rest key for the cluster: every member's API server reads every Secret.
+    Path encryption = AllInOne.encryptionConfig(dir);
+    EncryptionConfig.writeDefaultIfMissing(encryption);
     for (int i = 0; i < MEMBERS; i++) {
       String name = "member-" + i;
       int api = options.port() + 1 + i;
@@ -183,6 +187,8 @@ final class HaCluster implements AutoCloseable {
               "kubelite-ha",
               "--profile",
               options.demoTimeouts() ? "demo" : "kubernetes",
+              "--encryption-provider-config",
+              encryption.toString(),
               "--exit-with-stdin");
       members.add(spawn(new Spec(name, MemberCommand.class.getName(), args, api, client, peer)));
     }

@@ -1,6 +1,7 @@
 package dev.kubelite.launcher;
 
 import dev.kubelite.apiserver.ApiServer;
+import dev.kubelite.apiserver.encryption.EncryptionConfig;
 import dev.kubelite.client.KubeClient;
 import dev.kubelite.client.leaderelection.LeaderElector;
 import dev.kubelite.controller.ControllerManager;
@@ -102,6 +103,14 @@ public final class MemberCommand implements Callable<Integer> {
   String profile;
 
   @Option(
+      names = "--encryption-provider-config",
+      paramLabel = "FILE",
+      description =
+          "An EncryptionConfiguration for the API server, as kube-apiserver's flag (`up --ha`"
+              + " gives every member the same one; default: no encryption at rest).")
+  Path encryptionProviderConfig;
+
+  @Option(
       names = "--exit-with-stdin",
       hidden = true,
       description = "Stop when stdin closes (how `up --ha` makes its children die with it).")
@@ -168,7 +177,11 @@ public final class MemberCommand implements Callable<Integer> {
     started.push(kv);
     // Listens at once and becomes ready (/readyz) once the store has a quorum: the other members
     // may start later than this one.
-    ApiServer api = ApiServer.listen(kv, new ApiServer.Options(listenAddress, port));
+    ApiServer.Options apiOptions = new ApiServer.Options(listenAddress, port);
+    if (encryptionProviderConfig != null) {
+      apiOptions = apiOptions.withEncryption(EncryptionConfig.load(encryptionProviderConfig));
+    }
+    ApiServer api = ApiServer.listen(kv, apiOptions);
     started.push(api);
     String host = listenAddress.equals("0.0.0.0") ? "127.0.0.1" : listenAddress;
     URI apiUrl = URI.create("http://" + host + ":" + api.port());

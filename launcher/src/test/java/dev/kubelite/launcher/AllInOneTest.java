@@ -85,4 +85,35 @@ class AllInOneTest {
       assertThat(out).contains("/registry/configmaps/default/seen");
     }
   }
+
+  @Test
+  void secretsAreEncryptedAtRestUnderAKeyKeptAcrossRestarts() throws Exception {
+    String marker = "plaintext-marker-" + System.nanoTime();
+    ObjectNode secret = KubeClient.JSON.createObjectNode();
+    secret.put("apiVersion", "v1").put("kind", "Secret");
+    secret.putObject("metadata").put("name", "db");
+    secret.putObject("stringData").put("password", marker);
+    try (AllInOne c = start(false)) {
+      KubeClient k = client(c);
+      k.create(new Resource("", "v1", "secrets", true), "default", secret);
+      ObjectNode raw = k.getPath("/kubelite/v1/store/keys?key=/registry/secrets/default/db");
+      com.fasterxml.jackson.databind.JsonNode kv = raw.path("kvs").get(0);
+      String value = kv.path("value").asText();
+      byte[] bytes =
+          "base64".equals(kv.path("valueEncoding").asText())
+              ? java.util.Base64.getDecoder().decode(value)
+              : value.getBytes(StandardCharsets.UTF_8);
+      String stored = new String(bytes, StandardCharsets.ISO_8859_1);
+      assertThat(stored).startsWith("k8s:enc:aesgcm:v1:key1:").doesNotContain(marker);
+    }
+    assertThat(AllInOne.encryptionConfig(dir)).exists();
+    try (AllInOne c = start(false)) {
+      ObjectNode back = client(c).get(new Resource("", "v1", "secrets", true), "default", "db");
+      assertThat(
+              new String(
+                  java.util.Base64.getDecoder().decode(back.path("data").path("password").asText()),
+                  StandardCharsets.UTF_8))
+          .isEqualTo(marker);
+    }
+  }
 }

@@ -4,6 +4,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kubelite.apiserver.api.ApiException;
 import dev.kubelite.apiserver.api.Discovery;
 import dev.kubelite.apiserver.api.Json;
+import dev.kubelite.apiserver.auth.Authenticator;
+import dev.kubelite.apiserver.auth.Authorizer;
+import dev.kubelite.apiserver.auth.RequestAttributes;
+import dev.kubelite.apiserver.auth.UserInfo;
 import dev.kubelite.apiserver.handler.EncryptionEndpoints;
 import dev.kubelite.apiserver.handler.PatchHandler;
 import dev.kubelite.apiserver.handler.PodLogHandler;
@@ -47,8 +51,23 @@ public final class ApiRouter {
   private final EncryptionEndpoints encryption;
   private PodLogHandler podLogs;
 
+  private final Authenticator authenticator;
+  private final Authorizer authorizer;
+
   /** {@code store} serves the read-only store inspection endpoints ({@link StoreInspection}). */
   public ApiRouter(Registry registry, HealthChecks health, KvStore store) {
+    this(registry, health, store, Authenticator.NONE, Authorizer.ALLOW_ALL);
+  }
+
+  /** Every request is authenticated, then authorized, before it is routed. */
+  public ApiRouter(
+      Registry registry,
+      HealthChecks health,
+      KvStore store,
+      Authenticator authenticator,
+      Authorizer authorizer) {
+    this.authenticator = authenticator;
+    this.authorizer = authorizer;
     this.registry = registry;
     this.discovery = new Discovery(registry.table());
     this.resources = new ResourceHandlers(registry);
@@ -105,6 +124,9 @@ public final class ApiRouter {
       path = path.substring(0, path.length() - 1);
     }
     HttpMethod method = ctx.request().method();
+    UserInfo user = authenticator.authenticate(ctx.request());
+    ctx.put(UserInfo.CONTEXT_KEY, user);
+    authorizer.authorize(user, attributes(method, path, ctx));
     switch (path) {
       case "/version" -> {
         getOnly(method);
@@ -187,6 +209,18 @@ public final class ApiRouter {
     Exchange ex =
         new Exchange(ctx, info, type, Negotiation.output(ctx.request().getHeader("Accept")));
     resource(ex, method);
+  }
+
+  /** What the request asks, for authorization: a resource verb, or a non-resource path. */
+  private static RequestAttributes attributes(HttpMethod method, String path, RoutingContext ctx) {
+    RequestInfo info =
+        path.startsWith("/api/") || path.startsWith("/apis/") ? RequestInfo.parse(path) : null;
+    if (info == null || info.resource() == null) {
+      return RequestAttributes.nonResource(method, path);
+    }
+    String watch = ctx.request().getParam("watch");
+    return RequestAttributes.resource(
+        method, info, "true".equals(watch) || "1".equals(watch), path);
   }
 
   private void resource(Exchange ex, HttpMethod method) {
