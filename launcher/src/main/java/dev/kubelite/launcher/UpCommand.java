@@ -234,11 +234,20 @@ public final class UpCommand implements Callable<Integer> {
   }
 
   private static void tryLines(Path kubeconfig) {
-    System.err.println("  try:        kubectl --kubeconfig " + kubeconfig + " get nodes");
+    // kubectl-lite finds the default data dir's kubeconfig by itself; elsewhere it is named.
+    String flag =
+        kubeconfig
+                .toAbsolutePath()
+                .equals(
+                    Path.of(System.getProperty("user.home"), ".kubelite", "admin.kubeconfig")
+                        .toAbsolutePath())
+            ? ""
+            : " --kubeconfig " + kubeconfig;
+    System.err.println("  try:        bin/kubectl-lite" + flag + " get nodes");
     System.err.println(
-        "              kubectl --kubeconfig "
-            + kubeconfig
-            + " create deployment web --image=nginx --replicas=3");
+        "              bin/kubectl-lite" + flag + " apply -f manifests/deployment.yaml");
+    System.err.println(
+        "              (the real kubectl works too: kubectl --kubeconfig " + kubeconfig + " ...)");
   }
 
   private void logsLine() {
