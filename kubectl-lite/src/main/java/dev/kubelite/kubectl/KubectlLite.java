@@ -1,6 +1,13 @@
 package dev.kubelite.kubectl;
 
+import dev.kubelite.kubectl.cmd.ApiResourcesCommand;
+import dev.kubelite.kubectl.cmd.ClusterInfoCommand;
+import dev.kubelite.kubectl.cmd.ConfigCommand;
+import dev.kubelite.kubectl.cmd.DescribeCommand;
 import dev.kubelite.kubectl.cmd.GetCommand;
+import dev.kubelite.kubectl.cmd.LogsCommand;
+import dev.kubelite.kubectl.cmd.VersionCommand;
+import dev.kubelite.kubectl.cmd.rollout.RolloutCommand;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -21,7 +28,17 @@ import picocli.CommandLine.ScopeType;
       "It reads the kubeconfig from --kubeconfig, else $KUBECONFIG, else ~/.kube/config, else the"
           + " file `bin/kubelite up` wrote (~/.kubelite/admin.kubeconfig)."
     },
-    subcommands = {GetCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      GetCommand.class,
+      DescribeCommand.class,
+      RolloutCommand.class,
+      LogsCommand.class,
+      ClusterInfoCommand.class,
+      ApiResourcesCommand.class,
+      VersionCommand.class,
+      ConfigCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class KubectlLite implements Runnable {
   @Option(
       names = "--kubeconfig",
