@@ -157,7 +157,10 @@ class KubeClientTest {
       assertThat(body).contains("\"gitVersion\"");
     }
     // A pod that is not scheduled has no log to read: the server's 400, as a typed exception.
-    c.create(Resource.PODS, "default", pod("unscheduled-log", null));
+    ObjectNode unscheduled = pod("unscheduled-log", null);
+    // Not labelled app=web: the other tests count those.
+    Meta.metadata(unscheduled).remove("labels");
+    c.create(Resource.PODS, "default", unscheduled);
     assertThatThrownBy(() -> c.stream(Resource.PODS.path("default", "unscheduled-log") + "/log"))
         .isInstanceOf(ApiException.class)
         .satisfies(e -> assertThat(((ApiException) e).code()).isEqualTo(400))
@@ -165,6 +168,7 @@ class KubeClientTest {
     assertThatThrownBy(() -> c.stream(Resource.PODS.path("default", "missing") + "/log"))
         .isInstanceOf(ApiException.class)
         .matches(e -> ((ApiException) e).isNotFound());
+    c.delete(Resource.PODS, "default", "unscheduled-log");
   }
 
   @Test
