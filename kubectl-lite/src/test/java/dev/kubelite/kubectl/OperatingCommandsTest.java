@@ -292,6 +292,91 @@ class OperatingCommandsTest {
         .isEqualTo("error: no rollbacker has been implemented for \"ReplicaSet.apps\"\n");
   }
 
+  private static final String RICH_SPEC =
+      """
+      {"serviceAccountName": "default",
+       "nodeSelector": {"kubernetes.io/os": "linux"},
+       "tolerations": [
+         {"key": "a", "operator": "Equal", "value": "b", "effect": "NoSchedule"},
+         {"operator": "Exists"},
+         {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute",
+          "tolerationSeconds": 300}],
+       "initContainers": [{"name": "init", "image": "busybox", "command": ["sh", "-c", "echo hi"]}],
+       "containers": [
+         {"name": "main", "image": "nginx:1.27", "args": ["--flag", "multi\\nline"],
+          "ports": [{"containerPort": 80}, {"containerPort": 443, "hostPort": 8443}],
+          "env": [{"name": "A", "value": "1"},
+                  {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                  {"name": "S", "valueFrom": {"secretKeyRef": {"name": "s1", "key": "password"}}},
+                  {"name": "C", "valueFrom":
+                    {"configMapKeyRef": {"name": "cm1", "key": "a", "optional": true}}}],
+          "envFrom": [{"configMapRef": {"name": "cm1"}},
+                      {"secretRef": {"name": "s1"}, "prefix": "S_"}],
+          "resources": {"limits": {"cpu": "1", "memory": "128Mi"},
+                        "requests": {"cpu": "500m", "memory": "64Mi"}},
+          "livenessProbe": {"httpGet": {"path": "/healthz", "port": 80}, "initialDelaySeconds": 3},
+          "readinessProbe": {"exec": {"command": ["cat", "/tmp/ready"]}},
+          "startupProbe": {"tcpSocket": {"port": 80}},
+          "volumeMounts": [{"name": "data", "mountPath": "/data"},
+                           {"name": "cfg", "mountPath": "/etc/cfg", "readOnly": true, "subPath": "x"}]},
+         {"name": "side", "image": "busybox"}],
+       "volumes": [{"name": "data", "emptyDir": {}},
+                   {"name": "cfg", "configMap": {"name": "cm1"}},
+                   {"name": "sec", "secret": {"secretName": "s1"}},
+                   {"name": "host", "hostPath": {"path": "/tmp", "type": "Directory"}}]}
+      """;
+
+  @Test
+  void describeOfARichPodAndTemplateIsKubectls() throws Exception {
+    String longValue = "a".repeat(150);
+    ObjectNode pod =
+        (ObjectNode)
+            JSON.readTree(
+                "{\"metadata\": {\"name\": \"rich\", \"labels\": {\"app\": \"rich\", \"tier\": \"back\"},"
+                    + " \"annotations\": {\"short\": \"value\", \"long\": \""
+                    + longValue
+                    + "\", \"multi\": \"line1\\nline2\\n\"}}, \"spec\": "
+                    + RICH_SPEC
+                    + "}");
+    ((ObjectNode) pod.path("spec")).put("priority", 10);
+    client.create(Resource.PODS, "default", pod);
+    ObjectNode d =
+        (ObjectNode)
+            JSON.readTree(
+                "{\"metadata\": {\"name\": \"richd\"}, \"spec\": {\"replicas\": 1,"
+                    + " \"strategy\": {\"type\": \"Recreate\"}, \"selector\": {\"matchExpressions\":"
+                    + " [{\"key\": \"app\", \"operator\": \"In\", \"values\": [\"richd\"]}]},"
+                    + " \"template\": {\"metadata\": {\"labels\": {\"app\": \"richd\"},"
+                    + " \"annotations\": {\"a\": \"b\"}}, \"spec\": "
+                    + RICH_SPEC
+                    + "}}}");
+    client.create(Resource.DEPLOYMENTS, "default", d);
+    ok("rollout", "status", "deployment/richd", "--timeout=90s");
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                "Running"
+                    .equals(
+                        client
+                            .get(Resource.PODS, "default", "rich")
+                            .path("status")
+                            .path("phase")
+                            .asText()));
+    for (String[] args :
+        List.of(
+            new String[] {"describe", "pod", "rich"},
+            new String[] {"describe", "deployment", "richd"},
+            new String[] {"describe", "rs", "-l", "app=richd"})) {
+      Result ours = ok(args);
+      assertThat(masked(ours.out())).as(String.join(" ", args)).isEqualTo(masked(kubectl.ok(args)));
+    }
+    assertThat(ok("describe", "pod", "rich").out())
+        .contains("Annotations:      long:\n                    aaaa")
+        .contains("      POD:  rich (:metadata.name)\n")
+        .contains("Tolerations:       op=Exists\n                   a=b:NoSchedule\n");
+  }
+
   @Test
   void describeNodeIsKubectls() throws Exception {
     client.create(Resource.DEPLOYMENTS, "default", deployment("noded", "nginx:1.27", 2));

@@ -116,9 +116,10 @@ public final class Describer {
           "",
           "Init Containers",
           spec.path("initContainers"),
-          status.path("initContainerStatuses"));
+          status.path("initContainerStatuses"),
+          pod);
     }
-    containers(w, "", "Containers", spec.path("containers"), status.path("containerStatuses"));
+    containers(w, "", "Containers", spec.path("containers"), status.path("containerStatuses"), pod);
     if (!status.path("conditions").isEmpty()) {
       w.line(0, "Conditions:");
       w.line(1, "Type", "Status");
@@ -159,7 +160,7 @@ public final class Describer {
 
   /** The containers of a pod (with their statuses) or of a template (statuses missing). */
   private static void containers(
-      Lines w, String space, String section, JsonNode containers, JsonNode statuses) {
+      Lines w, String space, String section, JsonNode containers, JsonNode statuses, JsonNode pod) {
     w.raw(space + section + ":\n");
     String nameIndent = space.isEmpty() ? "" : " ";
     for (JsonNode c : containers) {
@@ -252,13 +253,15 @@ public final class Describer {
               w.line(3, "", parts[i]);
             }
           } else if (from.has("fieldRef")) {
+            String fieldPath = from.path("fieldRef").path("fieldPath").asText();
             w.line(
                 3,
                 n + ":",
-                " ("
-                    + from.path("fieldRef").path("apiVersion").asText("v1")
+                fieldValue(pod, fieldPath)
+                    + " ("
+                    + from.path("fieldRef").path("apiVersion").asText("")
                     + ":"
-                    + from.path("fieldRef").path("fieldPath").asText()
+                    + fieldPath
                     + ")");
           } else if (from.has("secretKeyRef")) {
             JsonNode r = from.path("secretKeyRef");
@@ -313,6 +316,25 @@ public final class Describer {
     }
   }
 
+  private static final java.util.regex.Pattern LABEL_FIELD =
+      java.util.regex.Pattern.compile("metadata\\.(labels|annotations)\\['(.*)'\\]");
+
+  /** The value of a downward-API field of {@code pod} (empty for a template). */
+  private static String fieldValue(JsonNode pod, String fieldPath) {
+    if (pod == null) {
+      return "";
+    }
+    java.util.regex.Matcher m = LABEL_FIELD.matcher(fieldPath);
+    if (m.matches()) {
+      return pod.path("metadata").path(m.group(1)).path(m.group(2)).asText("");
+    }
+    JsonNode n = pod;
+    for (String part : fieldPath.split("\\.")) {
+      n = n.path(part);
+    }
+    return n.isValueNode() ? n.asText() : "";
+  }
+
   private static void state(Lines w, String title, JsonNode state) {
     if (state.has("running")) {
       w.line(2, title + ":", "Running");
@@ -342,21 +364,19 @@ public final class Describer {
     }
   }
 
+  /** kubectl's one-line probe: what the object holds (an API server that defaults fills it). */
   private static String probe(JsonNode p) {
     String attrs =
         "delay="
             + p.path("initialDelaySeconds").asInt(0)
-            + "s"
-            + " timeout="
-            + p.path("timeoutSeconds").asInt(1)
-            + "s"
-            + " period="
-            + p.path("periodSeconds").asInt(10)
-            + "s"
-            + " #success="
-            + p.path("successThreshold").asInt(1)
+            + "s timeout="
+            + p.path("timeoutSeconds").asInt(0)
+            + "s period="
+            + p.path("periodSeconds").asInt(0)
+            + "s #success="
+            + p.path("successThreshold").asInt(0)
             + " #failure="
-            + p.path("failureThreshold").asInt(3);
+            + p.path("failureThreshold").asInt(0);
     if (p.has("exec")) {
       List<String> cmd = new ArrayList<>();
       p.path("exec").path("command").forEach(c -> cmd.add(c.asText()));
@@ -364,14 +384,15 @@ public final class Describer {
     }
     if (p.has("httpGet")) {
       JsonNode h = p.path("httpGet");
-      String scheme = str(h.path("scheme"), "HTTP").toLowerCase(java.util.Locale.ROOT);
+      String scheme = str(h.path("scheme"), "").toLowerCase(java.util.Locale.ROOT);
+      String path = str(h.path("path"), "");
       return "http-get "
-          + scheme
-          + "://"
+          + (scheme.isEmpty() ? "" : scheme + ":")
+          + "//"
           + str(h.path("host"), "")
           + ":"
           + h.path("port").asText()
-          + str(h.path("path"), "")
+          + (path.isEmpty() || path.startsWith("/") ? path : "/" + path)
           + " "
           + attrs;
     }
@@ -440,8 +461,11 @@ public final class Describer {
       w.raw(indent + "Tolerations:\t<none>\n");
       return;
     }
+    List<JsonNode> sorted = new ArrayList<>();
+    tolerations.forEach(sorted::add);
+    sorted.sort(Comparator.comparing(t -> str(t.path("key"), "")));
     boolean first = true;
-    for (JsonNode t : tolerations) {
+    for (JsonNode t : sorted) {
       StringBuilder b = new StringBuilder(first ? indent + "Tolerations:\t" : indent + "\t");
       first = false;
       String key = str(t.path("key"), "");
@@ -493,9 +517,9 @@ public final class Describer {
       w.line(1, "Service Account:", spec.path("serviceAccountName").asText());
     }
     if (!spec.path("initContainers").isEmpty()) {
-      containers(w, "  ", "Init Containers", spec.path("initContainers"), missing());
+      containers(w, "  ", "Init Containers", spec.path("initContainers"), missing(), null);
     }
-    containers(w, "  ", "Containers", spec.path("containers"), missing());
+    containers(w, "  ", "Containers", spec.path("containers"), missing(), null);
     volumes(w, "  ", spec.path("volumes"));
     w.labels("  ", "Node-Selectors", Text.map(spec.path("nodeSelector")));
     tolerations(w, "  ", spec.path("tolerations"));

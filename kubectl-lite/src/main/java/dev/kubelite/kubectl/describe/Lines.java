@@ -61,7 +61,7 @@ final class Lines {
       if (value.length() + e.getKey().length() + 2 > 140 || value.contains("\n")) {
         raw(e.getKey() + ":\n");
         for (String s : value.split("\n", -1)) {
-          raw(indent + "  " + (s.length() > 138 ? s.substring(0, 138) + "..." : s) + "\n");
+          raw("\t  " + (s.length() > 138 ? s.substring(0, 138) + "..." : s) + "\n");
         }
       } else {
         raw(e.getKey() + ": " + value + "\n");

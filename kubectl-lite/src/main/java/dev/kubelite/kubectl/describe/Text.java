@@ -116,23 +116,35 @@ public final class Text {
     return String.join(",", parts);
   }
 
-  /** A label selector ({@code matchLabels}, {@code matchExpressions}) in kubectl's notation. */
+  /**
+   * A label selector ({@code matchLabels}, {@code matchExpressions}) in kubectl's notation: the
+   * requirements sorted by key, the values of a set requirement sorted.
+   */
   public static String labelSelector(JsonNode sel) {
-    List<String> parts = new ArrayList<>();
-    map(sel.path("matchLabels")).forEach((k, v) -> parts.add(k + "=" + v));
+    List<String[]> parts = new ArrayList<>();
+    map(sel.path("matchLabels")).forEach((k, v) -> parts.add(new String[] {k, k + "=" + v}));
     for (JsonNode e : sel.path("matchExpressions")) {
       String key = e.path("key").asText();
       List<String> values = new ArrayList<>();
       e.path("values").forEach(v -> values.add(v.asText()));
-      switch (e.path("operator").asText()) {
-        case "In" -> parts.add(key + " in (" + String.join(",", values) + ")");
-        case "NotIn" -> parts.add(key + " notin (" + String.join(",", values) + ")");
-        case "Exists" -> parts.add(key);
-        case "DoesNotExist" -> parts.add("!" + key);
-        default -> parts.add(key + " " + e.path("operator").asText() + " " + values);
-      }
+      values.sort(null);
+      String text =
+          switch (e.path("operator").asText()) {
+            case "In" -> key + " in (" + String.join(",", values) + ")";
+            case "NotIn" -> key + " notin (" + String.join(",", values) + ")";
+            case "Exists" -> key;
+            case "DoesNotExist" -> "!" + key;
+            default -> key + " " + e.path("operator").asText() + " " + values;
+          };
+      parts.add(new String[] {key, text});
     }
-    return parts.isEmpty() ? "<none>" : String.join(",", parts);
+    if (parts.isEmpty()) {
+      return "<none>";
+    }
+    parts.sort(java.util.Comparator.comparing(p -> p[0]));
+    List<String> out = new ArrayList<>();
+    parts.forEach(p -> out.add(p[1]));
+    return String.join(",", out);
   }
 
   /** A text field, or {@code fallback} when missing, null or empty. */
