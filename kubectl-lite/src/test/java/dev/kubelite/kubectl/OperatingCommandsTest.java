@@ -87,6 +87,23 @@ class OperatingCommandsTest {
                 .formatted(name, name, replicas, name, name, image));
   }
 
+  /** Waits until {@code app} has {@code n} pods and none of them is terminating. */
+  private void settled(String app, int n) {
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .untilAsserted(
+            () -> {
+              JsonNode items =
+                  client
+                      .list(Resource.PODS, "default", ListOptions.labels("app=" + app))
+                      .path("items");
+              assertThat(items).hasSize(n);
+              for (JsonNode p : items) {
+                assertThat(Meta.isBeingDeleted(p)).as(Meta.name(p)).isFalse();
+              }
+            });
+  }
+
   private List<String> images(String app) {
     List<String> out = new ArrayList<>();
     for (JsonNode p :
@@ -151,11 +168,13 @@ class OperatingCommandsTest {
     assertThat(noRev.exitCode()).isEqualTo(1);
     assertThat(noRev.err()).isEqualTo("error: unable to find the specified revision\n");
 
-    // describe deployment, replicaset and pod read as kubectl's.
+    // describe deployment, replicaset and pod read as kubectl's (once the old pods are gone, so
+    // that both see the same pods).
+    settled("web", 3);
     for (String[] args :
         List.of(
             new String[] {"describe", "deployment", "web"},
-            new String[] {"describe", "rs"},
+            new String[] {"describe", "rs", "-l", "app=web"},
             new String[] {"describe", "pods", "-l", "app=web"})) {
       Result ours = ok(args);
       assertThat(masked(ours.out())).as(String.join(" ", args)).isEqualTo(masked(kubectl.ok(args)));
@@ -253,6 +272,13 @@ class OperatingCommandsTest {
     assertThat(once.out())
         .isEqualTo(
             "Waiting for deployment \"held\" rollout to finish: 0 out of 2 new replicas have been updated...\n");
+    // Created paused: no ReplicaSet yet, so no history and no ReplicaSet lines in describe.
+    assertThat(ok("rollout", "history", "deployment/held").out())
+        .isEqualTo("deployment.apps/held \nNo rollout history found.\n")
+        .isEqualTo(kubectl.ok("rollout", "history", "deployment/held"));
+    assertThat(masked(ok("describe", "deployment", "held").out()))
+        .doesNotContain("ReplicaSet:")
+        .isEqualTo(masked(kubectl.ok("describe", "deployment", "held")));
     long start = System.nanoTime();
     Result timeout = cli.run("rollout", "status", "deployment/held", "--timeout=2s");
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));

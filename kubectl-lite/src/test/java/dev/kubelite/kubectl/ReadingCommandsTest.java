@@ -74,6 +74,19 @@ class ReadingCommandsTest {
                 + "\"ports\":[{\"name\":\"http\",\"port\":80,\"targetPort\":8080},"
                 + "{\"name\":\"https\",\"port\":443,\"targetPort\":\"https\"}]}}"));
     client.create(
+        Resource.SERVICES,
+        "default",
+        object(
+            "{\"metadata\":{\"name\":\"np\"},\"spec\":{\"type\":\"NodePort\",\"selector\":{\"app\":\"web\"},"
+                + "\"ports\":[{\"port\":80,\"targetPort\":80,\"nodePort\":30080}],"
+                + "\"externalIPs\":[\"1.2.3.4\"],\"sessionAffinity\":\"ClientIP\"}}"));
+    client.create(
+        Resource.SERVICES,
+        "default",
+        object(
+            "{\"metadata\":{\"name\":\"ext\"},\"spec\":{\"type\":\"ExternalName\","
+                + "\"externalName\":\"example.com\"}}"));
+    client.create(
         new Resource("coordination.k8s.io", "v1", "leases", true),
         "default",
         object(
@@ -129,6 +142,7 @@ class ReadingCommandsTest {
         List.of(
             new String[] {"describe", "configmap", "settings-extra"},
             new String[] {"describe", "svc", "web"},
+            new String[] {"describe", "services"},
             new String[] {"describe", "leases", "lock"})) {
       Result ours = ok(args);
       assertThat(ours.out()).as(String.join(" ", args)).isEqualTo(kubectl.ok(args));

@@ -583,15 +583,19 @@ public final class Describer {
     }
     List<ObjectNode> old = new ArrayList<>();
     ObjectNode newRs = null;
-    for (ObjectNode rs : Deployments.replicaSetsOf(client, d)) {
+    List<ObjectNode> sets = Deployments.replicaSetsOf(client, d);
+    for (ObjectNode rs : sets) {
       if (newRs == null && Deployments.sameTemplate(rs, d)) {
         newRs = rs;
       } else {
         old.add(rs);
       }
     }
-    w.line(0, "OldReplicaSets:", old.isEmpty() ? "<none>" : replicaSetsSummary(old));
-    w.line(0, "NewReplicaSet:", newRs == null ? "<none>" : replicaSetsSummary(List.of(newRs)));
+    // kubectl leaves both lines out while a Deployment has no ReplicaSet at all (created paused).
+    if (!sets.isEmpty()) {
+      w.line(0, "OldReplicaSets:", old.isEmpty() ? "<none>" : replicaSetsSummary(old));
+      w.line(0, "NewReplicaSet:", newRs == null ? "<none>" : replicaSetsSummary(List.of(newRs)));
+    }
     events(w, d, false);
     return w.toString();
   }
@@ -956,13 +960,11 @@ public final class Describer {
         0,
         "IP Families:",
         spec.path("ipFamilies").isEmpty() ? "<none>" : join(spec.path("ipFamilies"), ","));
-    if (!str(spec.path("clusterIP"), "").isEmpty() || !spec.path("clusterIPs").isEmpty()) {
-      w.line(0, "IP:", str(spec.path("clusterIP"), ""));
-      w.line(
-          0,
-          "IPs:",
-          spec.path("clusterIPs").isEmpty() ? "<none>" : join(spec.path("clusterIPs"), ","));
-    }
+    w.line(0, "IP:", str(spec.path("clusterIP"), ""));
+    w.line(
+        0,
+        "IPs:",
+        spec.path("clusterIPs").isEmpty() ? "<none>" : join(spec.path("clusterIPs"), ","));
     if (!spec.path("externalIPs").isEmpty()) {
       w.line(0, "External IPs:", join(spec.path("externalIPs"), ","));
     }

@@ -325,11 +325,11 @@ public final class RolloutCommand implements Runnable {
         out().println();
         return 0;
       }
+      out().println(typedName() + " ");
       if (byRevision.isEmpty()) {
         out().println("No rollout history found.");
         return 0;
       }
-      out().println(typedName() + " ");
       TabWriter tw = new TabWriter();
       tw.write("REVISION\tCHANGE-CAUSE\n");
       byRevision.forEach(
