@@ -176,6 +176,35 @@ public final class KubeClient implements AutoCloseable {
     return new Watch(JSON, resp.body());
   }
 
+  /**
+   * GET on a path whose answer is not a JSON object but text read as it arrives ({@code
+   * pods/<name>/log}, with {@code follow=true} an endless stream): the body of a 200 answer, to be
+   * closed by the caller (closing aborts the exchange). A refusal is an {@link ApiException}.
+   */
+  public InputStream stream(String pathAndQuery) {
+    HttpRequest.Builder b = request(pathAndQuery, "*/*").GET();
+    HttpResponse<InputStream> resp;
+    try {
+      resp = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "GET " + server + pathAndQuery + " failed: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new UncheckedIOException(
+          new java.io.InterruptedIOException("interrupted: GET " + pathAndQuery));
+    }
+    if (resp.statusCode() != 200) {
+      try (InputStream in = resp.body()) {
+        throw error("GET", pathAndQuery, resp.statusCode(), new String(in.readAllBytes(), UTF8));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read the answer to GET " + pathAndQuery, e);
+      }
+    }
+    LOG.debug("GET {} streaming", pathAndQuery);
+    return resp.body();
+  }
+
   private static final java.nio.charset.Charset UTF8 = StandardCharsets.UTF_8;
 
   private HttpRequest.Builder request(String path, String accept) {

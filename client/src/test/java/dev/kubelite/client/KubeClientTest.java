@@ -151,6 +151,27 @@ class KubeClientTest {
   }
 
   @Test
+  void streamReadsTextAsItArrivesAndRefusalsAreApiExceptions() throws Exception {
+    try (java.io.InputStream in = c.stream("/version")) {
+      String body = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(body).contains("\"gitVersion\"");
+    }
+    // A pod that is not scheduled has no log to read: the server's 400, as a typed exception.
+    ObjectNode unscheduled = pod("unscheduled-log", null);
+    // Not labelled app=web: the other tests count those.
+    Meta.metadata(unscheduled).remove("labels");
+    c.create(Resource.PODS, "default", unscheduled);
+    assertThatThrownBy(() -> c.stream(Resource.PODS.path("default", "unscheduled-log") + "/log"))
+        .isInstanceOf(ApiException.class)
+        .satisfies(e -> assertThat(((ApiException) e).code()).isEqualTo(400))
+        .hasMessageContaining("is waiting to start");
+    assertThatThrownBy(() -> c.stream(Resource.PODS.path("default", "missing") + "/log"))
+        .isInstanceOf(ApiException.class)
+        .matches(e -> ((ApiException) e).isNotFound());
+    c.delete(Resource.PODS, "default", "unscheduled-log");
+  }
+
+  @Test
   void clusterScopedResourcesAndSubresourcePaths() {
     assertThat(Resource.NODES.path(null, "n1")).isEqualTo("/api/v1/nodes/n1");
     assertThat(Resource.LEASES.path("kube-node-lease", "n1"))

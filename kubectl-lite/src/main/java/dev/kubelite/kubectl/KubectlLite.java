@@ -1,12 +1,19 @@
 package dev.kubelite.kubectl;
 
+import dev.kubelite.kubectl.cmd.ApiResourcesCommand;
 import dev.kubelite.kubectl.cmd.ApplyCommand;
+import dev.kubelite.kubectl.cmd.ClusterInfoCommand;
+import dev.kubelite.kubectl.cmd.ConfigCommand;
 import dev.kubelite.kubectl.cmd.CreateCommand;
 import dev.kubelite.kubectl.cmd.DeleteCommand;
+import dev.kubelite.kubectl.cmd.DescribeCommand;
 import dev.kubelite.kubectl.cmd.GetCommand;
+import dev.kubelite.kubectl.cmd.LogsCommand;
 import dev.kubelite.kubectl.cmd.PatchCommand;
 import dev.kubelite.kubectl.cmd.ScaleCommand;
 import dev.kubelite.kubectl.cmd.StoreCommand;
+import dev.kubelite.kubectl.cmd.VersionCommand;
+import dev.kubelite.kubectl.cmd.rollout.RolloutCommand;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -43,11 +50,18 @@ public final class KubectlLite implements Runnable {
   static final List<Class<?>> COMMANDS =
       List.of(
           GetCommand.class,
+          DescribeCommand.class,
           ApplyCommand.class,
           CreateCommand.class,
           DeleteCommand.class,
           PatchCommand.class,
           ScaleCommand.class,
+          RolloutCommand.class,
+          LogsCommand.class,
+          ClusterInfoCommand.class,
+          ApiResourcesCommand.class,
+          VersionCommand.class,
+          ConfigCommand.class,
           StoreCommand.class);
 
   /** The root flags that take a value as the next argument, to find the command name. */

@@ -81,6 +81,11 @@ public final class Session {
     return config;
   }
 
+  /** The {@code --context} flag, or null. */
+  public String contextFlag() {
+    return contextFlag;
+  }
+
   /** The context this invocation uses: {@code --context}, else the current context. */
   public KubeConfig.Context context() {
     KubeConfig c = config();

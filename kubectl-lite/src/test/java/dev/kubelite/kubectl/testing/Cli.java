@@ -55,6 +55,48 @@ public final class Cli {
     return kubeconfig;
   }
 
+  /** A command that goes on (a watch, {@code logs -f}) running in a daemon thread of this JVM. */
+  public static final class Running {
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+    private volatile Integer exitCode;
+
+    /** What it printed so far. */
+    public String out() {
+      return out.toString();
+    }
+
+    public String err() {
+      return err.toString();
+    }
+
+    /** Its exit code once it has ended, else null. */
+    public Integer exitCode() {
+      return exitCode;
+    }
+  }
+
+  /**
+   * Starts a command that may not end by itself; it stops when what it waits on goes away (the API
+   * server closing the stream when the test's cluster stops).
+   */
+  public Running start(String... args) {
+    Running r = new Running();
+    List<String> all = new ArrayList<>(List.of("--kubeconfig", kubeconfig.toString()));
+    all.addAll(List.of(args));
+    Thread t =
+        new Thread(
+            () -> {
+              PrintWriter out = new PrintWriter(r.out, true);
+              PrintWriter err = new PrintWriter(r.err, true);
+              r.exitCode = KubectlLite.run(all.toArray(String[]::new), out, err);
+            },
+            "kubectl-lite " + String.join(" ", args));
+    t.setDaemon(true);
+    t.start();
+    return r;
+  }
+
   public Result run(String... args) {
     return runWithStdin("", args);
   }
