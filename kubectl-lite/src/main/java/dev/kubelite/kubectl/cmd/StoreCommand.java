@@ -25,6 +25,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(
     name = "store",
+    mixinStandardHelpOptions = true,
     description = {
       "Inspect the store behind the API server (read-only), as etcdctl would show it.",
       "",
