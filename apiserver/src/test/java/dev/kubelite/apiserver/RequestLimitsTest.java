@@ -10,9 +10,14 @@ import dev.kubelite.apiserver.testing.ApiServerFixture;
 import dev.kubelite.apiserver.testing.ApiServerFixture.Backend;
 import dev.kubelite.apiserver.testing.GatedKvStore;
 import dev.kubelite.apiserver.testing.WatchClient;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -92,11 +97,23 @@ class RequestLimitsTest {
   @Test
   void aClientPastItsCapGets429WithRetryAfterUntilItsRequestsFinish() throws Exception {
     start(Backend.EMBEDDED, RequestLimits.Settings.DEFAULTS.withPerClient(5, 0));
-    List<CompletableFuture<HttpResponse<String>>> parked = new ArrayList<>();
-    for (int i = 0; i < 5; i++) {
-      parked.add(slowGet(i));
+    // 20 requests at once: 5 are taken (and wait in the store), 15 are refused.
+    List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      all.add(slowGet(i));
     }
-    await().atMost(Duration.ofSeconds(20)).until(() -> gated.parked.get() == 5);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> all.stream().filter(c -> c.isDone()).count() == 15);
+    assertThat(gated.parked.get()).isEqualTo(5);
+    List<CompletableFuture<HttpResponse<String>>> parked = new ArrayList<>();
+    for (CompletableFuture<HttpResponse<String>> c : all) {
+      if (c.isDone()) {
+        assertTooMany(c.get(), "--max-requests-inflight-per-client");
+      } else {
+        parked.add(c);
+      }
+    }
 
     // The sixth request of the same client (127.0.0.1: no authentication) is refused at once.
     assertTooMany(
@@ -126,6 +143,26 @@ class RequestLimitsTest {
                             "{\"metadata\":{\"name\":\"a\"}}")
                         .statusCode()
                     == 201);
+  }
+
+  @Test
+  void aClientThatNeverFinishesSendingItsBodyIs504AtTheTimeout() throws Exception {
+    start(
+        Backend.EMBEDDED,
+        RequestLimits.Settings.DEFAULTS.withRequestTimeout(Duration.ofMillis(500)));
+    try (Socket s = new Socket("127.0.0.1", f.api.port())) {
+      s.setSoTimeout(30_000);
+      OutputStream out = s.getOutputStream();
+      out.write(
+          ("POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"metadata\":")
+              .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      // Nothing more is sent; the server answers at the deadline instead of waiting forever.
+      BufferedReader in =
+          new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+      assertThat(in.readLine()).startsWith("HTTP/1.1 504");
+    }
   }
 
   @Test
