@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kubelite.apiserver.audit.AuditConfig;
 import dev.kubelite.apiserver.audit.AuditPolicy;
+import dev.kubelite.apiserver.auth.UserInfo;
+import dev.kubelite.apiserver.http.RequestLimits;
 import dev.kubelite.apiserver.storage.WatchCache;
 import dev.kubelite.apiserver.testing.ApiServerFixture;
 import dev.kubelite.apiserver.testing.ApiServerFixture.Backend;
@@ -279,6 +281,43 @@ class AuditTest {
                 e.path("requestURI").asText().equals("/version")
                     || e.path("requestURI").asText().equals("/healthz")
                     || e.path("requestURI").asText().equals(base + "/pods"));
+  }
+
+  @Test
+  void theUserIsTheAuthenticatorsAndRefusalsAreAuditedToo() throws Exception {
+    log = dir.resolve("audit.log");
+    f =
+        ApiServerFixture.start(
+            Backend.EMBEDDED,
+            s -> s,
+            WatchCache.DEFAULT_WINDOW,
+            o ->
+                o.withAudit(AuditConfig.metadata(log))
+                    .withAuthentication(
+                        req ->
+                            new UserInfo(
+                                "system:node:n1",
+                                "u-1",
+                                List.of("system:nodes", "system:authenticated")))
+                    .withLimits(RequestLimits.Settings.DEFAULTS.withPerClient(100, 1)));
+    String uri = "/api/v1/pods?watch=true";
+    try (WatchClient w = new WatchClient(f.http(), f.url() + uri, null)) {
+      assertThat(w.status).isEqualTo(200);
+      HttpResponse<String> refused = send("GET", uri, null);
+      assertThat(refused.statusCode()).isEqualTo(429);
+      JsonNode e =
+          await1(
+              ev ->
+                  ev.path("stage").asText().equals("ResponseComplete")
+                      && ev.path("auditID")
+                          .asText()
+                          .equals(refused.headers().firstValue("Audit-Id").orElseThrow()));
+      assertThat(e.path("user").path("username").asText()).isEqualTo("system:node:n1");
+      assertThat(e.path("user").path("uid").asText()).isEqualTo("u-1");
+      assertThat(e.path("user").path("groups").toString()).contains("system:nodes");
+      assertThat(e.path("responseStatus").path("code").asInt()).isEqualTo(429);
+      assertThat(e.path("responseStatus").path("reason").asText()).isEqualTo("TooManyRequests");
+    }
   }
 
   AuditPolicy policy(String yaml) throws Exception {

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.kubelite.apiserver.auth.Authenticator;
+import dev.kubelite.apiserver.auth.UserInfo;
 import dev.kubelite.apiserver.http.RequestLimits;
 import dev.kubelite.apiserver.storage.WatchCache;
 import dev.kubelite.apiserver.testing.ApiServerFixture;
@@ -162,6 +164,65 @@ class RequestLimitsTest {
       BufferedReader in =
           new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
       assertThat(in.readLine()).startsWith("HTTP/1.1 504");
+    }
+  }
+
+  /** A stand-in authenticator: the user and groups a request names in test headers. */
+  static final Authenticator HEADER_USERS =
+      req -> {
+        String name = req.getHeader("X-Test-User");
+        if (name == null) {
+          return UserInfo.UNAUTHENTICATED_ADMIN;
+        }
+        String groups = req.getHeader("X-Test-Groups");
+        return new UserInfo(
+            name,
+            "",
+            groups == null ? List.of("system:authenticated") : List.of(groups.split(",")));
+      };
+
+  CompletableFuture<HttpResponse<String>> slowGetAs(int i, String user, String groups) {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(
+                URI.create(f.url() + "/api/v1/namespaces/default/configmaps/slow-" + i))
+            .timeout(Duration.ofSeconds(60))
+            .header("X-Test-User", user);
+    if (groups != null) {
+      b.header("X-Test-Groups", groups);
+    }
+    return f.http().sendAsync(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void authenticatedClientsAreCountedByUserAndSystemMastersAreNotCounted() throws Exception {
+    f =
+        ApiServerFixture.start(
+            Backend.EMBEDDED,
+            s -> gated = new GatedKvStore(s, "/slow-"),
+            WatchCache.DEFAULT_WINDOW,
+            o ->
+                o.withAuthentication(HEADER_USERS)
+                    .withLimits(RequestLimits.Settings.DEFAULTS.withPerClient(2, 0)));
+    List<CompletableFuture<HttpResponse<String>>> parked = new ArrayList<>();
+    parked.add(slowGetAs(1, "alice", null));
+    parked.add(slowGetAs(2, "alice", null));
+    await().atMost(Duration.ofSeconds(20)).until(() -> gated.parked.get() == 2);
+    HttpResponse<String> third = slowGetAs(3, "alice", null).get(30, TimeUnit.SECONDS);
+    assertTooMany(third, "--max-requests-inflight-per-client");
+    assertThat(json(third).path("message").asText())
+        .contains("User \"alice\" has 2 requests in flight");
+    // Another user from the same address has a cap of its own.
+    parked.add(slowGetAs(4, "bob", null));
+    parked.add(slowGetAs(5, "bob", null));
+    // An authenticated system:masters member is not counted, as in kube-apiserver.
+    for (int i = 6; i < 9; i++) {
+      parked.add(slowGetAs(i, "kubernetes-admin", "system:masters,system:authenticated"));
+    }
+    await().atMost(Duration.ofSeconds(20)).until(() -> gated.parked.get() == 7);
+    assertThat(parked).noneMatch(CompletableFuture::isDone);
+    gated.open();
+    for (CompletableFuture<HttpResponse<String>> p : parked) {
+      assertThat(p.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(404);
     }
   }
 

@@ -164,9 +164,9 @@ public final class RequestLimits {
               TOO_MANY
                   + " "
                   + client
-                  + " already has "
+                  + " has "
                   + settings.maxWatchesPerClient()
-                  + " watches open (--max-watches-per-client)",
+                  + " watches open (--max-watches-per-client).",
               1);
         }
         ctx.addEndHandler(ar -> release(watches, client, n));
@@ -187,8 +187,8 @@ public final class RequestLimits {
               + " The server has "
               + limit
               + (isMutating
-                  ? " mutating requests in flight (--max-mutating-requests-inflight)"
-                  : " read-only requests in flight (--max-requests-inflight)"),
+                  ? " mutating requests in flight (--max-mutating-requests-inflight)."
+                  : " read-only requests in flight (--max-requests-inflight)."),
           1);
     }
     AtomicInteger mine = null;
@@ -202,9 +202,9 @@ public final class RequestLimits {
             TOO_MANY
                 + " "
                 + client
-                + " already has "
+                + " has "
                 + settings.maxRequestsInflightPerClient()
-                + " requests in flight (--max-requests-inflight-per-client)",
+                + " requests in flight (--max-requests-inflight-per-client).",
             1);
       }
     }
@@ -233,11 +233,11 @@ public final class RequestLimits {
         && user != UserInfo.UNAUTHENTICATED_ADMIN
         && !user.name().isEmpty()
         && !user.name().equals("system:anonymous")) {
-      return "user \"" + user.name() + "\"";
+      return "User \"" + user.name() + "\"";
     }
     SocketAddress remote = ctx.request().remoteAddress();
     String ip = remote == null ? "unknown" : remote.hostAddress();
-    return "client " + ip;
+    return "Client " + ip;
   }
 
   private static AtomicInteger acquire(
