@@ -1,5 +1,7 @@
 package dev.kubelite.apiserver;
 
+import dev.kubelite.apiserver.audit.AuditConfig;
+import dev.kubelite.apiserver.audit.AuditLog;
 import dev.kubelite.apiserver.auth.Authenticator;
 import dev.kubelite.apiserver.auth.Authorizer;
 import dev.kubelite.apiserver.encryption.EncryptionConfig;
@@ -7,6 +9,7 @@ import dev.kubelite.apiserver.encryption.KeyTransformers;
 import dev.kubelite.apiserver.encryption.ValueTransformer;
 import dev.kubelite.apiserver.http.ApiRouter;
 import dev.kubelite.apiserver.http.HealthChecks;
+import dev.kubelite.apiserver.http.RequestLimits;
 import dev.kubelite.apiserver.registry.Registry;
 import dev.kubelite.apiserver.registry.ResourceTable;
 import dev.kubelite.apiserver.registry.ResourceType;
@@ -49,27 +52,52 @@ public final class ApiServer implements AutoCloseable {
       int watchCacheWindow,
       EncryptionConfig encryption,
       Authenticator authenticator,
-      Authorizer authorizer) {
+      Authorizer authorizer,
+      RequestLimits.Settings limits,
+      AuditConfig audit) {
     public Options(String bindAddress, int port) {
       this(bindAddress, port, WatchCache.DEFAULT_WINDOW);
     }
 
     public Options(String bindAddress, int port, int watchCacheWindow) {
-      this(bindAddress, port, watchCacheWindow, null, Authenticator.NONE, Authorizer.ALLOW_ALL);
+      this(
+          bindAddress,
+          port,
+          watchCacheWindow,
+          null,
+          Authenticator.NONE,
+          Authorizer.ALLOW_ALL,
+          RequestLimits.Settings.DEFAULTS,
+          null);
     }
 
     public Options withEncryption(EncryptionConfig config) {
-      return new Options(bindAddress, port, watchCacheWindow, config, authenticator, authorizer);
+      return new Options(
+          bindAddress, port, watchCacheWindow, config, authenticator, authorizer, limits, audit);
     }
 
     /** Who sent each request; {@link Authenticator#NONE} (the default) trusts everyone. */
     public Options withAuthentication(Authenticator a) {
-      return new Options(bindAddress, port, watchCacheWindow, encryption, a, authorizer);
+      return new Options(
+          bindAddress, port, watchCacheWindow, encryption, a, authorizer, limits, audit);
     }
 
     /** What each user may do; {@link Authorizer#ALLOW_ALL} (the default) allows everything. */
     public Options withAuthorization(Authorizer a) {
-      return new Options(bindAddress, port, watchCacheWindow, encryption, authenticator, a);
+      return new Options(
+          bindAddress, port, watchCacheWindow, encryption, authenticator, a, limits, audit);
+    }
+
+    /** Request timeout and in-flight caps ({@link RequestLimits.Settings#DEFAULTS} by default). */
+    public Options withLimits(RequestLimits.Settings l) {
+      return new Options(
+          bindAddress, port, watchCacheWindow, encryption, authenticator, authorizer, l, audit);
+    }
+
+    /** The audit log (null, the default: none). */
+    public Options withAudit(AuditConfig a) {
+      return new Options(
+          bindAddress, port, watchCacheWindow, encryption, authenticator, authorizer, limits, a);
     }
   }
 
@@ -98,6 +126,7 @@ public final class ApiServer implements AutoCloseable {
   private final Registry registry;
   private final CompletableFuture<Void> bootstrapped;
   private volatile boolean closed;
+  private AuditLog auditLog;
 
   /** How long the {@code etcd} health check waits for the store. */
   static final long STORE_CHECK_TIMEOUT_SECONDS = 2;
@@ -174,9 +203,18 @@ public final class ApiServer implements AutoCloseable {
     HealthChecks health =
         new HealthChecks(
             List.of(ping, logCheck, etcd, bootstrap), List.of(ping, logCheck, etcd, bootstrap));
+    AuditLog auditLog = null;
     try {
       ApiRouter api =
           new ApiRouter(registry, health, store, options.authenticator(), options.authorizer());
+      api.withLimits(new RequestLimits(options.limits()));
+      if (options.audit() != null) {
+        AuditConfig a = options.audit();
+        auditLog =
+            new AuditLog(a.path(), a.maxSizeMb(), a.maxBackups(), a.maxAgeDays(), a.queueSize());
+        api.withAudit(a.policy(), auditLog);
+        log.info("audit log: {} ({})", a.path(), a.policy());
+      }
       HttpServer server =
           vertx
               .createHttpServer(
@@ -195,10 +233,14 @@ public final class ApiServer implements AutoCloseable {
               .get(30, TimeUnit.SECONDS);
       log.info("API server listening on http://{}:{}", options.bindAddress(), server.actualPort());
       ApiServer s = new ApiServer(vertx, ownsVertx, server, registry, bootstrapped);
+      s.auditLog = auditLog;
       s.bootstrap(options, 1);
       return s;
     } catch (Exception e) {
       caches.close();
+      if (auditLog != null) {
+        auditLog.close();
+      }
       if (ownsVertx) {
         vertx.close();
       }
@@ -256,6 +298,9 @@ public final class ApiServer implements AutoCloseable {
       server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
       log.warn("closing the HTTP server failed: {}", e.toString());
+    }
+    if (auditLog != null) {
+      auditLog.close();
     }
     if (ownsVertx) {
       try {

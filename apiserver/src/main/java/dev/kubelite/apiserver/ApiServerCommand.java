@@ -1,9 +1,14 @@
 package dev.kubelite.apiserver;
 
+import dev.kubelite.apiserver.audit.AuditConfig;
+import dev.kubelite.apiserver.audit.AuditPolicy;
 import dev.kubelite.apiserver.encryption.EncryptionConfig;
+import dev.kubelite.apiserver.http.GoDuration;
+import dev.kubelite.apiserver.http.RequestLimits;
 import dev.kubelite.store.client.KvStore;
 import dev.kubelite.store.client.RemoteKvStore;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -61,8 +66,137 @@ public final class ApiServerCommand implements Callable<Integer> {
               + " docs/encryption-at-rest.md.")
   Path encryptionProviderConfig;
 
+  @Option(
+      names = "--audit-log-path",
+      paramLabel = "FILE",
+      description =
+          "Write an audit log (one audit.k8s.io/v1 Event per line, JSON) to FILE; \"-\" for"
+              + " standard output. Without it nothing is audited. See docs/security.md.")
+  Path auditLogPath;
+
+  @Option(
+      names = "--audit-policy-file",
+      paramLabel = "FILE",
+      description =
+          "An audit Policy (audit.k8s.io/v1): which requests are audited at which level (None,"
+              + " Metadata, Request, RequestResponse) and stages. Without it every request is"
+              + " audited at Metadata. Secrets, ConfigMaps and TokenReviews never above Metadata.")
+  Path auditPolicyFile;
+
+  @Option(
+      names = "--audit-log-maxsize",
+      paramLabel = "MB",
+      description = "Rotate the audit log when it reaches MB megabytes; 0 (default) never.",
+      defaultValue = "0")
+  int auditLogMaxSize;
+
+  @Option(
+      names = "--audit-log-maxbackup",
+      description = "Rotated audit logs to keep; 0 (default) keeps all.",
+      defaultValue = "0")
+  int auditLogMaxBackup;
+
+  @Option(
+      names = "--audit-log-maxage",
+      paramLabel = "DAYS",
+      description = "Delete rotated audit logs older than DAYS; 0 (default) keeps them.",
+      defaultValue = "0")
+  int auditLogMaxAge;
+
+  @Option(
+      names = "--audit-log-batch-buffer-size",
+      description =
+          "Audit events that may wait for the writer thread (default: ${DEFAULT-VALUE}); beyond"
+              + " that events are dropped and the drop logged, never a request held up.",
+      defaultValue = "10000")
+  int auditLogBufferSize;
+
+  @Option(
+      names = "--request-timeout",
+      paramLabel = "DURATION",
+      description =
+          "Longest time a request that is not long-running (watch, pods/log) may take before it"
+              + " is answered 504 Timeout, as a Go duration (default: ${DEFAULT-VALUE}).",
+      defaultValue = "1m0s")
+  String requestTimeout;
+
+  @Option(
+      names = "--max-requests-inflight",
+      description =
+          "Read-only requests in progress at once, beyond which 429 (default: ${DEFAULT-VALUE};"
+              + " 0 = no limit).",
+      defaultValue = "400")
+  int maxRequestsInflight;
+
+  @Option(
+      names = "--max-mutating-requests-inflight",
+      description =
+          "Mutating requests in progress at once, beyond which 429 (default: ${DEFAULT-VALUE};"
+              + " 0 = no limit).",
+      defaultValue = "200")
+  int maxMutatingRequestsInflight;
+
+  @Option(
+      names = "--max-requests-inflight-per-client",
+      description =
+          "Requests in progress at once from one client (its user; its IP address without"
+              + " authentication), beyond which 429 (default: ${DEFAULT-VALUE}; 0 = no limit).",
+      defaultValue = "100")
+  int maxRequestsInflightPerClient;
+
+  @Option(
+      names = "--max-watches-per-client",
+      description =
+          "Watches one client may hold open, beyond which 429 (default: ${DEFAULT-VALUE}; 0 = no"
+              + " limit).",
+      defaultValue = "500")
+  int maxWatchesPerClient;
+
+  /** The request limits from the flags; throws IllegalArgumentException with what is wrong. */
+  RequestLimits.Settings limits() {
+    Duration timeout = GoDuration.parse(requestTimeout);
+    if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException(
+          "--request-timeout: \"" + requestTimeout + "\" is not a positive duration (e.g. 1m0s)");
+    }
+    return new RequestLimits.Settings(
+        maxRequestsInflight,
+        maxMutatingRequestsInflight,
+        maxRequestsInflightPerClient,
+        maxWatchesPerClient,
+        timeout);
+  }
+
+  /** The audit configuration from the flags (null without --audit-log-path). */
+  AuditConfig audit() throws AuditPolicy.InvalidPolicyException {
+    if (auditLogPath == null) {
+      if (auditPolicyFile != null) {
+        throw new IllegalArgumentException(
+            "--audit-policy-file needs --audit-log-path (where to write the events)");
+      }
+      return null;
+    }
+    if (auditLogBufferSize <= 0) {
+      throw new IllegalArgumentException("--audit-log-batch-buffer-size must be positive");
+    }
+    AuditConfig c =
+        AuditConfig.metadata(auditLogPath)
+            .withRotation(auditLogMaxSize, auditLogMaxBackup, auditLogMaxAge)
+            .withQueueSize(auditLogBufferSize);
+    return auditPolicyFile == null ? c : c.withPolicy(AuditPolicy.load(auditPolicyFile));
+  }
+
   @Override
   public Integer call() throws Exception {
+    RequestLimits.Settings limits;
+    AuditConfig audit;
+    try {
+      limits = limits();
+      audit = audit();
+    } catch (IllegalArgumentException | AuditPolicy.InvalidPolicyException e) {
+      System.err.println("kubelite apiserver: " + e.getMessage());
+      return 2;
+    }
     EncryptionConfig encryption = null;
     if (encryptionProviderConfig != null) {
       try {
@@ -83,7 +217,11 @@ public final class ApiServerCommand implements Callable<Integer> {
     try {
       server =
           ApiServer.listen(
-              store, new ApiServer.Options(bindAddress, port).withEncryption(encryption));
+              store,
+              new ApiServer.Options(bindAddress, port)
+                  .withEncryption(encryption)
+                  .withLimits(limits)
+                  .withAudit(audit));
     } catch (Exception e) {
       store.close();
       System.err.println(

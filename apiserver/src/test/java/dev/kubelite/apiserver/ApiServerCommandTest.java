@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** {@code kubelite apiserver --encryption-provider-config}: a bad file stops the start. */
+/** {@code kubelite apiserver}: bad flags and files stop the start with what is wrong. */
 class ApiServerCommandTest {
   @TempDir Path dir;
 
@@ -44,6 +44,54 @@ class ApiServerCommandTest {
   @Test
   void helpNamesTheFlag() {
     String usage = new CommandLine(new ApiServerCommand()).getUsageMessage();
-    assertThat(usage).contains("--encryption-provider-config=FILE");
+    assertThat(usage)
+        .contains("--encryption-provider-config=FILE")
+        .contains("--audit-log-path=FILE")
+        .contains("--audit-policy-file=FILE")
+        .contains("--request-timeout=DURATION")
+        .contains("--max-requests-inflight")
+        .contains("--max-mutating-requests-inflight")
+        .contains("--max-requests-inflight-per-client")
+        .contains("--max-watches-per-client");
+  }
+
+  /** Runs the command, expecting it to stop before connecting; returns its exit code and stderr. */
+  static String[] run(String... args) {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream saved = System.err;
+    int code;
+    try {
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      code = new CommandLine(new ApiServerCommand()).execute(args);
+    } finally {
+      System.setErr(saved);
+    }
+    return new String[] {Integer.toString(code), err.toString(StandardCharsets.UTF_8)};
+  }
+
+  @Test
+  void badLimitAndAuditFlagsAreRefusedWithWhatIsWrong() throws Exception {
+    String[] r = run("--etcd-servers=http://127.0.0.1:1", "--request-timeout=soon");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[1]).contains("--request-timeout: \"soon\" is not a positive duration");
+
+    r = run("--etcd-servers=http://127.0.0.1:1", "--max-requests-inflight=-1");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[1]).contains("request limits must be 0 (no limit) or positive");
+
+    Path policy = dir.resolve("policy.yaml");
+    Files.writeString(
+        policy, "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: All\n");
+    r = run("--etcd-servers=http://127.0.0.1:1", "--audit-policy-file=" + policy);
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[1]).contains("--audit-policy-file needs --audit-log-path");
+
+    r =
+        run(
+            "--etcd-servers=http://127.0.0.1:1",
+            "--audit-log-path=" + dir.resolve("audit.log"),
+            "--audit-policy-file=" + policy);
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[1]).contains("rules[0].level: \"All\" is not one of");
   }
 }

@@ -1,6 +1,7 @@
 package dev.kubelite.launcher;
 
 import dev.kubelite.apiserver.ApiServer;
+import dev.kubelite.apiserver.audit.AuditConfig;
 import dev.kubelite.apiserver.encryption.EncryptionConfig;
 import dev.kubelite.client.KubeClient;
 import dev.kubelite.controller.Controller;
@@ -38,8 +39,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Layout of the data directory: {@code store/} (the member's data, as etcd's data dir), {@code
  * admin.kubeconfig} (written once the API server is ready; works with the real kubectl), {@code
- * etcdctl.env} ({@code ETCDCTL_*} settings for an admin's etcdctl) and {@code logs/kubelite.log}
- * (every line {@code up} shows, written by {@link UpCommand}).
+ * etcdctl.env} ({@code ETCDCTL_*} settings for an admin's etcdctl), {@code logs/kubelite.log}
+ * (every line {@code up} shows, written by {@link UpCommand}) and {@code logs/audit.log} (the API
+ * server's audit log).
  */
 public final class AllInOne implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AllInOne.class);
@@ -88,6 +90,12 @@ public final class AllInOne implements AutoCloseable {
   }
 
   /** Where {@code up} keeps the cluster's encryption-at-rest keys (docs/encryption-at-rest.md). */
+  /** Every request at Metadata level to DATA-DIR/logs/audit.log, rotated at 100 MB, 3 kept. */
+  static AuditConfig auditLog(Path dataDir) {
+    return AuditConfig.metadata(dataDir.resolve("logs").resolve("audit.log"))
+        .withRotation(100, 3, 0);
+  }
+
   static Path encryptionConfig(Path dataDir) {
     return dataDir.resolve("pki").resolve("encryption-config.yaml");
   }
@@ -121,7 +129,8 @@ public final class AllInOne implements AutoCloseable {
         ApiServer.start(
             store,
             new ApiServer.Options(options.bindAddress(), options.apiPort())
-                .withEncryption(encryption));
+                .withEncryption(encryption)
+                .withAudit(auditLog(dir)));
     started.push(apiServer);
     // The control plane reaches the API server over HTTP, like any client would.
     Map<String, Function<KubeClient, Controller>> controllers = controllers(options.demoTimeouts());

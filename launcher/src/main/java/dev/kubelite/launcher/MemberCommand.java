@@ -49,7 +49,9 @@ public final class MemberCommand implements Callable<Integer> {
   @Option(
       names = "--data-dir",
       required = true,
-      description = "Where this member's state lives (the store's data under DATA-DIR/store).")
+      description =
+          "Where this member's state lives (the store's data under DATA-DIR/store, the API"
+              + " server's audit log in DATA-DIR/logs/audit.log).")
   Path dataDir;
 
   @Option(
@@ -177,7 +179,8 @@ public final class MemberCommand implements Callable<Integer> {
     started.push(kv);
     // Listens at once and becomes ready (/readyz) once the store has a quorum: the other members
     // may start later than this one.
-    ApiServer.Options apiOptions = new ApiServer.Options(listenAddress, port);
+    ApiServer.Options apiOptions =
+        new ApiServer.Options(listenAddress, port).withAudit(AllInOne.auditLog(dataDir));
     if (encryptionProviderConfig != null) {
       apiOptions = apiOptions.withEncryption(EncryptionConfig.load(encryptionProviderConfig));
     }

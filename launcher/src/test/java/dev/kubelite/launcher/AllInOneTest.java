@@ -19,7 +19,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code kubelite up}'s contract: kubeconfig, etcdctl.env, state kept across restarts, --fresh. */
+/**
+ * {@code kubelite up}'s contract: kubeconfig, etcdctl.env, state kept across restarts, --fresh,
+ * Secrets encrypted at rest, an audit log.
+ */
 class AllInOneTest {
   @TempDir Path dir;
 
@@ -107,6 +110,14 @@ class AllInOneTest {
       assertThat(stored).startsWith("k8s:enc:aesgcm:v1:key1:").doesNotContain(marker);
     }
     assertThat(AllInOne.encryptionConfig(dir)).exists();
+    // The API server audits at Metadata: the create is there, the value is not.
+    String audit =
+        java.nio.file.Files.readString(dir.resolve("logs/audit.log"), StandardCharsets.UTF_8);
+    assertThat(audit)
+        .contains("\"verb\":\"create\"")
+        .contains(
+            "\"objectRef\":{\"resource\":\"secrets\",\"namespace\":\"default\",\"name\":\"db\"")
+        .doesNotContain(marker);
     try (AllInOne c = start(false)) {
       ObjectNode back = client(c).get(new Resource("", "v1", "secrets", true), "default", "db");
       assertThat(

@@ -54,6 +54,11 @@ public final class ApiException extends RuntimeException {
     return causes;
   }
 
+  /** Seconds the client should wait before retrying (sent as {@code Retry-After}), or null. */
+  public Integer retryAfterSeconds() {
+    return retryAfterSeconds;
+  }
+
   // ------------------------------------------------------------------ the reasons k8s uses
 
   /** 404: {@code pods "x" not found}. */
@@ -193,6 +198,27 @@ public final class ApiException extends RuntimeException {
   /** 504: the store did not answer in time; the outcome of a write is unknown. */
   public static ApiException timeout(String message) {
     return new ApiException(504, "Timeout", message, null, null, null, null, 1);
+  }
+
+  /**
+   * 504 from the request timeout ({@code --request-timeout}, the {@code timeout} query parameter):
+   * the message of Kubernetes' timeout filter, no retry hint.
+   */
+  public static ApiException requestTimeout() {
+    return new ApiException(
+        504,
+        "Timeout",
+        "Timeout: request did not complete within requested timeout - context deadline exceeded",
+        null,
+        null,
+        null,
+        null,
+        null);
+  }
+
+  /** 429: too many requests in flight; the client may retry after {@code retryAfter} seconds. */
+  public static ApiException tooManyRequests(String message, int retryAfter) {
+    return new ApiException(429, "TooManyRequests", message, null, null, null, null, retryAfter);
   }
 
   /** 503: the store cannot be reached. */

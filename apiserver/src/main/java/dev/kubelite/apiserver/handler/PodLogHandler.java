@@ -161,7 +161,13 @@ public final class PodLogHandler {
               }
               out.setStatusCode(200).setChunked(true);
               out.putHeader("Content-Type", "text/plain");
-              out.closeHandler(v -> in.request().reset());
+              ex.routing()
+                  .addEndHandler(
+                      ar -> {
+                        if (ar.failed()) {
+                          in.request().reset();
+                        }
+                      });
               in.pipeTo(out);
             })
         .onFailure(

@@ -124,8 +124,9 @@ public final class WatchHandler {
           .setChunked(true)
           .putHeader("Content-Type", "application/json")
           .putHeader("Cache-Control", "no-cache, private");
-      resp.closeHandler(v -> stop());
-      resp.exceptionHandler(e -> stop());
+      // Through the routing context, which shares the response's close handler with the audit
+      // log and the request limits (a handler set on the response itself would replace theirs).
+      ex.routing().addEndHandler(ar -> stop());
       // Headers go out now, so the client knows the watch is established.
       resp.write(Buffer.buffer());
       lastRevision = fromRevision;

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kubelite.apiserver.api.ApiException;
 import dev.kubelite.apiserver.api.Discovery;
 import dev.kubelite.apiserver.api.Json;
+import dev.kubelite.apiserver.audit.AuditLog;
+import dev.kubelite.apiserver.audit.AuditPolicy;
 import dev.kubelite.apiserver.auth.Authenticator;
 import dev.kubelite.apiserver.auth.Authorizer;
 import dev.kubelite.apiserver.auth.RequestAttributes;
@@ -53,6 +55,8 @@ public final class ApiRouter {
 
   private final Authenticator authenticator;
   private final Authorizer authorizer;
+  private AuditFilter audit = AuditFilter.disabled();
+  private RequestLimits limits = new RequestLimits(RequestLimits.Settings.DEFAULTS);
 
   /** {@code store} serves the read-only store inspection endpoints ({@link StoreInspection}). */
   public ApiRouter(Registry registry, HealthChecks health, KvStore store) {
@@ -79,6 +83,18 @@ public final class ApiRouter {
     this.encryption = new EncryptionEndpoints(registry.table(), registry.storage());
   }
 
+  /** Audits every request to {@code log} (null: no audit log) under {@code policy}. */
+  public ApiRouter withAudit(AuditPolicy policy, AuditLog log) {
+    this.audit = new AuditFilter(policy, log);
+    return this;
+  }
+
+  /** Request timeouts and in-flight caps (default {@link RequestLimits.Settings#DEFAULTS}). */
+  public ApiRouter withLimits(RequestLimits limits) {
+    this.limits = limits;
+    return this;
+  }
+
   public Router router(Vertx vertx) {
     podLogs =
         new PodLogHandler(
@@ -86,6 +102,8 @@ public final class ApiRouter {
             vertx.createHttpClient(
                 new HttpClientOptions().setConnectTimeout(KUBELET_CONNECT_TIMEOUT_MS)));
     Router router = Router.router(vertx);
+    router.route().handler(audit::handle);
+    router.route().handler(limits::deadline);
     router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.route().handler(this::dispatch);
     router.route().failureHandler(this::failure);
@@ -126,6 +144,8 @@ public final class ApiRouter {
     HttpMethod method = ctx.request().method();
     UserInfo user = authenticator.authenticate(ctx.request());
     ctx.put(UserInfo.CONTEXT_KEY, user);
+    audit.authenticated(ctx);
+    limits.admit(ctx);
     authorizer.authorize(user, attributes(method, path, ctx));
     switch (path) {
       case "/version" -> {
@@ -209,6 +229,22 @@ public final class ApiRouter {
     Exchange ex =
         new Exchange(ctx, info, type, Negotiation.output(ctx.request().getHeader("Accept")));
     resource(ex, method);
+  }
+
+  private static final String ATTRIBUTES_KEY = "kubelite.attributes";
+
+  /** What the request asks (computed once per request and kept in its context). */
+  static RequestAttributes attributes(RoutingContext ctx) {
+    RequestAttributes a = ctx.get(ATTRIBUTES_KEY);
+    if (a == null) {
+      String path = ctx.normalizedPath();
+      if (path.length() > 1 && path.endsWith("/")) {
+        path = path.substring(0, path.length() - 1);
+      }
+      a = attributes(ctx.request().method(), path, ctx);
+      ctx.put(ATTRIBUTES_KEY, a);
+    }
+    return a;
   }
 
   /** What the request asks, for authorization: a resource verb, or a non-resource path. */

@@ -105,6 +105,9 @@ public final class Exchange {
 
   public void reply(int code, ObjectNode body) {
     writeWarnings();
+    if (!ctx.response().ended()) {
+      ctx.put(RESPONSE_BODY_KEY, body);
+    }
     send(ctx.response(), code, body, output == Output.YAML);
   }
 
@@ -136,9 +139,26 @@ public final class Exchange {
     }
   }
 
-  /** Writes {@code t} as a Kubernetes Status (unexpected failures are logged as 500s). */
+  /**
+   * Where the object a request was answered with is kept in its RoutingContext (for the audit log's
+   * objectRef and responseObject).
+   */
+  public static final String RESPONSE_BODY_KEY = "kubelite.response";
+
+  /**
+   * Writes {@code t} as a Kubernetes Status (unexpected failures are logged as 500s), with {@code
+   * Retry-After} when the failure carries a retry hint, as Kubernetes does.
+   */
   public static void fail(RoutingContext ctx, Throwable t) {
     ApiException e = ObjectStorage.translate(t);
+    HttpServerResponse resp = ctx.response();
+    ObjectNode status = e.toStatus();
+    if (!resp.ended() && !resp.closed() && !resp.headWritten()) {
+      ctx.put(RESPONSE_BODY_KEY, status);
+      if (e.retryAfterSeconds() != null) {
+        resp.putHeader("Retry-After", Integer.toString(e.retryAfterSeconds()));
+      }
+    }
     if (e.code() >= 500) {
       log.warn(
           "{} {} failed: {}",
@@ -147,7 +167,7 @@ public final class Exchange {
           e.getMessage(),
           t instanceof ApiException ? null : t);
     }
-    send(ctx.response(), e.code(), e.toStatus(), false);
+    send(resp, e.code(), status, false);
   }
 
   static void send(HttpServerResponse resp, int code, ObjectNode body, boolean yaml) {

@@ -58,7 +58,8 @@ public final class ApiServerFixture implements AutoCloseable {
       KvStore store,
       String storeEndpoint,
       UnaryOperator<KvStore> wrap,
-      int watchCacheWindow)
+      int watchCacheWindow,
+      UnaryOperator<ApiServer.Options> configure)
       throws Exception {
     this.dir = dir;
     this.storeServer = storeServer;
@@ -71,7 +72,9 @@ public final class ApiServerFixture implements AutoCloseable {
         .ignoreExceptions()
         .until(() -> store.currentRevision().get(5, TimeUnit.SECONDS) >= 1);
     this.api =
-        ApiServer.start(wrap.apply(store), new ApiServer.Options("127.0.0.1", 0, watchCacheWindow));
+        ApiServer.start(
+            wrap.apply(store),
+            configure.apply(new ApiServer.Options("127.0.0.1", 0, watchCacheWindow)));
   }
 
   public static ApiServerFixture start(Backend backend) throws Exception {
@@ -81,12 +84,29 @@ public final class ApiServerFixture implements AutoCloseable {
   /** With the API server's store client wrapped (to observe its calls) and a watch cache window. */
   public static ApiServerFixture start(
       Backend backend, UnaryOperator<KvStore> wrap, int watchCacheWindow) throws Exception {
+    return start(backend, wrap, watchCacheWindow, o -> o);
+  }
+
+  /** With the API server's options adjusted by {@code configure} (limits, audit, ...). */
+  public static ApiServerFixture start(
+      Backend backend,
+      UnaryOperator<KvStore> wrap,
+      int watchCacheWindow,
+      UnaryOperator<ApiServer.Options> configure)
+      throws Exception {
     Path dir = Files.createTempDirectory("apiserver-test");
     if (backend == Backend.REMOTE_ETCD) {
       EtcdProcess etcd = EtcdProcess.start(dir, "etcd1", "apiserver-test");
       String ep = "127.0.0.1:" + etcd.clientPort;
       return new ApiServerFixture(
-          dir, null, etcd, RemoteKvStore.connect(List.of(ep)), ep, wrap, watchCacheWindow);
+          dir,
+          null,
+          etcd,
+          RemoteKvStore.connect(List.of(ep)),
+          ep,
+          wrap,
+          watchCacheWindow,
+          configure);
     }
     int clientPort = FreePorts.next();
     int peerPort = FreePorts.next();
@@ -109,7 +129,7 @@ public final class ApiServerFixture implements AutoCloseable {
             ? EmbeddedKvStore.of(server)
             : RemoteKvStore.connect(List.of("127.0.0.1:" + clientPort));
     return new ApiServerFixture(
-        dir, server, null, store, "127.0.0.1:" + clientPort, wrap, watchCacheWindow);
+        dir, server, null, store, "127.0.0.1:" + clientPort, wrap, watchCacheWindow, configure);
   }
 
   public String url() {
