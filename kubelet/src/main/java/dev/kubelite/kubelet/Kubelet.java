@@ -162,7 +162,7 @@ public final class Kubelet implements AutoCloseable {
     }
     pods.start();
     nodeObjects.start();
-    podLoop.start();
+    podLoop.start(pods, nodeObjects);
     return this;
   }
 

@@ -205,6 +205,11 @@ public final class Scheduler implements AutoCloseable {
 
   private void run() {
     try {
+      // No scheduling decision before the pod and node caches have listed (client-go's
+      // WaitForCacheSync): an unsynced node cache reads as "no node fits".
+      if (!(pods.hasSynced() && nodes.hasSynced())) {
+        LOG.info("waiting for caches to sync (pods, nodes)");
+      }
       synchronized (activeLock) {
         while (!closed && !(active && pods.hasSynced() && nodes.hasSynced())) {
           activeLock.wait(100);

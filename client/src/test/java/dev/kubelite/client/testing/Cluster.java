@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 /**
@@ -30,6 +31,15 @@ public final class Cluster implements AutoCloseable {
   public final ApiServer api;
 
   public Cluster(int watchCacheWindow) throws Exception {
+    this(watchCacheWindow, UnaryOperator.identity());
+  }
+
+  /**
+   * As {@link #Cluster(int)}, with the API server reaching the store through {@code apiStore}
+   * applied to the real client (e.g. a wrapper that delays reads); {@link #store} stays the real
+   * client.
+   */
+  public Cluster(int watchCacheWindow, UnaryOperator<KvStore> apiStore) throws Exception {
     dir = Files.createTempDirectory("client-test");
     String client = "http://127.0.0.1:" + FreePorts.next();
     String peer = "http://127.0.0.1:" + FreePorts.next();
@@ -50,7 +60,9 @@ public final class Cluster implements AutoCloseable {
         .atMost(Duration.ofSeconds(30))
         .ignoreExceptions()
         .until(() -> store.currentRevision().get(5, TimeUnit.SECONDS) >= 1);
-    api = ApiServer.start(store, new ApiServer.Options("127.0.0.1", 0, watchCacheWindow));
+    api =
+        ApiServer.start(
+            apiStore.apply(store), new ApiServer.Options("127.0.0.1", 0, watchCacheWindow));
   }
 
   public Cluster() throws Exception {

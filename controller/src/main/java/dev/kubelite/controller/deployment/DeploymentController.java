@@ -183,7 +183,7 @@ public final class DeploymentController implements Controller {
     deployments.start();
     replicaSets.start();
     pods.start();
-    loop.start();
+    loop.start(deployments, replicaSets, pods);
   }
 
   @Override

@@ -175,7 +175,9 @@ public final class GarbageCollector implements Controller {
         watched.add(r.resource().toString());
       }
       informers.forEach(Informer::start);
-      loop.start();
+      // The graph is complete only once every informer has listed: before, an owner missing
+      // from it may just not be listed yet.
+      loop.start(this::hasSynced);
     }
     log.info("garbage-collector: watching {} resources: {}", watched.size(), watched);
   }
@@ -358,11 +360,6 @@ public final class GarbageCollector implements Controller {
   // ------------------------------------------------------------------------------ reconcile
 
   void reconcile(String uid) throws Exception {
-    if (!hasSynced()) {
-      // The graph is not complete yet: an owner missing from it may just not be listed yet.
-      loop.enqueueAfter(uid, Duration.ofMillis(200));
-      return;
-    }
     Item item;
     synchronized (graphLock) {
       item = items.get(uid);

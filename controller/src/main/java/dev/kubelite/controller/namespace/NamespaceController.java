@@ -90,7 +90,7 @@ public final class NamespaceController implements Controller {
   @Override
   public void start() {
     namespaces.start();
-    loop.start();
+    loop.start(namespaces);
   }
 
   @Override

@@ -176,7 +176,7 @@ public final class NodeLifecycleController implements Controller {
     nodes.start();
     leases.start();
     pods.start();
-    loop.start();
+    loop.start(nodes, leases, pods);
     long period = options.monitorPeriod().toMillis();
     monitor.scheduleWithFixedDelay(this::monitorAll, period, period, TimeUnit.MILLISECONDS);
   }
@@ -252,10 +252,6 @@ public final class NodeLifecycleController implements Controller {
   // ------------------------------------------------------------------------------ reconcile
 
   void reconcile(String name) {
-    if (!hasSynced()) {
-      loop.enqueueAfter(name, Duration.ofMillis(200));
-      return;
-    }
     ObjectNode node = nodes.indexer().get(name);
     if (node == null) {
       health.remove(name);

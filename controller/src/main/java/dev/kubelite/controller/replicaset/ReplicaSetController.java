@@ -188,7 +188,8 @@ public final class ReplicaSetController implements Controller {
   public void start() {
     replicaSets.start();
     pods.start();
-    loop.start();
+    // No reconcile before both caches have listed: an unsynced pod cache reads as "no pods".
+    loop.start(replicaSets, pods);
   }
 
   @Override

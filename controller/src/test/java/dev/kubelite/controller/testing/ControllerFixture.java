@@ -37,8 +37,20 @@ public final class ControllerFixture implements AutoCloseable {
   private static final AtomicInteger namespaces = new AtomicInteger();
 
   public ControllerFixture() throws Exception {
-    cluster = new Cluster();
+    this(new Cluster());
+  }
+
+  /** Over a cluster of the caller's (e.g. one whose API server reads a slow store). */
+  public ControllerFixture(Cluster cluster) {
+    this.cluster = cluster;
     client = cluster.client();
+  }
+
+  /** Starts {@code c} without waiting for its informers (it is closed with the fixture). */
+  public <C extends Controller> C startNoWait(C c) {
+    closeables.add(c);
+    c.start();
+    return c;
   }
 
   /** Starts {@code c} and waits until its informers have synced. */
