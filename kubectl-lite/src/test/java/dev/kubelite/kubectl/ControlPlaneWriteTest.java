@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kubelite.client.ApiException;
 import dev.kubelite.client.KubeClient;
+import dev.kubelite.client.KubeConfig;
 import dev.kubelite.client.ListOptions;
 import dev.kubelite.client.Resource;
 import dev.kubelite.kubectl.testing.Cli;
@@ -50,8 +51,8 @@ class ControlPlaneWriteTest {
                 2,
                 false,
                 true));
-    cli = new Cli(Files.createDirectories(dir.resolve("cli")), cluster.apiUrl());
-    k = new KubeClient(cluster.apiUrl());
+    cli = new Cli(Files.createDirectories(dir.resolve("cli")), cluster.kubeconfig());
+    k = KubeClient.fromConfig(KubeConfig.parse(cluster.kubeconfig()));
   }
 
   @AfterAll
