@@ -9,6 +9,7 @@ import dev.kubelite.apiserver.auth.RequestAuthenticator;
 import dev.kubelite.apiserver.encryption.EncryptionConfig;
 import dev.kubelite.apiserver.encryption.KeyTransformers;
 import dev.kubelite.apiserver.encryption.ValueTransformer;
+import dev.kubelite.apiserver.handler.TokenRequests;
 import dev.kubelite.apiserver.http.ApiRouter;
 import dev.kubelite.apiserver.http.HealthChecks;
 import dev.kubelite.apiserver.registry.Registry;
@@ -308,6 +309,16 @@ public final class ApiServer implements AutoCloseable {
               : new RequestAuthenticator(
                   options.authentication(), serviceAccountLookup(registry), Clock.systemUTC());
       ApiRouter api = new ApiRouter(registry, health, store, authenticator, options.authorizer());
+      AuthenticationConfig authn = options.authentication();
+      if (authn != null && authn.signingKey() != null) {
+        api.withTokenRequests(
+            new TokenRequests(
+                registry,
+                authn.signingKey(),
+                authn.issuers().get(0),
+                authn.audiences(),
+                Clock.systemUTC()));
+      }
       HttpServerOptions httpOptions =
           new HttpServerOptions()
               .setHost(options.bindAddress())

@@ -222,7 +222,7 @@ public final class ApiServerCommand implements Callable<Integer> {
       options = options.withTls(new ApiServer.ServingTls(tlsCertFile, tlsKeyFile, clientCaFile));
     }
     List<Path> saKeys = new ArrayList<>(serviceAccountKeyFiles);
-    if (saKeys.isEmpty() && serviceAccountSigningKeyFile != null) {
+    if (serviceAccountSigningKeyFile != null && saKeys.isEmpty()) {
       saKeys.add(serviceAccountSigningKeyFile);
     }
     boolean authn = tlsCertFile != null || tokenAuthFile != null || !saKeys.isEmpty();
@@ -243,6 +243,9 @@ public final class ApiServerCommand implements Callable<Integer> {
             .withAnonymous(anonymousAuth)
             .withTokenFile(tokenAuthFile == null ? null : TokenFile.load(tokenAuthFile))
             .withServiceAccountKeys(saKeys.stream().map(ApiServerCommand::publicKey).toList());
+    if (serviceAccountSigningKeyFile != null) {
+      config = config.withSigningKey(PemFiles.readKey(serviceAccountSigningKeyFile));
+    }
     return options.withAuthentication(config);
   }
 

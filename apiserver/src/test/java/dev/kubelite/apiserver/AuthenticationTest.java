@@ -111,7 +111,8 @@ class AuthenticationTest {
                     AuthenticationConfig.x509Only()
                         .withTokenFile(TokenFile.load(dir.resolve("tokens.csv")))
                         .withServiceAccountKeys(
-                            List.of(PemFiles.readPublicKey(pki.serviceAccountPublicKey())))));
+                            List.of(PemFiles.readPublicKey(pki.serviceAccountPublicKey())))
+                        .withSigningKey(PemFiles.readKey(pki.serviceAccountKey()))));
   }
 
   @AfterAll
@@ -370,6 +371,98 @@ class AuthenticationTest {
     Kubectl.Result r = nobody.run("get", "pods");
     assertThat(r.exitCode()).isNotZero();
     assertThat(r.output()).contains("You must be logged in to the server");
+  }
+
+  @Test
+  void tokenRequestHandsOutServiceAccountTokens() throws Exception {
+    HttpClient admin = certClient(pki.admin());
+    String sa =
+        "{\"apiVersion\":\"v1\",\"kind\":\"ServiceAccount\",\"metadata\":{\"name\":\"builder\"}}";
+    assertThat(
+            send(admin, "POST", "/api/v1/namespaces/default/serviceaccounts", null, sa)
+                .statusCode())
+        .isEqualTo(201);
+    HttpResponse<String> r =
+        send(
+            admin,
+            "POST",
+            "/api/v1/namespaces/default/serviceaccounts/builder/token",
+            null,
+            "{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"TokenRequest\","
+                + "\"spec\":{\"expirationSeconds\":1200}}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    JsonNode tr = JSON.readTree(r.body());
+    assertThat(tr.path("kind").asText()).isEqualTo("TokenRequest");
+    assertThat(tr.path("spec").path("audiences").toString())
+        .isEqualTo("[\"" + ServiceAccountTokens.DEFAULT_ISSUER + "\"]");
+    Instant expires = Instant.parse(tr.path("status").path("expirationTimestamp").asText());
+    assertThat(expires).isBetween(Instant.now().plusSeconds(1100), Instant.now().plusSeconds(1300));
+    String token = tr.path("status").path("token").asText();
+    assertThat(whoami(anonymousClient(), token).path("username").asText())
+        .isEqualTo("system:serviceaccount:default:builder");
+
+    // Too short, for a missing account, or by someone without credentials: refused.
+    HttpResponse<String> shortLived =
+        send(
+            admin,
+            "POST",
+            "/api/v1/namespaces/default/serviceaccounts/builder/token",
+            null,
+            "{\"spec\":{\"expirationSeconds\":60}}");
+    assertThat(shortLived.statusCode()).as(shortLived.body()).isEqualTo(422);
+    assertThat(shortLived.body()).contains("may not specify a duration less than 10 minutes");
+    assertThat(
+            send(
+                    admin,
+                    "POST",
+                    "/api/v1/namespaces/default/serviceaccounts/nobody/token",
+                    null,
+                    "{}")
+                .statusCode())
+        .isEqualTo(404);
+    assertUnauthorized(
+        send(
+            anonymousClient(),
+            "POST",
+            "/api/v1/namespaces/default/serviceaccounts/builder/token",
+            null,
+            "{}"));
+
+    // The real kubectl: `kubectl create token`, then use it.
+    Base64.Encoder b64 = Base64.getEncoder();
+    String kubeconfig =
+        """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: kubelite
+          cluster:
+            server: %s
+            certificate-authority-data: %s
+        users:
+        - name: admin
+          user:
+            client-certificate-data: %s
+            client-key-data: %s
+        contexts:
+        - name: kubelite
+          context: {cluster: kubelite, user: admin, namespace: default}
+        current-context: kubelite
+        """
+            .formatted(
+                url(),
+                b64.encodeToString(Files.readAllBytes(pki.ca().cert())),
+                b64.encodeToString(Files.readAllBytes(pki.admin().cert())),
+                b64.encodeToString(Files.readAllBytes(pki.admin().key())));
+    Kubectl kubectl = Kubectl.withKubeconfig(dir, kubeconfig);
+    String minted = kubectl.ok("create", "token", "builder", "--duration=20m").strip();
+    assertThat(whoami(anonymousClient(), minted).path("username").asText())
+        .isEqualTo("system:serviceaccount:default:builder");
+    JsonNode claims = JSON.readTree(Base64.getUrlDecoder().decode(minted.split("\\.")[1]));
+    assertThat(claims.path("exp").asLong() - claims.path("iat").asLong()).isEqualTo(1200);
+    assertThat(claims.path("kubernetes.io").path("serviceaccount").path("name").asText())
+        .isEqualTo("builder");
+    assertThat(kubectl.ok("create", "token", "builder", "--audience=vault")).isNotBlank();
   }
 
   @Test

@@ -88,6 +88,21 @@ class ControlPlaneWriteTest {
   }
 
   @Test
+  void theSecuredClusterNeedsTheKubeconfigsCredentials() throws Exception {
+    // up's kubeconfig (CA + admin certificate) works; without the user's certificate: kubectl's
+    // "must be logged in" refusal.
+    assertThat(cli.run("get", "namespaces").out()).contains("kube-system");
+    Path bare = dir.resolve("no-user.kubeconfig");
+    Files.writeString(
+        bare,
+        Files.readString(cluster.kubeconfig())
+            .replaceAll("(?s)users:.*?contexts:", "users:\n- name: admin\n  user: {}\ncontexts:"));
+    Result r = new Cli(Files.createDirectories(dir.resolve("cli-bare")), bare).run("get", "pods");
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("error: You must be logged in to the server (Unauthorized)\n");
+  }
+
+  @Test
   void reApplyingKeepsTheScaleAndRollsOutTheNewImage() throws Exception {
     // The example deployment without its replicas line: the size is left to `scale`.
     String manifest =

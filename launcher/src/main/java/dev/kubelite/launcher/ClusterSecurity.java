@@ -49,7 +49,10 @@ final class ClusterSecurity {
         m.server().cert(), m.server().key(), ca, true, m.peer().cert(), m.peer().key(), ca, true);
   }
 
-  /** HTTPS with client certificates of the cluster CA, ServiceAccount tokens; no anonymous. */
+  /**
+   * HTTPS with client certificates of the cluster CA, ServiceAccount tokens (verified with sa.pub,
+   * handed out by TokenRequest signed with sa.key); no anonymous requests.
+   */
   static ApiServer.Options secureApi(ApiServer.Options options, PkiPaths pki) {
     return options
         .withTls(
@@ -58,7 +61,8 @@ final class ClusterSecurity {
         .withAuthentication(
             AuthenticationConfig.x509Only()
                 .withServiceAccountKeys(
-                    List.of(PemFiles.readPublicKey(pki.serviceAccountPublicKey()))));
+                    List.of(PemFiles.readPublicKey(pki.serviceAccountPublicKey())))
+                .withSigningKey(PemFiles.readKey(pki.serviceAccountKey())));
   }
 
   /** Writes a kubeconfig for {@code cert} (0600: it holds a private key); returns its path. */

@@ -15,6 +15,7 @@ import dev.kubelite.apiserver.handler.ResourceHandlers;
 import dev.kubelite.apiserver.handler.SelfSubjectReviews;
 import dev.kubelite.apiserver.handler.StoreInspection;
 import dev.kubelite.apiserver.handler.SubresourceHandlers;
+import dev.kubelite.apiserver.handler.TokenRequests;
 import dev.kubelite.apiserver.handler.WatchHandler;
 import dev.kubelite.apiserver.registry.Registry;
 import dev.kubelite.apiserver.registry.ResourceType;
@@ -57,6 +58,7 @@ public final class ApiRouter {
 
   private final Authenticator authenticator;
   private final Authorizer authorizer;
+  private TokenRequests tokenRequests;
 
   /** {@code store} serves the read-only store inspection endpoints ({@link StoreInspection}). */
   public ApiRouter(Registry registry, HealthChecks health, KvStore store) {
@@ -81,6 +83,12 @@ public final class ApiRouter {
     this.health = health;
     this.inspection = new StoreInspection(store);
     this.encryption = new EncryptionEndpoints(registry.table(), registry.storage());
+  }
+
+  /** Serves {@code serviceaccounts/<name>/token} (TokenRequest) with this signer. */
+  public ApiRouter withTokenRequests(TokenRequests t) {
+    this.tokenRequests = t;
+    return this;
   }
 
   public Router router(Vertx vertx) {
@@ -321,6 +329,14 @@ public final class ApiRouter {
       } else {
         throw notAllowed(method);
       }
+    } else if (sub.equals("token")) {
+      if (!method.equals(HttpMethod.POST)) {
+        throw notAllowed(method);
+      }
+      if (tokenRequests == null) {
+        throw ApiException.noRoute(); // no --service-account-signing-key-file
+      }
+      tokenRequests.create(ex);
     } else {
       throw ApiException.noRoute();
     }
