@@ -59,7 +59,7 @@ public final class ApiServerCommand implements Callable<Integer> {
 
   @Option(
       names = {"--port", "--secure-port"},
-      description = "Port to serve HTTP on (default: ${DEFAULT-VALUE}).",
+      description = "Port to serve on, HTTPS with --tls-cert-file (default: ${DEFAULT-VALUE}).",
       defaultValue = "6443")
   int port;
 

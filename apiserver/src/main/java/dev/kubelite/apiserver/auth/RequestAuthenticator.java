@@ -138,10 +138,17 @@ public final class RequestAuthenticator implements Authenticator {
     if (chain == null || chain.isEmpty() || !(chain.get(0) instanceof X509Certificate leaf)) {
       return Optional.empty();
     }
+    return Optional.of(userOf(leaf));
+  }
+
+  /** The user a client certificate names: CN = user, each O = a group, in the subject's order. */
+  static UserInfo userOf(X509Certificate cert) {
     String cn = null;
     List<String> orgs = new ArrayList<>();
     try {
-      for (Rdn rdn : new LdapName(leaf.getSubjectX500Principal().getName()).getRdns()) {
+      // LdapName indexes RDNs from the right of the RFC 2253 string, which is the certificate's own
+      // (DER) order: the groups come in the order the subject lists them, as Kubernetes reads them.
+      for (Rdn rdn : new LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
         if (rdn.getType().equalsIgnoreCase("CN")) {
           cn = rdn.getValue().toString();
         } else if (rdn.getType().equalsIgnoreCase("O")) {
@@ -154,9 +161,7 @@ public final class RequestAuthenticator implements Authenticator {
     if (cn == null || cn.isEmpty()) {
       throw ApiException.unauthorized(); // Kubernetes: a certificate without a CN names no user
     }
-    // LdapName lists RDNs last-to-first; groups in the order the subject gives them.
-    java.util.Collections.reverse(orgs);
-    return Optional.of(new UserInfo(cn, "", orgs));
+    return new UserInfo(cn, "", orgs);
   }
 
   private UserInfo withAuthenticated(UserInfo u) {
