@@ -1,12 +1,17 @@
 package dev.kubelite.apiserver;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kubelite.apiserver.api.ApiException;
 import dev.kubelite.apiserver.audit.AuditConfig;
 import dev.kubelite.apiserver.audit.AuditLog;
+import dev.kubelite.apiserver.auth.AuthenticationConfig;
 import dev.kubelite.apiserver.auth.Authenticator;
 import dev.kubelite.apiserver.auth.Authorizer;
+import dev.kubelite.apiserver.auth.RequestAuthenticator;
 import dev.kubelite.apiserver.encryption.EncryptionConfig;
 import dev.kubelite.apiserver.encryption.KeyTransformers;
 import dev.kubelite.apiserver.encryption.ValueTransformer;
+import dev.kubelite.apiserver.handler.TokenRequests;
 import dev.kubelite.apiserver.http.ApiRouter;
 import dev.kubelite.apiserver.http.HealthChecks;
 import dev.kubelite.apiserver.http.RequestLimits;
@@ -19,14 +24,22 @@ import dev.kubelite.apiserver.storage.WatchCaches;
 import dev.kubelite.store.client.KvStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -42,9 +55,12 @@ public final class ApiServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
 
   /**
-   * Where to listen (plain HTTP: TLS and authentication arrive with the security work), how many
-   * recent events each watch cache keeps, and how resources are encrypted at rest ({@code
-   * --encryption-provider-config}; null = every value in plaintext, encrypted ones unreadable).
+   * Where to listen, how many recent events each watch cache keeps, how resources are encrypted at
+   * rest ({@code --encryption-provider-config}; null = every value in plaintext, encrypted ones
+   * unreadable), who sent each request, what they may do, whether to serve HTTPS ({@code tls}; null
+   * = plain HTTP) and how requests are authenticated ({@code authentication}; when set it replaces
+   * {@code authenticator} with kube-apiserver's chain of x509, token file and ServiceAccount token
+   * authenticators).
    */
   public record Options(
       String bindAddress,
@@ -54,7 +70,9 @@ public final class ApiServer implements AutoCloseable {
       Authenticator authenticator,
       Authorizer authorizer,
       RequestLimits.Settings limits,
-      AuditConfig audit) {
+      AuditConfig audit,
+      ServingTls tls,
+      AuthenticationConfig authentication) {
     public Options(String bindAddress, int port) {
       this(bindAddress, port, WatchCache.DEFAULT_WINDOW);
     }
@@ -68,37 +86,187 @@ public final class ApiServer implements AutoCloseable {
           Authenticator.NONE,
           Authorizer.ALLOW_ALL,
           RequestLimits.Settings.DEFAULTS,
+          null,
+          null,
           null);
     }
 
     public Options withEncryption(EncryptionConfig config) {
       return new Options(
-          bindAddress, port, watchCacheWindow, config, authenticator, authorizer, limits, audit);
+          bindAddress,
+          port,
+          watchCacheWindow,
+          config,
+          authenticator,
+          authorizer,
+          limits,
+          audit,
+          tls,
+          authentication);
     }
 
     /** Who sent each request; {@link Authenticator#NONE} (the default) trusts everyone. */
     public Options withAuthentication(Authenticator a) {
       return new Options(
-          bindAddress, port, watchCacheWindow, encryption, a, authorizer, limits, audit);
+          bindAddress,
+          port,
+          watchCacheWindow,
+          encryption,
+          a,
+          authorizer,
+          limits,
+          audit,
+          tls,
+          authentication);
     }
 
     /** What each user may do; {@link Authorizer#ALLOW_ALL} (the default) allows everything. */
     public Options withAuthorization(Authorizer a) {
       return new Options(
-          bindAddress, port, watchCacheWindow, encryption, authenticator, a, limits, audit);
+          bindAddress,
+          port,
+          watchCacheWindow,
+          encryption,
+          authenticator,
+          a,
+          limits,
+          audit,
+          tls,
+          authentication);
     }
 
     /** Request timeout and in-flight caps ({@link RequestLimits.Settings#DEFAULTS} by default). */
     public Options withLimits(RequestLimits.Settings l) {
       return new Options(
-          bindAddress, port, watchCacheWindow, encryption, authenticator, authorizer, l, audit);
+          bindAddress,
+          port,
+          watchCacheWindow,
+          encryption,
+          authenticator,
+          authorizer,
+          l,
+          audit,
+          tls,
+          authentication);
     }
 
     /** The audit log (null, the default: none). */
     public Options withAudit(AuditConfig a) {
       return new Options(
-          bindAddress, port, watchCacheWindow, encryption, authenticator, authorizer, limits, a);
+          bindAddress,
+          port,
+          watchCacheWindow,
+          encryption,
+          authenticator,
+          authorizer,
+          limits,
+          a,
+          tls,
+          authentication);
     }
+
+    /** HTTPS with this certificate (and x509 client authentication if it names a client CA). */
+    public Options withTls(ServingTls t) {
+      return new Options(
+          bindAddress,
+          port,
+          watchCacheWindow,
+          encryption,
+          authenticator,
+          authorizer,
+          limits,
+          audit,
+          t,
+          authentication);
+    }
+
+    /** kube-apiserver's authenticator chain with these settings (replaces the authenticator). */
+    public Options withAuthentication(AuthenticationConfig c) {
+      return new Options(
+          bindAddress,
+          port,
+          watchCacheWindow,
+          encryption,
+          authenticator,
+          authorizer,
+          limits,
+          audit,
+          tls,
+          c);
+    }
+  }
+
+  /**
+   * HTTPS serving, kube-apiserver's {@code --tls-cert-file}, {@code --tls-private-key-file} and
+   * {@code --client-ca-file} (null: no client certificates are asked for). Client certificates are
+   * requested, not required, so bearer tokens still work; one that is sent must chain to the client
+   * CA and be valid, or the handshake fails. TLS 1.2 and 1.3 only.
+   */
+  public record ServingTls(Path certFile, Path keyFile, Path clientCaFile) {
+    public ServingTls {
+      for (Path p : new Path[] {certFile, keyFile}) {
+        if (p == null) {
+          throw new IllegalArgumentException(
+              "HTTPS needs both --tls-cert-file and --tls-private-key-file");
+        }
+      }
+      for (Path p : new Path[] {certFile, keyFile, clientCaFile}) {
+        if (p != null && !Files.isReadable(p)) {
+          throw new IllegalArgumentException("cannot read the TLS file " + p);
+        }
+      }
+    }
+
+    void apply(HttpServerOptions o) {
+      o.setSsl(true)
+          .setUseAlpn(true)
+          .setKeyCertOptions(
+              new PemKeyCertOptions()
+                  .setCertPath(certFile.toAbsolutePath().toString())
+                  .setKeyPath(keyFile.toAbsolutePath().toString()));
+      o.setEnabledSecureTransportProtocols(Set.of("TLSv1.2", "TLSv1.3"));
+      if (clientCaFile != null) {
+        o.setTrustOptions(
+            new PemTrustOptions().addCertPath(clientCaFile.toAbsolutePath().toString()));
+        o.setClientAuth(ClientAuth.REQUEST);
+      }
+    }
+  }
+
+  /** Where a ServiceAccount's uid comes from: the watch cache, else a read of the store. */
+  static RequestAuthenticator.ServiceAccountLookup serviceAccountLookup(Registry registry) {
+    ResourceType sa = registry.table().find("", "v1", "serviceaccounts").orElseThrow();
+    return (ns, name) -> {
+      WatchCache cache = registry.caches().cache(sa.keyPrefix());
+      if (cache != null) {
+        WatchCache.Lookup l = cache.lookup(sa.key(ns, name));
+        if (l.answered()) {
+          return CompletableFuture.completedFuture(uidOf(l.object()));
+        }
+      }
+      return registry
+          .get(sa, ns, name)
+          .handle(
+              (obj, e) -> {
+                if (e == null) {
+                  return uidOf(obj);
+                }
+                Throwable c =
+                    e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                if (c instanceof ApiException a && a.code() == 404) {
+                  return Optional.<String>empty();
+                }
+                throw c instanceof RuntimeException r ? r : new CompletionException(c);
+              });
+    };
+  }
+
+  private static Optional<String> uidOf(ObjectNode obj) {
+    if (obj == null) {
+      return Optional.empty();
+    }
+    String uid = obj.path("metadata").path("uid").asText("");
+    return uid.isEmpty() ? Optional.empty() : Optional.of(uid);
   }
 
   /** Which transformer stores each served resource's values under {@code config}. */
@@ -205,8 +373,12 @@ public final class ApiServer implements AutoCloseable {
             List.of(ping, logCheck, etcd, bootstrap), List.of(ping, logCheck, etcd, bootstrap));
     AuditLog auditLog = null;
     try {
-      ApiRouter api =
-          new ApiRouter(registry, health, store, options.authenticator(), options.authorizer());
+      Authenticator authenticator =
+          options.authentication() == null
+              ? options.authenticator()
+              : new RequestAuthenticator(
+                  options.authentication(), serviceAccountLookup(registry), Clock.systemUTC());
+      ApiRouter api = new ApiRouter(registry, health, store, authenticator, options.authorizer());
       api.withLimits(new RequestLimits(options.limits()));
       if (options.audit() != null) {
         AuditConfig a = options.audit();
@@ -215,23 +387,44 @@ public final class ApiServer implements AutoCloseable {
         api.withAudit(a.policy(), auditLog);
         log.info("audit log: {} ({})", a.path(), a.policy());
       }
+      AuthenticationConfig authn = options.authentication();
+      if (authn != null && authn.signingKey() != null) {
+        api.withTokenRequests(
+            new TokenRequests(
+                registry,
+                authn.signingKey(),
+                authn.issuers().get(0),
+                authn.audiences(),
+                Clock.systemUTC()));
+      }
+      HttpServerOptions httpOptions =
+          new HttpServerOptions()
+              .setHost(options.bindAddress())
+              .setPort(options.port())
+              .setCompressionSupported(true)
+              .setMaxInitialLineLength(64 * 1024)
+              .setMaxHeaderSize(64 * 1024)
+              // kube-apiserver's --http2-max-streams-per-connection default.
+              .setInitialSettings(new Http2Settings().setMaxConcurrentStreams(1000));
+      if (options.tls() != null) {
+        options.tls().apply(httpOptions);
+      }
       HttpServer server =
           vertx
-              .createHttpServer(
-                  new HttpServerOptions()
-                      .setHost(options.bindAddress())
-                      .setPort(options.port())
-                      .setCompressionSupported(true)
-                      .setMaxInitialLineLength(64 * 1024)
-                      .setMaxHeaderSize(64 * 1024)
-                      // kube-apiserver's --http2-max-streams-per-connection default.
-                      .setInitialSettings(new Http2Settings().setMaxConcurrentStreams(1000)))
+              .createHttpServer(httpOptions)
               .requestHandler(api.router(vertx))
               .listen()
               .toCompletionStage()
               .toCompletableFuture()
               .get(30, TimeUnit.SECONDS);
-      log.info("API server listening on http://{}:{}", options.bindAddress(), server.actualPort());
+      log.info(
+          "API server listening on {}://{}:{}{}",
+          options.tls() == null ? "http" : "https",
+          options.bindAddress(),
+          server.actualPort(),
+          options.tls() == null || options.tls().clientCaFile() == null
+              ? ""
+              : " (client certificates from " + options.tls().clientCaFile() + ")");
       ApiServer s = new ApiServer(vertx, ownsVertx, server, registry, bootstrapped);
       s.auditLog = auditLog;
       s.bootstrap(options, 1);

@@ -2,17 +2,26 @@ package dev.kubelite.apiserver;
 
 import dev.kubelite.apiserver.audit.AuditConfig;
 import dev.kubelite.apiserver.audit.AuditPolicy;
+import dev.kubelite.apiserver.auth.AuthenticationConfig;
+import dev.kubelite.apiserver.auth.ServiceAccountKeys;
+import dev.kubelite.apiserver.auth.ServiceAccountTokens;
+import dev.kubelite.apiserver.auth.TokenFile;
 import dev.kubelite.apiserver.encryption.EncryptionConfig;
 import dev.kubelite.apiserver.http.GoDuration;
 import dev.kubelite.apiserver.http.RequestLimits;
+import dev.kubelite.pki.PemFiles;
+import dev.kubelite.store.client.ClientTls;
 import dev.kubelite.store.client.KvStore;
 import dev.kubelite.store.client.RemoteKvStore;
 import java.nio.file.Path;
+import java.security.PublicKey;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -28,10 +37,15 @@ import picocli.CommandLine.Option;
           + " kubectl works against it.",
       "Objects are stored as kube-apiserver stores them (/registry/<resource>/<namespace>/<name>,"
           + " JSON values) in a Kubelite store or a real etcd 3.4 (--etcd-servers).",
-      "Plain HTTP without authentication for now: TLS and auth arrive with the security work."
-          + " See docs/apiserver.md."
+      "With --tls-cert-file/--tls-private-key-file it serves HTTPS (TLS 1.2+) and authenticates"
+          + " every request: x509 client certificates (--client-ca-file), static tokens"
+          + " (--token-auth-file), ServiceAccount tokens (--service-account-key-file); anonymous"
+          + " requests are refused (401) unless --anonymous-auth=true. Without TLS it serves plain"
+          + " HTTP and, unless an authentication flag is given, trusts everyone (a local demo;"
+          + " it logs a warning). See docs/apiserver.md and docs/security.md."
     })
 public final class ApiServerCommand implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(ApiServerCommand.class);
 
   @Option(
       names = "--etcd-servers",
@@ -50,9 +64,79 @@ public final class ApiServerCommand implements Callable<Integer> {
 
   @Option(
       names = {"--port", "--secure-port"},
-      description = "Port to serve HTTP on (default: ${DEFAULT-VALUE}).",
+      description = "Port to serve on, HTTPS with --tls-cert-file (default: ${DEFAULT-VALUE}).",
       defaultValue = "6443")
   int port;
+
+  @Option(
+      names = "--tls-cert-file",
+      paramLabel = "FILE",
+      description = "The serving certificate (PEM, chain allowed): serve HTTPS.")
+  Path tlsCertFile;
+
+  @Option(
+      names = "--tls-private-key-file",
+      paramLabel = "FILE",
+      description = "The serving certificate's private key (PEM).")
+  Path tlsKeyFile;
+
+  @Option(
+      names = "--client-ca-file",
+      paramLabel = "FILE",
+      description =
+          "CA bundle for client certificates: a client certificate signed by it authenticates"
+              + " its CN as the user and each O as a group (requested, not required).")
+  Path clientCaFile;
+
+  @Option(
+      names = "--token-auth-file",
+      paramLabel = "FILE",
+      description = "Static bearer tokens, CSV: token,user,uid,\"group1,group2\".")
+  Path tokenAuthFile;
+
+  @Option(
+      names = "--service-account-key-file",
+      paramLabel = "FILE",
+      description =
+          "A PEM public (or private) key verifying ServiceAccount tokens (ES256); repeatable."
+              + " Defaults to --service-account-signing-key-file.")
+  List<Path> serviceAccountKeyFiles = new ArrayList<>();
+
+  @Option(
+      names = "--service-account-signing-key-file",
+      paramLabel = "FILE",
+      description = "The PEM private key (EC P-256) that signs ServiceAccount tokens.")
+  Path serviceAccountSigningKeyFile;
+
+  @Option(
+      names = "--service-account-issuer",
+      description = "The iss of ServiceAccount tokens (default: ${DEFAULT-VALUE}).",
+      defaultValue = ServiceAccountTokens.DEFAULT_ISSUER)
+  String serviceAccountIssuer;
+
+  @Option(
+      names = "--anonymous-auth",
+      arity = "1",
+      description =
+          "Serve requests without credentials as system:anonymous (group"
+              + " system:unauthenticated) (default: ${DEFAULT-VALUE}).",
+      defaultValue = "false")
+  boolean anonymousAuth;
+
+  @Option(
+      names = "--etcd-cafile",
+      paramLabel = "FILE",
+      description = "CA that signed the store's serving certificate (https:// --etcd-servers).")
+  Path etcdCaFile;
+
+  @Option(
+      names = "--etcd-certfile",
+      paramLabel = "FILE",
+      description = "Client certificate for the store (its --client-cert-auth).")
+  Path etcdCertFile;
+
+  @Option(names = "--etcd-keyfile", paramLabel = "FILE", description = "Its private key.")
+  Path etcdKeyFile;
 
   @Option(
       names = "--encryption-provider-config",
@@ -206,22 +290,33 @@ public final class ApiServerCommand implements Callable<Integer> {
         return 2;
       }
     }
+    ApiServer.Options options;
+    try {
+      options =
+          security(
+              new ApiServer.Options(bindAddress, port)
+                  .withEncryption(encryption)
+                  .withLimits(limits)
+                  .withAudit(audit));
+    } catch (IllegalArgumentException | TokenFile.InvalidTokenFileException e) {
+      System.err.println("kubelite apiserver: " + e.getMessage());
+      return 2;
+    }
     KvStore store;
     try {
-      store = RemoteKvStore.connect(etcdServers);
+      boolean storeTls = etcdCaFile != null || etcdCertFile != null || etcdKeyFile != null;
+      store =
+          storeTls
+              ? RemoteKvStore.connect(
+                  etcdServers, new ClientTls(etcdCaFile, etcdCertFile, etcdKeyFile))
+              : RemoteKvStore.connect(etcdServers);
     } catch (IllegalArgumentException e) {
       System.err.println("kubelite apiserver: --etcd-servers: " + e.getMessage());
       return 2;
     }
     ApiServer server;
     try {
-      server =
-          ApiServer.listen(
-              store,
-              new ApiServer.Options(bindAddress, port)
-                  .withEncryption(encryption)
-                  .withLimits(limits)
-                  .withAudit(audit));
+      server = ApiServer.listen(store, options);
     } catch (Exception e) {
       store.close();
       System.err.println(
@@ -239,7 +334,9 @@ public final class ApiServerCommand implements Callable<Integer> {
                 },
                 "apiserver-shutdown"));
     System.err.println(
-        "kubelite apiserver: serving on http://"
+        "kubelite apiserver: serving on "
+            + (options.tls() == null ? "http" : "https")
+            + "://"
             + bindAddress
             + ":"
             + server.port()
@@ -248,6 +345,56 @@ public final class ApiServerCommand implements Callable<Integer> {
             + ")");
     stopped.await();
     return 0;
+  }
+
+  /** TLS and authentication from the flags; throws IllegalArgumentException naming the flag. */
+  ApiServer.Options security(ApiServer.Options options) {
+    if ((tlsCertFile == null) != (tlsKeyFile == null)) {
+      throw new IllegalArgumentException(
+          "--tls-cert-file and --tls-private-key-file go together: give both or neither");
+    }
+    if (clientCaFile != null && tlsCertFile == null) {
+      throw new IllegalArgumentException(
+          "--client-ca-file needs HTTPS: give --tls-cert-file and --tls-private-key-file");
+    }
+    if (tlsCertFile != null) {
+      options = options.withTls(new ApiServer.ServingTls(tlsCertFile, tlsKeyFile, clientCaFile));
+    }
+    List<Path> saKeys = new ArrayList<>(serviceAccountKeyFiles);
+    if (serviceAccountSigningKeyFile != null && saKeys.isEmpty()) {
+      saKeys.add(serviceAccountSigningKeyFile);
+    }
+    boolean authn = tlsCertFile != null || tokenAuthFile != null || !saKeys.isEmpty();
+    if (!authn) {
+      if (anonymousAuth) {
+        throw new IllegalArgumentException(
+            "--anonymous-auth=true needs an authentication setup (HTTPS or a token file)");
+      }
+      log.warn(
+          "serving plain HTTP without authentication: every client is a cluster admin. For a"
+              + " local demo only; give --tls-cert-file, --tls-private-key-file and"
+              + " --client-ca-file");
+      return options;
+    }
+    AuthenticationConfig config =
+        AuthenticationConfig.x509Only()
+            .withIssuer(serviceAccountIssuer)
+            .withAnonymous(anonymousAuth)
+            .withTokenFile(tokenAuthFile == null ? null : TokenFile.load(tokenAuthFile))
+            .withServiceAccountKeys(saKeys.stream().map(ApiServerCommand::publicKey).toList());
+    if (serviceAccountSigningKeyFile != null) {
+      config = config.withSigningKey(PemFiles.readKey(serviceAccountSigningKeyFile));
+    }
+    return options.withAuthentication(config);
+  }
+
+  /** A PEM public key, or the public half of a PEM EC private key. */
+  static PublicKey publicKey(Path file) {
+    try {
+      return PemFiles.readPublicKey(file);
+    } catch (IllegalArgumentException notPublic) {
+      return ServiceAccountKeys.publicOf(PemFiles.readKey(file));
+    }
   }
 
   public static void main(String[] args) {

@@ -1,7 +1,11 @@
 package dev.kubelite.apiserver;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.kubelite.pki.Pki;
+import dev.kubelite.pki.PkiPaths;
+import dev.kubelite.pki.PkiSpec;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -39,6 +43,59 @@ class ApiServerCommandTest {
         .contains("--encryption-provider-config")
         .contains("resources[0].providers[0].aesgcm.keys[0].secret")
         .contains("expected one of [16, 24, 32]");
+  }
+
+  @Test
+  void tlsAndAuthenticationFlagsBuildTheOptions() {
+    PkiPaths pki = Pki.ensure(dir.resolve("pki"), PkiSpec.defaults());
+    ApiServerCommand cmd = new ApiServerCommand();
+    new CommandLine(cmd)
+        .parseArgs(
+            "--etcd-servers=https://127.0.0.1:2379",
+            "--tls-cert-file=" + pki.apiserver().cert(),
+            "--tls-private-key-file=" + pki.apiserver().key(),
+            "--client-ca-file=" + pki.ca().cert(),
+            "--service-account-key-file=" + pki.serviceAccountPublicKey(),
+            "--service-account-signing-key-file=" + pki.serviceAccountKey());
+    ApiServer.Options o = cmd.security(new ApiServer.Options("127.0.0.1", 0));
+    assertThat(o.tls().clientCaFile()).isEqualTo(pki.ca().cert());
+    assertThat(o.authentication().anonymous()).isFalse();
+    assertThat(o.authentication().serviceAccountKeys()).hasSize(1);
+    assertThat(o.authentication().signingKey()).isNotNull();
+    assertThat(o.authentication().issuers())
+        .containsExactly("https://kubernetes.default.svc.cluster.local");
+
+    // Without TLS or any authentication flag: plain HTTP, everyone trusted (a local demo).
+    ApiServerCommand plain = new ApiServerCommand();
+    new CommandLine(plain).parseArgs("--etcd-servers=http://127.0.0.1:2379");
+    ApiServer.Options open = plain.security(new ApiServer.Options("127.0.0.1", 0));
+    assertThat(open.tls()).isNull();
+    assertThat(open.authentication()).isNull();
+  }
+
+  @Test
+  void halfATlsPairOrAClientCaWithoutTlsIsRefused() {
+    PkiPaths pki = Pki.ensure(dir.resolve("pki"), PkiSpec.defaults());
+    ApiServerCommand half = new ApiServerCommand();
+    new CommandLine(half)
+        .parseArgs("--etcd-servers=x", "--tls-cert-file=" + pki.apiserver().cert());
+    assertThatThrownBy(() -> half.security(new ApiServer.Options("127.0.0.1", 0)))
+        .hasMessageContaining("--tls-cert-file and --tls-private-key-file go together");
+    ApiServerCommand ca = new ApiServerCommand();
+    new CommandLine(ca).parseArgs("--etcd-servers=x", "--client-ca-file=" + pki.ca().cert());
+    assertThatThrownBy(() -> ca.security(new ApiServer.Options("127.0.0.1", 0)))
+        .hasMessageContaining("--client-ca-file needs HTTPS");
+  }
+
+  @Test
+  void aTokenFileWithTooFewColumnsIsRefusedNamingTheLine() throws Exception {
+    Path tokens = dir.resolve("tokens.csv");
+    Files.writeString(tokens, "t1,alice,1\nt2,bob\n");
+    ApiServerCommand cmd = new ApiServerCommand();
+    new CommandLine(cmd).parseArgs("--etcd-servers=x", "--token-auth-file=" + tokens);
+    assertThatThrownBy(() -> cmd.security(new ApiServer.Options("127.0.0.1", 0)))
+        .hasMessageContaining("line 2")
+        .hasMessageContaining("at least 3 columns");
   }
 
   @Test

@@ -12,12 +12,13 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A generic client of the Kubernetes REST API (JSON over HTTP/1.1, JDK HttpClient): every verb for
- * any {@link Resource}. Objects are Jackson {@link ObjectNode}s. A refusal is an {@link
+ * A generic client of the Kubernetes REST API (JSON over HTTP/1.1 or HTTPS, JDK HttpClient): every
+ * verb for any {@link Resource}. Objects are Jackson {@link ObjectNode}s. A refusal is an {@link
  * ApiException} carrying the server's Status; a transport failure is an {@link
  * UncheckedIOException}. Thread-safe; blocking calls (use it from worker threads, not event loops).
  */
@@ -31,15 +32,27 @@ public final class KubeClient implements AutoCloseable {
   private final Duration requestTimeout;
 
   public KubeClient(URI server, String bearerToken, Duration requestTimeout) {
+    this(server, bearerToken, requestTimeout, null);
+  }
+
+  /**
+   * A client of {@code server} (http or https), sending {@code bearerToken} if not null; {@code
+   * ssl} (for https) says which CAs to trust and which client certificate to present (null: the
+   * JDK's default trust, no client certificate).
+   */
+  public KubeClient(URI server, String bearerToken, Duration requestTimeout, SSLContext ssl) {
     String s = server.toString();
     this.server = URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
     this.bearerToken = bearerToken;
     this.requestTimeout = requestTimeout;
-    this.http =
+    HttpClient.Builder b =
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10))
-            .build();
+            .connectTimeout(Duration.ofSeconds(10));
+    if (ssl != null) {
+      b.sslContext(ssl);
+    }
+    this.http = b.build();
   }
 
   public KubeClient(URI server) {
@@ -48,23 +61,27 @@ public final class KubeClient implements AutoCloseable {
 
   /** A client for the current context of a kubeconfig. */
   public static KubeClient fromConfig(KubeConfig config) {
-    KubeConfig.Context ctx = config.currentContext();
+    return fromConfig(config, config.currentContext());
+  }
+
+  /**
+   * A client for a context of a kubeconfig, as kubectl connects: the cluster's server; for https,
+   * its CA ({@code certificate-authority(-data)}; else the JDK's default trust) and the user's
+   * client certificate ({@code client-certificate(-data)} + {@code client-key(-data)}); the user's
+   * bearer token ({@code token}, else {@code tokenFile}).
+   */
+  public static KubeClient fromConfig(KubeConfig config, KubeConfig.Context ctx) {
     KubeConfig.Cluster cluster = config.cluster(ctx);
     KubeConfig.User user = config.user(ctx);
     if (cluster.server() == null) {
       throw new IllegalArgumentException(
           "cluster " + ctx.cluster() + " in the kubeconfig has no server URL");
     }
-    if (cluster.server().startsWith("https:")) {
-      throw new IllegalArgumentException(
-          "cluster "
-              + ctx.cluster()
-              + " uses https ("
-              + cluster.server()
-              + "): TLS is not supported yet (the API server serves plain HTTP); use an http:// URL");
-    }
     return new KubeClient(
-        URI.create(cluster.server()), user == null ? null : user.token(), Duration.ofSeconds(30));
+        URI.create(cluster.server()),
+        ClientCredentials.token(user),
+        Duration.ofSeconds(30),
+        ClientCredentials.sslContext(cluster, user));
   }
 
   public URI server() {

@@ -14,9 +14,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A kubeconfig in kubectl's file format: clusters, users, contexts, current-context. Certificate,
- * key and token fields are parsed and kept (for TLS and authentication, issue 7); today the client
- * uses the server URL and a bearer token.
+ * A kubeconfig in kubectl's file format: clusters, users, contexts, current-context, with the
+ * server's CA ({@code certificate-authority(-data)}), the user's client certificate and key ({@code
+ * client-certificate(-data)}, {@code client-key(-data)}) and bearer token ({@code token}, {@code
+ * tokenFile}); relative file paths are read from the kubeconfig's own directory, as kubectl does.
  *
  * <p>Where it is read from, as kubectl: the {@code --kubeconfig} flag if given, else the files in
  * {@code KUBECONFIG} (path-separator list, merged: the first file to set a name or the
@@ -110,7 +111,7 @@ public final class KubeConfig {
           new Cluster(
               name,
               str(c, "server"),
-              str(c, "certificate-authority"),
+              path(file, str(c, "certificate-authority")),
               str(c, "certificate-authority-data"),
               c.path("insecure-skip-tls-verify").asBoolean(false),
               str(c, "tls-server-name")));
@@ -123,10 +124,10 @@ public final class KubeConfig {
           new User(
               name,
               str(u, "token"),
-              str(u, "tokenFile"),
-              str(u, "client-certificate"),
+              path(file, str(u, "tokenFile")),
+              path(file, str(u, "client-certificate")),
               str(u, "client-certificate-data"),
-              str(u, "client-key"),
+              path(file, str(u, "client-key")),
               str(u, "client-key-data"),
               str(u, "username"),
               str(u, "password")));
@@ -140,6 +141,15 @@ public final class KubeConfig {
     if (currentContext == null || currentContext.isEmpty()) {
       currentContext = str(root, "current-context");
     }
+  }
+
+  /** A file named in {@code file}: relative to its directory, as kubectl resolves them. */
+  private static String path(Path file, String value) {
+    if (value == null || value.isEmpty() || Path.of(value).isAbsolute()) {
+      return value;
+    }
+    Path dir = file.toAbsolutePath().getParent();
+    return dir == null ? value : dir.resolve(value).toString();
   }
 
   private static String str(JsonNode n, String field) {

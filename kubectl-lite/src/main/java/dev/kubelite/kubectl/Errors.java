@@ -50,6 +50,12 @@ public final class Errors {
   /** {@code Error from server (NotFound): pods "x" not found}. */
   public static String serverError(ApiException a) {
     String message = a.status().path("message").asText("");
+    if (a.code() == 401) {
+      // kubectl's wording for a refused login (no or bad credentials).
+      return "error: You must be logged in to the server ("
+          + (message.isEmpty() ? "Unauthorized" : message)
+          + ")";
+    }
     if (a.reason().isEmpty()) {
       return "Error from server: " + message;
     }

@@ -129,16 +129,14 @@ public final class Session {
     }
     KubeConfig c = config();
     KubeConfig.Context ctx = context();
-    if (contextFlag == null || contextFlag.isEmpty()) {
-      return KubeClient.fromConfig(c);
-    }
-    KubeConfig.Cluster cluster = c.cluster(ctx);
-    KubeConfig.User user = c.user(ctx);
-    if (cluster.server() == null) {
+    if (c.cluster(ctx).server() == null) {
       throw new CliException("cluster " + ctx.cluster() + " in the kubeconfig has no server URL");
     }
-    return new KubeClient(
-        URI.create(cluster.server()), user == null ? null : user.token(), Duration.ofSeconds(30));
+    try {
+      return KubeClient.fromConfig(c, ctx);
+    } catch (IllegalArgumentException | IllegalStateException | java.io.UncheckedIOException e) {
+      throw new CliException("cannot use the kubeconfig: " + e.getMessage());
+    }
   }
 
   /** Resolves the resource names users type ({@code po}, {@code deploy}, {@code pods.v1}). */

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kubelite.client.ApiException;
 import dev.kubelite.client.KubeClient;
+import dev.kubelite.client.KubeConfig;
 import dev.kubelite.client.ListOptions;
 import dev.kubelite.client.Resource;
 import dev.kubelite.kubectl.testing.Cli;
@@ -50,8 +51,8 @@ class ControlPlaneWriteTest {
                 2,
                 false,
                 true));
-    cli = new Cli(Files.createDirectories(dir.resolve("cli")), cluster.apiUrl());
-    k = new KubeClient(cluster.apiUrl());
+    cli = new Cli(Files.createDirectories(dir.resolve("cli")), cluster.kubeconfig());
+    k = KubeClient.fromConfig(KubeConfig.parse(cluster.kubeconfig()));
   }
 
   @AfterAll
@@ -84,6 +85,21 @@ class ControlPlaneWriteTest {
     } catch (ApiException e) {
       return e.isNotFound();
     }
+  }
+
+  @Test
+  void theSecuredClusterNeedsTheKubeconfigsCredentials() throws Exception {
+    // up's kubeconfig (CA + admin certificate) works; without the user's certificate: kubectl's
+    // "must be logged in" refusal.
+    assertThat(cli.run("get", "namespaces").out()).contains("kube-system");
+    Path bare = dir.resolve("no-user.kubeconfig");
+    Files.writeString(
+        bare,
+        Files.readString(cluster.kubeconfig())
+            .replaceAll("(?s)users:.*?contexts:", "users:\n- name: admin\n  user: {}\ncontexts:"));
+    Result r = new Cli(Files.createDirectories(dir.resolve("cli-bare")), bare).run("get", "pods");
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("error: You must be logged in to the server (Unauthorized)\n");
   }
 
   @Test

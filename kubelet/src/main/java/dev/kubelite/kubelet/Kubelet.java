@@ -26,6 +26,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,6 +58,7 @@ public final class Kubelet implements AutoCloseable {
   static final String SIMULATED_LABEL = "type=kubelite-simulated";
 
   private final KubeClient client;
+  private final Function<String, KubeClient> nodeClients;
   private final KubeletConfig config;
   private final Clock clock;
   private final Map<String, SimNode> nodes;
@@ -75,11 +77,31 @@ public final class Kubelet implements AutoCloseable {
   private KubeletServer server;
 
   public Kubelet(KubeClient client, KubeletConfig config) {
-    this(client, config, Clock.systemUTC());
+    this(client, node -> client, config, Clock.systemUTC());
+  }
+
+  /**
+   * With one client per node ({@code nodeClients}: node name → a client authenticated as {@code
+   * system:node:<name>}) for what a node writes about itself (its Node, Lease, its pods' status and
+   * removal), as each real kubelet has its own credentials; {@code client} watches the pods and
+   * nodes of every node of this process and records events.
+   */
+  public Kubelet(
+      KubeClient client, Function<String, KubeClient> nodeClients, KubeletConfig config) {
+    this(client, nodeClients, config, Clock.systemUTC());
   }
 
   Kubelet(KubeClient client, KubeletConfig config, Clock clock) {
+    this(client, node -> client, config, clock);
+  }
+
+  Kubelet(
+      KubeClient client,
+      Function<String, KubeClient> nodeClients,
+      KubeletConfig config,
+      Clock clock) {
     this.client = client;
+    this.nodeClients = nodeClients;
     this.config = config;
     this.clock = clock;
     Map<String, SimNode> m = new LinkedHashMap<>();
@@ -239,6 +261,10 @@ public final class Kubelet implements AutoCloseable {
     }
   }
 
+  private KubeClient clientFor(String node) {
+    return nodeClients.apply(node);
+  }
+
   private SimNode node(String name) {
     SimNode n = nodes.get(name);
     if (n == null) {
@@ -285,7 +311,8 @@ public final class Kubelet implements AutoCloseable {
     try {
       try {
         ObjectNode created =
-            client.create(Resource.NODES, null, n.nodeObject(config, now, server.port()));
+            clientFor(n.name)
+                .create(Resource.NODES, null, n.nodeObject(config, now, server.port()));
         n.uid = Meta.uid(created);
         LOG.info(
             "{} registered: InternalIP {}, pod CIDR {}, {} cpu, {} memory, {} pods",
@@ -300,14 +327,14 @@ public final class Kubelet implements AutoCloseable {
           throw e;
         }
         // Registered before (this process restarted): keep the Node, report fresh status.
-        ObjectNode existing = client.get(Resource.NODES, null, n.name);
+        ObjectNode existing = clientFor(n.name).get(Resource.NODES, null, n.name);
         n.uid = Meta.uid(existing);
         // As the kubelet does on start: capacity, addresses and nodeInfo as configured now.
         ObjectNode patch = KubeClient.JSON.createObjectNode();
         ObjectNode status = (ObjectNode) n.nodeObject(config, now, server.port()).get("status");
         status.set("conditions", n.conditions(now, existing.path("status").path("conditions")));
         patch.set("status", status);
-        client.patchStatus(Resource.NODES, null, n.name, PatchType.MERGE, patch);
+        clientFor(n.name).patchStatus(Resource.NODES, null, n.name, PatchType.MERGE, patch);
         LOG.info("{} was registered already; reporting its status again", n.name);
       }
       n.registered = true;
@@ -342,25 +369,25 @@ public final class Kubelet implements AutoCloseable {
       ObjectNode lease = n.lease;
       if (lease == null) {
         try {
-          n.lease = client.create(Resource.LEASES, LEASE_NS, n.leaseObject(config, now));
+          n.lease = clientFor(n.name).create(Resource.LEASES, LEASE_NS, n.leaseObject(config, now));
           LOG.debug("{}: lease created", n.name);
           return;
         } catch (ApiException e) {
           if (!e.isConflict()) {
             throw e;
           }
-          lease = client.get(Resource.LEASES, LEASE_NS, n.name);
+          lease = clientFor(n.name).get(Resource.LEASES, LEASE_NS, n.name);
         }
       }
       try {
-        n.lease = client.update(Resource.LEASES, renewed(n, lease, now));
+        n.lease = clientFor(n.name).update(Resource.LEASES, renewed(n, lease, now));
       } catch (ApiException e) {
         if (e.isNotFound()) {
-          n.lease = client.create(Resource.LEASES, LEASE_NS, n.leaseObject(config, now));
+          n.lease = clientFor(n.name).create(Resource.LEASES, LEASE_NS, n.leaseObject(config, now));
         } else if (e.isConflict()) {
           // Someone else wrote it (or our copy is stale): renew the current version once.
-          ObjectNode current = client.get(Resource.LEASES, LEASE_NS, n.name);
-          n.lease = client.update(Resource.LEASES, renewed(n, current, now));
+          ObjectNode current = clientFor(n.name).get(Resource.LEASES, LEASE_NS, n.name);
+          n.lease = clientFor(n.name).update(Resource.LEASES, renewed(n, current, now));
         } else {
           throw e;
         }
@@ -395,7 +422,7 @@ public final class Kubelet implements AutoCloseable {
       Instant now = clock.instant();
       ObjectNode current;
       try {
-        current = client.get(Resource.NODES, null, n.name);
+        current = clientFor(n.name).get(Resource.NODES, null, n.name);
       } catch (ApiException e) {
         if (!e.isNotFound()) {
           throw e;
@@ -421,7 +448,7 @@ public final class Kubelet implements AutoCloseable {
     patch
         .putObject("status")
         .set("conditions", n.conditions(now, current.path("status").path("conditions")));
-    client.patchStatus(Resource.NODES, null, n.name, PatchType.MERGE, patch);
+    clientFor(n.name).patchStatus(Resource.NODES, null, n.name, PatchType.MERGE, patch);
     LOG.debug("{}: node status posted", n.name);
   }
 
@@ -489,7 +516,8 @@ public final class Kubelet implements AutoCloseable {
       patch.putObject("metadata").put("uid", rt.uid);
       patch.set("status", status);
       try {
-        client.patchStatus(Resource.PODS, namespace(key), name(key), PatchType.MERGE, patch);
+        clientFor(node.name)
+            .patchStatus(Resource.PODS, namespace(key), name(key), PatchType.MERGE, patch);
       } catch (ApiException e) {
         if (e.isNotFound()) {
           return; // Deleted meanwhile: the informer's delete event cleans up.
@@ -557,7 +585,7 @@ public final class Kubelet implements AutoCloseable {
     options.put("apiVersion", "v1").put("kind", "DeleteOptions").put("gracePeriodSeconds", 0);
     options.putObject("preconditions").put("uid", Meta.uid(pod));
     try {
-      client.delete(Resource.PODS, Meta.namespace(pod), Meta.name(pod), options);
+      clientFor(node.name).delete(Resource.PODS, Meta.namespace(pod), Meta.name(pod), options);
       LOG.info("{} pod {}: containers stopped, pod removed", node.name, Meta.key(pod));
     } catch (ApiException e) {
       if (!e.isNotFound() && !e.isConflict()) {

@@ -3,6 +3,7 @@ package dev.kubelite.kubelet;
 import dev.kubelite.client.KubeClient;
 import dev.kubelite.client.KubeConfig;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -156,6 +157,15 @@ public final class KubeletCommand implements Callable<Integer> {
   int port;
 
   @Option(
+      names = "--node-kubeconfig-dir",
+      paramLabel = "DIR",
+      description =
+          "One kubeconfig per node, DIR/<node>.conf, each with that node's credentials"
+              + " (system:node:<node>), as each real kubelet has its own kubelet.conf: what a node"
+              + " writes about itself goes with its own identity. The first node's also watches.")
+  Path nodeKubeconfigDir;
+
+  @Option(
       names = "--workers",
       defaultValue = "4",
       description = "Threads moving pods, shared by all nodes (default: ${DEFAULT-VALUE}).")
@@ -193,7 +203,9 @@ public final class KubeletCommand implements Callable<Integer> {
       client =
           server != null
               ? new KubeClient(URI.create(server))
-              : KubeClient.fromConfig(KubeConfig.load(kubeconfig));
+              : nodeKubeconfigDir != null && kubeconfig == null
+                  ? null // every node's own kubeconfig, below
+                  : KubeClient.fromConfig(KubeConfig.load(kubeconfig));
     } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
       System.err.println(
           "kubelite kubelet: "
@@ -201,7 +213,24 @@ public final class KubeletCommand implements Callable<Integer> {
               + (server == null ? "; or name the API server with --server http://HOST:PORT" : ""));
       return 2;
     }
-    Kubelet kubelet = new Kubelet(client, config);
+    Kubelet kubelet;
+    if (nodeKubeconfigDir == null) {
+      kubelet = new Kubelet(client, config);
+    } else {
+      Map<String, KubeClient> perNode = new java.util.LinkedHashMap<>();
+      try {
+        for (int i = 0; i < config.nodes(); i++) {
+          String node = config.nodePrefix() + "-" + (config.firstNode() + i);
+          perNode.put(
+              node,
+              KubeClient.fromConfig(KubeConfig.parse(nodeKubeconfigDir.resolve(node + ".conf"))));
+        }
+      } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+        System.err.println("kubelite kubelet: --node-kubeconfig-dir: " + e.getMessage());
+        return 2;
+      }
+      kubelet = new Kubelet(perNode.values().iterator().next(), perNode::get, config);
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

@@ -9,6 +9,7 @@ import dev.kubelite.controller.ControllerManager;
 import dev.kubelite.controller.nodelifecycle.NodeLifecycleController;
 import dev.kubelite.kubelet.Kubelet;
 import dev.kubelite.kubelet.KubeletConfig;
+import dev.kubelite.pki.PkiPaths;
 import dev.kubelite.scheduler.Scheduler;
 import dev.kubelite.store.client.EmbeddedKvStore;
 import dev.kubelite.store.client.KvStore;
@@ -22,8 +23,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -33,15 +37,21 @@ import org.slf4j.LoggerFactory;
 /**
  * The all-in-one cluster in one process ({@code kubelite up}): a single-member store on a data
  * directory, the API server over it (through the embedded client, no network hop), the scheduler,
- * the controller manager and the simulated nodes, which reach the API server over HTTP like any
- * other client (no leader election: there is one of each). All state lives under the data
- * directory, so starting again on it resumes the same cluster.
+ * the controller manager and the simulated nodes, which reach the API server over HTTPS like any
+ * other client, each with its own client certificate (no leader election: there is one of each).
+ * All state lives under the data directory, so starting again on it resumes the same cluster.
+ *
+ * <p>Secure by default ({@link ClusterSecurity}): the store's client port takes only clients with a
+ * certificate of the etcd CA, the API server serves HTTPS and authenticates every request. {@code
+ * insecurePort} (not 0) adds a plain-HTTP, unauthenticated API server for local demos.
  *
  * <p>Layout of the data directory: {@code store/} (the member's data, as etcd's data dir), {@code
+ * pki/} (CAs, certificates, keys, kubeadm's layout; the encryption-at-rest config), {@code
  * admin.kubeconfig} (written once the API server is ready; works with the real kubectl), {@code
- * etcdctl.env} ({@code ETCDCTL_*} settings for an admin's etcdctl), {@code logs/kubelite.log}
- * (every line {@code up} shows, written by {@link UpCommand}) and {@code logs/audit.log} (the API
- * server's audit log).
+ * scheduler.conf}, {@code controller-manager.conf} and {@code kubelet/<node>.conf} (the components'
+ * kubeconfigs), {@code etcdctl.env} ({@code ETCDCTL_*} settings for an admin's etcdctl), {@code
+ * logs/kubelite.log} (every line {@code up} shows, written by {@link UpCommand}) and {@code
+ * logs/audit.log} (the API server's audit log).
  */
 public final class AllInOne implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AllInOne.class);
@@ -57,6 +67,8 @@ public final class AllInOne implements AutoCloseable {
    * @param demoTimeouts the node lifecycle controller declares a silent node Unknown after {@link
    *     #DEMO_NODE_GRACE} and evicts its pods {@link #DEMO_EVICTION} later, instead of Kubernetes'
    *     40 s and 300 s
+   * @param insecurePort if not 0, a second API server on this port serving plain HTTP without
+   *     authentication (every client is an admin): for local demos only
    */
   public record Options(
       Path dataDir,
@@ -66,12 +78,39 @@ public final class AllInOne implements AutoCloseable {
       int storePeerPort,
       int nodes,
       boolean fresh,
-      boolean demoTimeouts) {}
+      boolean demoTimeouts,
+      int insecurePort) {
+    public Options(
+        Path dataDir,
+        String bindAddress,
+        int apiPort,
+        int storeClientPort,
+        int storePeerPort,
+        int nodes,
+        boolean fresh,
+        boolean demoTimeouts) {
+      this(
+          dataDir,
+          bindAddress,
+          apiPort,
+          storeClientPort,
+          storePeerPort,
+          nodes,
+          fresh,
+          demoTimeouts,
+          0);
+    }
+  }
+
+  /** The store member's name under {@code up}. */
+  static final String STORE_MEMBER = "kubelite";
 
   private final Options options;
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private StoreServer storeServer;
   private ApiServer apiServer;
+  private ApiServer insecureApi;
+  private PkiPaths pki;
 
   private AllInOne(Options options) {
     this.options = options;
@@ -106,20 +145,25 @@ public final class AllInOne implements AutoCloseable {
       wipe(dir);
     }
     Files.createDirectories(dir);
-    String client = "http://" + options.bindAddress() + ":" + options.storeClientPort();
-    String peer = "http://" + options.bindAddress() + ":" + options.storePeerPort();
+    KubeletConfig kubeletConfig =
+        options.nodes() > 0 ? KubeletConfig.builder().nodes(options.nodes()).build() : null;
+    List<String> nodeNames = nodeNames(kubeletConfig);
+    pki = ClusterSecurity.ensurePki(dir, List.of(STORE_MEMBER), nodeNames);
+    String client = "https://" + options.bindAddress() + ":" + options.storeClientPort();
+    String peer = "https://" + options.bindAddress() + ":" + options.storePeerPort();
     storeServer =
         StoreServer.start(
             MemberConfig.fromFlags(
-                "kubelite",
-                storeDir().toString(),
-                client,
-                client,
-                peer,
-                peer,
-                null,
-                null,
-                "kubelite"));
+                    STORE_MEMBER,
+                    storeDir().toString(),
+                    client,
+                    client,
+                    peer,
+                    peer,
+                    null,
+                    null,
+                    "kubelite")
+                .withTls(ClusterSecurity.storeTls(pki, STORE_MEMBER)));
     started.push(storeServer);
     KvStore store = EmbeddedKvStore.of(storeServer);
     started.push(store);
@@ -128,35 +172,85 @@ public final class AllInOne implements AutoCloseable {
     apiServer =
         ApiServer.start(
             store,
-            new ApiServer.Options(options.bindAddress(), options.apiPort())
-                .withEncryption(encryption)
-                .withAudit(auditLog(dir)));
+            ClusterSecurity.secureApi(
+                new ApiServer.Options(options.bindAddress(), options.apiPort())
+                    .withEncryption(encryption)
+                    .withAudit(auditLog(dir)),
+                pki));
     started.push(apiServer);
-    // The control plane reaches the API server over HTTP, like any client would.
+    if (options.insecurePort() != 0) {
+      log.warn(
+          "--insecure-port {}: serving the API on plain HTTP WITHOUT authentication (every client"
+              + " is a cluster admin); for local demos only",
+          options.insecurePort());
+      insecureApi =
+          ApiServer.start(
+              store,
+              new ApiServer.Options(options.bindAddress(), options.insecurePort())
+                  .withEncryption(encryption));
+      started.push(insecureApi);
+    }
+    // The control plane reaches the API server over HTTPS, like any client, each component with
+    // its own certificate and kubeconfig (as kubeadm's scheduler.conf, controller-manager.conf).
+    KubeClient cmClient =
+        ClusterSecurity.client(
+            ClusterSecurity.writeKubeconfig(
+                dir.resolve("controller-manager.conf"),
+                apiUrl(),
+                "system:kube-controller-manager",
+                pki,
+                pki.controllerManager()));
+    KubeClient schedulerClient =
+        ClusterSecurity.client(
+            ClusterSecurity.writeKubeconfig(
+                dir.resolve("scheduler.conf"),
+                apiUrl(),
+                "system:kube-scheduler",
+                pki,
+                pki.scheduler()));
     Map<String, Function<KubeClient, Controller>> controllers = controllers(options.demoTimeouts());
-    ControllerManager controllerManager =
-        new ControllerManager(new KubeClient(apiUrl()), controllers, null);
+    ControllerManager controllerManager = new ControllerManager(cmClient, controllers, null);
     started.push(controllerManager);
     controllerManager.start();
-    Scheduler scheduler = new Scheduler(new KubeClient(apiUrl()), Scheduler.Options.defaults());
+    Scheduler scheduler = new Scheduler(schedulerClient, Scheduler.Options.defaults());
     started.push(scheduler);
     scheduler.start();
-    if (options.nodes() > 0) {
+    if (kubeletConfig != null) {
+      Path kubelets = Files.createDirectories(dir.resolve("kubelet"));
+      Map<String, KubeClient> nodeClients = new LinkedHashMap<>();
+      for (String node : nodeNames) {
+        nodeClients.put(
+            node,
+            ClusterSecurity.client(
+                ClusterSecurity.writeKubeconfig(
+                    kubelets.resolve(node + ".conf"),
+                    apiUrl(),
+                    "system:node:" + node,
+                    pki,
+                    pki.kubelets().get(node))));
+      }
+      // The simulated nodes share one process: each writes about itself with its own identity;
+      // the first node's client watches the pods and nodes for all of them.
       Kubelet kubelet =
           new Kubelet(
-              new KubeClient(apiUrl()), KubeletConfig.builder().nodes(options.nodes()).build());
+              nodeClients.get(nodeNames.get(0)), node -> nodeClients.get(node), kubeletConfig);
       started.push(kubelet);
       kubelet.start();
     }
-    writeAtomically(kubeconfig(), Kubeconfigs.admin(apiUrl()));
-    writeAtomically(
-        dir.resolve("etcdctl.env"),
-        "# source this file, then: etcdctl get / --prefix --keys-only\n"
-            + "export ETCDCTL_API=3\n"
-            + "export ETCDCTL_ENDPOINTS="
-            + client
-            + "\n");
+    ClusterSecurity.writeKubeconfig(kubeconfig(), apiUrl(), "admin", pki, pki.admin());
+    writeAtomically(dir.resolve("etcdctl.env"), ClusterSecurity.etcdctlEnv(client, pki, ""));
     log.info("all-in-one cluster up: API server {}, store {}, data in {}", apiUrl(), client, dir);
+  }
+
+  /** The simulated nodes' names, as the kubelet names them. */
+  static List<String> nodeNames(KubeletConfig config) {
+    List<String> names = new ArrayList<>();
+    if (config != null) {
+      for (int i = 0; i < config.nodes(); i++) {
+        names.add(config.nodePrefix() + "-" + (config.firstNode() + i));
+      }
+    }
+    return names;
   }
 
   /**
@@ -182,7 +276,19 @@ public final class AllInOne implements AutoCloseable {
   }
 
   public URI apiUrl() {
-    return URI.create("http://" + options.bindAddress() + ":" + apiServer.port());
+    return URI.create("https://" + options.bindAddress() + ":" + apiServer.port());
+  }
+
+  /** The plain-HTTP API server's URL ({@code insecurePort}), or null when there is none. */
+  public URI insecureUrl() {
+    return insecureApi == null
+        ? null
+        : URI.create("http://" + options.bindAddress() + ":" + insecureApi.port());
+  }
+
+  /** The cluster's certificates and keys. */
+  public PkiPaths pki() {
+    return pki;
   }
 
   public Path kubeconfig() {
@@ -209,6 +315,9 @@ public final class AllInOne implements AutoCloseable {
     }
     Files.deleteIfExists(dir.resolve("admin.kubeconfig"));
     Files.deleteIfExists(dir.resolve("etcdctl.env"));
+    Files.deleteIfExists(dir.resolve("scheduler.conf"));
+    Files.deleteIfExists(dir.resolve("controller-manager.conf"));
+    // The PKI (pki/) is kept: a fresh cluster under the same CA, so kubeconfigs stay valid.
   }
 
   private static void writeAtomically(Path file, String text) throws IOException {

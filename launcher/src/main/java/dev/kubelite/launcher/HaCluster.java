@@ -1,6 +1,9 @@
 package dev.kubelite.launcher;
 
 import dev.kubelite.apiserver.encryption.EncryptionConfig;
+import dev.kubelite.kubelet.KubeletConfig;
+import dev.kubelite.pki.PkiPaths;
+import dev.kubelite.pki.TlsFiles;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -78,11 +81,11 @@ final class HaCluster implements AutoCloseable {
     }
 
     URI apiUrl() {
-      return URI.create("http://127.0.0.1:" + spec.apiPort());
+      return URI.create("https://127.0.0.1:" + spec.apiPort());
     }
 
     String storeUrl() {
-      return "http://127.0.0.1:" + spec.storeClientPort();
+      return "https://127.0.0.1:" + spec.storeClientPort();
     }
   }
 
@@ -108,6 +111,7 @@ final class HaCluster implements AutoCloseable {
             return t;
           });
   private LoadBalancer balancer;
+  private PkiPaths pki;
   private volatile boolean closing;
 
   private HaCluster(Options options, ClusterLog clusterLog) {
@@ -137,6 +141,8 @@ final class HaCluster implements AutoCloseable {
     }
     Files.deleteIfExists(dir.resolve("admin.kubeconfig"));
     Files.deleteIfExists(dir.resolve("etcdctl.env"));
+    deleteTree(dir.resolve("kubelet"));
+    // The PKI (pki/) is kept: a fresh cluster under the same CA.
   }
 
   static void deleteTree(Path p) throws IOException {
@@ -153,14 +159,21 @@ final class HaCluster implements AutoCloseable {
     Path dir = options.dataDir();
     Files.createDirectories(dir);
     StringBuilder initialCluster = new StringBuilder();
+    List<String> memberNames = new ArrayList<>();
     for (int i = 0; i < MEMBERS; i++) {
+      memberNames.add("member-" + i);
       initialCluster
           .append(i == 0 ? "" : ",")
           .append("member-")
           .append(i)
-          .append("=http://127.0.0.1:")
+          .append("=https://127.0.0.1:")
           .append(options.storePort() + 2 * i + 1);
     }
+    // The PKI, made here before any child starts: the members only read it.
+    KubeletConfig kubeletConfig =
+        options.nodes() > 0 ? KubeletConfig.builder().nodes(options.nodes()).build() : null;
+    List<String> nodeNames = AllInOne.nodeNames(kubeletConfig);
+    pki = ClusterSecurity.ensurePki(dir, memberNames, nodeNames);
     // One encryption-at-rest key for the cluster: every member's API server reads every Secret.
     Path encryption = AllInOne.encryptionConfig(dir);
     EncryptionConfig.writeDefaultIfMissing(encryption);
@@ -189,6 +202,8 @@ final class HaCluster implements AutoCloseable {
               options.demoTimeouts() ? "demo" : "kubernetes",
               "--encryption-provider-config",
               encryption.toString(),
+              "--pki-dir",
+              pki.dir().toString(),
               "--exit-with-stdin");
       members.add(spawn(new Spec(name, MemberCommand.class.getName(), args, api, client, peer)));
     }
@@ -199,29 +214,41 @@ final class HaCluster implements AutoCloseable {
     balancer = LoadBalancer.start("127.0.0.1", options.port(), backends);
     awaitReady();
     if (options.nodes() > 0) {
+      // Each simulated node with its own kubeconfig (system:node:<name>), through the balancer.
+      Path kubelets = Files.createDirectories(dir.resolve("kubelet"));
+      for (String node : nodeNames) {
+        ClusterSecurity.writeKubeconfig(
+            kubelets.resolve(node + ".conf"),
+            apiUrl(),
+            "system:node:" + node,
+            pki,
+            pki.kubelets().get(node));
+      }
       nodes =
           spawn(
               new Spec(
                   "nodes",
                   SimulatedNodes.class.getName(),
-                  List.of("--server", apiUrl().toString(), "--nodes", "" + options.nodes()),
+                  List.of(
+                      "--node-kubeconfig-dir",
+                      kubelets.toString(),
+                      "--nodes",
+                      "" + options.nodes()),
                   0,
                   0,
                   0));
     }
-    writeAtomically(kubeconfig(), kubeconfigText());
+    ClusterSecurity.writePrivate(kubeconfig(), kubeconfigText());
     StringBuilder endpoints = new StringBuilder();
     for (Child m : members) {
       endpoints.append(endpoints.length() == 0 ? "" : ",").append(m.storeUrl());
     }
     writeAtomically(
         etcdctlEnv(),
-        "# source this file, then: etcdctl get / --prefix --keys-only\n"
-            + "# (etcdctl endpoint status -w table shows the three members and the leader)\n"
-            + "export ETCDCTL_API=3\n"
-            + "export ETCDCTL_ENDPOINTS="
-            + endpoints
-            + "\n");
+        ClusterSecurity.etcdctlEnv(
+            endpoints.toString(),
+            pki,
+            "# (etcdctl endpoint status -w table shows the three members and the leader)\n"));
     for (Child c : children()) {
       restartOnExit(c, 0);
     }
@@ -329,7 +356,11 @@ final class HaCluster implements AutoCloseable {
 
   /** Waits until every member's API server answers /readyz with 200, or fails. */
   private void awaitReady() throws Exception {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    HttpClient http =
+        HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(2))
+            .sslContext(TlsFiles.sslContext(pki.ca().cert(), pki.admin()))
+            .build();
     long deadline = System.nanoTime() + options.readyTimeout().toNanos();
     List<Child> waiting = new ArrayList<>(members);
     while (!waiting.isEmpty()) {
@@ -376,7 +407,7 @@ final class HaCluster implements AutoCloseable {
   }
 
   URI apiUrl() {
-    return URI.create("http://127.0.0.1:" + balancer.port());
+    return URI.create("https://127.0.0.1:" + balancer.port());
   }
 
   synchronized List<Child> members() {
@@ -413,7 +444,7 @@ final class HaCluster implements AutoCloseable {
     for (Child m : members) {
       contexts.add(new Kubeconfigs.Context(m.name(), m.apiUrl()));
     }
-    return Kubeconfigs.admin(contexts);
+    return Kubeconfigs.forUser(contexts, "admin", pki.ca().cert(), pki.admin());
   }
 
   private static void writeAtomically(Path file, String text) throws IOException {

@@ -1,29 +1,36 @@
 package dev.kubelite.launcher;
 
+import dev.kubelite.pki.PkiPaths.CertPaths;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
 import java.util.List;
 
-/** The kubeconfig files {@code kubelite up} writes, in kubectl's format. */
+/**
+ * The kubeconfig files {@code kubelite up} writes, in kubectl's format, self-contained as kubeadm's
+ * (the cluster CA and the user's client certificate and key embedded as {@code -data} fields), so
+ * the real kubectl and kubectl-lite use them as they are.
+ */
 final class Kubeconfigs {
   private Kubeconfigs() {}
 
   /** A context (and its cluster, of the same name) for the server at {@code server}. */
   record Context(String name, URI server) {}
 
-  /**
-   * The admin's kubeconfig: one cluster, one user, one context named "kubelite", namespace
-   * "default". No credentials yet: the API server has no authentication until the security work
-   * (issue 7) lands.
-   */
-  static String admin(URI server) {
-    return admin(List.of(new Context("kubelite", server)));
+  /** One cluster, one user, one context named "kubelite", namespace "default". */
+  static String forUser(URI server, String user, Path caCert, CertPaths cert) {
+    return forUser(List.of(new Context("kubelite", server)), user, caCert, cert);
   }
 
   /**
-   * The admin's kubeconfig with one cluster and one context per entry of {@code contexts}, all with
-   * the same user and namespace "default"; the first is the current context.
+   * One cluster and one context per entry of {@code contexts}, all with the same user (the client
+   * certificate {@code cert}, or none when null) and namespace "default"; the first is the current
+   * context. {@code caCert} (null: none, for plain-HTTP servers) is each cluster's CA.
    */
-  static String admin(List<Context> contexts) {
+  static String forUser(List<Context> contexts, String user, Path caCert, CertPaths cert) {
     StringBuilder clusters = new StringBuilder();
     StringBuilder ctxs = new StringBuilder();
     for (Context c : contexts) {
@@ -33,18 +40,43 @@ final class Kubeconfigs {
           .append("\n  cluster:\n    server: ")
           .append(c.server())
           .append('\n');
+      if (caCert != null) {
+        clusters.append("    certificate-authority-data: ").append(data(caCert)).append('\n');
+      }
       ctxs.append("- name: ")
           .append(c.name())
           .append("\n  context:\n    cluster: ")
           .append(c.name())
-          .append("\n    user: admin\n    namespace: default\n");
+          .append("\n    user: ")
+          .append(user)
+          .append("\n    namespace: default\n");
     }
+    String userBody =
+        cert == null
+            ? "  user: {}\n"
+            : "  user:\n    client-certificate-data: "
+                + data(cert.cert())
+                + "\n    client-key-data: "
+                + data(cert.key())
+                + "\n";
     return "apiVersion: v1\nkind: Config\nclusters:\n"
         + clusters
-        + "users:\n- name: admin\n  user: {}\ncontexts:\n"
+        + "users:\n- name: "
+        + user
+        + "\n"
+        + userBody
+        + "contexts:\n"
         + ctxs
         + "current-context: "
         + contexts.get(0).name()
         + "\npreferences: {}\n";
+  }
+
+  private static String data(Path file) {
+    try {
+      return Base64.getEncoder().encodeToString(Files.readAllBytes(file));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file + " for a kubeconfig", e);
+    }
   }
 }

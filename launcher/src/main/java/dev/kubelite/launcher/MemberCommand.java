@@ -5,6 +5,9 @@ import dev.kubelite.apiserver.encryption.EncryptionConfig;
 import dev.kubelite.client.KubeClient;
 import dev.kubelite.client.leaderelection.LeaderElector;
 import dev.kubelite.controller.ControllerManager;
+import dev.kubelite.pki.Pki;
+import dev.kubelite.pki.PkiPaths;
+import dev.kubelite.pki.PkiSpec;
 import dev.kubelite.scheduler.Scheduler;
 import dev.kubelite.store.client.EmbeddedKvStore;
 import dev.kubelite.store.client.KvStore;
@@ -15,7 +18,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -113,6 +118,17 @@ public final class MemberCommand implements Callable<Integer> {
   Path encryptionProviderConfig;
 
   @Option(
+      names = "--pki-dir",
+      paramLabel = "DIR",
+      description =
+          "The cluster's PKI (kubeadm's layout, as `up --ha` makes it): the store serves TLS with"
+              + " this member's certificates (etcd/<name>/server, peer; https:// URLs, client"
+              + " certificates required), the API server HTTPS with client certificates, and the"
+              + " scheduler and controller manager use their own certificates. Without it"
+              + " everything is plain HTTP without authentication (a WARN says so).")
+  Path pkiDir;
+
+  @Option(
       names = "--exit-with-stdin",
       hidden = true,
       description = "Stop when stdin closes (how `up --ha` makes its children die with it).")
@@ -171,9 +187,11 @@ public final class MemberCommand implements Callable<Integer> {
 
   private void start() throws Exception {
     Files.createDirectories(dataDir);
-    String client = "http://" + advertiseAddress + ":" + storeClientPort;
-    String peer = "http://" + advertiseAddress + ":" + storePeerPort;
-    StoreServer store = StoreServer.start(storeConfig());
+    PkiPaths pki = pkiDir == null ? null : loadPki();
+    String scheme = pki == null ? "http" : "https";
+    String client = scheme + "://" + advertiseAddress + ":" + storeClientPort;
+    String peer = scheme + "://" + advertiseAddress + ":" + storePeerPort;
+    StoreServer store = StoreServer.start(storeConfig(pki));
     started.push(store);
     KvStore kv = EmbeddedKvStore.of(store);
     started.push(kv);
@@ -184,21 +202,54 @@ public final class MemberCommand implements Callable<Integer> {
     if (encryptionProviderConfig != null) {
       apiOptions = apiOptions.withEncryption(EncryptionConfig.load(encryptionProviderConfig));
     }
+    if (pki != null) {
+      apiOptions = ClusterSecurity.secureApi(apiOptions, pki);
+    } else {
+      System.err.println(
+          "kubelite member "
+              + name
+              + ": WARN no --pki-dir: store and API server on plain HTTP without authentication");
+    }
     ApiServer api = ApiServer.listen(kv, apiOptions);
     started.push(api);
     String host = listenAddress.equals("0.0.0.0") ? "127.0.0.1" : listenAddress;
-    URI apiUrl = URI.create("http://" + host + ":" + api.port());
+    URI apiUrl = URI.create(scheme + "://" + host + ":" + api.port());
+    KubeClient cmClient;
+    KubeClient schedulerClient;
+    if (pki != null) {
+      // kubeadm's controller-manager.conf and scheduler.conf: this member's API server, each
+      // component's own certificate.
+      cmClient =
+          ClusterSecurity.client(
+              ClusterSecurity.writeKubeconfig(
+                  dataDir.resolve("controller-manager.conf"),
+                  apiUrl,
+                  "system:kube-controller-manager",
+                  pki,
+                  pki.controllerManager()));
+      schedulerClient =
+          ClusterSecurity.client(
+              ClusterSecurity.writeKubeconfig(
+                  dataDir.resolve("scheduler.conf"),
+                  apiUrl,
+                  "system:kube-scheduler",
+                  pki,
+                  pki.scheduler()));
+    } else {
+      cmClient = new KubeClient(apiUrl);
+      schedulerClient = new KubeClient(apiUrl);
+    }
     String identity = name + "_" + UUID.randomUUID();
     ControllerManager controllers =
         new ControllerManager(
-            new KubeClient(apiUrl),
+            cmClient,
             AllInOne.controllers(profile.equals("demo")),
             ControllerManager.Election.defaults(identity));
     controlLoops.push(controllers);
     controllers.start();
     Scheduler scheduler =
         new Scheduler(
-            new KubeClient(apiUrl),
+            schedulerClient,
             Scheduler.Options.defaults()
                 .withLeaderElection(
                     new LeaderElector.Config(
@@ -224,18 +275,43 @@ public final class MemberCommand implements Callable<Integer> {
             + identity);
   }
 
-  /** The store member's settings, from this command's flags (validated: names the bad flag). */
+  /** The PKI in --pki-dir, which must already hold this member's certificates. */
+  private PkiPaths loadPki() {
+    if (!Files.exists(pkiDir.resolve("ca.crt"))) {
+      throw new MemberConfig.InvalidConfigException(
+          "--pki-dir " + pkiDir + " holds no ca.crt: make the PKI first (kubelite up --ha does)");
+    }
+    List<String> members = new ArrayList<>();
+    if (initialCluster != null) {
+      for (String m : initialCluster.split(",")) {
+        members.add(m.substring(0, m.indexOf('=') < 0 ? m.length() : m.indexOf('=')).trim());
+      }
+    }
+    if (!members.contains(name)) {
+      members.add(name);
+    }
+    return Pki.ensure(pkiDir, PkiSpec.defaults().withStoreMembers(members));
+  }
+
   MemberConfig storeConfig() {
-    return MemberConfig.fromFlags(
-        name,
-        dataDir.resolve("store").toString(),
-        "http://" + listenAddress + ":" + storeClientPort,
-        "http://" + advertiseAddress + ":" + storeClientPort,
-        "http://" + listenAddress + ":" + storePeerPort,
-        "http://" + advertiseAddress + ":" + storePeerPort,
-        initialCluster,
-        "new",
-        initialClusterToken);
+    return storeConfig(null);
+  }
+
+  /** The store member's settings, from this command's flags (validated: names the bad flag). */
+  MemberConfig storeConfig(PkiPaths pki) {
+    String scheme = pki == null ? "http" : "https";
+    MemberConfig c =
+        MemberConfig.fromFlags(
+            name,
+            dataDir.resolve("store").toString(),
+            scheme + "://" + listenAddress + ":" + storeClientPort,
+            scheme + "://" + advertiseAddress + ":" + storeClientPort,
+            scheme + "://" + listenAddress + ":" + storePeerPort,
+            scheme + "://" + advertiseAddress + ":" + storePeerPort,
+            initialCluster,
+            "new",
+            initialClusterToken);
+    return pki == null ? c : c.withTls(ClusterSecurity.storeTls(pki, name));
   }
 
   /**

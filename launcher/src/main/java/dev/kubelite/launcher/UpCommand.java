@@ -17,16 +17,22 @@ import picocli.CommandLine.Option;
       "Starts the all-in-one Kubelite cluster in one process: a single-member store (state kept in"
           + " --data-dir, so running `up` again resumes the same cluster), the API server on"
           + " --port and the control-plane components.",
-      "Once the API server is ready it writes DATA-DIR/admin.kubeconfig (works with the real"
-          + " kubectl too) and DATA-DIR/etcdctl.env (`source` it, then `etcdctl get / --prefix"
-          + " --keys-only`). Ctrl-C stops everything cleanly.",
+      "Secure by default, as a kubeadm cluster: on the first start it makes the cluster's PKI in"
+          + " DATA-DIR/pki (CAs, certificates, keys; reused on restart), the store requires client"
+          + " certificates of its CA, the API server serves HTTPS and authenticates every request"
+          + " (client certificates, ServiceAccount tokens; no anonymous access).",
+      "Once the API server is ready it writes DATA-DIR/admin.kubeconfig (the CA and the admin's"
+          + " client certificate embedded; works with the real kubectl too) and"
+          + " DATA-DIR/etcdctl.env (`source` it, then `etcdctl get / --prefix --keys-only`)."
+          + " Ctrl-C stops everything cleanly.",
       "With --ha it starts three control-plane members as three processes instead (each a store"
           + " member, an API server, a scheduler and a controller manager with leader election),"
           + " the simulated nodes as a fourth, and a load balancer on --port in front of the"
           + " members' API servers (ports --port+1..+3); the stores use --store-port..+5.",
       "Every component's log lines are shown here and kept in DATA-DIR/logs/kubelite.log, each"
           + " tagged with its component (and member): `kubelite logs -f` follows them.",
-      "Plain HTTP on 127.0.0.1 for now: TLS and authentication arrive with the security work."
+      "Everything listens on 127.0.0.1. --insecure-port adds a plain-HTTP API without"
+          + " authentication, for local demos only. See docs/security.md."
     })
 public final class UpCommand implements Callable<Integer> {
 
@@ -85,6 +91,15 @@ public final class UpCommand implements Callable<Integer> {
   boolean ha;
 
   @Option(
+      names = "--insecure-port",
+      paramLabel = "PORT",
+      description =
+          "Also serve the API on plain HTTP on this port WITHOUT authentication (every client is"
+              + " a cluster admin): an explicit opt-in for local demos. Not with --ha.",
+      defaultValue = "0")
+  int insecurePort;
+
+  @Option(
       names = "--fresh",
       description = "Start from an empty cluster: removes the previous state in --data-dir.")
   boolean fresh;
@@ -101,6 +116,11 @@ public final class UpCommand implements Callable<Integer> {
     }
     if (!profile.equals("kubernetes") && !profile.equals("demo")) {
       System.err.println("kubelite up: --profile must be kubernetes or demo, got " + profile);
+      return 2;
+    }
+    if (insecurePort < 0 || insecurePort > 65535 || (insecurePort != 0 && ha)) {
+      System.err.println(
+          "kubelite up: --insecure-port must be a port (1-65535) and is not offered with --ha");
       return 2;
     }
     // Every line this process writes (its log lines, the messages below) goes to the cluster's
@@ -126,7 +146,8 @@ public final class UpCommand implements Callable<Integer> {
                   storePort + 1,
                   nodes,
                   fresh,
-                  profile.equals("demo")));
+                  profile.equals("demo"),
+                  insecurePort));
     } catch (Exception e) {
       System.err.println(
           "kubelite up: cannot start: "
@@ -143,6 +164,10 @@ public final class UpCommand implements Callable<Integer> {
     CountDownLatch stopped = stopOnShutdown(cluster);
     System.err.println();
     System.err.println("Kubelite is up. API server: " + cluster.apiUrl());
+    if (cluster.insecureUrl() != null) {
+      System.err.println(
+          "  WARNING: plain HTTP without authentication on " + cluster.insecureUrl());
+    }
     System.err.println("  kubeconfig: " + cluster.kubeconfig());
     tryLines(cluster.kubeconfig());
     System.err.println(

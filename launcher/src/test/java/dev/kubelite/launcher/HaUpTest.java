@@ -38,6 +38,10 @@ class HaUpTest {
   private static final Pattern NODES_PID = Pattern.compile("nodes     pid (\\d+)");
 
   @TempDir Path dir;
+
+  /** The data directory of the cluster under test (its PKI holds the etcd client certificate). */
+  static Path dataDir;
+
   private final List<Process> started = new ArrayList<>();
 
   @AfterEach
@@ -125,10 +129,15 @@ class HaUpTest {
 
   /** {@code etcdctl endpoint status} of {@code endpoints}: endpoint → [member id, leader id]. */
   private static Map<String, String[]> storeStatus(List<String> endpoints) throws Exception {
+    // The store takes only clients with a certificate of its CA: the one etcdctl.env names.
+    Path pki = dataDir.resolve("pki");
     Process p =
         new ProcessBuilder(
                 "/usr/bin/etcdctl",
                 "--endpoints=" + String.join(",", endpoints),
+                "--cacert=" + pki.resolve("etcd/ca.crt"),
+                "--cert=" + pki.resolve("etcd/healthcheck-client.crt"),
+                "--key=" + pki.resolve("etcd/healthcheck-client.key"),
                 "--command-timeout=3s",
                 "endpoint",
                 "status",
@@ -165,31 +174,33 @@ class HaUpTest {
     int port = freeBlock(4);
     int storePort = freeBlock(6);
     Path data = dir.resolve("data");
+    dataDir = data;
     Path out = dir.resolve("up.out");
     Process up = up(out, data, port, storePort);
     Map<String, Long> pids = pids(out);
     assertThat(Files.readString(data.resolve("etcdctl.env")))
         .contains(
-            "ETCDCTL_ENDPOINTS=http://127.0.0.1:"
+            "ETCDCTL_ENDPOINTS=https://127.0.0.1:"
                 + storePort
-                + ",http://127.0.0.1:"
+                + ",https://127.0.0.1:"
                 + (storePort + 2)
-                + ",http://127.0.0.1:"
+                + ",https://127.0.0.1:"
                 + (storePort + 4));
     assertThat(Files.readString(data.resolve("admin.kubeconfig")))
-        .contains("server: http://127.0.0.1:" + port)
+        .contains("server: https://127.0.0.1:" + port)
         .contains("name: member-2")
-        .contains("server: http://127.0.0.1:" + (port + 3));
+        .contains("server: https://127.0.0.1:" + (port + 3))
+        .contains("client-certificate-data: ");
 
     // Through the load balancer, with the real kubectl.
-    Kubectl k = new Kubectl(dir, "http://127.0.0.1:" + port);
+    Kubectl k = Kubectl.withKubeconfig(dir, Files.readString(data.resolve("admin.kubeconfig")));
     k.ok("create", "deployment", "web", "--image=nginx", "--replicas=2");
     await().atMost(Duration.ofSeconds(60)).until(() -> running(k) == 2);
 
     // The member that leads the store.
     List<String> endpoints = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      endpoints.add("http://127.0.0.1:" + (storePort + 2 * i));
+      endpoints.add("https://127.0.0.1:" + (storePort + 2 * i));
     }
     Map<String, String[]> status = storeStatus(endpoints);
     assertThat(status).hasSize(3);
@@ -220,8 +231,13 @@ class HaUpTest {
     // Writes through each surviving member's own API server, and through the load balancer.
     for (int i = 0; i < 3; i++) {
       if (i != leader) {
-        Kubectl direct = new Kubectl(dir, "http://127.0.0.1:" + (port + 1 + i));
-        direct.ok("create", "configmap", "after-" + i, "--from-literal=member=" + i);
+        k.ok(
+            "--context",
+            "member-" + i,
+            "create",
+            "configmap",
+            "after-" + i,
+            "--from-literal=member=" + i);
       }
     }
     k.ok("scale", "deployment", "web", "--replicas=3");

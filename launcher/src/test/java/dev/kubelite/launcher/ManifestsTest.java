@@ -193,7 +193,7 @@ class ManifestsTest {
 
   @Test
   void realKubectlAcceptsThemAll() throws Exception {
-    Kubectl kubectl = new Kubectl(dir, cluster.apiUrl().toString());
+    Kubectl kubectl = Kubectl.withKubeconfig(dir, Files.readString(cluster.kubeconfig()));
     // namespace-app.yaml is left out: a dry run creates no namespace for its Deployment to go in.
     List<String> args =
         new java.util.ArrayList<>(List.of("apply", "--dry-run=server", "-n", "default"));

@@ -2,6 +2,7 @@ package dev.kubelite.pki;
 
 import java.io.IOException;
 import java.io.Reader;
+import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -97,27 +98,57 @@ public final class PemFiles {
 
   /** Reads every certificate in a PEM file (a bundle may hold several). */
   public static List<X509Certificate> readCertificates(Path file) {
+    try (Reader r = Files.newBufferedReader(file, StandardCharsets.US_ASCII)) {
+      return certificates(r, file.toString());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read certificates from " + file, e);
+    }
+  }
+
+  /** Every certificate in PEM text ({@code what} names it in errors, e.g. a kubeconfig field). */
+  public static List<X509Certificate> parseCertificates(String pem, String what) {
+    try (Reader r = new StringReader(pem)) {
+      return certificates(r, what);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read certificates from " + what, e);
+    }
+  }
+
+  private static List<X509Certificate> certificates(Reader r, String what) throws IOException {
     List<X509Certificate> out = new ArrayList<>();
-    try (Reader r = Files.newBufferedReader(file, StandardCharsets.US_ASCII);
-        PEMParser p = new PEMParser(r)) {
+    try (PEMParser p = new PEMParser(r)) {
       JcaX509CertificateConverter conv = new JcaX509CertificateConverter();
       for (Object o = p.readObject(); o != null; o = p.readObject()) {
         if (o instanceof X509CertificateHolder h) {
           out.add(conv.getCertificate(h));
         }
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read certificates from " + file, e);
     } catch (CertificateException e) {
-      throw new IllegalArgumentException("malformed certificate in " + file, e);
+      throw new IllegalArgumentException("malformed certificate in " + what, e);
     }
     return out;
   }
 
   /** Reads the private key in a PEM file (PKCS#8, or the EC/RSA specific forms). */
   public static PrivateKey readKey(Path file) {
-    try (Reader r = Files.newBufferedReader(file, StandardCharsets.US_ASCII);
-        PEMParser p = new PEMParser(r)) {
+    try (Reader r = Files.newBufferedReader(file, StandardCharsets.US_ASCII)) {
+      return key(r, file.toString());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read a private key from " + file, e);
+    }
+  }
+
+  /** The private key in PEM text ({@code what} names it in errors). */
+  public static PrivateKey parseKey(String pem, String what) {
+    try (Reader r = new StringReader(pem)) {
+      return key(r, what);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read a private key from " + what, e);
+    }
+  }
+
+  private static PrivateKey key(Reader r, String what) throws IOException {
+    try (PEMParser p = new PEMParser(r)) {
       JcaPEMKeyConverter conv = new JcaPEMKeyConverter();
       for (Object o = p.readObject(); o != null; o = p.readObject()) {
         if (o instanceof PrivateKeyInfo info) {
@@ -127,11 +158,9 @@ public final class PemFiles {
           return conv.getKeyPair(pair).getPrivate();
         }
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read a private key from " + file, e);
     }
     throw new IllegalArgumentException(
-        file + " holds no unencrypted PEM private key (PRIVATE KEY, EC or RSA PRIVATE KEY)");
+        what + " holds no unencrypted PEM private key (PRIVATE KEY, EC or RSA PRIVATE KEY)");
   }
 
   /** The PKCS#8 PEM text of a private key. */

@@ -12,6 +12,7 @@ import java.security.cert.X509Certificate;
 import java.util.List;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 
 /** TLS settings built from PEM files: an {@link SSLContext}, or Vert.x's PEM options. */
@@ -39,46 +40,72 @@ public final class TlsFiles {
    * {@code cert} and {@code key} are given, presenting that certificate (client or server).
    */
   public static SSLContext sslContext(Path caFile, Path cert, Path key) {
+    if ((cert == null) != (key == null)) {
+      throw new IllegalArgumentException("a certificate needs its key, and a key its certificate");
+    }
+    List<X509Certificate> cas = caFile == null ? null : PemFiles.readCertificates(caFile);
+    if (cas != null && cas.isEmpty()) {
+      throw new IllegalArgumentException(caFile + " holds no certificate to trust");
+    }
+    List<X509Certificate> chain = cert == null ? null : PemFiles.readCertificates(cert);
+    if (chain != null && chain.isEmpty()) {
+      throw new IllegalArgumentException(cert + " holds no certificate");
+    }
+    try {
+      return sslContext(cas, chain, key == null ? null : PemFiles.readKey(key));
+    } catch (IllegalStateException e) {
+      throw new IllegalStateException(
+          "cannot build a TLS context from CA " + caFile + ", cert " + cert + ", key " + key, e);
+    }
+  }
+
+  /**
+   * A TLS context trusting {@code cas} (null: the JDK's default trust) and presenting {@code chain}
+   * with {@code key} (both null: no certificate).
+   */
+  public static SSLContext sslContext(
+      List<X509Certificate> cas, List<X509Certificate> chain, PrivateKey key) {
     try {
       TrustManagerFactory tmf =
           TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      if (caFile == null) {
+      if (cas == null) {
         tmf.init((KeyStore) null);
       } else {
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
         int i = 0;
-        for (X509Certificate c : PemFiles.readCertificates(caFile)) {
+        for (X509Certificate c : cas) {
           trust.setCertificateEntry("ca-" + i++, c);
-        }
-        if (i == 0) {
-          throw new IllegalArgumentException(caFile + " holds no certificate to trust");
         }
         tmf.init(trust);
       }
+      return sslContext(tmf.getTrustManagers(), chain, key);
+    } catch (GeneralSecurityException | IOException e) {
+      throw new IllegalStateException("cannot build a TLS context", e);
+    }
+  }
+
+  /** A TLS context with these trust managers, presenting {@code chain}/{@code key} if given. */
+  public static SSLContext sslContext(
+      TrustManager[] trustManagers, List<X509Certificate> chain, PrivateKey key) {
+    if ((chain == null) != (key == null)) {
+      throw new IllegalArgumentException("a certificate needs its key, and a key its certificate");
+    }
+    try {
       KeyManagerFactory kmf = null;
-      if (cert != null && key != null) {
+      if (chain != null) {
         char[] pw = new char[0];
         KeyStore ks = KeyStore.getInstance("PKCS12");
         ks.load(null, null);
-        List<X509Certificate> chain = PemFiles.readCertificates(cert);
-        if (chain.isEmpty()) {
-          throw new IllegalArgumentException(cert + " holds no certificate");
-        }
-        PrivateKey k = PemFiles.readKey(key);
-        ks.setKeyEntry("key", k, pw, chain.toArray(X509Certificate[]::new));
+        ks.setKeyEntry("key", key, pw, chain.toArray(X509Certificate[]::new));
         kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(ks, pw);
-      } else if (cert != null || key != null) {
-        throw new IllegalArgumentException(
-            "a certificate needs its key, and a key its certificate");
       }
       SSLContext ctx = SSLContext.getInstance("TLS");
-      ctx.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+      ctx.init(kmf == null ? null : kmf.getKeyManagers(), trustManagers, null);
       return ctx;
     } catch (GeneralSecurityException | IOException e) {
-      throw new IllegalStateException(
-          "cannot build a TLS context from CA " + caFile + ", cert " + cert + ", key " + key, e);
+      throw new IllegalStateException("cannot build a TLS context", e);
     }
   }
 

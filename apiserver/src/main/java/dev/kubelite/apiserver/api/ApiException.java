@@ -155,6 +155,11 @@ public final class ApiException extends RuntimeException {
     return new ApiException(422, "Invalid", message, null, null, null, null, null);
   }
 
+  /** 401: the request carries no credentials the API server accepts. */
+  public static ApiException unauthorized() {
+    return new ApiException(401, "Unauthorized", "Unauthorized", null, null, null, null, null);
+  }
+
   public static ApiException badRequest(String message) {
     return new ApiException(400, "BadRequest", message, null, null, null, null, null);
   }

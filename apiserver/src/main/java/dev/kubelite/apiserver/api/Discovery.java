@@ -81,7 +81,7 @@ public final class Discovery {
           verbs(r.putArray("categories"), t.categories());
         }
         ArrayNode subs = r.putArray("subresources");
-        for (String sub : List.of("status", "scale", "binding", "log", "finalize")) {
+        for (String sub : List.of("status", "scale", "binding", "log", "finalize", "token")) {
           if (!t.subresources().contains(sub)) {
             continue;
           }
@@ -99,13 +99,14 @@ public final class Discovery {
     return switch (sub) {
       case "scale" -> gvk("autoscaling", "v1", "Scale");
       case "binding" -> gvk("", "v1", "Binding");
+      case "token" -> gvk("authentication.k8s.io", "v1", "TokenRequest");
       default -> gvk(t.group(), t.version(), t.kind());
     };
   }
 
   private static List<String> subresourceVerbs(String sub) {
     return switch (sub) {
-      case "binding" -> List.of("create");
+      case "binding", "token" -> List.of("create");
       case "log" -> List.of("get");
       case "finalize" -> List.of("update");
       default -> List.of("get", "patch", "update");
@@ -198,7 +199,7 @@ public final class Discovery {
       if (!t.categories().isEmpty()) {
         verbs(r.putArray("categories"), t.categories());
       }
-      for (String sub : List.of("status", "scale", "binding", "log", "finalize")) {
+      for (String sub : List.of("status", "scale", "binding", "log", "finalize", "token")) {
         if (!t.subresources().contains(sub)) {
           continue;
         }

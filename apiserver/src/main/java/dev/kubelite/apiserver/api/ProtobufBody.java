@@ -223,6 +223,19 @@ public final class ProtobufBody {
         "4 targetPort intstr",
         "5 nodePort int");
     // Status of a new object is reset by the server on create: its fields are skipped.
+    // authentication.k8s.io/v1 (kubectl create token).
+    msg("TokenRequest", "1 metadata ObjectMeta", "2 spec TokenRequestSpec", "3 status Skipped");
+    msg(
+        "TokenRequestSpec",
+        "1 audiences []string",
+        "3 boundObjectRef BoundObjectReference",
+        "4 expirationSeconds *int");
+    msg(
+        "BoundObjectReference",
+        "1 kind string",
+        "2 apiVersion string",
+        "3 name string",
+        "4 uid string");
     msg("Skipped");
   }
 
@@ -230,8 +243,8 @@ public final class ProtobufBody {
   public static ObjectNode decode(byte[] body, String kind) {
     if (!SCHEMA.containsKey(kind)) {
       throw ApiException.unsupportedMediaType(
-          "protobuf bodies are decoded for Namespace, ConfigMap, Secret, ServiceAccount, Deployment"
-              + " and Service only; send "
+          "protobuf bodies are decoded for Namespace, ConfigMap, Secret, ServiceAccount, Deployment,"
+              + " Service and TokenRequest only; send "
               + kind
               + " as application/json");
     }

@@ -14,12 +14,15 @@ import dev.kubelite.apiserver.handler.EncryptionEndpoints;
 import dev.kubelite.apiserver.handler.PatchHandler;
 import dev.kubelite.apiserver.handler.PodLogHandler;
 import dev.kubelite.apiserver.handler.ResourceHandlers;
+import dev.kubelite.apiserver.handler.SelfSubjectReviews;
 import dev.kubelite.apiserver.handler.StoreInspection;
 import dev.kubelite.apiserver.handler.SubresourceHandlers;
+import dev.kubelite.apiserver.handler.TokenRequests;
 import dev.kubelite.apiserver.handler.WatchHandler;
 import dev.kubelite.apiserver.registry.Registry;
 import dev.kubelite.apiserver.registry.ResourceType;
 import dev.kubelite.store.client.KvStore;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientOptions;
@@ -28,6 +31,8 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * The HTTP front: meta endpoints (/version, health, discovery, OpenAPI), the read-only store
@@ -57,6 +62,7 @@ public final class ApiRouter {
   private final Authorizer authorizer;
   private AuditFilter audit = AuditFilter.disabled();
   private RequestLimits limits = new RequestLimits(RequestLimits.Settings.DEFAULTS);
+  private TokenRequests tokenRequests;
 
   /** {@code store} serves the read-only store inspection endpoints ({@link StoreInspection}). */
   public ApiRouter(Registry registry, HealthChecks health, KvStore store) {
@@ -95,6 +101,12 @@ public final class ApiRouter {
     return this;
   }
 
+  /** Serves {@code serviceaccounts/<name>/token} (TokenRequest) with this signer. */
+  public ApiRouter withTokenRequests(TokenRequests t) {
+    this.tokenRequests = t;
+    return this;
+  }
+
   public Router router(Vertx vertx) {
     podLogs =
         new PodLogHandler(
@@ -129,8 +141,28 @@ public final class ApiRouter {
   }
 
   private void dispatch(RoutingContext ctx) {
+    CompletableFuture<UserInfo> user;
     try {
+      user = authenticator.authenticateAsync(ctx.request());
+    } catch (RuntimeException e) {
+      Exchange.fail(ctx, e);
+      return;
+    }
+    if (user.isDone()) {
+      authenticated(ctx, user);
+      return;
+    }
+    // A lookup (a ServiceAccount token's account) answers on another thread: back to the loop.
+    Context loop = Vertx.currentContext();
+    user.whenComplete((u, e) -> loop.runOnContext(v -> authenticated(ctx, user)));
+  }
+
+  private void authenticated(RoutingContext ctx, CompletableFuture<UserInfo> user) {
+    try {
+      ctx.put(UserInfo.CONTEXT_KEY, user.join());
       route(ctx);
+    } catch (CompletionException e) {
+      Exchange.fail(ctx, e.getCause() == null ? e : e.getCause());
     } catch (RuntimeException e) {
       Exchange.fail(ctx, e);
     }
@@ -142,8 +174,7 @@ public final class ApiRouter {
       path = path.substring(0, path.length() - 1);
     }
     HttpMethod method = ctx.request().method();
-    UserInfo user = authenticator.authenticate(ctx.request());
-    ctx.put(UserInfo.CONTEXT_KEY, user);
+    UserInfo user = ctx.get(UserInfo.CONTEXT_KEY);
     audit.authenticated(ctx);
     limits.admit(ctx);
     authorizer.authorize(user, attributes(method, path, ctx));
@@ -169,6 +200,10 @@ public final class ApiRouter {
         return;
       }
       default -> {}
+    }
+    if (SelfSubjectReviews.owns(path)) {
+      SelfSubjectReviews.handle(ctx);
+      return;
     }
     if (EncryptionEndpoints.owns(path)) {
       encryption.handle(ctx, path);
@@ -330,6 +365,14 @@ public final class ApiRouter {
       } else {
         throw notAllowed(method);
       }
+    } else if (sub.equals("token")) {
+      if (!method.equals(HttpMethod.POST)) {
+        throw notAllowed(method);
+      }
+      if (tokenRequests == null) {
+        throw ApiException.noRoute(); // no --service-account-signing-key-file
+      }
+      tokenRequests.create(ex);
     } else {
       throw ApiException.noRoute();
     }

@@ -97,7 +97,7 @@ public final class ResourceTable {
             List.of("sa"),
             List.of(),
             true,
-            Set.of(),
+            Set.of("token"),
             "serviceaccounts"));
     t.add(
         new ResourceType(

@@ -61,6 +61,13 @@ public final class Kubectl {
             .formatted(server, namespace));
   }
 
+  /** kubectl with this kubeconfig (e.g. with certificates or a token) instead of the default. */
+  public static Kubectl withKubeconfig(Path dir, String kubeconfigYaml) throws IOException {
+    Kubectl k = new Kubectl(dir, "http://unused");
+    Files.writeString(k.kubeconfig, kubeconfigYaml);
+    return k;
+  }
+
   /** The installed kubectl, or the test is skipped (kubectl is not a Debian package everywhere). */
   public static String binary() {
     for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(File.pathSeparator)) {

@@ -3,7 +3,13 @@ package dev.kubelite.client.testing;
 import static org.awaitility.Awaitility.await;
 
 import dev.kubelite.apiserver.ApiServer;
+import dev.kubelite.apiserver.auth.AuthenticationConfig;
 import dev.kubelite.client.KubeClient;
+import dev.kubelite.client.KubeConfig;
+import dev.kubelite.pki.PemFiles;
+import dev.kubelite.pki.Pki;
+import dev.kubelite.pki.PkiPaths;
+import dev.kubelite.pki.PkiSpec;
 import dev.kubelite.store.client.EmbeddedKvStore;
 import dev.kubelite.store.client.KvStore;
 import dev.kubelite.store.server.MemberConfig;
@@ -16,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
@@ -30,8 +37,11 @@ public final class Cluster implements AutoCloseable {
   public final KvStore store;
   public final ApiServer api;
 
+  /** The PKI of a {@link #secure} cluster (null for a plain-HTTP one). */
+  public final PkiPaths pki;
+
   public Cluster(int watchCacheWindow) throws Exception {
-    this(watchCacheWindow, UnaryOperator.identity());
+    this(watchCacheWindow, false, UnaryOperator.identity());
   }
 
   /**
@@ -40,7 +50,26 @@ public final class Cluster implements AutoCloseable {
    * client.
    */
   public Cluster(int watchCacheWindow, UnaryOperator<KvStore> apiStore) throws Exception {
+    this(watchCacheWindow, false, apiStore);
+  }
+
+  /**
+   * A cluster serving HTTPS with kube-apiserver's authentication (client certificates of its own
+   * PKI under {@code dir/pki}, ServiceAccount tokens signed with its {@code sa.key}; no anonymous
+   * requests), as {@code kubelite up} runs it. {@link #kubeconfig} writes a kubeconfig for one of
+   * the PKI's client certificates.
+   */
+  public static Cluster secure() throws Exception {
+    return new Cluster(1000, true, UnaryOperator.identity());
+  }
+
+  private Cluster(int watchCacheWindow, boolean secure, UnaryOperator<KvStore> apiStore)
+      throws Exception {
     dir = Files.createTempDirectory("client-test");
+    pki =
+        secure
+            ? Pki.ensure(dir.resolve("pki"), PkiSpec.defaults().withKubeletNodes(List.of("node-1")))
+            : null;
     String client = "http://127.0.0.1:" + FreePorts.next();
     String peer = "http://127.0.0.1:" + FreePorts.next();
     storeServer =
@@ -60,9 +89,41 @@ public final class Cluster implements AutoCloseable {
         .atMost(Duration.ofSeconds(30))
         .ignoreExceptions()
         .until(() -> store.currentRevision().get(5, TimeUnit.SECONDS) >= 1);
-    api =
-        ApiServer.start(
-            apiStore.apply(store), new ApiServer.Options("127.0.0.1", 0, watchCacheWindow));
+    ApiServer.Options options = new ApiServer.Options("127.0.0.1", 0, watchCacheWindow);
+    if (secure) {
+      options =
+          options
+              .withTls(
+                  new ApiServer.ServingTls(
+                      pki.apiserver().cert(), pki.apiserver().key(), pki.ca().cert()))
+              .withAuthentication(
+                  AuthenticationConfig.x509Only()
+                      .withServiceAccountKeys(
+                          List.of(PemFiles.readPublicKey(pki.serviceAccountPublicKey()))));
+    }
+    api = ApiServer.start(apiStore.apply(store), options);
+  }
+
+  /** A kubeconfig (files referenced by path) for {@code user}'s certificate; secure clusters. */
+  public Path kubeconfig(PkiPaths.CertPaths user) throws IOException {
+    Path file = Files.createTempFile(dir, "kubeconfig", ".yaml");
+    Files.writeString(
+        file,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: "
+            + url()
+            + "\n    certificate-authority: "
+            + pki.ca().cert()
+            + "\nusers:\n- name: u\n  user:\n    client-certificate: "
+            + user.cert()
+            + "\n    client-key: "
+            + user.key()
+            + "\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\n");
+    return file;
+  }
+
+  /** A client authenticated with {@code user}'s certificate; secure clusters. */
+  public KubeClient client(PkiPaths.CertPaths user) throws IOException {
+    return KubeClient.fromConfig(KubeConfig.parse(kubeconfig(user)));
   }
 
   public Cluster() throws Exception {
@@ -70,7 +131,7 @@ public final class Cluster implements AutoCloseable {
   }
 
   public URI url() {
-    return URI.create("http://127.0.0.1:" + api.port());
+    return URI.create((pki == null ? "http" : "https") + "://127.0.0.1:" + api.port());
   }
 
   public KubeClient client() {

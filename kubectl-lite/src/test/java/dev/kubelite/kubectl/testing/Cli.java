@@ -51,6 +51,12 @@ public final class Cli {
             ""));
   }
 
+  /** Against a cluster's own kubeconfig (e.g. {@code kubelite up}'s admin.kubeconfig), copied. */
+  public Cli(Path dir, Path kubeconfig) throws IOException {
+    this.kubeconfig = dir.resolve("kubeconfig");
+    Files.copy(kubeconfig, this.kubeconfig);
+  }
+
   public Path kubeconfig() {
     return kubeconfig;
   }
