@@ -1,5 +1,6 @@
 package dev.kubelite.apiserver;
 
+import dev.kubelite.apiserver.auth.AuthorizerChain;
 import dev.kubelite.apiserver.encryption.EncryptionConfig;
 import dev.kubelite.store.client.KvStore;
 import dev.kubelite.store.client.RemoteKvStore;
@@ -61,6 +62,18 @@ public final class ApiServerCommand implements Callable<Integer> {
               + " docs/encryption-at-rest.md.")
   Path encryptionProviderConfig;
 
+  @Option(
+      names = "--authorization-mode",
+      split = ",",
+      paramLabel = "MODE[,MODE...]",
+      description =
+          "Ordered authorizers, as kube-apiserver's: AlwaysAllow, AlwaysDeny, Node (kubelets:"
+              + " their own Node, Lease and pods), RBAC (Roles and bindings of"
+              + " rbac.authorization.k8s.io/v1; the default roles are written at start)."
+              + " Members of system:masters are always allowed. Default: AlwaysAllow; a secured"
+              + " cluster passes Node,RBAC. See docs/security.md.")
+  List<String> authorizationModes = new ArrayList<>(List.of("AlwaysAllow"));
+
   @Override
   public Integer call() throws Exception {
     EncryptionConfig encryption = null;
@@ -71,6 +84,13 @@ public final class ApiServerCommand implements Callable<Integer> {
         System.err.println("kubelite apiserver: --encryption-provider-config: " + e.getMessage());
         return 2;
       }
+    }
+    AuthorizerChain authorization;
+    try {
+      authorization = AuthorizerChain.of(authorizationModes);
+    } catch (IllegalArgumentException e) {
+      System.err.println("kubelite apiserver: --authorization-mode: " + e.getMessage());
+      return 2;
     }
     KvStore store;
     try {
@@ -83,7 +103,10 @@ public final class ApiServerCommand implements Callable<Integer> {
     try {
       server =
           ApiServer.listen(
-              store, new ApiServer.Options(bindAddress, port).withEncryption(encryption));
+              store,
+              new ApiServer.Options(bindAddress, port)
+                  .withEncryption(encryption)
+                  .withAuthorization(authorization));
     } catch (Exception e) {
       store.close();
       System.err.println(

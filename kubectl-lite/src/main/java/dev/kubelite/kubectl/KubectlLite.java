@@ -1,6 +1,7 @@
 package dev.kubelite.kubectl;
 
 import dev.kubelite.kubectl.cmd.ApplyCommand;
+import dev.kubelite.kubectl.cmd.AuthCommand;
 import dev.kubelite.kubectl.cmd.CreateCommand;
 import dev.kubelite.kubectl.cmd.DeleteCommand;
 import dev.kubelite.kubectl.cmd.GetCommand;
@@ -48,6 +49,7 @@ public final class KubectlLite implements Runnable {
           DeleteCommand.class,
           PatchCommand.class,
           ScaleCommand.class,
+          AuthCommand.class,
           StoreCommand.class);
 
   /** The root flags that take a value as the next argument, to find the command name. */

@@ -6,6 +6,7 @@ import dev.kubelite.apiserver.api.Discovery;
 import dev.kubelite.apiserver.api.Json;
 import dev.kubelite.apiserver.auth.Authenticator;
 import dev.kubelite.apiserver.auth.Authorizer;
+import dev.kubelite.apiserver.auth.Impersonation;
 import dev.kubelite.apiserver.auth.RequestAttributes;
 import dev.kubelite.apiserver.auth.UserInfo;
 import dev.kubelite.apiserver.handler.EncryptionEndpoints;
@@ -53,6 +54,7 @@ public final class ApiRouter {
 
   private final Authenticator authenticator;
   private final Authorizer authorizer;
+  private final AccessReviews accessReviews;
 
   /** {@code store} serves the read-only store inspection endpoints ({@link StoreInspection}). */
   public ApiRouter(Registry registry, HealthChecks health, KvStore store) {
@@ -68,6 +70,7 @@ public final class ApiRouter {
       Authorizer authorizer) {
     this.authenticator = authenticator;
     this.authorizer = authorizer;
+    this.accessReviews = new AccessReviews(authorizer);
     this.registry = registry;
     this.discovery = new Discovery(registry.table());
     this.resources = new ResourceHandlers(registry);
@@ -124,7 +127,8 @@ public final class ApiRouter {
       path = path.substring(0, path.length() - 1);
     }
     HttpMethod method = ctx.request().method();
-    UserInfo user = authenticator.authenticate(ctx.request());
+    UserInfo user =
+        Impersonation.apply(ctx.request(), authenticator.authenticate(ctx.request()), authorizer);
     ctx.put(UserInfo.CONTEXT_KEY, user);
     authorizer.authorize(user, attributes(method, path, ctx));
     switch (path) {
@@ -149,6 +153,10 @@ public final class ApiRouter {
         return;
       }
       default -> {}
+    }
+    if (AccessReviews.owns(path)) {
+      accessReviews.handle(ctx, method, path);
+      return;
     }
     if (EncryptionEndpoints.owns(path)) {
       encryption.handle(ctx, path);
@@ -219,8 +227,8 @@ public final class ApiRouter {
       return RequestAttributes.nonResource(method, path);
     }
     String watch = ctx.request().getParam("watch");
-    return RequestAttributes.resource(
-        method, info, "true".equals(watch) || "1".equals(watch), path);
+    return RequestAttributes.resource(method, info, "true".equals(watch) || "1".equals(watch), path)
+        .withFieldSelector(ctx.request().getParam("fieldSelector"));
   }
 
   private void resource(Exchange ex, HttpMethod method) {

@@ -58,7 +58,8 @@ public final class ApiServerFixture implements AutoCloseable {
       KvStore store,
       String storeEndpoint,
       UnaryOperator<KvStore> wrap,
-      int watchCacheWindow)
+      int watchCacheWindow,
+      UnaryOperator<ApiServer.Options> options)
       throws Exception {
     this.dir = dir;
     this.storeServer = storeServer;
@@ -71,22 +72,38 @@ public final class ApiServerFixture implements AutoCloseable {
         .ignoreExceptions()
         .until(() -> store.currentRevision().get(5, TimeUnit.SECONDS) >= 1);
     this.api =
-        ApiServer.start(wrap.apply(store), new ApiServer.Options("127.0.0.1", 0, watchCacheWindow));
+        ApiServer.start(
+            wrap.apply(store),
+            options.apply(new ApiServer.Options("127.0.0.1", 0, watchCacheWindow)));
   }
 
   public static ApiServerFixture start(Backend backend) throws Exception {
     return start(backend, s -> s, WatchCache.DEFAULT_WINDOW);
   }
 
+  /** Over an embedded store member, with the API server's options changed by {@code options}. */
+  public static ApiServerFixture start(UnaryOperator<ApiServer.Options> options) throws Exception {
+    return start(Backend.EMBEDDED, s -> s, WatchCache.DEFAULT_WINDOW, options);
+  }
+
   /** With the API server's store client wrapped (to observe its calls) and a watch cache window. */
   public static ApiServerFixture start(
       Backend backend, UnaryOperator<KvStore> wrap, int watchCacheWindow) throws Exception {
+    return start(backend, wrap, watchCacheWindow, o -> o);
+  }
+
+  private static ApiServerFixture start(
+      Backend backend,
+      UnaryOperator<KvStore> wrap,
+      int watchCacheWindow,
+      UnaryOperator<ApiServer.Options> options)
+      throws Exception {
     Path dir = Files.createTempDirectory("apiserver-test");
     if (backend == Backend.REMOTE_ETCD) {
       EtcdProcess etcd = EtcdProcess.start(dir, "etcd1", "apiserver-test");
       String ep = "127.0.0.1:" + etcd.clientPort;
       return new ApiServerFixture(
-          dir, null, etcd, RemoteKvStore.connect(List.of(ep)), ep, wrap, watchCacheWindow);
+          dir, null, etcd, RemoteKvStore.connect(List.of(ep)), ep, wrap, watchCacheWindow, options);
     }
     int clientPort = FreePorts.next();
     int peerPort = FreePorts.next();
@@ -109,7 +126,7 @@ public final class ApiServerFixture implements AutoCloseable {
             ? EmbeddedKvStore.of(server)
             : RemoteKvStore.connect(List.of("127.0.0.1:" + clientPort));
     return new ApiServerFixture(
-        dir, server, null, store, "127.0.0.1:" + clientPort, wrap, watchCacheWindow);
+        dir, server, null, store, "127.0.0.1:" + clientPort, wrap, watchCacheWindow, options);
   }
 
   public String url() {
@@ -130,8 +147,30 @@ public final class ApiServerFixture implements AutoCloseable {
   public Response request(
       String method, String path, String contentType, String body, String accept)
       throws IOException, InterruptedException {
+    return request(method, path, contentType, body, accept, null);
+  }
+
+  /**
+   * A request with {@code Authorization: Bearer <token>} (when token is not null) and extra headers
+   * (name, value, name, value...).
+   */
+  public Response request(
+      String method,
+      String path,
+      String contentType,
+      String body,
+      String accept,
+      String token,
+      String... headers)
+      throws IOException, InterruptedException {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(url() + path)).timeout(Duration.ofSeconds(30));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    for (int i = 0; i + 1 < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
     if (contentType != null) {
       b.header("Content-Type", contentType);
     }

@@ -3,6 +3,7 @@ package dev.kubelite.client.testing;
 import static org.awaitility.Awaitility.await;
 
 import dev.kubelite.apiserver.ApiServer;
+import dev.kubelite.apiserver.auth.AuthorizerChain;
 import dev.kubelite.client.KubeClient;
 import dev.kubelite.store.client.EmbeddedKvStore;
 import dev.kubelite.store.client.KvStore;
@@ -16,7 +17,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 /**
@@ -30,6 +33,22 @@ public final class Cluster implements AutoCloseable {
   public final ApiServer api;
 
   public Cluster(int watchCacheWindow) throws Exception {
+    this(o -> new ApiServer.Options("127.0.0.1", 0, watchCacheWindow));
+  }
+
+  /**
+   * An API server with authentication by {@link TestTokens} and {@code --authorization-mode} Node
+   * and RBAC (the bootstrap policy written at start); {@link #client(String)} acts as a user.
+   */
+  public static Cluster secured() throws Exception {
+    return new Cluster(
+        o ->
+            o.withAuthentication(TestTokens.AUTHENTICATOR)
+                .withAuthorization(AuthorizerChain.of(List.of("Node", "RBAC"))));
+  }
+
+  /** With the API server's options (from the defaults) changed by {@code options}. */
+  public Cluster(UnaryOperator<ApiServer.Options> options) throws Exception {
     dir = Files.createTempDirectory("client-test");
     String client = "http://127.0.0.1:" + FreePorts.next();
     String peer = "http://127.0.0.1:" + FreePorts.next();
@@ -50,7 +69,7 @@ public final class Cluster implements AutoCloseable {
         .atMost(Duration.ofSeconds(30))
         .ignoreExceptions()
         .until(() -> store.currentRevision().get(5, TimeUnit.SECONDS) >= 1);
-    api = ApiServer.start(store, new ApiServer.Options("127.0.0.1", 0, watchCacheWindow));
+    api = ApiServer.start(store, options.apply(new ApiServer.Options("127.0.0.1", 0)));
   }
 
   public Cluster() throws Exception {
@@ -63,6 +82,11 @@ public final class Cluster implements AutoCloseable {
 
   public KubeClient client() {
     return new KubeClient(url());
+  }
+
+  /** A client sending {@code Authorization: Bearer <token>} (see {@link TestTokens}). */
+  public KubeClient client(String token) {
+    return new KubeClient(url(), token, Duration.ofSeconds(30));
   }
 
   /** Compacts the store at its current revision; returns that revision. */
