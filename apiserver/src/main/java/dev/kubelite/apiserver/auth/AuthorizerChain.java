@@ -82,6 +82,14 @@ public final class AuthorizerChain implements Authorizer, Decision.Maker {
     }
   }
 
+  /**
+   * The rules of a Role ({@code namespace} given) or ClusterRole as RBAC currently sees them; null
+   * if there is none or RBAC is off.
+   */
+  List<RbacAuthorizer.Rule> roleRules(String kind, String namespace, String name) {
+    return rbac == null ? null : rbac.roleRules(kind, namespace, name);
+  }
+
   /** Whether RBAC is among the modes (the API server then writes the bootstrap policy). */
   public boolean rbacEnabled() {
     return rbac != null;

@@ -202,11 +202,17 @@ public final class BootstrapPolicy {
         clusterRole(
             "system:kube-controller-manager",
             List.of(
-                // The garbage collector and namespace controller read, fix and delete anything.
+                // The garbage collector and namespace controller read and delete anything, and
+                // fix (ownerReferences, finalizers, status) the objects of the groups they
+                // manage. Not RBAC objects: nothing of ours writes them, and a role the controller
+                // manager could rewrite would be one escalation check away from anything.
                 rule(
-                    List.of(
-                        "get", "list", "watch", "patch", "update", "delete", "deletecollection"),
+                    List.of("get", "list", "watch", "delete", "deletecollection"),
                     List.of("*"),
+                    List.of("*")),
+                rule(
+                    List.of("patch", "update"),
+                    List.of("", "apps", "coordination.k8s.io", "events.k8s.io"),
                     List.of("*")),
                 rule(List.of("create"), List.of(""), List.of("pods")),
                 rule(List.of("create"), List.of("apps"), List.of("replicasets")),

@@ -156,6 +156,17 @@ public final class RbacAuthorizer implements Decision.Maker {
     return out;
   }
 
+  /** A role's rules (a Role when {@code namespace} is not null), or null if it does not exist. */
+  List<Rule> roleRules(String kind, String namespace, String name) {
+    Index ix = current();
+    if (ix == null) {
+      return null;
+    }
+    return kind.equals("ClusterRole")
+        ? ix.clusterRoles().get(name)
+        : ix.roles().get(namespace + "/" + name);
+  }
+
   private static List<Rule> rulesOf(Index ix, Binding b) {
     if (b.ref().kind().equals("ClusterRole")) {
       return ix.clusterRoles().getOrDefault(b.ref().name(), List.of());

@@ -6,6 +6,8 @@ import dev.kubelite.apiserver.api.Discovery;
 import dev.kubelite.apiserver.api.Json;
 import dev.kubelite.apiserver.auth.Authenticator;
 import dev.kubelite.apiserver.auth.Authorizer;
+import dev.kubelite.apiserver.auth.AuthorizerChain;
+import dev.kubelite.apiserver.auth.Escalation;
 import dev.kubelite.apiserver.auth.Impersonation;
 import dev.kubelite.apiserver.auth.RequestAttributes;
 import dev.kubelite.apiserver.auth.UserInfo;
@@ -18,6 +20,8 @@ import dev.kubelite.apiserver.handler.SubresourceHandlers;
 import dev.kubelite.apiserver.handler.WatchHandler;
 import dev.kubelite.apiserver.registry.Registry;
 import dev.kubelite.apiserver.registry.ResourceType;
+import dev.kubelite.apiserver.storage.ObjectEvent;
+import dev.kubelite.apiserver.storage.WatchCache;
 import dev.kubelite.store.client.KvStore;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -216,7 +220,43 @@ public final class ApiRouter {
     }
     Exchange ex =
         new Exchange(ctx, info, type, Negotiation.output(ctx.request().getHeader("Accept")));
+    if (authorizer instanceof AuthorizerChain chain
+        && Escalation.governs(info.group(), info.resource())
+        && info.subresource() == null
+        && (method.equals(HttpMethod.POST)
+            || method.equals(HttpMethod.PUT)
+            || method.equals(HttpMethod.PATCH))) {
+      checkEscalation(chain, user, ex, method, attributes(method, path, ctx));
+    }
     resource(ex, method);
+  }
+
+  /** RBAC escalation prevention for a write of a role or binding (see {@link Escalation}). */
+  private void checkEscalation(
+      AuthorizerChain chain, UserInfo user, Exchange ex, HttpMethod method, RequestAttributes a) {
+    ObjectNode body = null;
+    ObjectNode current = null;
+    if (method.equals(HttpMethod.PATCH)) {
+      WatchCache cache = registry.caches().cache(ex.type().keyPrefix());
+      if (cache == null) {
+        throw ApiException.unavailable(
+            "the RBAC policy is not loaded yet; retry in a moment (the API server is starting)");
+      }
+      String key = ex.type().key(ex.namespace(), ex.name());
+      for (ObjectEvent e : cache.snapshot(key).entries()) {
+        if (e.key().equals(key)) {
+          current = e.object();
+        }
+      }
+    } else {
+      String ct = ex.contentType();
+      try {
+        body = Json.parseObject(ex.body(), ct.equals("application/yaml"));
+      } catch (RuntimeException e) {
+        return; // not an object: the handler refuses the body with its own error
+      }
+    }
+    Escalation.check(chain, user, a, body, current);
   }
 
   /** What the request asks, for authorization: a resource verb, or a non-resource path. */

@@ -476,6 +476,81 @@ class RbacTest {
   }
 
   @Test
+  void noOneGrantsWhatTheyDoNotHold() throws Exception {
+    String base = "/apis/rbac.authorization.k8s.io/v1/namespaces/team-a";
+    ok(
+        as(
+            "admin",
+            "POST",
+            base + "/rolebindings",
+            """
+            {"metadata":{"name":"henry-admin"},
+             "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"admin"},
+             "subjects":[{"kind":"User","name":"henry"}]}"""));
+    // A namespace admin may write Roles granting what it holds...
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                ok(
+                    as(
+                        "user-henry",
+                        "POST",
+                        base + "/roles",
+                        """
+                        {"metadata":{"name":"reader"},
+                         "rules":[{"apiGroups":[""],"resources":["pods"],"verbs":["get","list"]}]}""")));
+    ok(
+        as(
+            "user-henry",
+            "POST",
+            base + "/rolebindings",
+            """
+            {"metadata":{"name":"ivy-view"},
+             "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},
+             "subjects":[{"kind":"User","name":"ivy"}]}"""));
+    // ...but not more.
+    Response more =
+        as(
+            "user-henry",
+            "POST",
+            base + "/roles",
+            """
+            {"metadata":{"name":"more"},
+             "rules":[{"apiGroups":[""],"resources":["pods","nodes"],"verbs":["get"]}]}""");
+    forbidden(
+        more,
+        "roles.rbac.authorization.k8s.io is forbidden: user \"henry\" is attempting to grant RBAC"
+            + " permissions not currently held: {get core nodes in team-a}");
+    Response bindAdmin =
+        as(
+            "user-henry",
+            "POST",
+            base + "/rolebindings",
+            """
+            {"metadata":{"name":"henry-all"},
+             "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole",
+                        "name":"cluster-admin"},
+             "subjects":[{"kind":"User","name":"henry"}]}""");
+    assertThat(bindAdmin.code()).as(bindAdmin.body()).isEqualTo(403);
+    assertThat(bindAdmin.json().path("message").asText())
+        .contains("is attempting to grant RBAC permissions not currently held")
+        .contains("{* * * in team-a}");
+    Response patch = as("user-henry", "PATCH", base + "/roles/reader", "{\"rules\":[]}");
+    assertThat(patch.code()).as(patch.body()).isEqualTo(403);
+    assertThat(patch.json().path("message").asText()).contains("needs the escalate verb");
+    // An administrator may grant anything.
+    ok(
+        as(
+            "admin",
+            "POST",
+            base + "/roles",
+            """
+            {"metadata":{"name":"more"},
+             "rules":[{"apiGroups":[""],"resources":["pods","nodes"],"verbs":["get"]}]}"""));
+  }
+
+  @Test
   void impersonationNeedsTheImpersonateVerb() throws Exception {
     Response r =
         api.request(
