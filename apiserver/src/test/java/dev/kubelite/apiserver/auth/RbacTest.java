@@ -471,6 +471,37 @@ class RbacTest {
         "subjectaccessreviews.authorization.k8s.io is forbidden: User \"frank\" cannot create"
             + " resource \"subjectaccessreviews\" in API group \"authorization.k8s.io\" at the"
             + " cluster scope");
+    // ServiceAccounts and groups, through a SubjectAccessReview an admin asks.
+    ok(
+        as(
+            "admin",
+            "POST",
+            "/apis/rbac.authorization.k8s.io/v1/namespaces/team-b/rolebindings",
+            """
+            {"metadata":{"name":"bot-view"},
+             "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},
+             "subjects":[{"kind":"ServiceAccount","name":"bot"},
+                         {"kind":"Group","name":"auditors"}]}"""));
+    String botReads =
+        "{\"spec\":{\"user\":\"system:serviceaccount:team-b:bot\",\"resourceAttributes\":"
+            + "{\"verb\":\"list\",\"resource\":\"pods\",\"namespace\":\"team-b\"}}}";
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                ok(as("admin", "POST", sar, botReads)).path("status").path("allowed").asBoolean());
+    String botElsewhere = botReads.replace("\"namespace\":\"team-b\"", "\"namespace\":\"team-a\"");
+    assertThat(
+            ok(as("admin", "POST", sar, botElsewhere)).path("status").path("allowed").asBoolean())
+        .isFalse();
+    String otherSa = botReads.replace("team-b:bot", "team-a:bot");
+    assertThat(ok(as("admin", "POST", sar, otherSa)).path("status").path("allowed").asBoolean())
+        .isFalse();
+    String auditor =
+        "{\"spec\":{\"user\":\"jo\",\"groups\":[\"auditors\"],\"resourceAttributes\":"
+            + "{\"verb\":\"get\",\"resource\":\"pods\",\"namespace\":\"team-b\",\"name\":\"x\"}}}";
+    assertThat(ok(as("admin", "POST", sar, auditor)).path("status").path("allowed").asBoolean())
+        .isTrue();
     Response invalid = as("user-frank", "POST", ssar, "{\"spec\":{}}");
     assertThat(invalid.code()).as(invalid.body()).isEqualTo(422);
   }
