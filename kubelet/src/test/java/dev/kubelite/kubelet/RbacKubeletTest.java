@@ -82,4 +82,44 @@ class RbacKubeletTest {
       }
     }
   }
+
+  @Test
+  void aKubeletOfSeveralNodesRunsWithTheSimulatedNodesGroup() throws Exception {
+    try (Cluster cluster = Cluster.secured()) {
+      KubeClient admin = cluster.client("admin");
+      KubeletConfig config =
+          KubeletConfig.builder()
+              .nodePrefix("sim")
+              .nodes(2)
+              .leaseRenewInterval(Duration.ofMillis(300))
+              .statusReportInterval(Duration.ofSeconds(1))
+              .podStartupDelay(Duration.ofMillis(300))
+              .maxGracePeriod(Duration.ofSeconds(1))
+              .build();
+      pod(admin, "one", "sim-1");
+      pod(admin, "two", "sim-2");
+      try (Kubelet k = new Kubelet(cluster.client("simulated-nodes"), config).start()) {
+        await().atMost(Duration.ofSeconds(20)).until(k::allRegistered);
+        for (String p : new String[] {"one", "two"}) {
+          await()
+              .atMost(Duration.ofSeconds(20))
+              .until(
+                  () ->
+                      admin
+                          .get(Resource.PODS, "default", p)
+                          .path("status")
+                          .path("phase")
+                          .asText()
+                          .equals("Running"));
+        }
+      }
+      // As a node of system:nodes, the same process could not list every bound pod.
+      assertThatThrownBy(
+              () ->
+                  cluster
+                      .client("node:sim-1")
+                      .list(Resource.PODS, null, ListOptions.fields("spec.nodeName!=")))
+          .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.code()).isEqualTo(403));
+    }
+  }
 }

@@ -239,8 +239,37 @@ public final class BootstrapPolicy {
                     List.of("create"),
                     List.of("authorization.k8s.io"),
                     List.of("subjectaccessreviews")))));
+    roles.add(
+        clusterRole(
+            SIMULATED_NODES,
+            List.of(
+                // A simulated-kubelet process serving several nodes with one identity (bin/kubelite
+                // up): what the Node authorizer grants one node, for every node.
+                rule(
+                    List.of("get", "list", "watch", "create", "update", "patch", "delete"),
+                    List.of(""),
+                    List.of("nodes")),
+                rule(List.of("get", "update", "patch"), List.of(""), List.of("nodes/status")),
+                rule(List.of("get", "list", "watch", "delete"), List.of(""), List.of("pods")),
+                rule(List.of("get", "update", "patch"), List.of(""), List.of("pods/status")),
+                rule(
+                    List.of("get", "create", "update", "patch", "delete"),
+                    List.of("coordination.k8s.io"),
+                    List.of("leases")),
+                rule(
+                    List.of("create", "patch", "update"),
+                    List.of("", "events.k8s.io"),
+                    List.of("events")),
+                rule(READ, List.of(""), List.of("services", "namespaces", "configmaps")))));
     return roles;
   }
+
+  /**
+   * The group (and ClusterRole) of a simulated-kubelet process that runs several nodes under one
+   * identity; its members are not in {@code system:nodes}, so the Node authorizer leaves them to
+   * RBAC.
+   */
+  public static final String SIMULATED_NODES = "kubelite:simulated-nodes";
 
   /** The ClusterRoleBindings, in the order they are written. */
   public static List<ObjectNode> clusterRoleBindings() {
@@ -258,7 +287,8 @@ public final class BootstrapPolicy {
             "system:kube-controller-manager",
             "system:kube-controller-manager",
             "User:system:kube-controller-manager"),
-        binding("system:node", "system:node", "Group:system:nodes"));
+        binding("system:node", "system:node", "Group:system:nodes"),
+        binding(SIMULATED_NODES, SIMULATED_NODES, "Group:" + SIMULATED_NODES));
   }
 
   /** Creates each missing role and binding; existing ones are kept as they are. */

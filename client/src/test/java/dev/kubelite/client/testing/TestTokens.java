@@ -8,7 +8,7 @@ import java.util.List;
  * A test authenticator (the same as the API server tests' one; standing in for the x509 and token
  * authenticators of the tls-authn work): {@code Authorization: Bearer <token>} names the user; no
  * or an unknown token is {@code system:anonymous}. Tokens: admin, scheduler, controller-manager,
- * node:&lt;name&gt;, user-&lt;name&gt;.
+ * simulated-nodes, node:&lt;name&gt;, user-&lt;name&gt;.
  */
 public final class TestTokens {
   private TestTokens() {}
@@ -33,6 +33,10 @@ public final class TestTokens {
     }
     if (token.startsWith("node:")) {
       return new UserInfo("system:node:" + token.substring(5), "", List.of("system:nodes", auth));
+    }
+    if (token.equals("simulated-nodes")) {
+      return new UserInfo(
+          "kubelite:simulated-kubelet", "", List.of("kubelite:simulated-nodes", auth));
     }
     if (token.startsWith("user-")) {
       return new UserInfo(token.substring(5), "", List.of(auth));
