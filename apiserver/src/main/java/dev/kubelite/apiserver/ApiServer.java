@@ -7,6 +7,8 @@ import dev.kubelite.apiserver.audit.AuditLog;
 import dev.kubelite.apiserver.auth.AuthenticationConfig;
 import dev.kubelite.apiserver.auth.Authenticator;
 import dev.kubelite.apiserver.auth.Authorizer;
+import dev.kubelite.apiserver.auth.AuthorizerChain;
+import dev.kubelite.apiserver.auth.BootstrapPolicy;
 import dev.kubelite.apiserver.auth.RequestAuthenticator;
 import dev.kubelite.apiserver.encryption.EncryptionConfig;
 import dev.kubelite.apiserver.encryption.KeyTransformers;
@@ -348,6 +350,9 @@ public final class ApiServer implements AutoCloseable {
     ObjectStorage storage = new ObjectStorage(store, transformers(table, options.encryption()));
     WatchCaches caches = new WatchCaches(storage);
     Registry registry = new Registry(storage, caches, table, Clock.systemUTC());
+    if (options.authorizer() instanceof AuthorizerChain chain) {
+      chain.attach(registry);
+    }
     CompletableFuture<Void> bootstrapped = new CompletableFuture<>();
     Supplier<Future<Void>> alwaysOk = Future::succeededFuture;
     HealthChecks.Check ping = new HealthChecks.Check("ping", alwaysOk);
@@ -449,6 +454,11 @@ public final class ApiServer implements AutoCloseable {
     registry
         .ensureDefaultNamespaces()
         .thenCompose(v -> registry.ensureApiService(server.actualPort()))
+        .thenCompose(
+            v ->
+                options.authorizer() instanceof AuthorizerChain chain && chain.rbacEnabled()
+                    ? BootstrapPolicy.ensure(registry)
+                    : CompletableFuture.<Void>completedFuture(null))
         .thenCompose(v -> registry.startWatchCaches(options.watchCacheWindow()))
         .whenComplete(
             (v, e) -> {

@@ -3,6 +3,7 @@ package dev.kubelite.apiserver;
 import dev.kubelite.apiserver.audit.AuditConfig;
 import dev.kubelite.apiserver.audit.AuditPolicy;
 import dev.kubelite.apiserver.auth.AuthenticationConfig;
+import dev.kubelite.apiserver.auth.AuthorizerChain;
 import dev.kubelite.apiserver.auth.ServiceAccountKeys;
 import dev.kubelite.apiserver.auth.ServiceAccountTokens;
 import dev.kubelite.apiserver.auth.TokenFile;
@@ -270,6 +271,18 @@ public final class ApiServerCommand implements Callable<Integer> {
     return auditPolicyFile == null ? c : c.withPolicy(AuditPolicy.load(auditPolicyFile));
   }
 
+  @Option(
+      names = "--authorization-mode",
+      split = ",",
+      paramLabel = "MODE[,MODE...]",
+      description =
+          "Ordered authorizers, as kube-apiserver's: AlwaysAllow, AlwaysDeny, Node (kubelets:"
+              + " their own Node, Lease and pods), RBAC (Roles and bindings of"
+              + " rbac.authorization.k8s.io/v1; the default roles are written at start)."
+              + " Members of system:masters are always allowed. Default: AlwaysAllow; a secured"
+              + " cluster passes Node,RBAC. See docs/security.md.")
+  List<String> authorizationModes = new ArrayList<>(List.of("AlwaysAllow"));
+
   @Override
   public Integer call() throws Exception {
     RequestLimits.Settings limits;
@@ -302,6 +315,13 @@ public final class ApiServerCommand implements Callable<Integer> {
       System.err.println("kubelite apiserver: " + e.getMessage());
       return 2;
     }
+    AuthorizerChain authorization;
+    try {
+      authorization = AuthorizerChain.of(authorizationModes);
+    } catch (IllegalArgumentException e) {
+      System.err.println("kubelite apiserver: --authorization-mode: " + e.getMessage());
+      return 2;
+    }
     KvStore store;
     try {
       boolean storeTls = etcdCaFile != null || etcdCertFile != null || etcdKeyFile != null;
@@ -316,7 +336,7 @@ public final class ApiServerCommand implements Callable<Integer> {
     }
     ApiServer server;
     try {
-      server = ApiServer.listen(store, options);
+      server = ApiServer.listen(store, options.withAuthorization(authorization));
     } catch (Exception e) {
       store.close();
       System.err.println(

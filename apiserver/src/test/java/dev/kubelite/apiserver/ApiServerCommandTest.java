@@ -99,6 +99,26 @@ class ApiServerCommandTest {
   }
 
   @Test
+  void anUnknownAuthorizationModeIsRefused() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream saved = System.err;
+    int code;
+    try {
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      code =
+          new CommandLine(new ApiServerCommand())
+              .execute("--etcd-servers=http://127.0.0.1:1", "--authorization-mode=Node,ABAC");
+    } finally {
+      System.setErr(saved);
+    }
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains(
+            "--authorization-mode: unknown authorization mode \"ABAC\" (supported: AlwaysAllow,"
+                + " AlwaysDeny, Node, RBAC)");
+  }
+
+  @Test
   void helpNamesTheFlag() {
     String usage = new CommandLine(new ApiServerCommand()).getUsageMessage();
     assertThat(usage)
@@ -109,7 +129,8 @@ class ApiServerCommandTest {
         .contains("--max-requests-inflight")
         .contains("--max-mutating-requests-inflight")
         .contains("--max-requests-inflight-per-client")
-        .contains("--max-watches-per-client");
+        .contains("--max-watches-per-client")
+        .contains("--authorization-mode=MODE[,MODE...]");
   }
 
   /** Runs the command, expecting it to stop before connecting; returns its exit code and stderr. */

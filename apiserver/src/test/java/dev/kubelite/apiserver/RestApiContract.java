@@ -154,7 +154,7 @@ abstract class RestApiContract {
     assertThat(apis.contentType()).contains("as=APIGroupDiscoveryList");
     List<String> groups = new ArrayList<>();
     apis.json().path("items").forEach(g -> groups.add(g.path("metadata").path("name").asText()));
-    assertThat(groups).containsExactly("apps", "coordination.k8s.io");
+    assertThat(groups).containsExactly("apps", "coordination.k8s.io", "rbac.authorization.k8s.io");
     JsonNode deploy =
         find(
             apis.json().path("items").get(0).path("versions").get(0).path("resources"),

@@ -2,6 +2,7 @@ package dev.kubelite.kubectl;
 
 import dev.kubelite.kubectl.cmd.ApiResourcesCommand;
 import dev.kubelite.kubectl.cmd.ApplyCommand;
+import dev.kubelite.kubectl.cmd.AuthCommand;
 import dev.kubelite.kubectl.cmd.ClusterInfoCommand;
 import dev.kubelite.kubectl.cmd.ConfigCommand;
 import dev.kubelite.kubectl.cmd.CreateCommand;
@@ -62,6 +63,7 @@ public final class KubectlLite implements Runnable {
           ApiResourcesCommand.class,
           VersionCommand.class,
           ConfigCommand.class,
+          AuthCommand.class,
           StoreCommand.class);
 
   /** The root flags that take a value as the next argument, to find the command name. */

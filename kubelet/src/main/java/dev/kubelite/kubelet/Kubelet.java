@@ -121,13 +121,17 @@ public final class Kubelet implements AutoCloseable {
             });
     this.heartbeats.setRemoveOnCancelPolicy(true);
     // One watch for every node of this process: all bound pods (the API server's field selectors
-    // have no set-based form such as "spec.nodeName in (...)"), filtered here by node name.
+    // have no set-based form such as "spec.nodeName in (...)"), filtered here by node name. A
+    // process of one node watches only its own pods, as a real kubelet does: that is all the Node
+    // authorizer lets a kubelet identity (system:node:<name>) list.
+    String podSelector =
+        m.size() == 1 ? "spec.nodeName=" + m.keySet().iterator().next() : "spec.nodeName!=";
     this.pods =
         new Informer(
             client,
             Resource.PODS,
             null,
-            Informer.Options.defaults().withSelectors(ListOptions.fields("spec.nodeName!=")));
+            Informer.Options.defaults().withSelectors(ListOptions.fields(podSelector)));
     this.pods.indexer().addIndex(NODE_INDEX, Indexer.field("spec", "nodeName"));
     // The Nodes of this process, for the stop/start annotation.
     this.nodeObjects =

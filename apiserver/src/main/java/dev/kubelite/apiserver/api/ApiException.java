@@ -179,6 +179,11 @@ public final class ApiException extends RuntimeException {
         null);
   }
 
+  /** 403 for a request that names no resource: {@code forbidden: User "x" cannot get path ...}. */
+  public static ApiException forbidden(String why) {
+    return new ApiException(403, "Forbidden", "forbidden: " + why, null, null, null, null, null);
+  }
+
   public static ApiException methodNotAllowed(String message) {
     return new ApiException(405, "MethodNotAllowed", message, null, null, null, null, null);
   }

@@ -222,6 +222,38 @@ public final class ProtobufBody {
         "3 port int",
         "4 targetPort intstr",
         "5 nodePort int");
+    // authorization.k8s.io/v1 (kubectl auth can-i).
+    msg(
+        "SelfSubjectAccessReview",
+        "1 metadata ObjectMeta",
+        "2 spec SubjectAccessReviewSpec",
+        "3 status Skipped");
+    msg(
+        "SubjectAccessReview",
+        "1 metadata ObjectMeta",
+        "2 spec SubjectAccessReviewSpec",
+        "3 status Skipped");
+    msg(
+        "SubjectAccessReviewSpec",
+        "1 resourceAttributes ResourceAttributes",
+        "2 nonResourceAttributes NonResourceAttributes",
+        "3 user string",
+        "4 groups []string",
+        "5 extra Skipped",
+        "6 uid string");
+    msg(
+        "ResourceAttributes",
+        "1 namespace string",
+        "2 verb string",
+        "3 group string",
+        "4 version string",
+        "5 resource string",
+        "6 subresource string",
+        "7 name string",
+        "8 fieldSelector FieldSelectorAttributes",
+        "9 labelSelector Skipped");
+    msg("FieldSelectorAttributes", "1 rawSelector string", "2 requirements []Skipped");
+    msg("NonResourceAttributes", "1 path string", "2 verb string");
     // Status of a new object is reset by the server on create: its fields are skipped.
     // authentication.k8s.io/v1 (kubectl create token).
     msg("TokenRequest", "1 metadata ObjectMeta", "2 spec TokenRequestSpec", "3 status Skipped");

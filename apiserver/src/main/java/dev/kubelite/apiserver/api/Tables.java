@@ -363,6 +363,26 @@ public final class Tables {
                 o -> orEmpty(Json.text(o, "spec", "holderIdentity"))));
         c.add(ageCol(now));
       }
+      case "RoleBinding", "ClusterRoleBinding" -> {
+        c.add(
+            col(
+                "Role",
+                0,
+                "The role the binding grants.",
+                o ->
+                    o.path("roleRef").path("kind").asText()
+                        + "/"
+                        + o.path("roleRef").path("name").asText()));
+        c.add(ageCol(now));
+        c.add(col("Users", 1, "Users in the binding.", o -> subjects(o, "User")));
+        c.add(col("Groups", 1, "Groups in the binding.", o -> subjects(o, "Group")));
+        c.add(
+            col(
+                "ServiceAccounts",
+                1,
+                "ServiceAccounts in the binding.",
+                o -> subjects(o, "ServiceAccount")));
+      }
       default ->
           c.add(
               col(
@@ -372,6 +392,20 @@ public final class Tables {
                   o -> orEmpty(Json.text(o, "metadata", "creationTimestamp"))));
     }
     return c;
+  }
+
+  /** A binding's subjects of one kind, as kubectl shows them ({@code ns/name} for accounts). */
+  private static String subjects(JsonNode o, String kind) {
+    List<String> out = new ArrayList<>();
+    for (JsonNode s : o.path("subjects")) {
+      if (kind.equals(s.path("kind").asText())) {
+        out.add(
+            kind.equals("ServiceAccount")
+                ? s.path("namespace").asText() + "/" + s.path("name").asText()
+                : s.path("name").asText());
+      }
+    }
+    return String.join(", ", out);
   }
 
   private static void workloadWide(List<Column> c) {

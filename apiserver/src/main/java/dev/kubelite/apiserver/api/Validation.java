@@ -34,7 +34,9 @@ public final class Validation {
   public enum NameRule {
     SUBDOMAIN,
     LABEL,
-    DNS1035
+    DNS1035,
+    /** Any name usable as one URL path segment (RBAC objects: {@code system:node}). */
+    PATH_SEGMENT
   }
 
   public static Cause required(String field) {
@@ -81,6 +83,16 @@ public final class Validation {
                   + " or '123-abc', regex used for validation is '"
                   + DNS1123_LABEL
                   + "')");
+        }
+      }
+      case PATH_SEGMENT -> {
+        if (name.equals(".") || name.equals("..")) {
+          errs.add("may not be '" + name + "'");
+        }
+        for (String bad : List.of("/", "%")) {
+          if (name.contains(bad)) {
+            errs.add("may not contain '" + bad + "'");
+          }
         }
       }
       case DNS1035 -> {

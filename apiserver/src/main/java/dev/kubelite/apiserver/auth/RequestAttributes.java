@@ -18,6 +18,8 @@ import java.util.Locale;
  * @param namespace the namespace, or null (cluster-scoped or all namespaces)
  * @param name the object's name, or null (collections)
  * @param path the request path (for non-resource requests)
+ * @param fieldSelector a list's or watch's {@code fieldSelector}, or null (the Node authorizer lets
+ *     a kubelet list only its own node's pods)
  */
 public record RequestAttributes(
     String verb,
@@ -27,7 +29,20 @@ public record RequestAttributes(
     String subresource,
     String namespace,
     String name,
-    String path) {
+    String path,
+    String fieldSelector) {
+
+  public RequestAttributes(
+      String verb,
+      boolean resourceRequest,
+      String apiGroup,
+      String resource,
+      String subresource,
+      String namespace,
+      String name,
+      String path) {
+    this(verb, resourceRequest, apiGroup, resource, subresource, namespace, name, path, null);
+  }
 
   /** A resource request, its verb derived from the method as Kubernetes does. */
   public static RequestAttributes resource(
@@ -48,9 +63,19 @@ public record RequestAttributes(
         info.group(),
         info.resource(),
         info.subresource(),
-        info.namespace(),
+        // As Kubernetes: a request for namespace x is a request in the namespace x.
+        info.namespace() == null && info.group().isEmpty() && "namespaces".equals(info.resource())
+            ? info.name()
+            : info.namespace(),
         info.name(),
-        path);
+        path,
+        null);
+  }
+
+  /** The same request with the list's or watch's field selector. */
+  public RequestAttributes withFieldSelector(String selector) {
+    return new RequestAttributes(
+        verb, resourceRequest, apiGroup, resource, subresource, namespace, name, path, selector);
   }
 
   /** A request for a path that is not an API resource ({@code /version}, {@code /healthz}). */

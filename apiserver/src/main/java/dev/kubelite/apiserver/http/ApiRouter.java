@@ -8,6 +8,9 @@ import dev.kubelite.apiserver.audit.AuditLog;
 import dev.kubelite.apiserver.audit.AuditPolicy;
 import dev.kubelite.apiserver.auth.Authenticator;
 import dev.kubelite.apiserver.auth.Authorizer;
+import dev.kubelite.apiserver.auth.AuthorizerChain;
+import dev.kubelite.apiserver.auth.Escalation;
+import dev.kubelite.apiserver.auth.Impersonation;
 import dev.kubelite.apiserver.auth.RequestAttributes;
 import dev.kubelite.apiserver.auth.UserInfo;
 import dev.kubelite.apiserver.handler.EncryptionEndpoints;
@@ -21,6 +24,8 @@ import dev.kubelite.apiserver.handler.TokenRequests;
 import dev.kubelite.apiserver.handler.WatchHandler;
 import dev.kubelite.apiserver.registry.Registry;
 import dev.kubelite.apiserver.registry.ResourceType;
+import dev.kubelite.apiserver.storage.ObjectEvent;
+import dev.kubelite.apiserver.storage.WatchCache;
 import dev.kubelite.store.client.KvStore;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -63,6 +68,7 @@ public final class ApiRouter {
   private AuditFilter audit = AuditFilter.disabled();
   private RequestLimits limits = new RequestLimits(RequestLimits.Settings.DEFAULTS);
   private TokenRequests tokenRequests;
+  private final AccessReviews accessReviews;
 
   /** {@code store} serves the read-only store inspection endpoints ({@link StoreInspection}). */
   public ApiRouter(Registry registry, HealthChecks health, KvStore store) {
@@ -78,6 +84,7 @@ public final class ApiRouter {
       Authorizer authorizer) {
     this.authenticator = authenticator;
     this.authorizer = authorizer;
+    this.accessReviews = new AccessReviews(authorizer);
     this.registry = registry;
     this.discovery = new Discovery(registry.table());
     this.resources = new ResourceHandlers(registry);
@@ -174,7 +181,8 @@ public final class ApiRouter {
       path = path.substring(0, path.length() - 1);
     }
     HttpMethod method = ctx.request().method();
-    UserInfo user = ctx.get(UserInfo.CONTEXT_KEY);
+    UserInfo user = Impersonation.apply(ctx.request(), ctx.get(UserInfo.CONTEXT_KEY), authorizer);
+    ctx.put(UserInfo.CONTEXT_KEY, user);
     audit.authenticated(ctx);
     limits.admit(ctx);
     authorizer.authorize(user, attributes(method, path, ctx));
@@ -203,6 +211,10 @@ public final class ApiRouter {
     }
     if (SelfSubjectReviews.owns(path)) {
       SelfSubjectReviews.handle(ctx);
+      return;
+    }
+    if (AccessReviews.owns(path)) {
+      accessReviews.handle(ctx, method, path);
       return;
     }
     if (EncryptionEndpoints.owns(path)) {
@@ -263,6 +275,14 @@ public final class ApiRouter {
     }
     Exchange ex =
         new Exchange(ctx, info, type, Negotiation.output(ctx.request().getHeader("Accept")));
+    if (authorizer instanceof AuthorizerChain chain
+        && Escalation.governs(info.group(), info.resource())
+        && info.subresource() == null
+        && (method.equals(HttpMethod.POST)
+            || method.equals(HttpMethod.PUT)
+            || method.equals(HttpMethod.PATCH))) {
+      checkEscalation(chain, user, ex, method, attributes(method, path, ctx));
+    }
     resource(ex, method);
   }
 
@@ -282,6 +302,34 @@ public final class ApiRouter {
     return a;
   }
 
+  /** RBAC escalation prevention for a write of a role or binding (see {@link Escalation}). */
+  private void checkEscalation(
+      AuthorizerChain chain, UserInfo user, Exchange ex, HttpMethod method, RequestAttributes a) {
+    ObjectNode body = null;
+    ObjectNode current = null;
+    if (method.equals(HttpMethod.PATCH)) {
+      WatchCache cache = registry.caches().cache(ex.type().keyPrefix());
+      if (cache == null) {
+        throw ApiException.unavailable(
+            "the RBAC policy is not loaded yet; retry in a moment (the API server is starting)");
+      }
+      String key = ex.type().key(ex.namespace(), ex.name());
+      for (ObjectEvent e : cache.snapshot(key).entries()) {
+        if (e.key().equals(key)) {
+          current = e.object();
+        }
+      }
+    } else {
+      String ct = ex.contentType();
+      try {
+        body = Json.parseObject(ex.body(), ct.equals("application/yaml"));
+      } catch (RuntimeException e) {
+        return; // not an object: the handler refuses the body with its own error
+      }
+    }
+    Escalation.check(chain, user, a, body, current);
+  }
+
   /** What the request asks, for authorization: a resource verb, or a non-resource path. */
   private static RequestAttributes attributes(HttpMethod method, String path, RoutingContext ctx) {
     RequestInfo info =
@@ -290,8 +338,8 @@ public final class ApiRouter {
       return RequestAttributes.nonResource(method, path);
     }
     String watch = ctx.request().getParam("watch");
-    return RequestAttributes.resource(
-        method, info, "true".equals(watch) || "1".equals(watch), path);
+    return RequestAttributes.resource(method, info, "true".equals(watch) || "1".equals(watch), path)
+        .withFieldSelector(ctx.request().getParam("fieldSelector"));
   }
 
   private void resource(Exchange ex, HttpMethod method) {

@@ -147,6 +147,26 @@ public final class ResourceTable {
             true,
             Set.of(),
             "leases"));
+    for (String[] rbac :
+        new String[][] {
+          {"Role", "roles", "role", "true"},
+          {"ClusterRole", "clusterroles", "clusterrole", "false"},
+          {"RoleBinding", "rolebindings", "rolebinding", "true"},
+          {"ClusterRoleBinding", "clusterrolebindings", "clusterrolebinding", "false"}
+        }) {
+      t.add(
+          new ResourceType(
+              "rbac.authorization.k8s.io",
+              "v1",
+              rbac[0],
+              rbac[1],
+              rbac[2],
+              List.of(),
+              List.of(),
+              Boolean.parseBoolean(rbac[3]),
+              Set.of(),
+              rbac[1]));
+    }
     return new ResourceTable(t);
   }
 

@@ -26,6 +26,7 @@ final class Strategy {
     return switch (t.kind()) {
       case "Namespace" -> NameRule.LABEL;
       case "Service" -> NameRule.DNS1035;
+      case "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding" -> NameRule.PATH_SEGMENT;
       default -> NameRule.SUBDOMAIN;
     };
   }
@@ -86,6 +87,7 @@ final class Strategy {
         }
         mergeStringData(obj);
       }
+      case "RoleBinding", "ClusterRoleBinding" -> RbacStrategy.defaultSubjects(obj);
       default -> {}
     }
   }
@@ -121,6 +123,9 @@ final class Strategy {
   static void defaultOnUpdate(ResourceType t, ObjectNode obj) {
     if (t.kind().equals("Secret")) {
       mergeStringData(obj);
+    }
+    if (t.kind().endsWith("RoleBinding")) {
+      RbacStrategy.defaultSubjects(obj);
     }
     if (!(obj.get("spec") instanceof ObjectNode spec)) {
       return;
@@ -258,6 +263,10 @@ final class Strategy {
           causes.add(Validation.invalid("type", obj.path("type"), "field is immutable"));
         }
       }
+      case "Role", "ClusterRole" ->
+          RbacStrategy.checkRules(obj.path("rules"), t.kind().equals("Role"), causes);
+      case "RoleBinding", "ClusterRoleBinding" ->
+          RbacStrategy.checkBinding(obj, old, t.kind().equals("RoleBinding"), causes);
       default -> {}
     }
     if (!causes.isEmpty()) {

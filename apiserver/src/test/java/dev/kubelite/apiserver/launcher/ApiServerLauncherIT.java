@@ -52,7 +52,8 @@ class ApiServerLauncherIT {
                   "--port",
                   Integer.toString(apiPort),
                   "--bind-address",
-                  "127.0.0.1")
+                  "127.0.0.1",
+                  "--authorization-mode=Node,RBAC")
               .directory(ROOT.toFile())
               .redirectErrorStream(true)
               .start();
@@ -77,6 +78,28 @@ class ApiServerLauncherIT {
         assertThat(get(http, base + "/version").body()).contains("\"minor\":\"32\"");
         assertThat(get(http, base + "/api/v1/namespaces/kube-system").body())
             .contains("\"name\":\"kube-system\"");
+        // Without authentication every request is system:admin (system:masters); RBAC and the
+        // bootstrap policy are seen through impersonation, as kubectl --as does.
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(
+                () ->
+                    send(http, "GET", base + "/api/v1/nodes", null, "system:kube-scheduler")
+                            .statusCode()
+                        == 200);
+        HttpResponse<String> refused =
+            send(
+                http,
+                "POST",
+                base + "/apis/apps/v1/namespaces/default/deployments",
+                "{\"metadata\":{\"name\":\"d\"}}",
+                "system:kube-scheduler");
+        assertThat(refused.statusCode()).isEqualTo(403);
+        assertThat(refused.body())
+            .contains(
+                "deployments.apps is forbidden: User \\\"system:kube-scheduler\\\" cannot create"
+                    + " resource \\\"deployments\\\" in API group \\\"apps\\\" in the namespace"
+                    + " \\\"default\\\"");
         assertThat(out.toString(StandardCharsets.UTF_8))
             .contains("serving on http://127.0.0.1:" + apiPort)
             .doesNotContain("building");
@@ -103,6 +126,24 @@ class ApiServerLauncherIT {
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).isEqualTo(2);
     assertThat(out).contains("Missing required option: '--etcd-servers");
+  }
+
+  private static HttpResponse<String> send(
+      HttpClient http, String method, String url, String json, String impersonate)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(url))
+            .timeout(Duration.ofSeconds(5))
+            .header("Impersonate-User", impersonate)
+            .method(
+                method,
+                json == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(json));
+    if (json != null) {
+      b.header("Content-Type", "application/json");
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private static HttpResponse<String> get(HttpClient http, String url) throws Exception {

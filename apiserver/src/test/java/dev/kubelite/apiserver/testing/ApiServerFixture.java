@@ -81,6 +81,11 @@ public final class ApiServerFixture implements AutoCloseable {
     return start(backend, s -> s, WatchCache.DEFAULT_WINDOW);
   }
 
+  /** Over an embedded store member, with the API server's options changed by {@code options}. */
+  public static ApiServerFixture start(UnaryOperator<ApiServer.Options> options) throws Exception {
+    return start(Backend.EMBEDDED, s -> s, WatchCache.DEFAULT_WINDOW, options);
+  }
+
   /** With the API server's store client wrapped (to observe its calls) and a watch cache window. */
   public static ApiServerFixture start(
       Backend backend, UnaryOperator<KvStore> wrap, int watchCacheWindow) throws Exception {
@@ -150,8 +155,30 @@ public final class ApiServerFixture implements AutoCloseable {
   public Response request(
       String method, String path, String contentType, String body, String accept)
       throws IOException, InterruptedException {
+    return request(method, path, contentType, body, accept, null);
+  }
+
+  /**
+   * A request with {@code Authorization: Bearer <token>} (when token is not null) and extra headers
+   * (name, value, name, value...).
+   */
+  public Response request(
+      String method,
+      String path,
+      String contentType,
+      String body,
+      String accept,
+      String token,
+      String... headers)
+      throws IOException, InterruptedException {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(url() + path)).timeout(Duration.ofSeconds(30));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    for (int i = 0; i + 1 < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
     if (contentType != null) {
       b.header("Content-Type", contentType);
     }

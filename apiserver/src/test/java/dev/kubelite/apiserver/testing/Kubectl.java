@@ -34,6 +34,12 @@ public final class Kubectl {
    * @param hangAfter how long one command may run before the test fails it as hung
    */
   public Kubectl(Path dir, String server, String namespace, Duration hangAfter) throws IOException {
+    this(dir, server, namespace, hangAfter, null);
+  }
+
+  /** With a bearer token for the user (null: no credentials). */
+  public Kubectl(Path dir, String server, String namespace, Duration hangAfter, String token)
+      throws IOException {
     this.binary = binary();
     this.hangAfter = hangAfter;
     this.home = Files.createTempDirectory(dir, "kubectl-home");
@@ -56,9 +62,9 @@ public final class Kubectl {
         current-context: kubelite
         users:
         - name: nobody
-          user: {}
+          user: %s
         """
-            .formatted(server, namespace));
+            .formatted(server, namespace, token == null ? "{}" : "{token: " + token + "}"));
   }
 
   /** kubectl with this kubeconfig (e.g. with certificates or a token) instead of the default. */

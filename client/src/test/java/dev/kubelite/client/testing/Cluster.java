@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.kubelite.apiserver.ApiServer;
 import dev.kubelite.apiserver.auth.AuthenticationConfig;
+import dev.kubelite.apiserver.auth.AuthorizerChain;
 import dev.kubelite.client.KubeClient;
 import dev.kubelite.client.KubeConfig;
 import dev.kubelite.pki.PemFiles;
@@ -41,7 +42,7 @@ public final class Cluster implements AutoCloseable {
   public final PkiPaths pki;
 
   public Cluster(int watchCacheWindow) throws Exception {
-    this(watchCacheWindow, false, UnaryOperator.identity());
+    this(watchCacheWindow, false, UnaryOperator.identity(), UnaryOperator.identity());
   }
 
   /**
@@ -50,7 +51,7 @@ public final class Cluster implements AutoCloseable {
    * client.
    */
   public Cluster(int watchCacheWindow, UnaryOperator<KvStore> apiStore) throws Exception {
-    this(watchCacheWindow, false, apiStore);
+    this(watchCacheWindow, false, apiStore, UnaryOperator.identity());
   }
 
   /**
@@ -60,10 +61,30 @@ public final class Cluster implements AutoCloseable {
    * the PKI's client certificates.
    */
   public static Cluster secure() throws Exception {
-    return new Cluster(1000, true, UnaryOperator.identity());
+    return new Cluster(1000, true, UnaryOperator.identity(), UnaryOperator.identity());
   }
 
-  private Cluster(int watchCacheWindow, boolean secure, UnaryOperator<KvStore> apiStore)
+  /**
+   * An API server with authentication by {@link TestTokens} and {@code --authorization-mode} Node
+   * and RBAC (the bootstrap policy written at start); {@link #client(String)} acts as a user.
+   */
+  public static Cluster secured() throws Exception {
+    return new Cluster(
+        o ->
+            o.withAuthentication(TestTokens.AUTHENTICATOR)
+                .withAuthorization(AuthorizerChain.of(List.of("Node", "RBAC"))));
+  }
+
+  /** With the API server's options (from the defaults) changed by {@code options}. */
+  public Cluster(UnaryOperator<ApiServer.Options> options) throws Exception {
+    this(1000, false, UnaryOperator.identity(), options);
+  }
+
+  private Cluster(
+      int watchCacheWindow,
+      boolean secure,
+      UnaryOperator<KvStore> apiStore,
+      UnaryOperator<ApiServer.Options> configure)
       throws Exception {
     dir = Files.createTempDirectory("client-test");
     pki =
@@ -101,7 +122,7 @@ public final class Cluster implements AutoCloseable {
                       .withServiceAccountKeys(
                           List.of(PemFiles.readPublicKey(pki.serviceAccountPublicKey()))));
     }
-    api = ApiServer.start(apiStore.apply(store), options);
+    api = ApiServer.start(apiStore.apply(store), configure.apply(options));
   }
 
   /** A kubeconfig (files referenced by path) for {@code user}'s certificate; secure clusters. */
@@ -136,6 +157,11 @@ public final class Cluster implements AutoCloseable {
 
   public KubeClient client() {
     return new KubeClient(url());
+  }
+
+  /** A client sending {@code Authorization: Bearer <token>} (see {@link TestTokens}). */
+  public KubeClient client(String token) {
+    return new KubeClient(url(), token, Duration.ofSeconds(30));
   }
 
   /** Compacts the store at its current revision; returns that revision. */

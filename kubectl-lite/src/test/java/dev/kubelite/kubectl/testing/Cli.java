@@ -28,6 +28,11 @@ public final class Cli {
   private final Path kubeconfig;
 
   public Cli(Path dir, URI server) throws IOException {
+    this(dir, server, null);
+  }
+
+  /** With a bearer token for the kubeconfig's user (null: none). */
+  public Cli(Path dir, URI server, String token) throws IOException {
     this.kubeconfig = dir.resolve("kubeconfig");
     Files.writeString(
         kubeconfig,
@@ -41,7 +46,7 @@ public final class Cli {
             "    server: " + server,
             "users:",
             "- name: admin",
-            "  user: {}",
+            "  user: " + (token == null ? "{}" : "{token: \"" + token + "\"}"),
             "contexts:",
             "- name: test",
             "  context:",

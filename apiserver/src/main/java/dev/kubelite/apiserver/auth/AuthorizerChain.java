@@ -1,0 +1,155 @@
+package dev.kubelite.apiserver.auth;
+
+import dev.kubelite.apiserver.api.ApiException;
+import dev.kubelite.apiserver.registry.Registry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The authorizers of {@code --authorization-mode}, asked in order as kube-apiserver's union
+ * authorizer does: the first that allows or denies decides; if none does, the request is refused.
+ * Members of {@code system:masters} are always allowed (Kubernetes' privileged-group authorizer, in
+ * front of every mode). A refusal is a 403 Status saying who was refused what, in kube-apiserver's
+ * words.
+ */
+public final class AuthorizerChain implements Authorizer, Decision.Maker {
+  /** The group whose members may do everything, whatever the policy says. */
+  public static final String MASTERS = "system:masters";
+
+  /** The modes {@code --authorization-mode} accepts. */
+  public static final List<String> MODES = List.of("AlwaysAllow", "AlwaysDeny", "Node", "RBAC");
+
+  private final List<Decision.Maker> members;
+  private final RbacAuthorizer rbac;
+  private final NodeAuthorizer node;
+
+  private AuthorizerChain(List<Decision.Maker> members, RbacAuthorizer rbac, NodeAuthorizer node) {
+    this.members = List.copyOf(members);
+    this.rbac = rbac;
+    this.node = node;
+  }
+
+  /**
+   * The chain for kube-apiserver's {@code --authorization-mode} values ({@code Node,RBAC}); throws
+   * IllegalArgumentException naming an unknown or repeated mode.
+   */
+  public static AuthorizerChain of(List<String> modes) {
+    if (modes.isEmpty()) {
+      throw new IllegalArgumentException(
+          "at least one authorization mode must be passed (one of " + MODES + ")");
+    }
+    List<Decision.Maker> members = new ArrayList<>();
+    RbacAuthorizer rbac = null;
+    NodeAuthorizer node = null;
+    List<String> seen = new ArrayList<>();
+    for (String raw : modes) {
+      String m = raw.trim();
+      if (seen.contains(m)) {
+        throw new IllegalArgumentException("authorization mode \"" + m + "\" given twice");
+      }
+      seen.add(m);
+      switch (m) {
+        case "AlwaysAllow" -> members.add((u, r) -> Decision.allow(""));
+        case "AlwaysDeny" -> members.add((u, r) -> Decision.noOpinion("Everything is forbidden."));
+        case "Node" -> {
+          node = new NodeAuthorizer();
+          members.add(node);
+        }
+        case "RBAC" -> {
+          rbac = new RbacAuthorizer();
+          members.add(rbac);
+        }
+        default ->
+            throw new IllegalArgumentException(
+                "unknown authorization mode \""
+                    + m
+                    + "\" (supported: "
+                    + String.join(", ", MODES)
+                    + ")");
+      }
+    }
+    return new AuthorizerChain(members, rbac, node);
+  }
+
+  /** Gives the authorizers the API server's watch caches (called once, when it starts). */
+  public void attach(Registry registry) {
+    if (rbac != null) {
+      rbac.attach(registry);
+    }
+    if (node != null) {
+      node.attach(registry);
+    }
+  }
+
+  /**
+   * The rules of a Role ({@code namespace} given) or ClusterRole as RBAC currently sees them; null
+   * if there is none or RBAC is off.
+   */
+  List<RbacAuthorizer.Rule> roleRules(String kind, String namespace, String name) {
+    return rbac == null ? null : rbac.roleRules(kind, namespace, name);
+  }
+
+  /** Whether RBAC is among the modes (the API server then writes the bootstrap policy). */
+  public boolean rbacEnabled() {
+    return rbac != null;
+  }
+
+  @Override
+  public Decision decide(UserInfo user, RequestAttributes request) {
+    if (user.groups().contains(MASTERS)) {
+      return Decision.allow("");
+    }
+    List<String> reasons = new ArrayList<>();
+    for (Decision.Maker m : members) {
+      Decision d = m.decide(user, request);
+      if (d.kind() != Decision.Kind.NO_OPINION) {
+        return d;
+      }
+      if (d.reason() != null && !d.reason().isEmpty()) {
+        reasons.add(d.reason());
+      }
+    }
+    return Decision.noOpinion(String.join(", ", reasons));
+  }
+
+  @Override
+  public void authorize(UserInfo user, RequestAttributes request) {
+    Decision d = decide(user, request);
+    if (!d.allowed()) {
+      throw forbidden(user, request, d.reason());
+    }
+  }
+
+  /**
+   * kube-apiserver's 403: {@code pods "x" is forbidden: User "u" cannot get resource "pods" in API
+   * group "" in the namespace "default"}, then {@code : reason} when an authorizer gave one.
+   */
+  public static ApiException forbidden(UserInfo user, RequestAttributes r, String reason) {
+    String why = refusal(user, r) + (reason == null || reason.isEmpty() ? "" : ": " + reason);
+    if (!r.resourceRequest()) {
+      return ApiException.forbidden(why);
+    }
+    return ApiException.forbidden(r.apiGroup(), r.resource(), r.name(), why);
+  }
+
+  static String refusal(UserInfo user, RequestAttributes r) {
+    if (!r.resourceRequest()) {
+      return String.format(
+          Locale.ROOT, "User \"%s\" cannot %s path \"%s\"", user.name(), r.verb(), r.path());
+    }
+    String resource = r.subresource() == null ? r.resource() : r.resource() + "/" + r.subresource();
+    String where =
+        r.namespace() == null || r.namespace().isEmpty()
+            ? "at the cluster scope"
+            : "in the namespace \"" + r.namespace() + "\"";
+    return String.format(
+        Locale.ROOT,
+        "User \"%s\" cannot %s resource \"%s\" in API group \"%s\" %s",
+        user.name(),
+        r.verb(),
+        resource,
+        r.apiGroup(),
+        where);
+  }
+}
