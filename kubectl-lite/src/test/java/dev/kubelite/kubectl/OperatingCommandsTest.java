@@ -16,6 +16,7 @@ import dev.kubelite.kubectl.testing.Cli.Result;
 import dev.kubelite.launcher.AllInOne;
 import dev.kubelite.store.testing.FreePorts;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,6 +43,9 @@ class OperatingCommandsTest {
 
   @BeforeAll
   void start() throws Exception {
+    // These tests compare output with the real kubectl, so they use up's plain-HTTP demo port
+    // (--insecure-port); the secured path is covered by ControlPlaneWriteTest and the launcher.
+    int insecurePort = FreePorts.next();
     cluster =
         AllInOne.start(
             new AllInOne.Options(
@@ -52,10 +56,12 @@ class OperatingCommandsTest {
                 FreePorts.next(),
                 2,
                 true,
-                false));
-    cli = new Cli(dir, cluster.apiUrl());
-    kubectl = new Kubectl(dir, cluster.apiUrl().toString());
-    client = new KubeClient(cluster.apiUrl());
+                false,
+                insecurePort));
+    URI insecure = URI.create("http://127.0.0.1:" + insecurePort);
+    cli = new Cli(dir, insecure);
+    kubectl = new Kubectl(dir, insecure.toString());
+    client = new KubeClient(insecure);
   }
 
   @AfterAll
