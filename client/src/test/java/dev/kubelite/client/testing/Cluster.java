@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 import dev.kubelite.apiserver.ApiServer;
 import dev.kubelite.apiserver.auth.AuthenticationConfig;
 import dev.kubelite.apiserver.auth.AuthorizerChain;
-import dev.kubelite.apiserver.auth.TestTokens;
 import dev.kubelite.client.KubeClient;
 import dev.kubelite.client.KubeConfig;
 import dev.kubelite.pki.PemFiles;
