@@ -34,9 +34,21 @@ public final class FieldSchema {
   /** "group/version/Kind" (core: "v1/Kind") → type name. */
   private final Map<String, String> kinds;
 
-  private FieldSchema(Map<String, Map<String, String>> types, Map<String, String> kinds) {
+  /** Type name → OpenAPI definition package, for types outside {@code io.k8s.api.core.v1}. */
+  private final Map<String, String> packages;
+
+  /** Type name → what {@code kubectl explain} prints for it. */
+  private final Map<String, String> descriptions;
+
+  private FieldSchema(
+      Map<String, Map<String, String>> types,
+      Map<String, String> kinds,
+      Map<String, String> packages,
+      Map<String, String> descriptions) {
     this.types = types;
     this.kinds = kinds;
+    this.packages = packages;
+    this.descriptions = descriptions;
   }
 
   public static FieldSchema builtIn() {
@@ -60,16 +72,23 @@ public final class FieldSchema {
                     .forEachRemaining(f -> fields.put(f.getKey(), f.getValue().asText()));
                 types.put(t.getKey(), fields);
               });
-      Map<String, String> kinds = new HashMap<>();
-      root.path("kinds")
-          .fields()
-          .forEachRemaining(k -> kinds.put(k.getKey(), k.getValue().asText()));
-      FieldSchema s = new FieldSchema(types, kinds);
+      FieldSchema s =
+          new FieldSchema(
+              types,
+              strings(root.path("kinds")),
+              strings(root.path("packages")),
+              strings(root.path("descriptions")));
       s.checkReferences();
       return s;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read schema.json", e);
     }
+  }
+
+  private static Map<String, String> strings(JsonNode object) {
+    Map<String, String> out = new LinkedHashMap<>();
+    object.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+    return out;
   }
 
   /** Every type a field names must exist: a typo in schema.json fails at start, not later. */
@@ -88,6 +107,16 @@ public final class FieldSchema {
         throw new IllegalStateException("schema.json: kinds names unknown type " + type);
       }
     }
+    for (String type : packages.keySet()) {
+      if (!types.containsKey(type)) {
+        throw new IllegalStateException("schema.json: packages names unknown type " + type);
+      }
+    }
+    for (String type : descriptions.keySet()) {
+      if (!types.containsKey(type)) {
+        throw new IllegalStateException("schema.json: descriptions names unknown type " + type);
+      }
+    }
   }
 
   private static String element(String type) {
@@ -103,13 +132,6 @@ public final class FieldSchema {
     }
   }
 
-  private static boolean isScalar(String t) {
-    return switch (t) {
-      case "string", "integer", "number", "boolean", "any", "object" -> true;
-      default -> false;
-    };
-  }
-
   /** The type name of a kind, or null if the schema does not describe it. */
   public String typeOf(String apiVersion, String kind) {
     return kinds.get(apiVersion + "/" + kind);
@@ -118,6 +140,27 @@ public final class FieldSchema {
   /** The fields of a type (field → type expression), or null. */
   public Map<String, String> fields(String type) {
     return types.get(type);
+  }
+
+  /**
+   * The name Kubernetes' OpenAPI gives a type ({@code io.k8s.api.core.v1.PodSpec}, {@code
+   * io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta}).
+   */
+  public String definitionName(String type) {
+    return packages.getOrDefault(type, "io.k8s.api.core.v1") + "." + type;
+  }
+
+  /** What {@code kubectl explain} prints for a type, or null. */
+  public String description(String type) {
+    return descriptions.get(type);
+  }
+
+  /** Whether a type expression is a scalar or free-form ({@code string}, {@code object}, ...). */
+  public static boolean isScalar(String type) {
+    return switch (type) {
+      case "string", "integer", "number", "boolean", "any", "object" -> true;
+      default -> false;
+    };
   }
 
   public Set<String> typeNames() {

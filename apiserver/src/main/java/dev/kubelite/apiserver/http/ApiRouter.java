@@ -3,6 +3,7 @@ package dev.kubelite.apiserver.http;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kubelite.apiserver.api.ApiException;
 import dev.kubelite.apiserver.api.Discovery;
+import dev.kubelite.apiserver.api.FieldSchema;
 import dev.kubelite.apiserver.api.Json;
 import dev.kubelite.apiserver.audit.AuditLog;
 import dev.kubelite.apiserver.audit.AuditPolicy;
@@ -22,6 +23,7 @@ import dev.kubelite.apiserver.handler.StoreInspection;
 import dev.kubelite.apiserver.handler.SubresourceHandlers;
 import dev.kubelite.apiserver.handler.TokenRequests;
 import dev.kubelite.apiserver.handler.WatchHandler;
+import dev.kubelite.apiserver.openapi.OpenApiDocuments;
 import dev.kubelite.apiserver.registry.Registry;
 import dev.kubelite.apiserver.registry.ResourceType;
 import dev.kubelite.apiserver.storage.ObjectEvent;
@@ -54,6 +56,7 @@ public final class ApiRouter {
 
   private final Registry registry;
   private final Discovery discovery;
+  private final OpenApiDocuments openApi;
   private final ResourceHandlers resources;
   private final PatchHandler patches;
   private final SubresourceHandlers subresources;
@@ -87,6 +90,7 @@ public final class ApiRouter {
     this.accessReviews = new AccessReviews(authorizer);
     this.registry = registry;
     this.discovery = new Discovery(registry.table());
+    this.openApi = new OpenApiDocuments(registry.table(), FieldSchema.builtIn());
     this.resources = new ResourceHandlers(registry);
     this.patches = new PatchHandler(registry);
     this.subresources = new SubresourceHandlers(registry);
@@ -204,7 +208,7 @@ public final class ApiRouter {
       }
       case "/openapi/v3" -> {
         getOnly(method);
-        json(ctx, 200, discovery.openApiRoot(), "application/json");
+        json(ctx, 200, openApi.root(), "application/json");
         return;
       }
       default -> {}
@@ -236,7 +240,7 @@ public final class ApiRouter {
       ObjectNode doc =
           gv == null || gv.resource() != null
               ? null
-              : discovery.openApiGroupVersion(gv.group(), gv.version());
+              : openApi.groupVersion(gv.group(), gv.version());
       if (doc == null) {
         throw ApiException.noRoute();
       }
