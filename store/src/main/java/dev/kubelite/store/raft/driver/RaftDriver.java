@@ -239,9 +239,17 @@ public final class RaftDriver implements AutoCloseable {
   @Override
   public void close() {
     running = false;
-    thread.interrupt();
+    // Wake the loop rather than interrupt it: an interrupt during a log write closes the file
+    // channel under it (ClosedByInterruptException), which reads as a disk failure. The loop
+    // finishes the write it is in, sees running == false and ends.
+    inbox.add(new Task(() -> {}, () -> {}));
     try {
       thread.join(TimeUnit.SECONDS.toMillis(10));
+      if (thread.isAlive()) {
+        log.warn("raft member {} did not stop within 10 s; interrupting it", node.id());
+        thread.interrupt();
+        thread.join(TimeUnit.SECONDS.toMillis(5));
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
