@@ -189,6 +189,60 @@ class WatchCacheTest {
   }
 
   @Test
+  void bookmarksOfAQuietTypeCarryTheStoresProgress() throws Exception {
+    createNamespace("quiet");
+    String rv =
+        f.get("/api/v1/namespaces/quiet/configmaps")
+            .json()
+            .path("metadata")
+            .path("resourceVersion")
+            .asText();
+    try (WatchClient w =
+        new WatchClient(
+            f.http(),
+            f.url()
+                + "/api/v1/namespaces/quiet/configmaps?watch=true&allowWatchBookmarks=true"
+                + "&timeoutSeconds=10&resourceVersion="
+                + rv,
+            null)) {
+      // Writes to another type only: the configmaps cache sees no event of its own.
+      long elsewhere = 0;
+      for (int i = 0; i < 3; i++) {
+        elsewhere =
+            f.post("/api/v1/namespaces/quiet/secrets", "{\"metadata\":{\"name\":\"s" + i + "\"}}")
+                .json()
+                .path("metadata")
+                .path("resourceVersion")
+                .asLong();
+      }
+      long target = elsewhere;
+      var caches = f.api.registry().caches();
+      await()
+          .atMost(Duration.ofSeconds(8))
+          .pollInterval(Duration.ofMillis(50))
+          .until(
+              () -> {
+                caches.requestProgress(); // what the 5 s timer does
+                return caches.cache("/registry/configmaps/").revision() >= target;
+              });
+      // A list from the cache is now as new as the store, like kube-apiserver's.
+      assertThat(
+              f.get("/api/v1/namespaces/quiet/configmaps?resourceVersion=0")
+                  .json()
+                  .path("metadata")
+                  .path("resourceVersion")
+                  .asLong())
+          .isGreaterThanOrEqualTo(target);
+      // The bookmark at the watch's timeout carries it: a client resuming from there skips
+      // nothing (no configmap changed) and needs no history older than the secrets' writes.
+      JsonNode b = w.next(Duration.ofSeconds(20));
+      assertThat(b.path("type").asText()).isEqualTo("BOOKMARK");
+      assertThat(b.path("object").path("metadata").path("resourceVersion").asLong())
+          .isGreaterThanOrEqualTo(target);
+    }
+  }
+
+  @Test
   void aCreateIsOneStoreWriteAndReadsItsNamespaceFromTheCache() throws Exception {
     createNamespace("one-txn");
     // Right after this server's own namespace write the cache may lag: the check reads the store.

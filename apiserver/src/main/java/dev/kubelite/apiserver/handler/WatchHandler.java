@@ -162,6 +162,18 @@ public final class WatchHandler {
     }
 
     @Override
+    public void onProgress(long revision) {
+      ex.context()
+          .runOnContext(
+              v -> {
+                // Queued behind every event up to `revision`: the client has seen all of them.
+                if (!done && revision > lastRevision) {
+                  lastRevision = revision;
+                }
+              });
+    }
+
+    @Override
     public void onExpired(long compactRevision) {
       ex.context()
           .runOnContext(

@@ -232,6 +232,13 @@ public final class ObjectStorage {
               }
 
               @Override
+              public void onProgress(long revision) {
+                if (!ended.get()) {
+                  watcher.onProgress(revision);
+                }
+              }
+
+              @Override
               public void onCompacted(long compactRevision) {
                 if (ended.compareAndSet(false, true)) {
                   watcher.onExpired(compactRevision);

@@ -10,6 +10,13 @@ import java.util.List;
 public interface ObjectWatcher {
   void onEvents(List<ObjectEvent> events);
 
+  /**
+   * Every event up to {@code revision} has been delivered (a store progress notification, passed on
+   * by the watch cache): a watcher that has seen nothing since may treat itself as being at that
+   * revision (its next bookmark carries it).
+   */
+  void onProgress(long revision);
+
   /** The start revision is no longer available (compacted): Kubernetes' 410 Gone. */
   void onExpired(long compactRevision);
 

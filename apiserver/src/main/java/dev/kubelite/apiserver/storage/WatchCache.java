@@ -51,7 +51,7 @@ public final class WatchCache {
   /** Events with revision > this are all in {@link #events}. */
   private long windowStart;
 
-  private Watch storeWatch;
+  private volatile Watch storeWatch;
   private volatile boolean closed;
 
   /** The revision of this server's latest own write under the prefix. */
@@ -168,7 +168,29 @@ public final class WatchCache {
       }
       r.after = Math.max(fromRevision, revision);
       watchers.add(r);
-      return () -> watchers.remove(r);
+      return new Watch() {
+        @Override
+        public void requestProgress() {
+          WatchCache.this.requestProgress(); // the answer reaches every client watch
+        }
+
+        @Override
+        public void close() {
+          watchers.remove(r);
+        }
+      };
+    }
+  }
+
+  /**
+   * Asks the store how far the cache's watch has got; the answer moves {@link #revision} past
+   * writes to other types and reaches every client watch, whose next bookmark then carries it
+   * (kube-apiserver's watch cache does the same with etcd's progress notifications).
+   */
+  public void requestProgress() {
+    Watch w = storeWatch;
+    if (w != null && !closed) {
+      w.requestProgress();
     }
   }
 
@@ -231,6 +253,20 @@ public final class WatchCache {
           if (!mine.isEmpty()) {
             r.watcher.onEvents(mine);
           }
+        }
+      }
+    }
+
+    @Override
+    public void onProgress(long progress) {
+      synchronized (lock) {
+        if (progress <= revision || windowStart == Long.MAX_VALUE) {
+          return;
+        }
+        revision = progress;
+        // Under the lock, so it reaches each watcher behind every event up to this revision.
+        for (Registration r : watchers) {
+          r.watcher.onProgress(progress);
         }
       }
     }

@@ -2,6 +2,7 @@ package dev.kubelite.apiserver.storage;
 
 import dev.kubelite.apiserver.encryption.ValueTransformException;
 import dev.kubelite.store.client.Watch;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -9,12 +10,18 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The watch caches, one per resource key prefix, and the rule for serving a watch: from the cache
  * when its window covers the start revision, else from a store watch of its own.
  */
 public final class WatchCaches {
+  private static final Logger log = LoggerFactory.getLogger(WatchCaches.class);
   private final ObjectStorage storage;
   private final Map<String, WatchCache> caches = new ConcurrentHashMap<>();
 
@@ -24,8 +31,43 @@ public final class WatchCaches {
   /** Caches retrying to start in the background (closed with the others). */
   private final Set<WatchCache> retrying = ConcurrentHashMap.newKeySet();
 
+  /** How often every cache asks the store for progress (bookmarks on quiet types move on). */
+  public static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(5);
+
+  private final ScheduledExecutorService progress;
+
   public WatchCaches(ObjectStorage storage) {
+    this(storage, PROGRESS_INTERVAL);
+  }
+
+  public WatchCaches(ObjectStorage storage, Duration progressInterval) {
     this.storage = storage;
+    this.progress =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "watch-cache-progress");
+              t.setDaemon(true);
+              return t;
+            });
+    long ms = progressInterval.toMillis();
+    progress.scheduleAtFixedRate(this::requestProgress, ms, ms, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Asks the store for the progress of every serving cache's watch, now (the timer calls this every
+   * {@link #PROGRESS_INTERVAL}); the answers arrive on their own.
+   */
+  public void requestProgress() {
+    for (WatchCache c : caches.values()) {
+      if (c.serving()) {
+        try {
+          c.requestProgress();
+        } catch (RuntimeException e) {
+          // Logged, not thrown: an exception would cancel the timer for every cache.
+          log.warn("watch cache {}: cannot ask the store for progress", c.prefix(), e);
+        }
+      }
+    }
   }
 
   /**
@@ -100,6 +142,7 @@ public final class WatchCaches {
   }
 
   public void close() {
+    progress.shutdownNow();
     caches.values().forEach(WatchCache::close);
     retrying.forEach(WatchCache::close);
   }

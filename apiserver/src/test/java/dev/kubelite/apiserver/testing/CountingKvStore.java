@@ -81,9 +81,17 @@ public final class CountingKvStore implements KvStore {
     watches.incrementAndGet();
     openWatches.incrementAndGet();
     Watch w = delegate.watch(options, listener);
-    return () -> {
-      openWatches.decrementAndGet();
-      w.close();
+    return new Watch() {
+      @Override
+      public void requestProgress() {
+        w.requestProgress();
+      }
+
+      @Override
+      public void close() {
+        openWatches.decrementAndGet();
+        w.close();
+      }
     };
   }
 

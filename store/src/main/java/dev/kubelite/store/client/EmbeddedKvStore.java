@@ -380,6 +380,7 @@ public final class EmbeddedKvStore implements KvStore {
     private final WatchListener listener;
     private final Queue<Batch> live = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
+    private final AtomicBoolean progressWanted = new AtomicBoolean();
     private volatile boolean stopped;
     // Worker-only state (one pump at a time).
     private long nextRevision;
@@ -428,6 +429,15 @@ public final class EmbeddedKvStore implements KvStore {
           }
           deliver(b.events());
           nextRevision = b.revision() + 1;
+        }
+        // Every revision is queued here whether or not it has events for this watch, so with the
+        // queue drained this watch has delivered everything up to the engine's latest revision.
+        // A watch whose start revision is still ahead has nothing to confirm (etcd drops those).
+        if (!stopped && live.isEmpty() && progressWanted.compareAndSet(true, false)) {
+          long upTo = nextRevision - 1;
+          if (upTo <= member.mvcc().currentRevision()) {
+            listener.onProgress(upTo);
+          }
         }
       } catch (MvccException e) {
         if (e.code() == MvccException.Code.COMPACTED) {
@@ -507,6 +517,12 @@ public final class EmbeddedKvStore implements KvStore {
       stopped = true;
       member.mvcc().removeListener(this);
       watches.remove(this);
+    }
+
+    @Override
+    public void requestProgress() {
+      progressWanted.set(true);
+      schedule();
     }
 
     @Override

@@ -10,6 +10,7 @@ import dev.kubelite.store.api.etcdserverpb.RangeResponse;
 import dev.kubelite.store.api.etcdserverpb.StatusRequest;
 import dev.kubelite.store.api.etcdserverpb.WatchCreateRequest;
 import dev.kubelite.store.api.etcdserverpb.WatchGrpcClient;
+import dev.kubelite.store.api.etcdserverpb.WatchProgressRequest;
 import dev.kubelite.store.api.etcdserverpb.WatchRequest;
 import dev.kubelite.store.api.etcdserverpb.WatchResponse;
 import io.vertx.core.Context;
@@ -642,6 +643,7 @@ public final class RemoteKvStore implements KvStore {
     private boolean finished;
     private volatile boolean cancelled;
     private long failingSince;
+    private long lastProgress;
     private GrpcClientRequest<WatchRequest, WatchResponse> stream;
 
     RemoteWatch(WatchOptions opts, WatchListener listener) {
@@ -727,6 +729,16 @@ public final class RemoteKvStore implements KvStore {
           nextRevision = r.getHeader().getRevision() + 1;
         }
       }
+      if (r.getEventsCount() == 0 && !r.getCreated() && !r.getFragment()) {
+        // A progress answer (watch_id -1 from our store, this watch's id from older etcds): each
+        // RemoteWatch has a stream of its own, so it can only be about this watch.
+        long revision = r.getHeader().getRevision();
+        if (revision > lastProgress) {
+          lastProgress = revision;
+          listener.onProgress(revision);
+        }
+        return;
+      }
       if (r.getEventsCount() > 0) {
         List<WatchEvent> events = new ArrayList<>(r.getEventsCount());
         for (var e : r.getEventsList()) {
@@ -786,6 +798,19 @@ public final class RemoteKvStore implements KvStore {
         }
         stream = null;
       }
+    }
+
+    @Override
+    public void requestProgress() {
+      context.runOnContext(
+          v -> {
+            if (stream != null && !finished && !cancelled) {
+              stream.write(
+                  WatchRequest.newBuilder()
+                      .setProgressRequest(WatchProgressRequest.getDefaultInstance())
+                      .build());
+            }
+          });
     }
 
     @Override

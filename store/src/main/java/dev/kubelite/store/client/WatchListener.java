@@ -13,6 +13,13 @@ public interface WatchListener {
   void onEvents(List<WatchEvent> events);
 
   /**
+   * Every event of this watch up to {@code revision} has been delivered: the answer to {@link
+   * Watch#requestProgress}. Revisions only grow. The store's own revision may have moved past this
+   * watch's keys, so this is how a quiet watch learns the current revision.
+   */
+  default void onProgress(long revision) {}
+
+  /**
    * The requested start revision (or the revision to resume from) is compacted: events were lost.
    * The caller must re-list and watch again (Kubernetes answers 410 Gone).
    */

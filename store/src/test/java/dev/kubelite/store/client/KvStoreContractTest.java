@@ -282,6 +282,7 @@ class KvStoreContractTest {
   static final class Recorder implements WatchListener {
     final List<WatchEvent> events = new CopyOnWriteArrayList<>();
     final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
+    final List<Long> progress = new CopyOnWriteArrayList<>();
     volatile Long compacted;
     volatile KvStoreException error;
 
@@ -289,6 +290,11 @@ class KvStoreContractTest {
     public void onEvents(List<WatchEvent> batch) {
       batchSizes.add(batch.size());
       events.addAll(batch);
+    }
+
+    @Override
+    public void onProgress(long revision) {
+      progress.add(revision);
     }
 
     @Override
@@ -391,6 +397,29 @@ class KvStoreContractTest {
     join(s.put(key(b, "x"), utf8("after close")));
     join(s.put(key(b, "y"), utf8("sync")));
     await().during(Duration.ofMillis(300)).atMost(WAIT).until(() -> r.events.size() == seen);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void progressOfAQuietWatchReachesWritesToOtherKeys(Backend b) throws Exception {
+    KvStore s = store(b);
+    long seen = join(s.put(key(b, "watched"), utf8("v"))).revision();
+    Recorder r = new Recorder();
+    Watch w = s.watch(new WatchOptions(key(b, "watched"), null, seen + 1, false), r);
+    long elsewhere = join(s.put(key(b, "other"), utf8("v"))).revision();
+    // The store may drop a request while the watch catches up; ask until it answers.
+    await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(100))
+        .untilAsserted(
+            () -> {
+              w.requestProgress();
+              assertThat(r.progress).isNotEmpty();
+              assertThat(r.progress.get(r.progress.size() - 1)).isGreaterThanOrEqualTo(elsewhere);
+            });
+    assertThat(r.events).isEmpty();
+    assertThat(r.progress).isSorted();
+    w.close();
   }
 
   @ParameterizedTest
