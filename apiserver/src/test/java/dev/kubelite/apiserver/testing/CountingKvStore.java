@@ -4,7 +4,6 @@ import dev.kubelite.store.client.GetResult;
 import dev.kubelite.store.client.KvStore;
 import dev.kubelite.store.client.RangeQuery;
 import dev.kubelite.store.client.RangeResult;
-import dev.kubelite.store.client.StoreStatus;
 import dev.kubelite.store.client.Watch;
 import dev.kubelite.store.client.WatchListener;
 import dev.kubelite.store.client.WatchOptions;
@@ -13,8 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A {@link KvStore} that counts the watches and reads the API server asks its store for. */
-public final class CountingKvStore implements KvStore {
-  private final KvStore delegate;
+public final class CountingKvStore extends ForwardingKvStore {
   public final AtomicInteger watches = new AtomicInteger();
   public final AtomicInteger openWatches = new AtomicInteger();
   public final AtomicInteger ranges = new AtomicInteger();
@@ -22,7 +20,7 @@ public final class CountingKvStore implements KvStore {
   public final AtomicInteger writes = new AtomicInteger();
 
   public CountingKvStore(KvStore delegate) {
-    this.delegate = delegate;
+    super(delegate);
   }
 
   @Override
@@ -62,21 +60,6 @@ public final class CountingKvStore implements KvStore {
   }
 
   @Override
-  public CompletableFuture<Long> compact(long revision) {
-    return delegate.compact(revision);
-  }
-
-  @Override
-  public CompletableFuture<Long> currentRevision() {
-    return delegate.currentRevision();
-  }
-
-  @Override
-  public CompletableFuture<StoreStatus> status() {
-    return delegate.status();
-  }
-
-  @Override
   public Watch watch(WatchOptions options, WatchListener listener) {
     watches.incrementAndGet();
     openWatches.incrementAndGet();
@@ -93,10 +76,5 @@ public final class CountingKvStore implements KvStore {
         w.close();
       }
     };
-  }
-
-  @Override
-  public void close() {
-    // The fixture closes the real client.
   }
 }

@@ -1,14 +1,8 @@
 package dev.kubelite.apiserver.testing;
 
-import dev.kubelite.store.client.GetResult;
 import dev.kubelite.store.client.KvStore;
 import dev.kubelite.store.client.RangeQuery;
 import dev.kubelite.store.client.RangeResult;
-import dev.kubelite.store.client.StoreStatus;
-import dev.kubelite.store.client.Watch;
-import dev.kubelite.store.client.WatchListener;
-import dev.kubelite.store.client.WatchOptions;
-import dev.kubelite.store.client.WriteResult;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
@@ -20,8 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * key is under the prefix wait, {@link #release} lets the held ones (and later ones) through.
  * Everything else (gets, writes, watches) passes straight to the delegate.
  */
-public final class HeldRangesKvStore implements KvStore {
-  private final KvStore delegate;
+public final class HeldRangesKvStore extends ForwardingKvStore {
   private volatile byte[] heldPrefix;
   private volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
 
@@ -29,7 +22,7 @@ public final class HeldRangesKvStore implements KvStore {
   public final AtomicInteger heldRanges = new AtomicInteger();
 
   public HeldRangesKvStore(KvStore delegate) {
-    this.delegate = delegate;
+    super(delegate);
   }
 
   /** From now on ranges starting under {@code keyPrefix} (e.g. "/registry/pods/") wait. */
@@ -62,55 +55,5 @@ public final class HeldRangesKvStore implements KvStore {
     }
     heldRanges.incrementAndGet();
     return g.thenCompose(v -> delegate.range(query));
-  }
-
-  @Override
-  public CompletableFuture<GetResult> get(byte[] key) {
-    return delegate.get(key);
-  }
-
-  @Override
-  public CompletableFuture<WriteResult> put(byte[] key, byte[] value) {
-    return delegate.put(key, value);
-  }
-
-  @Override
-  public CompletableFuture<WriteResult> create(byte[] key, byte[] value) {
-    return delegate.create(key, value);
-  }
-
-  @Override
-  public CompletableFuture<WriteResult> update(byte[] key, byte[] value, long expected) {
-    return delegate.update(key, value, expected);
-  }
-
-  @Override
-  public CompletableFuture<WriteResult> delete(byte[] key, long expected) {
-    return delegate.delete(key, expected);
-  }
-
-  @Override
-  public CompletableFuture<Long> compact(long revision) {
-    return delegate.compact(revision);
-  }
-
-  @Override
-  public CompletableFuture<Long> currentRevision() {
-    return delegate.currentRevision();
-  }
-
-  @Override
-  public CompletableFuture<StoreStatus> status() {
-    return delegate.status();
-  }
-
-  @Override
-  public Watch watch(WatchOptions options, WatchListener listener) {
-    return delegate.watch(options, listener);
-  }
-
-  @Override
-  public void close() {
-    // The fixture closes the real client.
   }
 }

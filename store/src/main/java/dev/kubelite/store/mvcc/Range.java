@@ -56,121 +56,97 @@ public record Range(
   }
 
   public Range withLimit(long l) {
-    return new Range(
-        key,
-        rangeEnd,
-        l,
-        revision,
-        sortOrder,
-        sortTarget,
-        serializable,
-        keysOnly,
-        countOnly,
-        minModRevision,
-        maxModRevision,
-        minCreateRevision,
-        maxCreateRevision);
+    Copy c = new Copy(this);
+    c.limit = l;
+    return c.build();
   }
 
   public Range withRevision(long r) {
-    return new Range(
-        key,
-        rangeEnd,
-        limit,
-        r,
-        sortOrder,
-        sortTarget,
-        serializable,
-        keysOnly,
-        countOnly,
-        minModRevision,
-        maxModRevision,
-        minCreateRevision,
-        maxCreateRevision);
+    Copy c = new Copy(this);
+    c.revision = r;
+    return c.build();
   }
 
   public Range withSort(SortOrder order, SortTarget target) {
-    return new Range(
-        key,
-        rangeEnd,
-        limit,
-        revision,
-        order,
-        target,
-        serializable,
-        keysOnly,
-        countOnly,
-        minModRevision,
-        maxModRevision,
-        minCreateRevision,
-        maxCreateRevision);
+    Copy c = new Copy(this);
+    c.sortOrder = order;
+    c.sortTarget = target;
+    return c.build();
   }
 
   public Range withKeysOnly(boolean b) {
-    return new Range(
-        key,
-        rangeEnd,
-        limit,
-        revision,
-        sortOrder,
-        sortTarget,
-        serializable,
-        b,
-        countOnly,
-        minModRevision,
-        maxModRevision,
-        minCreateRevision,
-        maxCreateRevision);
+    Copy c = new Copy(this);
+    c.keysOnly = b;
+    return c.build();
   }
 
   public Range withCountOnly(boolean b) {
-    return new Range(
-        key,
-        rangeEnd,
-        limit,
-        revision,
-        sortOrder,
-        sortTarget,
-        serializable,
-        keysOnly,
-        b,
-        minModRevision,
-        maxModRevision,
-        minCreateRevision,
-        maxCreateRevision);
+    Copy c = new Copy(this);
+    c.countOnly = b;
+    return c.build();
   }
 
   public Range withModRevisions(long min, long max) {
-    return new Range(
-        key,
-        rangeEnd,
-        limit,
-        revision,
-        sortOrder,
-        sortTarget,
-        serializable,
-        keysOnly,
-        countOnly,
-        min,
-        max,
-        minCreateRevision,
-        maxCreateRevision);
+    Copy c = new Copy(this);
+    c.minModRevision = min;
+    c.maxModRevision = max;
+    return c.build();
   }
 
   public Range withCreateRevisions(long min, long max) {
-    return new Range(
-        key,
-        rangeEnd,
-        limit,
-        revision,
-        sortOrder,
-        sortTarget,
-        serializable,
-        keysOnly,
-        countOnly,
-        minModRevision,
-        maxModRevision,
-        min,
-        max);
+    Copy c = new Copy(this);
+    c.minCreateRevision = min;
+    c.maxCreateRevision = max;
+    return c.build();
+  }
+
+  /** A mutable copy of a range, so each wither names only the fields it changes. */
+  private static final class Copy {
+    private final byte[] key;
+    private final byte[] rangeEnd;
+    private final boolean serializable;
+    long limit;
+    long revision;
+    SortOrder sortOrder;
+    SortTarget sortTarget;
+    boolean keysOnly;
+    boolean countOnly;
+    long minModRevision;
+    long maxModRevision;
+    long minCreateRevision;
+    long maxCreateRevision;
+
+    Copy(Range r) {
+      key = r.key;
+      rangeEnd = r.rangeEnd;
+      serializable = r.serializable;
+      limit = r.limit;
+      revision = r.revision;
+      sortOrder = r.sortOrder;
+      sortTarget = r.sortTarget;
+      keysOnly = r.keysOnly;
+      countOnly = r.countOnly;
+      minModRevision = r.minModRevision;
+      maxModRevision = r.maxModRevision;
+      minCreateRevision = r.minCreateRevision;
+      maxCreateRevision = r.maxCreateRevision;
+    }
+
+    Range build() {
+      return new Range(
+          key,
+          rangeEnd,
+          limit,
+          revision,
+          sortOrder,
+          sortTarget,
+          serializable,
+          keysOnly,
+          countOnly,
+          minModRevision,
+          maxModRevision,
+          minCreateRevision,
+          maxCreateRevision);
+    }
   }
 }
