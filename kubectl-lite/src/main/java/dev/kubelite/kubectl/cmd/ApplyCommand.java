@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kubelite.client.ApiException;
 import dev.kubelite.client.KubeClient;
 import dev.kubelite.client.PatchType;
-import dev.kubelite.kubectl.CliException;
 import dev.kubelite.kubectl.input.ManifestObject;
 import dev.kubelite.kubectl.patch.LastApplied;
 import dev.kubelite.kubectl.patch.ThreeWayPatch;
@@ -66,24 +65,7 @@ public final class ApplyCommand extends ClientCommand {
     DryRun dry = DryRun.parse(dryRun);
     WriteOutput results = new WriteOutput(out(), output, dry);
     List<ManifestObjects.Entry> entries = ManifestObjects.read(session(), in(), files, "apply");
-    int exit = 0;
-    for (ManifestObjects.Entry e : entries) {
-      if (e.problem() != null) {
-        err().println("error: " + e.problem());
-        exit = 1;
-        continue;
-      }
-      try {
-        apply(e.object(), dry, results);
-      } catch (ApiFailure f) {
-        err().println(f.message());
-        exit = 1;
-      } catch (CliException c) {
-        err().println("error: " + c.getMessage());
-        exit = 1;
-      }
-      err().flush();
-    }
+    int exit = ManifestObjects.forEach(entries, err(), o -> apply(o, dry, results));
     results.finish();
     return exit;
   }

@@ -71,24 +71,8 @@ public final class CreateCommand extends ClientCommand {
     }
     DryRun dry = DryRun.parse(dryRun);
     WriteOutput results = new WriteOutput(out(), output, dry);
-    int exit = 0;
-    for (ManifestObjects.Entry e : ManifestObjects.read(session(), in(), files, "create")) {
-      if (e.problem() != null) {
-        err().println("error: " + e.problem());
-        exit = 1;
-        continue;
-      }
-      try {
-        create(e.object(), dry, results);
-      } catch (ApiFailure f) {
-        err().println(f.message());
-        exit = 1;
-      } catch (CliException c) {
-        err().println("error: " + c.getMessage());
-        exit = 1;
-      }
-      err().flush();
-    }
+    List<ManifestObjects.Entry> entries = ManifestObjects.read(session(), in(), files, "create");
+    int exit = ManifestObjects.forEach(entries, err(), o -> create(o, dry, results));
     results.finish();
     return exit;
   }

@@ -7,9 +7,11 @@ import dev.kubelite.kubectl.input.Manifest;
 import dev.kubelite.kubectl.input.ManifestObject;
 import dev.kubelite.kubectl.input.ManifestReader;
 import java.io.InputStream;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The {@code -f} objects of a command, read and bound before anything is sent: a file that does not
@@ -34,6 +36,33 @@ public final class ManifestObjects {
       out.add(new Entry(o.orElse(null), o.isPresent() ? null : problem.toString()));
     }
     return out;
+  }
+
+  /**
+   * Runs {@code action} on each object in order, as kubectl does with {@code -f}: an entry's
+   * problem, or a failure of the action ({@link ApiFailure}, {@link CliException}), is reported on
+   * {@code err} and the other objects still go ahead. Returns the exit code: 1 if anything failed.
+   */
+  public static int forEach(List<Entry> entries, PrintWriter err, Consumer<ManifestObject> action) {
+    int exit = 0;
+    for (Entry e : entries) {
+      if (e.problem() != null) {
+        err.println("error: " + e.problem());
+        exit = 1;
+        continue;
+      }
+      try {
+        action.accept(e.object());
+      } catch (ApiFailure f) {
+        err.println(f.message());
+        exit = 1;
+      } catch (CliException c) {
+        err.println("error: " + c.getMessage());
+        exit = 1;
+      }
+      err.flush();
+    }
+    return exit;
   }
 
   /**
