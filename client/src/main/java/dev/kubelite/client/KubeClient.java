@@ -20,7 +20,9 @@ import org.slf4j.LoggerFactory;
  * A generic client of the Kubernetes REST API (JSON over HTTP/1.1 or HTTPS, JDK HttpClient): every
  * verb for any {@link Resource}. Objects are Jackson {@link ObjectNode}s. A refusal is an {@link
  * ApiException} carrying the server's Status; a transport failure is an {@link
- * UncheckedIOException}. Thread-safe; blocking calls (use it from worker threads, not event loops).
+ * UncheckedIOException}. A request the server refuses with 429 Too Many Requests is sent again
+ * after its {@code Retry-After}, up to ten times, as client-go does. Thread-safe; blocking calls
+ * (use it from worker threads, not event loops).
  */
 public final class KubeClient implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KubeClient.class);
@@ -175,7 +177,7 @@ public final class KubeClient implements AutoCloseable {
     HttpRequest.Builder b = request(path, accept).GET();
     HttpResponse<InputStream> resp;
     try {
-      resp = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+      resp = exchange("GET", path, b.build(), HttpResponse.BodyHandlers.ofInputStream());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot watch " + server + path + ": " + e.getMessage(), e);
     } catch (InterruptedException e) {
@@ -202,7 +204,7 @@ public final class KubeClient implements AutoCloseable {
     HttpRequest.Builder b = request(pathAndQuery, "*/*").GET();
     HttpResponse<InputStream> resp;
     try {
-      resp = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+      resp = exchange("GET", pathAndQuery, b.build(), HttpResponse.BodyHandlers.ofInputStream());
     } catch (IOException e) {
       throw new UncheckedIOException(
           "GET " + server + pathAndQuery + " failed: " + e.getMessage(), e);
@@ -247,7 +249,8 @@ public final class KubeClient implements AutoCloseable {
         b.header("Content-Type", contentType);
         b.method(method, HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
       }
-      HttpResponse<String> resp = http.send(b.build(), HttpResponse.BodyHandlers.ofString(UTF8));
+      HttpResponse<String> resp =
+          exchange(method, path, b.build(), HttpResponse.BodyHandlers.ofString(UTF8));
       LOG.debug("{} {} → {}", method, path, resp.statusCode());
       if (resp.statusCode() >= 200 && resp.statusCode() < 300) {
         JsonNode n = JSON.readTree(resp.body());
@@ -265,6 +268,62 @@ public final class KubeClient implements AutoCloseable {
       throw new UncheckedIOException(
           new java.io.InterruptedIOException("interrupted: " + method + " " + path));
     }
+  }
+
+  /** How often a request the server asked to retry later is sent again (client-go's default). */
+  static final int MAX_RETRIES = 10;
+
+  /** The longest wait a Retry-After may impose before the next attempt. */
+  static final Duration MAX_RETRY_WAIT = Duration.ofSeconds(10);
+
+  /**
+   * Sends a request, and sends it again, up to {@link #MAX_RETRIES} times, while the server answers
+   * 429 Too Many Requests (the request was refused before it was processed, so any verb may repeat)
+   * or, for a GET, a 5xx carrying {@code Retry-After} — waiting as long as the header says, as
+   * client-go does. The last answer is returned whatever it is.
+   */
+  private <T> HttpResponse<T> exchange(
+      String method, String path, HttpRequest request, HttpResponse.BodyHandler<T> handler)
+      throws IOException, InterruptedException {
+    for (int attempt = 0; ; attempt++) {
+      HttpResponse<T> resp = http.send(request, handler);
+      Duration wait = retryAfter(method, resp);
+      if (wait == null || attempt >= MAX_RETRIES) {
+        return resp;
+      }
+      LOG.debug(
+          "{} {} answered {}; retrying in {} ms (attempt {} of {})",
+          method,
+          path,
+          resp.statusCode(),
+          wait.toMillis(),
+          attempt + 1,
+          MAX_RETRIES);
+      if (resp.body() instanceof InputStream in) {
+        in.close(); // release the connection of a refused streaming request
+      }
+      Thread.sleep(wait.toMillis());
+    }
+  }
+
+  /** How long to wait before sending again, or null if this answer is final. */
+  static Duration retryAfter(String method, HttpResponse<?> resp) {
+    int code = resp.statusCode();
+    var header = resp.headers().firstValue("Retry-After");
+    boolean retry = code == 429 || (code >= 500 && method.equals("GET") && header.isPresent());
+    if (!retry) {
+      return null;
+    }
+    long seconds = 1;
+    if (header.isPresent()) {
+      try {
+        seconds = Math.max(0, Long.parseLong(header.get().trim()));
+      } catch (NumberFormatException dateOrGarbage) {
+        seconds = 1; // an HTTP date or garbage: Kubernetes only sends seconds
+      }
+    }
+    Duration d = Duration.ofSeconds(seconds);
+    return d.compareTo(MAX_RETRY_WAIT) > 0 ? MAX_RETRY_WAIT : d;
   }
 
   private static ApiException error(String method, String path, int code, String body) {
