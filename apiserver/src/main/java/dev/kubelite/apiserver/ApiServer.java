@@ -94,107 +94,92 @@ public final class ApiServer implements AutoCloseable {
     }
 
     public Options withEncryption(EncryptionConfig config) {
-      return new Options(
-          bindAddress,
-          port,
-          watchCacheWindow,
-          config,
-          authenticator,
-          authorizer,
-          limits,
-          audit,
-          tls,
-          authentication);
+      Copy c = new Copy(this);
+      c.encryption = config;
+      return c.build();
     }
 
     /** Who sent each request; {@link Authenticator#NONE} (the default) trusts everyone. */
     public Options withAuthentication(Authenticator a) {
-      return new Options(
-          bindAddress,
-          port,
-          watchCacheWindow,
-          encryption,
-          a,
-          authorizer,
-          limits,
-          audit,
-          tls,
-          authentication);
+      Copy c = new Copy(this);
+      c.authenticator = a;
+      return c.build();
     }
 
     /** What each user may do; {@link Authorizer#ALLOW_ALL} (the default) allows everything. */
     public Options withAuthorization(Authorizer a) {
-      return new Options(
-          bindAddress,
-          port,
-          watchCacheWindow,
-          encryption,
-          authenticator,
-          a,
-          limits,
-          audit,
-          tls,
-          authentication);
+      Copy c = new Copy(this);
+      c.authorizer = a;
+      return c.build();
     }
 
     /** Request timeout and in-flight caps ({@link RequestLimits.Settings#DEFAULTS} by default). */
     public Options withLimits(RequestLimits.Settings l) {
-      return new Options(
-          bindAddress,
-          port,
-          watchCacheWindow,
-          encryption,
-          authenticator,
-          authorizer,
-          l,
-          audit,
-          tls,
-          authentication);
+      Copy c = new Copy(this);
+      c.limits = l;
+      return c.build();
     }
 
     /** The audit log (null, the default: none). */
     public Options withAudit(AuditConfig a) {
-      return new Options(
-          bindAddress,
-          port,
-          watchCacheWindow,
-          encryption,
-          authenticator,
-          authorizer,
-          limits,
-          a,
-          tls,
-          authentication);
+      Copy c = new Copy(this);
+      c.audit = a;
+      return c.build();
     }
 
     /** HTTPS with this certificate (and x509 client authentication if it names a client CA). */
     public Options withTls(ServingTls t) {
-      return new Options(
-          bindAddress,
-          port,
-          watchCacheWindow,
-          encryption,
-          authenticator,
-          authorizer,
-          limits,
-          audit,
-          t,
-          authentication);
+      Copy c = new Copy(this);
+      c.tls = t;
+      return c.build();
     }
 
     /** kube-apiserver's authenticator chain with these settings (replaces the authenticator). */
-    public Options withAuthentication(AuthenticationConfig c) {
-      return new Options(
-          bindAddress,
-          port,
-          watchCacheWindow,
-          encryption,
-          authenticator,
-          authorizer,
-          limits,
-          audit,
-          tls,
-          c);
+    public Options withAuthentication(AuthenticationConfig config) {
+      Copy c = new Copy(this);
+      c.authentication = config;
+      return c.build();
+    }
+
+    /** A mutable copy, so each wither names only the field it changes. */
+    private static final class Copy {
+      private final String bindAddress;
+      private final int port;
+      private final int watchCacheWindow;
+      EncryptionConfig encryption;
+      Authenticator authenticator;
+      Authorizer authorizer;
+      RequestLimits.Settings limits;
+      AuditConfig audit;
+      ServingTls tls;
+      AuthenticationConfig authentication;
+
+      Copy(Options o) {
+        bindAddress = o.bindAddress;
+        port = o.port;
+        watchCacheWindow = o.watchCacheWindow;
+        encryption = o.encryption;
+        authenticator = o.authenticator;
+        authorizer = o.authorizer;
+        limits = o.limits;
+        audit = o.audit;
+        tls = o.tls;
+        authentication = o.authentication;
+      }
+
+      Options build() {
+        return new Options(
+            bindAddress,
+            port,
+            watchCacheWindow,
+            encryption,
+            authenticator,
+            authorizer,
+            limits,
+            audit,
+            tls,
+            authentication);
+      }
     }
   }
 
