@@ -4,6 +4,7 @@ import dev.kubelite.apiserver.ApiServer;
 import dev.kubelite.apiserver.auth.AuthenticationConfig;
 import dev.kubelite.client.KubeClient;
 import dev.kubelite.client.KubeConfig;
+import dev.kubelite.pki.Kubeconfigs;
 import dev.kubelite.pki.PemFiles;
 import dev.kubelite.pki.Pki;
 import dev.kubelite.pki.PkiPaths;
@@ -12,11 +13,7 @@ import dev.kubelite.pki.PkiSpec;
 import dev.kubelite.store.server.MemberTls;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 
 /**
@@ -97,12 +94,7 @@ final class ClusterSecurity {
   }
 
   /** Written through a temporary file created 0600, then renamed into place. */
-  static void writePrivate(Path file, String text) throws IOException {
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.deleteIfExists(tmp);
-    Files.createFile(
-        tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(tmp, text, StandardCharsets.UTF_8);
-    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  static void writePrivate(Path file, String text) {
+    Kubeconfigs.writePrivate(file, text);
   }
 }

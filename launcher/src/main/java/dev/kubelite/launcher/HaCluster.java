@@ -2,6 +2,7 @@ package dev.kubelite.launcher;
 
 import dev.kubelite.apiserver.encryption.EncryptionConfig;
 import dev.kubelite.kubelet.KubeletConfig;
+import dev.kubelite.pki.Kubeconfigs;
 import dev.kubelite.pki.PkiPaths;
 import dev.kubelite.pki.TlsFiles;
 import java.io.BufferedReader;
