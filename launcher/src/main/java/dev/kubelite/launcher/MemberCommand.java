@@ -275,12 +275,12 @@ public final class MemberCommand implements Callable<Integer> {
             + identity);
   }
 
-  /** The PKI in --pki-dir, which must already hold this member's certificates. */
-  private PkiPaths loadPki() {
-    if (!Files.exists(pkiDir.resolve("ca.crt"))) {
-      throw new MemberConfig.InvalidConfigException(
-          "--pki-dir " + pkiDir + " holds no ca.crt: make the PKI first (kubelite up --ha does)");
-    }
+  /**
+   * The PKI in --pki-dir, which must already hold this member's certificates ({@code kubelite up
+   * --ha} or {@code kubelite certs init} makes it): only read, never written, so that members
+   * sharing one (possibly read-only) PKI volume never race to issue or reissue a certificate.
+   */
+  PkiPaths loadPki() {
     List<String> members = new ArrayList<>();
     if (initialCluster != null) {
       for (String m : initialCluster.split(",")) {
@@ -290,7 +290,11 @@ public final class MemberCommand implements Callable<Integer> {
     if (!members.contains(name)) {
       members.add(name);
     }
-    return Pki.ensure(pkiDir, PkiSpec.defaults().withStoreMembers(members));
+    try {
+      return Pki.load(pkiDir, PkiSpec.defaults().withStoreMembers(members));
+    } catch (Pki.PkiException e) {
+      throw new MemberConfig.InvalidConfigException("--pki-dir: " + e.getMessage());
+    }
   }
 
   MemberConfig storeConfig() {
