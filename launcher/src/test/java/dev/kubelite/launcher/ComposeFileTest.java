@@ -197,7 +197,10 @@ class ComposeFileTest {
                 false))) {
       String port = Integer.toString(c.apiUrl().getPort());
       String pki = c.pki().dir().toString();
-      assertThat(run(script.toString(), port, "/readyz", pki)).isZero();
+      // Retried, as Docker retries a health check (its 5 s timeout is tight on a loaded machine).
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(60))
+          .until(() -> run(script.toString(), port, "/readyz", pki) == 0);
       assertThat(run(script.toString(), port, "/nonexistent", pki)).isNotZero();
       // Without the PKI (plain HTTP against an HTTPS port): unhealthy.
       assertThat(run(script.toString(), port, "/readyz")).isNotZero();
