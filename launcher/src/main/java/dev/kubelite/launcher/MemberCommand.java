@@ -44,7 +44,8 @@ import picocli.CommandLine.Option;
       "Runs one control-plane member of an HA cluster in this process: a store member (etcd's"
           + " flags: --initial-cluster names all members' peer URLs), the API server over it on"
           + " --port, and a scheduler and a controller manager with leader election.",
-      "`kubelite up --ha` starts three on loopback; see docs/launcher.md."
+      "`kubelite up --ha` starts three on loopback; compose.yaml one per container, with a PKI"
+          + " made by `kubelite certs init`; see docs/launcher.md."
     })
 public final class MemberCommand implements Callable<Integer> {
 

@@ -105,9 +105,35 @@ class SecureUpTest {
                       .list(Resource.NODES, null, ListOptions.NONE))
           .isNotInstanceOf(ApiException.class);
     }
-    try (AllInOne c = start(0, 0)) {
+    // A data dir from before Node,RBAC had no simulated-nodes certificate nor kubelet.conf: they
+    // are added, everything else reused, and the nodes work under RBAC.
+    Files.delete(dir.resolve("pki").resolve("kubelite-simulated-nodes.crt"));
+    Files.delete(dir.resolve("pki").resolve("kubelite-simulated-nodes.key"));
+    Files.delete(dir.resolve("kubelet.conf"));
+    byte[] adminCert = Files.readAllBytes(dir.resolve("pki").resolve("admin.crt"));
+    java.time.Instant restarted = java.time.Instant.now();
+    try (AllInOne c = start(1, 0)) {
       assertThat(Files.readAllBytes(c.pki().ca().cert())).isEqualTo(ca);
+      assertThat(Files.readAllBytes(c.pki().admin().cert())).isEqualTo(adminCert);
       assertThat(whoami(c.kubeconfig())).isEqualTo("kubernetes-admin");
+      assertThat(whoami(dir.resolve("kubelet.conf"))).isEqualTo("kubelite:simulated-kubelet");
+      KubeClient admin = KubeClient.fromConfig(KubeConfig.parse(c.kubeconfig()));
+      // The node heartbeats again, as the simulated kubelet (its Lease renewed since the start).
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreExceptions()
+          .until(
+              () ->
+                  java.time.Instant.parse(
+                          admin
+                              .get(Resource.LEASES, "kube-node-lease", "node-1")
+                              .path("spec")
+                              .path("renewTime")
+                              .asText())
+                      .isAfter(restarted));
+      assertThat(
+              Refusals.ofComponents(List.of(dir.resolve("logs").resolve("audit.log")), r -> false))
+          .isEmpty();
     }
   }
 
