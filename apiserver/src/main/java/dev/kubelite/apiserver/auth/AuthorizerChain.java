@@ -120,7 +120,7 @@ public final class AuthorizerChain implements Authorizer, Decision.Maker {
       if (d.kind() == Decision.Kind.NO_OPINION && rbac != null && !rbac.loaded()) {
         // Not a refusal: the policy is not known yet (an API server that listens before its
         // caches run, as a member of up --ha does). 503 with Retry-After makes clients retry
-        // instead of taking a 403 for an answer (decision 0098).
+        // instead of taking a 403 for an answer (decision 0097).
         throw ApiException.unavailable(
             "the RBAC policy is not loaded yet (the API server is starting); retry in a moment");
       }
