@@ -1,5 +1,5 @@
 # Kubelite in a container: one image, every component (`kubelite member`, `load-balancer`,
-# `kubelet`, `store`, `apiserver`, `scheduler`, `controller-manager`, `up`, `logs`).
+# `kubelet`, `store`, `apiserver`, `scheduler`, `controller-manager`, `certs`, `up`, `logs`).
 # compose.yaml runs the HA control plane from it; without Docker, `bin/kubelite up --ha` runs the
 # same topology as plain processes (docs/launcher.md).
 #
@@ -17,8 +17,11 @@ RUN ./mvnw -B -q -DskipTests -Dspotless.check.skip=true -pl launcher -am package
  && cp launcher/target/kubelite-launcher-*.jar /out/lib/ \
  && tr ':' '\n' < launcher/target/classpath.txt | xargs -I{} cp {} /out/lib/
 
-# Stage 2: a JRE and the jars.
+# Stage 2: a JRE and the jars; curl for the HTTPS health check (docker/kubelite-healthcheck).
 FROM eclipse-temurin:17-jre
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends curl \
+ && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/lib /opt/kubelite/lib
 COPY docker/kubelite docker/kubelite-healthcheck /usr/local/bin/
 # Four JVMs share a laptop in compose.yaml: small, few-threaded collectors.

@@ -26,7 +26,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -48,9 +47,10 @@ import org.slf4j.LoggerFactory;
  * <p>Layout of the data directory: {@code store/} (the member's data, as etcd's data dir), {@code
  * pki/} (CAs, certificates, keys, kubeadm's layout; the encryption-at-rest config), {@code
  * admin.kubeconfig} (written once the API server is ready; works with the real kubectl), {@code
- * scheduler.conf}, {@code controller-manager.conf} and {@code kubelet/<node>.conf} (the components'
- * kubeconfigs), {@code etcdctl.env} ({@code ETCDCTL_*} settings for an admin's etcdctl), {@code
- * logs/kubelite.log} (every line {@code up} shows, written by {@link UpCommand}) and {@code
+ * scheduler.conf}, {@code controller-manager.conf} and {@code kubelet.conf} (the components'
+ * kubeconfigs; the API server authorizes each with Node,RBAC), {@code kubelet/<node>.conf} (each
+ * node's own identity), {@code etcdctl.env} ({@code ETCDCTL_*} settings for an admin's etcdctl),
+ * {@code logs/kubelite.log} (every line {@code up} shows, written by {@link UpCommand}) and {@code
  * logs/audit.log} (the API server's audit log).
  */
 public final class AllInOne implements AutoCloseable {
@@ -216,24 +216,21 @@ public final class AllInOne implements AutoCloseable {
     started.push(scheduler);
     scheduler.start();
     if (kubeletConfig != null) {
+      // Each node's own kubeconfig (system:node:<name>, what a real kubelet of that node would
+      // use; handy to try the Node authorizer with), though the simulated nodes share one process
+      // and one identity, the simulated kubelet's, which watches and writes for all of them.
       Path kubelets = Files.createDirectories(dir.resolve("kubelet"));
-      Map<String, KubeClient> nodeClients = new LinkedHashMap<>();
       for (String node : nodeNames) {
-        nodeClients.put(
-            node,
-            ClusterSecurity.client(
-                ClusterSecurity.writeKubeconfig(
-                    kubelets.resolve(node + ".conf"),
-                    apiUrl(),
-                    "system:node:" + node,
-                    pki,
-                    pki.kubelets().get(node))));
+        ClusterSecurity.writeKubeconfig(
+            kubelets.resolve(node + ".conf"),
+            apiUrl(),
+            "system:node:" + node,
+            pki,
+            pki.kubelets().get(node));
       }
-      // The simulated nodes share one process: each writes about itself with its own identity;
-      // the first node's client watches the pods and nodes for all of them.
-      Kubelet kubelet =
-          new Kubelet(
-              nodeClients.get(nodeNames.get(0)), node -> nodeClients.get(node), kubeletConfig);
+      KubeClient nodesClient =
+          ClusterSecurity.client(ClusterSecurity.writeNodesKubeconfig(dir, apiUrl(), pki));
+      Kubelet kubelet = new Kubelet(nodesClient, kubeletConfig);
       started.push(kubelet);
       kubelet.start();
     }
@@ -317,6 +314,7 @@ public final class AllInOne implements AutoCloseable {
     Files.deleteIfExists(dir.resolve("etcdctl.env"));
     Files.deleteIfExists(dir.resolve("scheduler.conf"));
     Files.deleteIfExists(dir.resolve("controller-manager.conf"));
+    Files.deleteIfExists(dir.resolve("kubelet.conf"));
     // The PKI (pki/) is kept: a fresh cluster under the same CA, so kubeconfigs stay valid.
   }
 

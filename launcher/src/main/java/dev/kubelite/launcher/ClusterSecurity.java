@@ -2,8 +2,10 @@ package dev.kubelite.launcher;
 
 import dev.kubelite.apiserver.ApiServer;
 import dev.kubelite.apiserver.auth.AuthenticationConfig;
+import dev.kubelite.apiserver.auth.AuthorizerChain;
 import dev.kubelite.client.KubeClient;
 import dev.kubelite.client.KubeConfig;
+import dev.kubelite.pki.Kubeconfigs;
 import dev.kubelite.pki.PemFiles;
 import dev.kubelite.pki.Pki;
 import dev.kubelite.pki.PkiPaths;
@@ -12,11 +14,7 @@ import dev.kubelite.pki.PkiSpec;
 import dev.kubelite.store.server.MemberTls;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 
 /**
@@ -32,7 +30,10 @@ final class ClusterSecurity {
     return dataDir.resolve("pki");
   }
 
-  /** Issues what is missing, reuses the rest, warns about what expires within 30 days. */
+  /**
+   * Issues what is missing, reuses the rest, warns about what expires within 30 days. A data dir
+   * from an older version gets the certificates it lacks (e.g. the simulated nodes').
+   */
   static PkiPaths ensurePki(Path dataDir, List<String> storeMembers, List<String> nodes) {
     Path dir = pkiDir(dataDir);
     PkiPaths pki =
@@ -49,12 +50,18 @@ final class ClusterSecurity {
         m.server().cert(), m.server().key(), ca, true, m.peer().cert(), m.peer().key(), ca, true);
   }
 
+  /** kube-apiserver's flag as kubeadm sets it: the Node authorizer, then RBAC (decision 0097). */
+  static final List<String> AUTHORIZATION_MODES = List.of("Node", "RBAC");
+
   /**
    * HTTPS with client certificates of the cluster CA, ServiceAccount tokens (verified with sa.pub,
-   * handed out by TokenRequest signed with sa.key); no anonymous requests.
+   * handed out by TokenRequest signed with sa.key); no anonymous requests; authorization by {@link
+   * #AUTHORIZATION_MODES} (the API server writes the bootstrap roles and bindings that give each
+   * component its rights).
    */
   static ApiServer.Options secureApi(ApiServer.Options options, PkiPaths pki) {
     return options
+        .withAuthorization(AuthorizerChain.of(AUTHORIZATION_MODES))
         .withTls(
             new ApiServer.ServingTls(
                 pki.apiserver().cert(), pki.apiserver().key(), pki.ca().cert()))
@@ -70,6 +77,20 @@ final class ClusterSecurity {
       throws IOException {
     writePrivate(file, Kubeconfigs.forUser(server, user, pki.ca().cert(), cert));
     return file;
+  }
+
+  /**
+   * The simulated nodes' kubeconfig, {@code DATA-DIR/kubelet.conf}: one identity for the whole
+   * process ({@code kubelite:simulated-kubelet} in {@code kubelite:simulated-nodes}, bound by the
+   * bootstrap policy to what the Node authorizer gives one node, for every node; decision 0095).
+   */
+  static Path writeNodesKubeconfig(Path dataDir, URI server, PkiPaths pki) throws IOException {
+    return writeKubeconfig(
+        dataDir.resolve("kubelet.conf"),
+        server,
+        Pki.SIMULATED_NODES_USER,
+        pki,
+        pki.simulatedNodes());
   }
 
   /** A client from a kubeconfig file, as the standalone components read theirs. */
@@ -97,12 +118,7 @@ final class ClusterSecurity {
   }
 
   /** Written through a temporary file created 0600, then renamed into place. */
-  static void writePrivate(Path file, String text) throws IOException {
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.deleteIfExists(tmp);
-    Files.createFile(
-        tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(tmp, text, StandardCharsets.UTF_8);
-    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  static void writePrivate(Path file, String text) {
+    Kubeconfigs.writePrivate(file, text);
   }
 }

@@ -2,6 +2,7 @@ package dev.kubelite.launcher;
 
 import dev.kubelite.apiserver.encryption.EncryptionConfig;
 import dev.kubelite.kubelet.KubeletConfig;
+import dev.kubelite.pki.Kubeconfigs;
 import dev.kubelite.pki.PkiPaths;
 import dev.kubelite.pki.TlsFiles;
 import java.io.BufferedReader;
@@ -141,6 +142,7 @@ final class HaCluster implements AutoCloseable {
     }
     Files.deleteIfExists(dir.resolve("admin.kubeconfig"));
     Files.deleteIfExists(dir.resolve("etcdctl.env"));
+    Files.deleteIfExists(dir.resolve("kubelet.conf"));
     deleteTree(dir.resolve("kubelet"));
     // The PKI (pki/) is kept: a fresh cluster under the same CA.
   }
@@ -214,7 +216,8 @@ final class HaCluster implements AutoCloseable {
     balancer = LoadBalancer.start("127.0.0.1", options.port(), backends);
     awaitReady();
     if (options.nodes() > 0) {
-      // Each simulated node with its own kubeconfig (system:node:<name>), through the balancer.
+      // Each node's own kubeconfig (system:node:<name>), for trying the Node authorizer with; the
+      // process runs as the simulated kubelet (kubelet.conf), through the balancer.
       Path kubelets = Files.createDirectories(dir.resolve("kubelet"));
       for (String node : nodeNames) {
         ClusterSecurity.writeKubeconfig(
@@ -230,8 +233,8 @@ final class HaCluster implements AutoCloseable {
                   "nodes",
                   SimulatedNodes.class.getName(),
                   List.of(
-                      "--node-kubeconfig-dir",
-                      kubelets.toString(),
+                      "--kubeconfig",
+                      ClusterSecurity.writeNodesKubeconfig(dir, apiUrl(), pki).toString(),
                       "--nodes",
                       "" + options.nodes()),
                   0,

@@ -44,7 +44,8 @@ import picocli.CommandLine.Option;
       "Runs one control-plane member of an HA cluster in this process: a store member (etcd's"
           + " flags: --initial-cluster names all members' peer URLs), the API server over it on"
           + " --port, and a scheduler and a controller manager with leader election.",
-      "`kubelite up --ha` starts three on loopback; see docs/launcher.md."
+      "`kubelite up --ha` starts three on loopback; compose.yaml one per container, with a PKI"
+          + " made by `kubelite certs init`; see docs/launcher.md."
     })
 public final class MemberCommand implements Callable<Integer> {
 
@@ -275,12 +276,12 @@ public final class MemberCommand implements Callable<Integer> {
             + identity);
   }
 
-  /** The PKI in --pki-dir, which must already hold this member's certificates. */
-  private PkiPaths loadPki() {
-    if (!Files.exists(pkiDir.resolve("ca.crt"))) {
-      throw new MemberConfig.InvalidConfigException(
-          "--pki-dir " + pkiDir + " holds no ca.crt: make the PKI first (kubelite up --ha does)");
-    }
+  /**
+   * The PKI in --pki-dir, which must already hold this member's certificates ({@code kubelite up
+   * --ha} or {@code kubelite certs init} makes it): only read, never written, so that members
+   * sharing one (possibly read-only) PKI volume never race to issue or reissue a certificate.
+   */
+  PkiPaths loadPki() {
     List<String> members = new ArrayList<>();
     if (initialCluster != null) {
       for (String m : initialCluster.split(",")) {
@@ -290,7 +291,11 @@ public final class MemberCommand implements Callable<Integer> {
     if (!members.contains(name)) {
       members.add(name);
     }
-    return Pki.ensure(pkiDir, PkiSpec.defaults().withStoreMembers(members));
+    try {
+      return Pki.load(pkiDir, PkiSpec.defaults().withStoreMembers(members));
+    } catch (Pki.PkiException e) {
+      throw new MemberConfig.InvalidConfigException("--pki-dir: " + e.getMessage());
+    }
   }
 
   MemberConfig storeConfig() {

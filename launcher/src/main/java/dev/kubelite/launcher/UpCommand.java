@@ -19,8 +19,11 @@ import picocli.CommandLine.Option;
           + " --port and the control-plane components.",
       "Secure by default, as a kubeadm cluster: on the first start it makes the cluster's PKI in"
           + " DATA-DIR/pki (CAs, certificates, keys; reused on restart), the store requires client"
-          + " certificates of its CA, the API server serves HTTPS and authenticates every request"
-          + " (client certificates, ServiceAccount tokens; no anonymous access).",
+          + " certificates of its CA, the API server serves HTTPS, authenticates every request"
+          + " (client certificates, ServiceAccount tokens; no anonymous access) and authorizes it"
+          + " with Node,RBAC: the scheduler, controller manager and simulated nodes each run with"
+          + " their own certificate and bootstrap role (DATA-DIR/scheduler.conf,"
+          + " controller-manager.conf, kubelet.conf).",
       "Once the API server is ready it writes DATA-DIR/admin.kubeconfig (the CA and the admin's"
           + " client certificate embedded; works with the real kubectl too) and"
           + " DATA-DIR/etcdctl.env (`source` it, then `etcdctl get / --prefix --keys-only`)."

@@ -257,6 +257,14 @@ class HaUpTest {
                   && !s.get(endpoints.get(0))[1].equals(leaderId);
             });
 
+    // Under Node,RBAC no component was refused anything, not even while its member restarted
+    // (each member's API server audits its own requests).
+    List<Path> audits = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      audits.add(data.resolve("member-" + i).resolve("logs").resolve("audit.log"));
+    }
+    assertThat(Refusals.ofComponents(audits, r -> false)).isEmpty();
+
     // kubelite logs: every component's lines, tagged with member and component.
     Path logsOut = dir.resolve("logs.out");
     Process logs = java(logsOut, LogsCommand.class, "--data-dir", data.toString());

@@ -1,8 +1,10 @@
 package dev.kubelite.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kubelite.apiserver.testing.Kubectl;
 import dev.kubelite.client.ApiException;
 import dev.kubelite.client.KubeClient;
@@ -21,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,6 +74,7 @@ class SecureUpTest {
           .isEqualTo("system:kube-controller-manager");
       assertThat(whoami(dir.resolve("kubelet").resolve("node-1.conf")))
           .isEqualTo("system:node:node-1");
+      assertThat(whoami(dir.resolve("kubelet.conf"))).isEqualTo("kubelite:simulated-kubelet");
       assertThat(Files.getPosixFilePermissions(c.kubeconfig()))
           .isEqualTo(PosixFilePermissions.fromString("rw-------"));
       // The simulated nodes registered through their own credentials.
@@ -101,9 +105,171 @@ class SecureUpTest {
                       .list(Resource.NODES, null, ListOptions.NONE))
           .isNotInstanceOf(ApiException.class);
     }
-    try (AllInOne c = start(0, 0)) {
+    // A data dir from before Node,RBAC had no simulated-nodes certificate nor kubelet.conf: they
+    // are added, everything else reused, and the nodes work under RBAC.
+    Files.delete(dir.resolve("pki").resolve("kubelite-simulated-nodes.crt"));
+    Files.delete(dir.resolve("pki").resolve("kubelite-simulated-nodes.key"));
+    Files.delete(dir.resolve("kubelet.conf"));
+    byte[] adminCert = Files.readAllBytes(dir.resolve("pki").resolve("admin.crt"));
+    java.time.Instant restarted = java.time.Instant.now();
+    try (AllInOne c = start(1, 0)) {
       assertThat(Files.readAllBytes(c.pki().ca().cert())).isEqualTo(ca);
+      assertThat(Files.readAllBytes(c.pki().admin().cert())).isEqualTo(adminCert);
       assertThat(whoami(c.kubeconfig())).isEqualTo("kubernetes-admin");
+      assertThat(whoami(dir.resolve("kubelet.conf"))).isEqualTo("kubelite:simulated-kubelet");
+      KubeClient admin = KubeClient.fromConfig(KubeConfig.parse(c.kubeconfig()));
+      // The node heartbeats again, as the simulated kubelet (its Lease renewed since the start).
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreExceptions()
+          .until(
+              () ->
+                  java.time.Instant.parse(
+                          admin
+                              .get(Resource.LEASES, "kube-node-lease", "node-1")
+                              .path("spec")
+                              .path("renewTime")
+                              .asText())
+                      .isAfter(restarted));
+      assertThat(
+              Refusals.ofComponents(List.of(dir.resolve("logs").resolve("audit.log")), r -> false))
+          .isEmpty();
+    }
+  }
+
+  private static final Resource CLUSTER_ROLE_BINDINGS =
+      new Resource("rbac.authorization.k8s.io", "v1", "clusterrolebindings", false);
+
+  private static KubeClient client(Path kubeconfig) {
+    return KubeClient.fromConfig(KubeConfig.parse(kubeconfig));
+  }
+
+  private static ObjectNode deployment(String name, int replicas) {
+    ObjectNode d = KubeClient.JSON.createObjectNode();
+    d.put("apiVersion", "apps/v1").put("kind", "Deployment");
+    d.putObject("metadata").put("name", name);
+    ObjectNode spec = d.putObject("spec").put("replicas", replicas);
+    spec.putObject("selector").putObject("matchLabels").put("app", name);
+    ObjectNode tmpl = spec.putObject("template");
+    tmpl.putObject("metadata").putObject("labels").put("app", name);
+    tmpl.putObject("spec").putArray("containers").addObject().put("name", "app").put("image", "x");
+    return d;
+  }
+
+  private static ApiException refused(Runnable call) {
+    try {
+      call.run();
+    } catch (ApiException e) {
+      return e;
+    }
+    throw new AssertionError("the request was allowed");
+  }
+
+  /**
+   * Issue 7's "tries to get in where it shouldn't", on a real {@code up} (Node,RBAC), through the
+   * kubeconfigs it wrote: each component works with its own identity and nothing more.
+   */
+  @Test
+  void eachComponentDoesItsWorkAndNothingElse() throws Exception {
+    try (AllInOne c = start(2, 0)) {
+      KubeClient admin = client(c.kubeconfig());
+      // The legitimate paths: the controllers make the pods, the scheduler binds them, the nodes
+      // run them, each as itself.
+      admin.create(Resource.DEPLOYMENTS, "default", deployment("web", 3));
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .until(
+              () -> {
+                int running = 0;
+                for (JsonNode p :
+                    admin
+                        .list(Resource.PODS, "default", ListOptions.labels("app=web"))
+                        .path("items")) {
+                  if (p.path("status").path("phase").asText().equals("Running")
+                      && !p.path("spec").path("nodeName").asText().isEmpty()) {
+                    running++;
+                  }
+                }
+                return running == 3;
+              });
+
+      // The scheduler's identity creating a Deployment: refused, in kube-apiserver's words, to the
+      // real kubectl.
+      Kubectl asScheduler =
+          Kubectl.withKubeconfig(
+              Files.createDirectories(dir.resolve("kubectl-scheduler")),
+              Files.readString(dir.resolve("scheduler.conf")));
+      Kubectl.Result r = asScheduler.run("create", "deployment", "intruder", "--image=nginx");
+      assertThat(r.exitCode()).isNotZero();
+      assertThat(r.output())
+          .contains(
+              "deployments.apps is forbidden: User"
+                  + " \"system:kube-scheduler\" cannot create resource \"deployments\" in API group"
+                  + " \"apps\" in the namespace \"default\"");
+      // ... and what it does do, it may: read nodes.
+      assertThat(asScheduler.ok("get", "nodes", "-o", "name")).contains("node/node-1");
+
+      // The simulated nodes' identity deleting a namespace: 403.
+      KubeClient nodes = client(dir.resolve("kubelet.conf"));
+      ApiException e = refused(() -> nodes.delete(Resource.NAMESPACES, null, "default"));
+      assertThat(e.code()).isEqualTo(403);
+      assertThat(e.getMessage())
+          .contains(
+              "namespaces \"default\" is forbidden: User \"kubelite:simulated-kubelet\" cannot"
+                  + " delete resource \"namespaces\" in API group \"\" in the namespace \"default\"");
+      // One node's own identity reading every pod: the Node authorizer refuses.
+      KubeClient node1 = client(dir.resolve("kubelet").resolve("node-1.conf"));
+      ApiException all = refused(() -> node1.list(Resource.PODS, null, ListOptions.NONE));
+      assertThat(all.code()).isEqualTo(403);
+      assertThat(all.getMessage()).contains("can only list/watch pods with spec.nodeName=node-1");
+      // The controller manager cannot grant itself more.
+      KubeClient cm = client(dir.resolve("controller-manager.conf"));
+      ObjectNode crb = KubeClient.JSON.createObjectNode();
+      crb.put("apiVersion", "rbac.authorization.k8s.io/v1").put("kind", "ClusterRoleBinding");
+      crb.putObject("metadata").put("name", "cm-admin");
+      crb.putObject("roleRef")
+          .put("apiGroup", "rbac.authorization.k8s.io")
+          .put("kind", "ClusterRole")
+          .put("name", "cluster-admin");
+      crb.putArray("subjects")
+          .addObject()
+          .put("kind", "User")
+          .put("name", "system:kube-controller-manager");
+      assertThat(refused(() -> cm.create(CLUSTER_ROLE_BINDINGS, null, crb)).code()).isEqualTo(403);
+
+      // No client certificate: 401.
+      HttpClient anonymous =
+          HttpClient.newBuilder()
+              .sslContext(TlsFiles.sslContext(c.pki().ca().cert(), null, null))
+              .build();
+      HttpResponse<String> none =
+          anonymous.send(
+              HttpRequest.newBuilder(c.apiUrl().resolve("/apis/apps/v1/deployments")).build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(none.statusCode()).isEqualTo(401);
+
+      // The admin may do anything, RBAC objects included.
+      admin.create(CLUSTER_ROLE_BINDINGS, null, crb);
+      admin.delete(CLUSTER_ROLE_BINDINGS, null, "cm-admin");
+      admin.create(Resource.DEPLOYMENTS, "default", deployment("admin-made", 0));
+
+      // No component was refused in its own work (the audit log has every 403): only the
+      // refusals this test asked for.
+      Path audit = dir.resolve("logs").resolve("audit.log");
+      await().atMost(Duration.ofSeconds(10)).until(() -> Refusals.in(List.of(audit)).size() >= 4);
+      assertThat(
+              Refusals.ofComponents(
+                  List.of(audit),
+                  x ->
+                      (x.user().equals("system:kube-scheduler")
+                              && x.resource().equals("deployments"))
+                          || (x.user().equals("kubelite:simulated-kubelet")
+                              && x.verb().equals("delete")
+                              && x.resource().equals("namespaces"))
+                          || (x.user().equals("system:node:node-1") && x.verb().equals("list"))
+                          || (x.user().equals("system:kube-controller-manager")
+                              && x.resource().equals("clusterrolebindings"))))
+          .isEmpty();
     }
   }
 

@@ -16,10 +16,14 @@ import picocli.CommandLine.Spec;
     name = "certs",
     mixinStandardHelpOptions = true,
     description = {
-      "Inspects and renews the cluster's certificates (the PKI directory that `kubelite up`"
+      "Makes, inspects and renews the cluster's certificates (the PKI directory that `kubelite up`"
           + " generates, laid out like kubeadm's; see docs/security.md)."
     },
-    subcommands = {CertsCommand.CheckExpiration.class, CertsCommand.Renew.class})
+    subcommands = {
+      CertsCommand.Init.class,
+      CertsCommand.CheckExpiration.class,
+      CertsCommand.Renew.class
+    })
 public final class CertsCommand implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec spec;
 
@@ -32,6 +36,109 @@ public final class CertsCommand implements Callable<Integer> {
   public Integer call() {
     spec.commandLine().usage(spec.commandLine().getOut());
     return 0;
+  }
+
+  @Command(
+      name = "init",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Makes the cluster's PKI in --pki-dir, as `kubelite up` does (kubeadm's `init phase"
+            + " certs all`): the cluster and store CAs, the API server's serving certificate, the"
+            + " store members' server and peer certificates, the client certificates of the API"
+            + " server (to the store), admin, scheduler, controller manager and simulated nodes,"
+            + " and the ServiceAccount key pair. What exists is reused; run it again to add"
+            + " members or names.",
+        "With --kubeconfig-dir it also writes kubeadm's kubeconfigs for --server there:"
+            + " admin.conf, scheduler.conf, controller-manager.conf and kubelet.conf (the"
+            + " simulated nodes' identity, kubelite:simulated-kubelet in kubelite:simulated-nodes).",
+        "For a cluster whose members share one PKI volume (compose.yaml): name every member"
+            + " with --store-members and every host name clients use with --san; the members read"
+            + " it with `kubelite member --pki-dir`."
+      })
+  static final class Init implements Callable<Integer> {
+    @Spec CommandLine.Model.CommandSpec spec;
+
+    @Option(
+        names = "--pki-dir",
+        paramLabel = "DIR",
+        description = "The PKI directory (default: ~/.kubelite/pki).")
+    Path pkiDir;
+
+    @Option(
+        names = "--store-members",
+        split = ",",
+        paramLabel = "NAME",
+        description =
+            "The store members' names (etcd's --name); one member gets etcd/server.crt, several"
+                + " etcd/<name>/server.crt each (default: default).")
+    List<String> storeMembers = List.of("default");
+
+    @Option(
+        names = "--san",
+        split = ",",
+        paramLabel = "NAME|IP",
+        description =
+            "More names or addresses every serving certificate (API server, store members) must"
+                + " carry, e.g. the host names members and clients reach each other at.")
+    List<String> sans = List.of();
+
+    @Option(
+        names = "--host-name",
+        paramLabel = "NAME",
+        description = "The host name serving certificates name (default: this machine's).")
+    String hostName;
+
+    @Option(
+        names = "--kubeconfig-dir",
+        paramLabel = "DIR",
+        description =
+            "Also write admin.conf, scheduler.conf, controller-manager.conf and kubelet.conf"
+                + " here (0600), each for --server.")
+    Path kubeconfigDir;
+
+    @Option(
+        names = "--server",
+        paramLabel = "URL",
+        description = "The API server the kubeconfigs name (default: ${DEFAULT-VALUE}).",
+        defaultValue = "https://127.0.0.1:6443")
+    java.net.URI server;
+
+    @Override
+    public Integer call() {
+      Path dir = pkiDir != null ? pkiDir : defaultPkiDir();
+      PkiSpec s = PkiSpec.defaults().withStoreMembers(storeMembers).withExtraSans(sans);
+      if (hostName != null) {
+        s = s.withHostName(hostName);
+      }
+      if (!server.getScheme().equals("https")) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "--server must be an https:// URL, got " + server);
+      }
+      PkiPaths p = Pki.ensure(dir, s);
+      PrintWriter out = spec.commandLine().getOut();
+      out.println(
+          "PKI ready in " + dir + " (store members " + String.join(", ", storeMembers) + ")");
+      if (kubeconfigDir != null) {
+        PemFiles.ensureDir(kubeconfigDir);
+        record Conf(String file, String user, PkiPaths.CertPaths cert) {}
+        for (Conf c :
+            List.of(
+                new Conf("admin.conf", "kubernetes-admin", p.admin()),
+                new Conf("scheduler.conf", "system:kube-scheduler", p.scheduler()),
+                new Conf(
+                    "controller-manager.conf",
+                    "system:kube-controller-manager",
+                    p.controllerManager()),
+                new Conf("kubelet.conf", Pki.SIMULATED_NODES_USER, p.simulatedNodes()))) {
+          Path f = kubeconfigDir.resolve(c.file());
+          Kubeconfigs.writePrivate(
+              f, Kubeconfigs.forUser(server, c.user(), p.ca().cert(), c.cert()));
+          out.println("wrote " + f + " (" + c.user() + " at " + server + ")");
+        }
+      }
+      out.flush();
+      return 0;
+    }
   }
 
   @Command(

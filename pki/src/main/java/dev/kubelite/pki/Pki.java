@@ -47,6 +47,14 @@ public final class Pki {
   private static final String CA_CN = "kubernetes";
   private static final String ETCD_CA_CN = "etcd-ca";
 
+  /**
+   * The simulated-kubelet process of several nodes (decision 0095): its file base, user and group.
+   */
+  static final String SIMULATED_NODES_FILE = "kubelite-simulated-nodes";
+
+  public static final String SIMULATED_NODES_USER = "kubelite:simulated-kubelet";
+  public static final String SIMULATED_NODES_GROUP = "kubelite:simulated-nodes";
+
   private static final DateTimeFormatter EXPIRES =
       DateTimeFormatter.ofPattern("MMM dd, yyyy HH:mm 'UTC'", Locale.ENGLISH)
           .withZone(ZoneOffset.UTC);
@@ -83,19 +91,10 @@ public final class Pki {
     return ensure(dir, spec, Clock.systemUTC());
   }
 
-  /**
-   * Makes sure {@code dir} holds every CA, certificate and key the spec asks for: what exists is
-   * reused (a serving certificate lacking a SAN the spec now asks for is reissued), what is missing
-   * is issued. Throws {@link PkiException} when an existing file cannot be used (a certificate
-   * without its key, one not signed by the CA beside it, a key that is not the certificate's).
-   */
-  public static PkiPaths ensure(Path dir, PkiSpec spec, Clock clock) {
-    Instant now = clock.instant();
-    PemFiles.ensureDir(dir);
-    PemFiles.ensureDir(dir.resolve("etcd"));
-    Authority ca = loadOrCreateCa(dir, CA, CA_CN, spec.caValidity(), now);
-    Authority etcdCa = loadOrCreateCa(dir, ETCD_CA, ETCD_CA_CN, spec.caValidity(), now);
+  /** What the spec asks for in {@code dir}: every leaf, and where each file goes. */
+  private record Plan(List<Leaf> leaves, PkiPaths paths) {}
 
+  private static Plan plan(Path dir, PkiSpec spec) {
     Set<String> serving = new LinkedHashSet<>(List.of("localhost", "127.0.0.1", "::1"));
     serving.add(spec.hostName());
     serving.addAll(spec.extraSans());
@@ -122,6 +121,13 @@ public final class Pki {
     leaves.add(leaf("kube-scheduler", CA, "system:kube-scheduler", List.of(), client()));
     leaves.add(
         leaf("kube-controller-manager", CA, "system:kube-controller-manager", List.of(), client()));
+    leaves.add(
+        leaf(
+            SIMULATED_NODES_FILE,
+            CA,
+            SIMULATED_NODES_USER,
+            List.of(SIMULATED_NODES_GROUP),
+            client()));
     Map<String, CertPaths> kubelets = new LinkedHashMap<>();
     for (String node : spec.kubeletNodes()) {
       Leaf l =
@@ -133,9 +139,6 @@ public final class Pki {
     boolean single = spec.storeMembers().size() == 1;
     for (String m : spec.storeMembers()) {
       String prefix = single ? "etcd/" : "etcd/" + m + "/";
-      if (!single) {
-        PemFiles.ensureDir(dir.resolve("etcd").resolve(m));
-      }
       // Both serve and are clients (a peer dials its peers with its peer certificate), as kubeadm.
       List<Usage> both = List.of(Usage.SERVER, Usage.CLIENT);
       Leaf srv = new Leaf(prefix + "server", ETCD_CA, m, List.of(), both, serving);
@@ -144,26 +147,83 @@ public final class Pki {
       leaves.add(peer);
       members.put(m, new MemberCerts(paths(dir, srv.base()), paths(dir, peer.base())));
     }
+    return new Plan(
+        leaves,
+        new PkiPaths(
+            dir,
+            paths(dir, CA),
+            paths(dir, ETCD_CA),
+            paths(dir, "apiserver"),
+            paths(dir, "apiserver-etcd-client"),
+            paths(dir, "etcd/healthcheck-client"),
+            paths(dir, "admin"),
+            paths(dir, "kube-scheduler"),
+            paths(dir, "kube-controller-manager"),
+            paths(dir, SIMULATED_NODES_FILE),
+            Map.copyOf(kubelets),
+            Map.copyOf(members),
+            dir.resolve("sa.key"),
+            dir.resolve("sa.pub")));
+  }
 
-    for (Leaf l : leaves) {
+  /**
+   * Makes sure {@code dir} holds every CA, certificate and key the spec asks for: what exists is
+   * reused (a serving certificate lacking a SAN the spec now asks for is reissued), what is missing
+   * is issued. Throws {@link PkiException} when an existing file cannot be used (a certificate
+   * without its key, one not signed by the CA beside it, a key that is not the certificate's).
+   */
+  public static PkiPaths ensure(Path dir, PkiSpec spec, Clock clock) {
+    Instant now = clock.instant();
+    PemFiles.ensureDir(dir);
+    PemFiles.ensureDir(dir.resolve("etcd"));
+    Authority ca = loadOrCreateCa(dir, CA, CA_CN, spec.caValidity(), now);
+    Authority etcdCa = loadOrCreateCa(dir, ETCD_CA, ETCD_CA_CN, spec.caValidity(), now);
+    Plan plan = plan(dir, spec);
+    if (spec.storeMembers().size() > 1) {
+      for (String m : spec.storeMembers()) {
+        PemFiles.ensureDir(dir.resolve("etcd").resolve(m));
+      }
+    }
+    for (Leaf l : plan.leaves()) {
       Authority a = l.ca().equals(CA) ? ca : etcdCa;
       loadOrIssue(dir, l, a, spec.certValidity(), now);
     }
     loadOrCreateServiceAccountKey(dir);
-    return new PkiPaths(
-        dir,
-        paths(dir, CA),
-        paths(dir, ETCD_CA),
-        paths(dir, "apiserver"),
-        paths(dir, "apiserver-etcd-client"),
-        paths(dir, "etcd/healthcheck-client"),
-        paths(dir, "admin"),
-        paths(dir, "kube-scheduler"),
-        paths(dir, "kube-controller-manager"),
-        Map.copyOf(kubelets),
-        Map.copyOf(members),
-        dir.resolve("sa.key"),
-        dir.resolve("sa.pub"));
+    return plan.paths();
+  }
+
+  /**
+   * The PKI in {@code dir} as it is, for a component that only reads it (a shared, possibly
+   * read-only volume that another step made, e.g. {@code kubelite certs init}): nothing is written.
+   * Throws {@link PkiException} listing every file the spec needs that is missing. The spec's host
+   * name and SANs are not checked (the serving certificates are whatever the maker issued).
+   */
+  public static PkiPaths load(Path dir, PkiSpec spec) {
+    Plan plan = plan(dir, spec);
+    List<Path> needed = new ArrayList<>();
+    for (String base : List.of(CA, ETCD_CA)) {
+      needed.add(dir.resolve(base + ".crt"));
+      needed.add(dir.resolve(base + ".key"));
+    }
+    for (Leaf l : plan.leaves()) {
+      needed.add(dir.resolve(l.base() + ".crt"));
+      needed.add(dir.resolve(l.base() + ".key"));
+    }
+    needed.add(dir.resolve("sa.key"));
+    needed.add(dir.resolve("sa.pub"));
+    List<String> missing =
+        needed.stream().filter(p -> !Files.isRegularFile(p)).map(Path::toString).toList();
+    if (!missing.isEmpty()) {
+      throw new PkiException(
+          "the PKI in "
+              + dir
+              + " lacks "
+              + String.join(", ", missing)
+              + ": make it first with `kubelite certs init --pki-dir "
+              + dir
+              + "` (naming the store members with --store-members)");
+    }
+    return plan.paths();
   }
 
   /**

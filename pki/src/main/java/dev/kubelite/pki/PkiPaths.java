@@ -15,6 +15,8 @@ import java.util.Map;
  * @param admin the cluster admin (CN kubernetes-admin, O system:masters)
  * @param scheduler the scheduler (CN system:kube-scheduler)
  * @param controllerManager the controller manager (CN system:kube-controller-manager)
+ * @param simulatedNodes a simulated-kubelet process of several nodes (CN
+ *     kubelite:simulated-kubelet, O kubelite:simulated-nodes; decision 0095)
  * @param kubelets per node name: CN system:node:&lt;name&gt;, O system:nodes
  * @param storeMembers per store member name: its server and peer certificates (etcd CA)
  * @param serviceAccountKey the key that signs ServiceAccount tokens ({@code sa.key}, private)
@@ -30,6 +32,7 @@ public record PkiPaths(
     CertPaths admin,
     CertPaths scheduler,
     CertPaths controllerManager,
+    CertPaths simulatedNodes,
     Map<String, CertPaths> kubelets,
     Map<String, MemberCerts> storeMembers,
     Path serviceAccountKey,

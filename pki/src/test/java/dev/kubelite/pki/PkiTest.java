@@ -125,6 +125,12 @@ class PkiTest {
         .isEqualTo("CN=system:kube-controller-manager");
     assertThat(cert(p.kubelets().get("node-2").cert()).getSubjectX500Principal().getName())
         .isEqualTo("CN=system:node:node-2,O=system:nodes");
+    X509Certificate sim = cert(p.simulatedNodes().cert());
+    assertThat(sim.getSubjectX500Principal().getName())
+        .isEqualTo("CN=kubelite:simulated-kubelet,O=kubelite:simulated-nodes");
+    assertThat(sim.getExtendedKeyUsage()).containsExactly(CLIENT_AUTH);
+    sim.verify(ca.getPublicKey());
+    assertThat(p.simulatedNodes().cert()).isEqualTo(dir.resolve("kubelite-simulated-nodes.crt"));
     assertThat(cert(p.apiserverEtcdClient().cert()).getExtendedKeyUsage())
         .containsExactly(CLIENT_AUTH);
 
@@ -335,13 +341,46 @@ class PkiTest {
     String ca = Files.readString(dir.resolve("ca.crt"));
     List<Pki.CertStatus> renewed =
         Pki.renewAll(dir, Duration.ofDays(365), at(T0.plus(Duration.ofDays(20))));
-    assertThat(renewed).hasSize(10);
+    assertThat(renewed).hasSize(11);
     for (Pki.CertStatus c : Pki.inventory(dir)) {
       if (!c.isCa()) {
         assertThat(c.notAfter()).as(c.name()).isEqualTo(T0.plus(Duration.ofDays(385)));
       }
     }
     assertThat(Files.readString(dir.resolve("ca.crt"))).isEqualTo(ca);
+  }
+
+  @Test
+  void loadReadsAnExistingPkiWithoutWritingAndNamesWhatIsMissing() throws Exception {
+    Path dir = tmp.resolve("pki");
+    PkiSpec three = spec().withStoreMembers(List.of("m0", "m1", "m2"));
+    assertThatThrownBy(() -> Pki.load(dir, three))
+        .isInstanceOf(Pki.PkiException.class)
+        .hasMessageContaining("ca.crt")
+        .hasMessageContaining("kubelite certs init");
+    assertThat(dir).doesNotExist();
+    PkiPaths made = Pki.ensure(dir, three, at(T0));
+    Map<Path, Long> before = new HashMap<>();
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        before.put(f, Files.getLastModifiedTime(f).toMillis());
+      }
+    }
+    // Another host name (a member's container) and a subset of the members: read as it is.
+    PkiPaths loaded =
+        Pki.load(dir, three.withHostName("member-1").withStoreMembers(List.of("m1", "m0")));
+    assertThat(loaded.storeMembers().get("m1")).isEqualTo(made.storeMembers().get("m1"));
+    assertThat(loaded.simulatedNodes()).isEqualTo(made.simulatedNodes());
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        assertThat(Files.getLastModifiedTime(f).toMillis())
+            .as(f.toString())
+            .isEqualTo(before.get(f));
+      }
+    }
+    assertThatThrownBy(() -> Pki.load(dir, three.withStoreMembers(List.of("m0", "m3"))))
+        .isInstanceOf(Pki.PkiException.class)
+        .hasMessageContaining("etcd/m3/server.crt");
   }
 
   @Test
@@ -352,22 +391,23 @@ class PkiTest {
     assertThat(table)
         .isEqualTo(
             """
-            CERTIFICATE               EXPIRES                  RESIDUAL TIME   CERTIFICATE AUTHORITY
-            admin                     Jan 10, 2027 12:00 UTC   364d            ca
-            apiserver                 Jan 10, 2027 12:00 UTC   364d            ca
-            apiserver-etcd-client     Jan 10, 2027 12:00 UTC   364d            etcd-ca
-            etcd-healthcheck-client   Jan 10, 2027 12:00 UTC   364d            etcd-ca
-            etcd-peer                 Jan 10, 2027 12:00 UTC   364d            etcd-ca
-            etcd-server               Jan 10, 2027 12:00 UTC   364d            etcd-ca
-            kube-controller-manager   Jan 10, 2027 12:00 UTC   364d            ca
-            kube-scheduler            Jan 10, 2027 12:00 UTC   364d            ca
+            CERTIFICATE                EXPIRES                  RESIDUAL TIME   CERTIFICATE AUTHORITY
+            admin                      Jan 10, 2027 12:00 UTC   364d            ca
+            apiserver                  Jan 10, 2027 12:00 UTC   364d            ca
+            apiserver-etcd-client      Jan 10, 2027 12:00 UTC   364d            etcd-ca
+            etcd-healthcheck-client    Jan 10, 2027 12:00 UTC   364d            etcd-ca
+            etcd-peer                  Jan 10, 2027 12:00 UTC   364d            etcd-ca
+            etcd-server                Jan 10, 2027 12:00 UTC   364d            etcd-ca
+            kube-controller-manager    Jan 10, 2027 12:00 UTC   364d            ca
+            kube-scheduler             Jan 10, 2027 12:00 UTC   364d            ca
+            kubelite-simulated-nodes   Jan 10, 2027 12:00 UTC   364d            ca
 
             CERTIFICATE AUTHORITY   EXPIRES                  RESIDUAL TIME
             ca                      Jan 08, 2036 12:00 UTC   9y
             etcd-ca                 Jan 08, 2036 12:00 UTC   9y
             """);
     String expired = Pki.checkExpiration(dir, at(T0.plus(Duration.ofDays(400))));
-    assertThat(expired).contains("apiserver                 Jan 10, 2027 12:00 UTC   <invalid>");
+    assertThat(expired).contains("apiserver                  Jan 10, 2027 12:00 UTC   <invalid>");
   }
 
   @Test
@@ -389,7 +429,7 @@ class PkiTest {
     assertThat(Pki.warnExpiring(dir, at(T0.plus(Duration.ofDays(300))))).isEmpty();
     // 29 days left: every leaf is warned about, the CAs (10 years) are not.
     List<Pki.CertStatus> near = Pki.warnExpiring(dir, at(T0.plus(Duration.ofDays(336))));
-    assertThat(near).hasSize(10).noneMatch(Pki.CertStatus::isCa);
+    assertThat(near).hasSize(11).noneMatch(Pki.CertStatus::isCa);
     // One leaf issued with 20 days left, at start: only it is warned about.
     Files.delete(dir.resolve("admin.crt"));
     Files.delete(dir.resolve("admin.key"));

@@ -206,7 +206,7 @@ class PkiToolsTest {
     Run check = certs("check-expiration", "--pki-dir", dir);
     assertThat(check.code()).isZero();
     assertThat(check.out())
-        .startsWith("CERTIFICATE               EXPIRES")
+        .startsWith("CERTIFICATE                EXPIRES")
         .contains("CERTIFICATE AUTHORITY")
         .containsPattern(
             "\\nkubelet-node-1 +\\w{3} \\d\\d, \\d{4} \\d\\d:\\d\\d UTC   36[45]d +ca\\n")
@@ -230,5 +230,90 @@ class PkiToolsTest {
     Run missing = certs("check-expiration", "--pki-dir", tmp.resolve("none").toString());
     assertThat(missing.code()).isEqualTo(1);
     assertThat(missing.out()).contains("no PKI directory at");
+  }
+
+  @Test
+  void certsInitMakesAPkiForSharedMembersAndComponentKubeconfigs() throws Exception {
+    Path dir = tmp.resolve("shared");
+    Path confs = tmp.resolve("confs");
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code =
+        CertsCommand.run(
+            new String[] {
+              "init",
+              "--pki-dir",
+              dir.toString(),
+              "--store-members",
+              "member-0,member-1",
+              "--san",
+              "member-0,member-1,load-balancer",
+              "--kubeconfig-dir",
+              confs.toString(),
+              "--server",
+              "https://load-balancer:6443"
+            },
+            new PrintWriter(out),
+            new PrintWriter(err));
+    assertThat(code).as(err.toString()).isZero();
+    assertThat(out.toString()).contains("PKI ready in " + dir, "kubelet.conf");
+    PkiPaths p =
+        Pki.load(dir, PkiSpec.defaults().withStoreMembers(List.of("member-0", "member-1")));
+    assertThat(PkiTest.sans(PemFiles.readCertificate(p.apiserver().cert())))
+        .contains("DNS:load-balancer", "DNS:member-1", "DNS:localhost");
+    assertThat(
+            PkiTest.sans(PemFiles.readCertificate(p.storeMembers().get("member-1").peer().cert())))
+        .contains("DNS:member-0", "DNS:member-1");
+    for (String f :
+        List.of("admin.conf", "scheduler.conf", "controller-manager.conf", "kubelet.conf")) {
+      Path conf = confs.resolve(f);
+      assertThat(Files.getPosixFilePermissions(conf))
+          .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+      assertThat(Files.readString(conf))
+          .contains(
+              "server: https://load-balancer:6443",
+              "certificate-authority-data: ",
+              "client-key-data: ");
+    }
+    // kubelet.conf carries the simulated nodes' certificate.
+    String kubelet = Files.readString(confs.resolve("kubelet.conf"));
+    String certData =
+        kubelet
+            .lines()
+            .filter(l -> l.contains("client-certificate-data: "))
+            .findFirst()
+            .orElseThrow()
+            .trim()
+            .substring("client-certificate-data: ".length());
+    assertThat(new String(java.util.Base64.getDecoder().decode(certData), StandardCharsets.UTF_8))
+        .isEqualTo(Files.readString(p.simulatedNodes().cert()));
+    // Again: everything reused.
+    byte[] ca = Files.readAllBytes(p.ca().cert());
+    assertThat(
+            CertsCommand.run(
+                new String[] {
+                  "init", "--pki-dir", dir.toString(), "--store-members", "member-0,member-1"
+                },
+                new PrintWriter(new StringWriter()),
+                new PrintWriter(new StringWriter())))
+        .isZero();
+    assertThat(Files.readAllBytes(p.ca().cert())).isEqualTo(ca);
+    // Only https servers.
+    StringWriter bad = new StringWriter();
+    assertThat(
+            CertsCommand.run(
+                new String[] {
+                  "init",
+                  "--pki-dir",
+                  dir.toString(),
+                  "--kubeconfig-dir",
+                  confs.toString(),
+                  "--server",
+                  "http://x:1"
+                },
+                new PrintWriter(new StringWriter()),
+                new PrintWriter(bad)))
+        .isNotZero();
+    assertThat(bad.toString()).contains("--server must be an https:// URL");
   }
 }

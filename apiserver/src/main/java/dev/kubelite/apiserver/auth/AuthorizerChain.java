@@ -117,6 +117,13 @@ public final class AuthorizerChain implements Authorizer, Decision.Maker {
   public void authorize(UserInfo user, RequestAttributes request) {
     Decision d = decide(user, request);
     if (!d.allowed()) {
+      if (d.kind() == Decision.Kind.NO_OPINION && rbac != null && !rbac.loaded()) {
+        // Not a refusal: the policy is not known yet (an API server that listens before its
+        // caches run, as a member of up --ha does). 503 with Retry-After makes clients retry
+        // instead of taking a 403 for an answer (decision 0097).
+        throw ApiException.unavailable(
+            "the RBAC policy is not loaded yet (the API server is starting); retry in a moment");
+      }
       throw forbidden(user, request, d.reason());
     }
   }

@@ -202,17 +202,16 @@ public final class BootstrapPolicy {
         clusterRole(
             "system:kube-controller-manager",
             List.of(
-                // The garbage collector and namespace controller read and delete anything, and
-                // fix (ownerReferences, finalizers, status) the objects of the groups they
-                // manage. Not RBAC objects: nothing of ours writes them, and a role the controller
-                // manager could rewrite would be one escalation check away from anything.
+                // The garbage collector and namespace controller read, fix (ownerReferences,
+                // finalizers, status) and delete anything, as Kubernetes' generic garbage
+                // collector may: an owner of any kind deleted in the foreground or with its
+                // dependents orphaned. RBAC objects included: escalation prevention still refuses
+                // an update of a role's rules or a binding's subjects beyond what the controller
+                // manager holds; only finalizer and ownerReference changes pass (Escalation).
                 rule(
-                    List.of("get", "list", "watch", "delete", "deletecollection"),
+                    List.of(
+                        "get", "list", "watch", "patch", "update", "delete", "deletecollection"),
                     List.of("*"),
-                    List.of("*")),
-                rule(
-                    List.of("patch", "update"),
-                    List.of("", "apps", "coordination.k8s.io", "events.k8s.io"),
                     List.of("*")),
                 rule(List.of("create"), List.of(""), List.of("pods")),
                 rule(List.of("create"), List.of("apps"), List.of("replicasets")),

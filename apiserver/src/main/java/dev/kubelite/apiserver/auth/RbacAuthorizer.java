@@ -204,6 +204,11 @@ public final class RbacAuthorizer implements Decision.Maker {
     return false;
   }
 
+  /** Whether the policy has been loaded from the watch caches at least once. */
+  boolean loaded() {
+    return current() != null;
+  }
+
   /** The index for the caches' current revisions, rebuilt if any moved; null before they run. */
   private Index current() {
     Registry r = registry;

@@ -311,7 +311,9 @@ public final class ApiRouter {
       AuthorizerChain chain, UserInfo user, Exchange ex, HttpMethod method, RequestAttributes a) {
     ObjectNode body = null;
     ObjectNode current = null;
-    if (method.equals(HttpMethod.PATCH)) {
+    if (!method.equals(HttpMethod.POST)) {
+      // PATCH: the binding's roleRef; PUT: what the update changes (an update that leaves the
+      // rules, or the roleRef and subjects, as they are grants nothing new).
       WatchCache cache = registry.caches().cache(ex.type().keyPrefix());
       if (cache == null) {
         throw ApiException.unavailable(
@@ -323,7 +325,8 @@ public final class ApiRouter {
           current = e.object();
         }
       }
-    } else {
+    }
+    if (!method.equals(HttpMethod.PATCH)) {
       String ct = ex.contentType();
       try {
         body = Json.parseObject(ex.body(), ct.equals("application/yaml"));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kubelite.apiserver.testing.ApiServerFixture;
 import dev.kubelite.apiserver.testing.ApiServerFixture.Response;
 import dev.kubelite.apiserver.testing.Kubectl;
@@ -579,6 +580,78 @@ class RbacTest {
             """
             {"metadata":{"name":"more"},
              "rules":[{"apiGroups":[""],"resources":["pods","nodes"],"verbs":["get"]}]}"""));
+  }
+
+  /**
+   * The garbage collector (controller manager) removes finalizers and ownerReferences of objects of
+   * any kind, RBAC objects too, as Kubernetes' GC may; changing what a role grants or whom a
+   * binding names stays refused beyond what it holds.
+   */
+  @Test
+  void controllerManagerFixesRbacObjectsButCannotWidenThem() throws Exception {
+    String crs = "/apis/rbac.authorization.k8s.io/v1/clusterroles";
+    ok(
+        as(
+            "admin",
+            "POST",
+            crs,
+            """
+            {"metadata":{"name":"gc-owned","finalizers":["foregroundDeletion"]},
+             "rules":[{"apiGroups":["*"],"resources":["*"],"verbs":["*"]}]}"""));
+    String crbs = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings";
+    ok(
+        as(
+            "admin",
+            "POST",
+            crbs,
+            """
+            {"metadata":{"name":"gc-owned","finalizers":["orphan"]},
+             "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole",
+                        "name":"cluster-admin"},
+             "subjects":[{"kind":"User","name":"someone"}]}"""));
+    // As the GC does: the object as read, without its finalizer, PUT back.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              ObjectNode role =
+                  (ObjectNode) ok(as("controller-manager", "GET", crs + "/gc-owned", null));
+              ((ObjectNode) role.path("metadata")).remove("finalizers");
+              ok(as("controller-manager", "PUT", crs + "/gc-owned", role.toString()));
+            });
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              ObjectNode b =
+                  (ObjectNode) ok(as("controller-manager", "GET", crbs + "/gc-owned", null));
+              ((ObjectNode) b.path("metadata")).remove("finalizers");
+              ok(as("controller-manager", "PUT", crbs + "/gc-owned", b.toString()));
+            });
+    // Widening: a role's rules beyond what it holds, itself added to a binding of cluster-admin.
+    ObjectNode own =
+        (ObjectNode)
+            ok(as("controller-manager", "GET", crs + "/system:kube-controller-manager", null));
+    ObjectNode create =
+        ((com.fasterxml.jackson.databind.node.ArrayNode) own.path("rules")).addObject();
+    create.putArray("verbs").add("create");
+    create.putArray("apiGroups").add("*");
+    create.putArray("resources").add("*");
+    Response widen =
+        as("controller-manager", "PUT", crs + "/system:kube-controller-manager", own.toString());
+    assertThat(widen.code()).as(widen.body()).isEqualTo(403);
+    assertThat(widen.json().path("message").asText())
+        .contains("is attempting to grant RBAC permissions not currently held");
+    ObjectNode b = (ObjectNode) ok(as("admin", "GET", crbs + "/gc-owned", null));
+    ((com.fasterxml.jackson.databind.node.ArrayNode) b.path("subjects"))
+        .addObject()
+        .put("kind", "User")
+        .put("apiGroup", "rbac.authorization.k8s.io")
+        .put("name", "system:kube-controller-manager");
+    Response self = as("controller-manager", "PUT", crbs + "/gc-owned", b.toString());
+    assertThat(self.code()).as(self.body()).isEqualTo(403);
+    assertThat(self.json().path("message").asText())
+        .contains("is attempting to grant RBAC permissions not currently held");
   }
 
   @Test

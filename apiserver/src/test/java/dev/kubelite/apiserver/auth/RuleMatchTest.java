@@ -67,4 +67,28 @@ class RuleMatchTest {
     assertThat(rule("{'verbs':['*'],'nonResourceURLs':['*']}").allows(path("delete", "/x")))
         .isTrue();
   }
+
+  @Test
+  void beforeThePolicyIsLoadedTheChainAnswers503NotA403() {
+    AuthorizerChain chain = AuthorizerChain.of(java.util.List.of("Node", "RBAC"));
+    UserInfo scheduler =
+        new UserInfo("system:kube-scheduler", "", java.util.List.of("system:authenticated"));
+    dev.kubelite.apiserver.api.ApiException e =
+        org.assertj.core.api.Assertions.catchThrowableOfType(
+            dev.kubelite.apiserver.api.ApiException.class,
+            () -> chain.authorize(scheduler, res("list", "", "pods", null, null)));
+    assertThat(e.code()).isEqualTo(503);
+    assertThat(e.getMessage()).contains("RBAC policy is not loaded yet");
+    // Masters pass all the same; without RBAC among the modes, a refusal stays a 403.
+    chain.authorize(
+        new UserInfo("admin", "", java.util.List.of("system:masters")),
+        res("list", "", "pods", null, null));
+    dev.kubelite.apiserver.api.ApiException denied =
+        org.assertj.core.api.Assertions.catchThrowableOfType(
+            dev.kubelite.apiserver.api.ApiException.class,
+            () ->
+                AuthorizerChain.of(java.util.List.of("AlwaysDeny"))
+                    .authorize(scheduler, res("list", "", "pods", null, null)));
+    assertThat(denied.code()).isEqualTo(403);
+  }
 }
