@@ -145,7 +145,9 @@ public final class StoreServer implements AutoCloseable {
               .listen()
               .toCompletionStage()
               .toCompletableFuture()
-              .get(10, TimeUnit.SECONDS);
+              // Binding takes milliseconds, but the first TLS set-up loads many classes: on a
+              // starved machine (three members starting at once on two cores) 10 s ran out.
+              .get(60, TimeUnit.SECONDS);
       servers.add(http);
       clientPorts.add(http.actualPort());
       log.info(
