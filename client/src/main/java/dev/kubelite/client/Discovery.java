@@ -26,6 +26,24 @@ public final class Discovery {
       Set<String> verbs,
       String singularName,
       List<String> shortNames) {
+    // Written out rather than generated (linked through invokedynamic at first use): decision
+    // 0082.
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof ApiResource a
+          && java.util.Objects.equals(resource, a.resource)
+          && java.util.Objects.equals(kind, a.kind)
+          && java.util.Objects.equals(verbs, a.verbs)
+          && java.util.Objects.equals(singularName, a.singularName)
+          && java.util.Objects.equals(shortNames, a.shortNames);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Arrays.hashCode(
+          new Object[] {resource, kind, verbs, singularName, shortNames});
+    }
+
     public boolean supports(String... wanted) {
       for (String v : wanted) {
         if (!verbs.contains(v)) {

@@ -15,6 +15,22 @@ public record Resource(String group, String version, String resource, boolean na
   public static final Resource REPLICASETS = new Resource("apps", "v1", "replicasets", true);
   public static final Resource LEASES = new Resource("coordination.k8s.io", "v1", "leases", true);
 
+  // equals and hashCode written out: the record's generated ones are linked through
+  // invokedynamic at their first use, a cost a short CLI run notices (decision 0082).
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Resource r
+        && namespaced == r.namespaced
+        && java.util.Objects.equals(group, r.group)
+        && java.util.Objects.equals(version, r.version)
+        && java.util.Objects.equals(resource, r.resource);
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hash(group, version, resource, namespaced);
+  }
+
   /** {@code v1} or {@code apps/v1}: the apiVersion of its objects. */
   public String apiVersion() {
     return group.isEmpty() ? version : group + "/" + version;

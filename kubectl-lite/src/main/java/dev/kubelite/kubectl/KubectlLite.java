@@ -107,11 +107,19 @@ public final class KubectlLite implements Runnable {
 
   private Session session;
   private InputStream stdin = System.in;
+  private Prefetch prefetch;
 
-  /** The connection settings every command shares; created on first use. */
+  /**
+   * The connection settings every command shares; created on first use, from the connection the
+   * {@link Prefetch} thread prepared when it was made from the same flags.
+   */
   public Session session() {
     if (session == null) {
       session = new Session(kubeconfig, context, namespace, server, cacheDir);
+      if (prefetch != null) {
+        session.adopt(prefetch.take(kubeconfig, context, server, cacheDir));
+        prefetch = null;
+      }
     }
     return session;
   }
@@ -136,6 +144,9 @@ public final class KubectlLite implements Runnable {
   public static int run(String[] args, InputStream in, PrintWriter out, PrintWriter err) {
     KubectlLite root = new KubectlLite();
     root.stdin = in;
+    // Read the kubeconfig and build the TLS client on a second thread while picocli builds the
+    // command on this one (decision 0082).
+    root.prefetch = Prefetch.start(args, root.cacheDir);
     CommandLine cli = commandLine(root, args);
     cli.setOut(out);
     cli.setErr(err);

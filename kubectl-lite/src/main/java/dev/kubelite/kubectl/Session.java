@@ -43,6 +43,17 @@ public final class Session {
   }
 
   /**
+   * Takes over the kubeconfig and client another session (the {@link Prefetch}) made from the same
+   * kubeconfig, context, server and cache flags; null: nothing to take.
+   */
+  void adopt(Session prepared) {
+    if (prepared != null) {
+      config = prepared.config;
+      client = prepared.client;
+    }
+  }
+
+  /**
    * The kubeconfig files in use: {@code --kubeconfig}, else {@code $KUBECONFIG}, else {@code
    * ~/.kube/config} when it exists, else the one {@code kubelite up} wrote.
    */

@@ -8,7 +8,10 @@ import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** The CDS training run completes offline and leaves no files behind. */
+/**
+ * The CDS training run completes against its loopback stand-in server (it throws if either {@code
+ * get} fails, e.g. the TLS handshake) and leaves no files behind.
+ */
 class StartupTrainingTest {
   @Test
   void runsAndCleansUp() throws IOException {

@@ -1,8 +1,6 @@
 package dev.kubelite.pki;
 
 import java.io.IOException;
-import java.io.Reader;
-import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -12,23 +10,17 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.PrivateKey;
-import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Set;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
-import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 
 /**
  * Reads and writes PEM files: certificates ({@code CERTIFICATE}, mode 0644) and private keys
  * (PKCS#8 {@code PRIVATE KEY}, mode 0600), each written atomically. Reading also accepts the {@code
- * EC PRIVATE KEY} and {@code RSA PRIVATE KEY} forms that kubeadm and openssl write.
+ * EC PRIVATE KEY} and {@code RSA PRIVATE KEY} forms that kubeadm and openssl write. Reading uses
+ * the JDK ({@link JdkPem}); BouncyCastle is loaded only for a key the JDK cannot read (decision
+ * 0082).
  */
 public final class PemFiles {
   static final Set<PosixFilePermission> KEY_MODE = PosixFilePermissions.fromString("rw-------");
@@ -74,17 +66,15 @@ public final class PemFiles {
 
   /** Reads a PEM {@code PUBLIC KEY} (X.509 SubjectPublicKeyInfo). */
   public static java.security.PublicKey readPublicKey(Path file) {
-    try (Reader r = Files.newBufferedReader(file, StandardCharsets.US_ASCII);
-        PEMParser p = new PEMParser(r)) {
-      for (Object o = p.readObject(); o != null; o = p.readObject()) {
-        if (o instanceof org.bouncycastle.asn1.x509.SubjectPublicKeyInfo info) {
-          return new JcaPEMKeyConverter().getPublicKey(info);
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read a public key from " + file, e);
+    String text = readText(file, "a public key");
+    java.security.PublicKey key = JdkPem.publicKey(JdkPem.blocks(text, file.toString()));
+    if (key == null && text.contains("-----BEGIN PUBLIC KEY-----")) {
+      key = BouncyPem.publicKey(text, file.toString()); // an algorithm the JDK does not read
     }
-    throw new IllegalArgumentException(file + " holds no PEM PUBLIC KEY");
+    if (key == null) {
+      throw new IllegalArgumentException(file + " holds no PEM PUBLIC KEY");
+    }
+    return key;
   }
 
   /** Reads the first certificate in a PEM file. */
@@ -98,69 +88,47 @@ public final class PemFiles {
 
   /** Reads every certificate in a PEM file (a bundle may hold several). */
   public static List<X509Certificate> readCertificates(Path file) {
-    try (Reader r = Files.newBufferedReader(file, StandardCharsets.US_ASCII)) {
-      return certificates(r, file.toString());
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read certificates from " + file, e);
-    }
+    return parseCertificates(readText(file, "certificates"), file.toString());
   }
 
   /** Every certificate in PEM text ({@code what} names it in errors, e.g. a kubeconfig field). */
   public static List<X509Certificate> parseCertificates(String pem, String what) {
-    try (Reader r = new StringReader(pem)) {
-      return certificates(r, what);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read certificates from " + what, e);
-    }
-  }
-
-  private static List<X509Certificate> certificates(Reader r, String what) throws IOException {
-    List<X509Certificate> out = new ArrayList<>();
-    try (PEMParser p = new PEMParser(r)) {
-      JcaX509CertificateConverter conv = new JcaX509CertificateConverter();
-      for (Object o = p.readObject(); o != null; o = p.readObject()) {
-        if (o instanceof X509CertificateHolder h) {
-          out.add(conv.getCertificate(h));
-        }
-      }
-    } catch (CertificateException e) {
-      throw new IllegalArgumentException("malformed certificate in " + what, e);
-    }
-    return out;
+    return JdkPem.certificates(JdkPem.blocks(pem, what), what);
   }
 
   /** Reads the private key in a PEM file (PKCS#8, or the EC/RSA specific forms). */
   public static PrivateKey readKey(Path file) {
-    try (Reader r = Files.newBufferedReader(file, StandardCharsets.US_ASCII)) {
-      return key(r, file.toString());
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read a private key from " + file, e);
-    }
+    return parseKey(readText(file, "a private key"), file.toString());
   }
 
-  /** The private key in PEM text ({@code what} names it in errors). */
+  /**
+   * The private key in PEM text ({@code what} names it in errors): read with the JDK, and only when
+   * it cannot (an algorithm or encoding it does not know) with BouncyCastle.
+   */
   public static PrivateKey parseKey(String pem, String what) {
-    try (Reader r = new StringReader(pem)) {
-      return key(r, what);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read a private key from " + what, e);
-    }
-  }
-
-  private static PrivateKey key(Reader r, String what) throws IOException {
-    try (PEMParser p = new PEMParser(r)) {
-      JcaPEMKeyConverter conv = new JcaPEMKeyConverter();
-      for (Object o = p.readObject(); o != null; o = p.readObject()) {
-        if (o instanceof PrivateKeyInfo info) {
-          return conv.getPrivateKey(info);
-        }
-        if (o instanceof PEMKeyPair pair) {
-          return conv.getKeyPair(pair).getPrivate();
+    List<JdkPem.Block> blocks = JdkPem.blocks(pem, what);
+    PrivateKey key = JdkPem.privateKey(blocks);
+    if (key == null) {
+      for (JdkPem.Block b : blocks) {
+        if (b.type().contains("PRIVATE KEY")) { // a key the JDK could not read: ask BouncyCastle
+          key = BouncyPem.privateKey(pem, what);
+          break;
         }
       }
     }
-    throw new IllegalArgumentException(
-        what + " holds no unencrypted PEM private key (PRIVATE KEY, EC or RSA PRIVATE KEY)");
+    if (key == null) {
+      throw new IllegalArgumentException(
+          what + " holds no unencrypted PEM private key (PRIVATE KEY, EC or RSA PRIVATE KEY)");
+    }
+    return key;
+  }
+
+  private static String readText(Path file, String what) {
+    try {
+      return Files.readString(file, StandardCharsets.US_ASCII);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + what + " from " + file, e);
+    }
   }
 
   /** The PKCS#8 PEM text of a private key. */

@@ -10,7 +10,7 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.List;
-import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
@@ -92,19 +92,16 @@ public final class TlsFiles {
       throw new IllegalArgumentException("a certificate needs its key, and a key its certificate");
     }
     try {
-      KeyManagerFactory kmf = null;
-      if (chain != null) {
-        char[] pw = new char[0];
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        ks.setKeyEntry("key", key, pw, chain.toArray(X509Certificate[]::new));
-        kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(ks, pw);
-      }
+      // One chain and key: a key manager that holds them, rather than a PKCS12 key store that
+      // would encrypt the key with PBKDF2 only for KeyManagerFactory to decrypt it (decision 0082).
+      KeyManager[] kms =
+          chain == null
+              ? null
+              : new KeyManager[] {new FixedKeyManager(chain.toArray(X509Certificate[]::new), key)};
       SSLContext ctx = SSLContext.getInstance("TLS");
-      ctx.init(kmf == null ? null : kmf.getKeyManagers(), trustManagers, null);
+      ctx.init(kms, trustManagers, null);
       return ctx;
-    } catch (GeneralSecurityException | IOException e) {
+    } catch (GeneralSecurityException e) {
       throw new IllegalStateException("cannot build a TLS context", e);
     }
   }
