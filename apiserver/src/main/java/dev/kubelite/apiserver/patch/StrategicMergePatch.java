@@ -30,13 +30,17 @@ public final class StrategicMergePatch {
   private static final String DELETE_PRIMITIVE = "$deleteFromPrimitiveList/";
 
   /** A list's merge strategy: merge by {@code key}, merge primitives, or replace. */
-  record ListStrategy(boolean merge, String key) {
-    static final ListStrategy REPLACE = new ListStrategy(false, null);
-    static final ListStrategy PRIMITIVES = new ListStrategy(true, null);
+  public record ListStrategy(boolean merge, String key) {
+    public static final ListStrategy REPLACE = new ListStrategy(false, null);
+    public static final ListStrategy PRIMITIVES = new ListStrategy(true, null);
   }
 
-  /** The merge strategy of list field {@code field} inside {@code path} of a {@code kind}. */
-  static ListStrategy strategy(String kind, String path, String field) {
+  /**
+   * The merge strategy of list field {@code field} inside {@code path} of a {@code kind} ({@code
+   * path} names list elements with {@code []}: {@code spec.template.spec.containers[]}).
+   * Server-side apply uses the same keys for its associative lists.
+   */
+  public static ListStrategy strategy(String kind, String path, String field) {
     return switch (field) {
       case "containers",
           "initContainers",
