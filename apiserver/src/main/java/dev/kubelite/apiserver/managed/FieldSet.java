@@ -196,16 +196,24 @@ public final class FieldSet {
    * tree of path elements.
    */
   public static FieldSet fromFieldsV1(JsonNode json) {
+    return fromFieldsV1(json, true);
+  }
+
+  /**
+   * Reads {@code fieldsV1}; {@code checkKeys} also parses every {@code k:}/{@code v:}/{@code i:}
+   * key's JSON (skipped for stored entries, which this server wrote).
+   */
+  static FieldSet fromFieldsV1(JsonNode json, boolean checkKeys) {
     if (json == null || !json.isObject()) {
       throw new IllegalArgumentException("fieldsV1 must be an object");
     }
     FieldSet s = new FieldSet();
-    read(s, (ObjectNode) json, 0);
+    read(s, (ObjectNode) json, 0, checkKeys);
     s.prune();
     return s;
   }
 
-  private static void read(FieldSet s, ObjectNode o, int depth) {
+  private static void read(FieldSet s, ObjectNode o, int depth, boolean checkKeys) {
     if (depth > Json.MAX_DEPTH) {
       throw new IllegalArgumentException("fieldsV1 is nested too deeply");
     }
@@ -226,11 +234,11 @@ public final class FieldSet {
       if (k.length() < 2
           || k.charAt(1) != ':'
           || "fkvi".indexOf(k.charAt(0)) < 0
-          || (k.charAt(0) != 'f' && !validJson(k.substring(2)))) {
+          || (checkKeys && k.charAt(0) != 'f' && !validJson(k.substring(2)))) {
         throw new IllegalArgumentException(
             "fieldsV1 key \"" + k + "\" is not a path element (f:, k:, v:, i: or .)");
       }
-      read(s.child(k), (ObjectNode) e.getValue(), depth + 1);
+      read(s.child(k), (ObjectNode) e.getValue(), depth + 1, checkKeys);
     }
   }
 

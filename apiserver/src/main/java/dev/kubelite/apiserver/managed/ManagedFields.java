@@ -69,6 +69,10 @@ public final class ManagedFields {
 
   /** Reads the entries; throws IllegalArgumentException naming what is malformed. */
   public static List<Entry> read(JsonNode managedFields) {
+    return read(managedFields, true);
+  }
+
+  private static List<Entry> read(JsonNode managedFields, boolean checkKeys) {
     List<Entry> out = new ArrayList<>();
     if (managedFields == null || managedFields.isNull()) {
       return out;
@@ -91,7 +95,8 @@ public final class ManagedFields {
             "metadata.managedFields: fieldsType must be \"FieldsV1\", got " + type);
       }
       JsonNode v1 = e.get("fieldsV1");
-      FieldSet fields = v1 == null || v1.isNull() ? new FieldSet() : FieldSet.fromFieldsV1(v1);
+      FieldSet fields =
+          v1 == null || v1.isNull() ? new FieldSet() : FieldSet.fromFieldsV1(v1, checkKeys);
       String manager = Json.text(e, "manager");
       String sub = Json.text(e, "subresource");
       out.add(
@@ -112,7 +117,7 @@ public final class ManagedFields {
       return new ArrayList<>();
     }
     try {
-      return read(obj.path("metadata").get("managedFields"));
+      return read(obj.path("metadata").get("managedFields"), false);
     } catch (IllegalArgumentException e) {
       return new ArrayList<>();
     }
