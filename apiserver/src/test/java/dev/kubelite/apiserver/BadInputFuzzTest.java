@@ -45,7 +45,11 @@ class BadInputFuzzTest {
           "[{\"op\":\"replace\",\"path\":\"/spec/replicas\",\"value\":2}]",
           "{\"metadata\":{\"labels\":{\"a\":null}},\"$setElementOrder/containers\":[{\"name\":\"c\"}]}",
           "{\"propagationPolicy\":\"Background\",\"gracePeriodSeconds\":0}",
-          "metadata:\n  name: y\ndata:\n  a: b\n");
+          "metadata:\n  name: y\ndata:\n  a: b\n",
+          "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"web\"},"
+              + "\"spec\":{\"replicas\":2,\"template\":{\"spec\":{\"containers\":"
+              + "[{\"name\":\"c\",\"image\":\"nginx:2\"}]}}}}",
+          "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: b\n");
 
   static final List<String> TYPES =
       List.of(
@@ -55,6 +59,8 @@ class BadInputFuzzTest {
           "application/strategic-merge-patch+json",
           "application/json-patch+json",
           "application/vnd.kubernetes.protobuf",
+          "application/apply-patch+yaml",
+          "application/apply-patch+yaml",
           "text/plain",
           "");
 
@@ -65,6 +71,10 @@ class BadInputFuzzTest {
           "/apis/apps/v1/namespaces/fuzz/deployments/web",
           "/apis/apps/v1/namespaces/fuzz/deployments/web/scale",
           "/apis/apps/v1/namespaces/fuzz/deployments/web/status",
+          "/apis/apps/v1/namespaces/fuzz/deployments/web?fieldManager=fuzz",
+          "/apis/apps/v1/namespaces/fuzz/deployments/web?fieldManager=fuzz&force=true",
+          "/api/v1/namespaces/fuzz/configmaps/x?fieldManager=fuzz",
+          "/api/v1/namespaces/fuzz/configmaps/x?force=",
           "/api/v1/namespaces/fuzz/pods/p/binding",
           "/api/v1/namespaces/fuzz",
           "/api/v1/nodes/n1",

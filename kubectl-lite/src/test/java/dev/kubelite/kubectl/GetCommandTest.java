@@ -76,10 +76,12 @@ class GetCommandTest {
   void oneObjectAsYamlJsonAndName() throws Exception {
     Result yaml = cli.run("get", "pod", "web-1", "-o", "yaml");
     assertThat(yaml.exitCode()).as(yaml.toString()).isZero();
-    assertThat(yaml.out()).contains("kind: Pod", "name: web-1");
+    // As kubectl without --show-managed-fields: the server's managedFields are not printed.
+    assertThat(yaml.out()).contains("kind: Pod", "name: web-1").doesNotContain("managedFields");
     Result json = cli.run("get", "pods/web-1", "-o", "json");
     JsonNode pod = new ObjectMapper().readTree(json.out());
     assertThat(pod.path("metadata").path("name").asText()).isEqualTo("web-1");
+    assertThat(pod.path("metadata").has("managedFields")).isFalse();
     Result names = cli.run("get", "pods", "-n", "other", "-o", "name");
     assertThat(names.out()).isEqualTo("pod/other-1\n");
   }

@@ -119,6 +119,14 @@ public final class ApiException extends RuntimeException {
   }
 
   /**
+   * 409 Conflict of a server-side apply with other field managers: one {@code FieldManagerConflict}
+   * cause per field (Kubernetes' NewApplyConflict).
+   */
+  public static ApiException applyConflict(List<Cause> causes, String message) {
+    return new ApiException(409, "Conflict", message, null, null, null, causes, null);
+  }
+
+  /**
    * 409 Conflict: the object's stored value cannot be read with this server's encryption
    * configuration (kube-apiserver answers 500 "unable to transform key"; see decision 0093).
    */

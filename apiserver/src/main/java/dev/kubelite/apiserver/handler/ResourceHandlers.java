@@ -45,7 +45,8 @@ public final class ResourceHandlers {
     ObjectNode obj = Bodies.object(ex);
     FieldValidation.checkBody(ex, mode, obj);
     ex.complete(
-        registry.create(ex.type(), ex.namespace(), obj),
+        registry.create(
+            ex.type(), ex.namespace(), obj, FieldManagers.updates(ex, "CreateOptions", null)),
         created -> ex.reply(201, Render.object(ex, created)));
   }
 
@@ -55,7 +56,13 @@ public final class ResourceHandlers {
     ObjectNode obj = Bodies.object(ex);
     FieldValidation.checkBody(ex, mode, obj);
     ex.complete(
-        registry.update(ex.type(), ex.namespace(), ex.name(), ex.subresource(), obj),
+        registry.update(
+            ex.type(),
+            ex.namespace(),
+            ex.name(),
+            ex.subresource(),
+            obj,
+            FieldManagers.updates(ex, "UpdateOptions", ex.subresource())),
         updated -> ex.reply(200, Render.object(ex, updated)));
   }
 

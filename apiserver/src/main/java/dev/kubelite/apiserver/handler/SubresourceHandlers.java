@@ -8,6 +8,7 @@ import dev.kubelite.apiserver.api.Json;
 import dev.kubelite.apiserver.api.LabelSelector;
 import dev.kubelite.apiserver.api.Validation;
 import dev.kubelite.apiserver.http.Exchange;
+import dev.kubelite.apiserver.registry.FieldTracking;
 import dev.kubelite.apiserver.registry.Registry;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -52,6 +53,8 @@ public final class SubresourceHandlers {
   /** PUT or PATCH of a Scale: the new spec.replicas goes to the owning object. */
   public void writeScale(Exchange ex, boolean patch) {
     Registry registry = DryRun.pick(ex, this.registry);
+    FieldTracking tracking =
+        FieldManagers.updates(ex, patch ? "PatchOptions" : "UpdateOptions", "scale");
     UnaryOperator<ObjectNode> toScale;
     if (patch) {
       UnaryOperator<ObjectNode> p = PatchHandler.patcher(ex, "Scale");
@@ -94,7 +97,8 @@ public final class SubresourceHandlers {
               Json.child(updated, "spec").put("replicas", replicas.asInt());
               return updated;
             },
-            false),
+            false,
+            tracking),
         obj -> ex.reply(200, scaleOf(obj)));
   }
 

@@ -35,7 +35,11 @@ public final class StrategicMergePatch {
     public static final ListStrategy PRIMITIVES = new ListStrategy(true, null);
   }
 
-  /** The merge strategy of list field {@code field} inside {@code path} of a {@code kind}. */
+  /**
+   * The merge strategy of list field {@code field} inside {@code path} of a {@code kind} ({@code
+   * path} names list elements with {@code []}: {@code spec.template.spec.containers[]}).
+   * Server-side apply uses the same keys for its associative lists.
+   */
   public static ListStrategy strategy(String kind, String path, String field) {
     return switch (field) {
       case "containers",

@@ -7,6 +7,7 @@ import dev.kubelite.apiserver.api.ApiException;
 import dev.kubelite.apiserver.api.FieldSelector;
 import dev.kubelite.apiserver.api.Json;
 import dev.kubelite.apiserver.api.LabelSelector;
+import dev.kubelite.apiserver.managed.ManagedFields;
 import dev.kubelite.apiserver.storage.ObjectEvent;
 import dev.kubelite.apiserver.storage.ObjectStorage;
 import dev.kubelite.apiserver.storage.ObjectStorage.Outcome;
@@ -104,7 +105,8 @@ public final class Registry {
     return storage;
   }
 
-  String now() {
+  /** The time of a write as objects record it (RFC 3339, seconds). */
+  public String now() {
     return Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString();
   }
 
@@ -112,6 +114,15 @@ public final class Registry {
 
   /** POST: creates {@code obj} in namespace {@code ns} (null for cluster-scoped resources). */
   public CompletableFuture<ObjectNode> create(ResourceType t, String ns, ObjectNode obj) {
+    return create(t, ns, obj, null);
+  }
+
+  /**
+   * POST: creates {@code obj}; {@code tracking} (may be null: the object keeps the managedFields it
+   * carries) records the create in its managedFields after defaulting.
+   */
+  public CompletableFuture<ObjectNode> create(
+      ResourceType t, String ns, ObjectNode obj, FieldTracking tracking) {
     checkTypeMeta(t, obj);
     ObjectNode meta = Json.child(obj, "metadata");
     if (t.namespaced()) {
@@ -148,6 +159,9 @@ public final class Registry {
           meta.put("creationTimestamp", now());
           meta.put("generation", 1);
           Strategy.prepareForCreate(t, obj);
+          if (tracking != null) {
+            tracking.track(null, obj, now());
+          }
           Strategy.validate(t, obj, null);
           if (t.kind().equals("Service") && !dryRun) {
             return services
@@ -509,6 +523,17 @@ public final class Registry {
    */
   public CompletableFuture<ObjectNode> update(
       ResourceType t, String ns, String name, String subresource, ObjectNode obj) {
+    return update(t, ns, name, subresource, obj, null);
+  }
+
+  /** PUT, with {@code tracking} recording it in managedFields (see {@link #guaranteedUpdate}). */
+  public CompletableFuture<ObjectNode> update(
+      ResourceType t,
+      String ns,
+      String name,
+      String subresource,
+      ObjectNode obj,
+      FieldTracking tracking) {
     checkTypeMeta(t, obj);
     ObjectNode meta = Json.child(obj, "metadata");
     String bodyName = Json.text(meta, "name");
@@ -543,7 +568,8 @@ public final class Registry {
           }
           return obj.deepCopy();
         },
-        expected >= 0);
+        expected >= 0,
+        tracking);
   }
 
   /**
@@ -558,7 +584,23 @@ public final class Registry {
       String subresource,
       Function<Stored, ObjectNode> tryUpdate,
       boolean failOnConflict) {
-    return attempt(t, ns, name, subresource, tryUpdate, failOnConflict, 1);
+    return guaranteedUpdate(t, ns, name, subresource, tryUpdate, failOnConflict, null);
+  }
+
+  /**
+   * {@link #guaranteedUpdate(ResourceType, String, String, String, Function, boolean)} where {@code
+   * tracking} (null: none) records the write in managedFields once the object to write is known
+   * (after the subresource rules and defaulting).
+   */
+  public CompletableFuture<ObjectNode> guaranteedUpdate(
+      ResourceType t,
+      String ns,
+      String name,
+      String subresource,
+      Function<Stored, ObjectNode> tryUpdate,
+      boolean failOnConflict,
+      FieldTracking tracking) {
+    return attempt(t, ns, name, subresource, tryUpdate, failOnConflict, tracking, 1);
   }
 
   private CompletableFuture<ObjectNode> attempt(
@@ -568,6 +610,7 @@ public final class Registry {
       String subresource,
       Function<Stored, ObjectNode> tryUpdate,
       boolean failOnConflict,
+      FieldTracking tracking,
       int attempt) {
     String key = t.key(ns, name);
     return storage
@@ -582,6 +625,9 @@ public final class Registry {
               ObjectNode merged = prepareForUpdate(t, subresource, current.object(), wanted);
               if (t.kind().equals("Service") && subresource == null) {
                 ServiceAllocations.keepAllocated(current.object(), merged);
+              }
+              if (tracking != null) {
+                tracking.track(current.object(), merged, now());
               }
               // A binding sets spec.nodeName, which ordinary pod updates may not change.
               Strategy.validate(t, merged, "binding".equals(subresource) ? null : current.object());
@@ -628,7 +674,8 @@ public final class Registry {
                           throw ApiException.conflict(
                               t.group(), t.plural(), name, ApiException.MODIFIED);
                         }
-                        return attempt(t, ns, name, subresource, tryUpdate, false, attempt + 1);
+                        return attempt(
+                            t, ns, name, subresource, tryUpdate, false, tracking, attempt + 1);
                     }
                   });
             });
@@ -663,6 +710,13 @@ public final class Registry {
       JsonNode ann = wanted.path("metadata").get("annotations");
       if (ann != null) {
         Json.child(merged, "metadata").set("annotations", ann.deepCopy());
+      }
+      // managedFields as the write sent them; field tracking decides what is kept.
+      JsonNode managed = wanted.path("metadata").get("managedFields");
+      if (managed != null) {
+        Json.child(merged, "metadata").set("managedFields", managed.deepCopy());
+      } else {
+        Json.child(merged, "metadata").remove("managedFields");
       }
     } else {
       merged = wanted.deepCopy();
@@ -978,7 +1032,7 @@ public final class Registry {
                   .put("port", 443)
                   .put("protocol", "TCP")
                   .put("targetPort", port);
-              return create(svcType, "default", svc)
+              return create(svcType, "default", svc, internal(svcType))
                   .<Void>thenApply(created -> null)
                   .exceptionally(
                       err -> {
@@ -992,6 +1046,11 @@ public final class Registry {
             });
   }
 
+  /** The API server's own writes are recorded for the manager {@code kube-apiserver}. */
+  private static FieldTracking internal(ResourceType t) {
+    return (old, obj, time) -> ManagedFields.update(t, old, obj, "kube-apiserver", null, time);
+  }
+
   /** Creates the namespaces every cluster has, if missing. */
   public CompletableFuture<Void> ensureDefaultNamespaces() {
     ResourceType nsType = table.byKind("", "Namespace");
@@ -1000,7 +1059,7 @@ public final class Registry {
       ObjectNode obj = Json.object();
       obj.putObject("metadata").put("name", ns);
       all.add(
-          create(nsType, null, obj)
+          create(nsType, null, obj, internal(nsType))
               .exceptionally(
                   e -> {
                     ApiException a = ObjectStorage.translate(e);

@@ -30,14 +30,19 @@ public final class ObjectPrinter {
 
   private ObjectPrinter() {}
 
-  /** One object; several are wrapped in a {@code List} as kubectl does. */
-  public static void print(PrintWriter out, OutputFormat format, List<ObjectNode> objects) {
+  /**
+   * One object; several are wrapped in a {@code List} as kubectl does. {@code
+   * metadata.managedFields} is left out, as kubectl leaves it out without {@code
+   * --show-managed-fields}.
+   */
+  public static void print(PrintWriter out, OutputFormat format, List<ObjectNode> listed) {
     if (format == OutputFormat.NAME) {
-      for (ObjectNode o : objects) {
+      for (ObjectNode o : listed) {
         out.println(name(o));
       }
       return;
     }
+    List<ObjectNode> objects = listed.stream().map(ObjectPrinter::withoutManagedFields).toList();
     JsonNode doc;
     if (objects.size() == 1) {
       doc = objects.get(0);
@@ -64,6 +69,15 @@ public final class ObjectPrinter {
     } catch (JsonProcessingException e) {
       throw new UncheckedIOException("cannot print the object: " + e.getMessage(), e);
     }
+  }
+
+  private static ObjectNode withoutManagedFields(ObjectNode o) {
+    if (!(o.get("metadata") instanceof ObjectNode m) || !m.has("managedFields")) {
+      return o;
+    }
+    ObjectNode copy = o.deepCopy();
+    ((ObjectNode) copy.get("metadata")).remove("managedFields");
+    return copy;
   }
 
   /** {@code pod/nginx}, {@code deployment.apps/web}: kubectl's {@code -o name}. */
