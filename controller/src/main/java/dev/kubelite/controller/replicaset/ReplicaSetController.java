@@ -32,6 +32,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +54,6 @@ public final class ReplicaSetController implements Controller {
   static final int BURST_REPLICAS = 500;
 
   private static final Logger log = LoggerFactory.getLogger(COMPONENT);
-  private static final String CONTROLLER_INDEX = "controller-uid";
   private static final String ORPHAN_INDEX = "orphans-by-namespace";
 
   private final KubeClient client;
@@ -63,6 +63,7 @@ public final class ReplicaSetController implements Controller {
   private final ReconcileLoop loop;
   private final EventRecorder events;
   private final Expectations expectations;
+  private final OwnedPods ownedPods = new OwnedPods();
   private final ExecutorService writers;
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -77,14 +78,6 @@ public final class ReplicaSetController implements Controller {
     this.replicaSets =
         new Informer(client, Resource.REPLICASETS, null, Informer.Options.defaults());
     this.pods = new Informer(client, Resource.PODS, null, Informer.Options.defaults());
-    this.pods
-        .indexer()
-        .addIndex(
-            CONTROLLER_INDEX,
-            p -> {
-              String uid = ControllerRefs.controllerUid(p);
-              return uid == null ? List.of() : List.of(uid);
-            });
     this.pods
         .indexer()
         .addIndex(
@@ -129,6 +122,7 @@ public final class ReplicaSetController implements Controller {
               onDelete(pod);
               return;
             }
+            ownedPods.put(pod);
             ObjectNode rs = controllerOf(pod);
             if (rs != null) {
               expectations.creationObserved(Meta.key(rs));
@@ -144,6 +138,7 @@ public final class ReplicaSetController implements Controller {
                 && Meta.resourceVersion(old).equals(Meta.resourceVersion(pod))) {
               return; // resync
             }
+            ownedPods.put(pod);
             if (Meta.isBeingDeleted(pod) && !Meta.isBeingDeleted(old)) {
               // A graceful deletion: the pod is on its way out; count it as deleted now.
               ObjectNode rs = controllerOf(pod);
@@ -170,6 +165,7 @@ public final class ReplicaSetController implements Controller {
 
           @Override
           public void onDelete(ObjectNode pod) {
+            ownedPods.remove(Meta.key(pod));
             ObjectNode rs = controllerOf(pod);
             if (rs != null) {
               expectations.deletionObserved(Meta.key(rs), Meta.key(pod));
@@ -267,14 +263,28 @@ public final class ReplicaSetController implements Controller {
       return;
     }
     boolean satisfied = expectations.satisfied(key);
-    List<ObjectNode> active = new ArrayList<>();
-    // Only its own pods and the orphans of the namespace can be claimed: no scan of every pod.
-    List<ObjectNode> candidates =
-        new ArrayList<>(pods.indexer().byIndex(CONTROLLER_INDEX, Meta.uid(rs)));
-    candidates.addAll(pods.indexer().byIndex(ORPHAN_INDEX, ns));
-    for (ObjectNode p : candidates) {
+    Map<String, String> templateLabels = Meta.labels(rs.path("spec").path("template"));
+    long minReady = rs.path("spec").path("minReadySeconds").asLong(0);
+    Instant now = clock.instant();
+    // Its own pods come from the owned-pods index, a group per label set with counts: the
+    // selector is evaluated once per group, no pod is visited unless it must be (decision 0059).
+    Counts counts = new Counts();
+    List<OwnedPods.GroupView> matching = new ArrayList<>();
+    List<ObjectNode> candidates = new ArrayList<>(); // to claim: strays to release, orphans
+    for (OwnedPods.GroupView g : ownedPods.groups(Meta.uid(rs))) {
+      if (!ns.equals(g.namespace())) {
+        continue;
+      }
+      if (selector.matches(g.labels())) {
+        matching.add(g);
+        counts.addGroup(g, templateLabels, minReady, now, ownedPods);
+      } else {
+        candidates.addAll(ownedPods.pods(g));
+      }
+    }
+    for (ObjectNode p : pods.indexer().byIndex(ORPHAN_INDEX, ns)) {
       if (Pods.isActive(p) && ns.equals(Meta.namespace(p))) {
-        active.add(p);
+        candidates.add(p);
       }
     }
     ControllerRefs.Claimed claimed =
@@ -285,9 +295,11 @@ public final class ReplicaSetController implements Controller {
             "apps/v1",
             "ReplicaSet",
             selector,
-            active,
+            candidates,
             () -> ControllerRefs.stillOwner(client, Resource.REPLICASETS, rs));
-    List<ObjectNode> owned = claimed.owned();
+    for (ObjectNode p : claimed.owned()) {
+      counts.addPod(p, templateLabels, minReady, now);
+    }
     Did did = new Did();
     if (!claimed.adopted().isEmpty()) {
       did.add("adopted " + String.join(", ", claimed.adopted()));
@@ -296,7 +308,7 @@ public final class ReplicaSetController implements Controller {
       did.add("released " + String.join(", ", claimed.released()));
     }
     Exception manageErr = null;
-    int diff = owned.size() - want;
+    int diff = counts.replicas - want;
     if (!satisfied) {
       if (diff != 0) {
         did.add("waiting for " + expectations.pending(key) + " to be observed");
@@ -306,10 +318,9 @@ public final class ReplicaSetController implements Controller {
         did.add("being deleted: not creating or deleting pods");
       }
     } else {
-      manageErr = manage(key, rs, owned, diff, did);
+      manageErr = manage(key, rs, () -> owned(matching, claimed.owned()), diff, did);
     }
-    Instant now = clock.instant();
-    ObjectNode status = status(rs, owned, manageErr, diff, now);
+    ObjectNode status = status(rs, counts, manageErr, diff, now);
     boolean statusChanged = !dev.kubelite.controller.Json.same(status, rs.path("status"));
     if (statusChanged) {
       writeStatus(rs, status);
@@ -320,7 +331,7 @@ public final class ReplicaSetController implements Controller {
             key,
             gen,
             want,
-            owned.size(),
+            counts.replicas,
             status.path("readyReplicas").asInt(0),
             status.path("availableReplicas").asInt(0),
             did,
@@ -333,7 +344,6 @@ public final class ReplicaSetController implements Controller {
     if (manageErr != null) {
       throw manageErr;
     }
-    long minReady = rs.path("spec").path("minReadySeconds").asLong(0);
     int ready = status.path("readyReplicas").asInt(0);
     int available = status.path("availableReplicas").asInt(0);
     if (minReady > 0 && ready > available) {
@@ -342,7 +352,59 @@ public final class ReplicaSetController implements Controller {
     }
   }
 
-  private Exception manage(String key, ObjectNode rs, List<ObjectNode> owned, int diff, Did did)
+  /** The owned pods themselves, only needed to pick pods to delete. */
+  private List<ObjectNode> owned(List<OwnedPods.GroupView> matching, List<ObjectNode> claimed) {
+    List<ObjectNode> out = new ArrayList<>(claimed);
+    for (OwnedPods.GroupView g : matching) {
+      out.addAll(ownedPods.pods(g));
+    }
+    return out;
+  }
+
+  /** Replicas, fully labeled, ready and available among the owned pods. */
+  private static final class Counts {
+    int replicas;
+    int fullyLabeled;
+    int ready;
+    int available;
+
+    void addGroup(
+        OwnedPods.GroupView g,
+        Map<String, String> templateLabels,
+        long minReady,
+        Instant now,
+        OwnedPods index) {
+      if (minReady > 0 && g.ready() > 0) {
+        // Availability depends on how long each pod has been ready: look at the pods.
+        for (ObjectNode p : index.pods(g)) {
+          addPod(p, templateLabels, minReady, now);
+        }
+        return;
+      }
+      replicas += g.size();
+      if (g.labels().entrySet().containsAll(templateLabels.entrySet())) {
+        fullyLabeled += g.size();
+      }
+      ready += g.ready();
+      available += g.ready();
+    }
+
+    void addPod(ObjectNode p, Map<String, String> templateLabels, long minReady, Instant now) {
+      replicas++;
+      if (Meta.labels(p).entrySet().containsAll(templateLabels.entrySet())) {
+        fullyLabeled++;
+      }
+      if (Pods.isReady(p)) {
+        ready++;
+        if (Pods.isAvailable(p, minReady, now)) {
+          available++;
+        }
+      }
+    }
+  }
+
+  private Exception manage(
+      String key, ObjectNode rs, Supplier<List<ObjectNode>> ownedPods, int diff, Did did)
       throws InterruptedException {
     if (diff < 0) {
       int n = Math.min(-diff, BURST_REPLICAS);
@@ -401,8 +463,9 @@ public final class ReplicaSetController implements Controller {
       return first;
     }
     if (diff > 0) {
-      int n = Math.min(diff, BURST_REPLICAS);
-      List<ObjectNode> victims = new ArrayList<>(owned);
+      List<ObjectNode> victims = new ArrayList<>(ownedPods.get());
+      // The index may have changed since the counts were read: never more than it holds.
+      int n = Math.min(Math.min(diff, BURST_REPLICAS), victims.size());
       victims.sort(deletionOrder());
       victims = victims.subList(0, n);
       Set<String> keys = new LinkedHashSet<>();
@@ -544,26 +607,12 @@ public final class ReplicaSetController implements Controller {
   }
 
   private ObjectNode status(
-      ObjectNode rs, List<ObjectNode> owned, Exception manageErr, int diff, Instant now) {
-    Map<String, String> templateLabels = Meta.labels(rs.path("spec").path("template"));
-    long minReady = rs.path("spec").path("minReadySeconds").asLong(0);
-    int fullyLabeled = 0;
-    int ready = 0;
-    int available = 0;
-    for (ObjectNode p : owned) {
-      Map<String, String> labels = Meta.labels(p);
-      if (labels.entrySet().containsAll(templateLabels.entrySet())) {
-        fullyLabeled++;
-      }
-      if (Pods.isReady(p)) {
-        ready++;
-        if (Pods.isAvailable(p, minReady, now)) {
-          available++;
-        }
-      }
-    }
+      ObjectNode rs, Counts counts, Exception manageErr, int diff, Instant now) {
+    int fullyLabeled = counts.fullyLabeled;
+    int ready = counts.ready;
+    int available = counts.available;
     ObjectNode s = KubeClient.JSON.createObjectNode();
-    s.put("replicas", owned.size());
+    s.put("replicas", counts.replicas);
     if (fullyLabeled > 0) {
       s.put("fullyLabeledReplicas", fullyLabeled);
     }

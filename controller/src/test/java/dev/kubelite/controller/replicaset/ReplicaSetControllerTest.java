@@ -232,7 +232,7 @@ class ReplicaSetControllerTest {
         .untilAsserted(
             () -> {
               ObjectNode adopted = c.get(Resource.PODS, ns, "orphan");
-              JsonNode ref = adopted.path("metadata").path("ownerReferences").get(0);
+              JsonNode ref = adopted.path("metadata").path("ownerReferences").path(0);
               assertThat(ref.path("uid").asText()).isEqualTo(Meta.uid(rs));
               assertThat(ref.path("controller").asBoolean()).isTrue();
               assertThat(ref.path("blockOwnerDeletion").asBoolean()).isTrue();
