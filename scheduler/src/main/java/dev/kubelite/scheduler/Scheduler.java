@@ -85,6 +85,10 @@ public final class Scheduler implements AutoCloseable {
   private final Informer pods;
   private final Informer nodes;
   private final SchedulerCache cache = new SchedulerCache();
+
+  /** The scheduling loop's view of the cache, updated incrementally before each cycle. */
+  private SchedulerCache.Snapshot snapshot;
+
   private final SchedulingQueue queue;
   private final Framework framework = DefaultPlugins.framework(new Random());
   private final EventRecorder events;
@@ -263,7 +267,12 @@ public final class Scheduler implements AutoCloseable {
       events.warning(pod, "FailedScheduling", msg);
       return;
     }
-    Framework.Decision d = framework.schedule(info, cache.snapshot());
+    if (snapshot == null) {
+      snapshot = cache.newSnapshot();
+    } else {
+      cache.updateSnapshot(snapshot);
+    }
+    Framework.Decision d = framework.schedule(info, snapshot.nodes());
     if (d.node() == null) {
       failures.incrementAndGet();
       Duration backoff = queue.unschedulable(p);
@@ -434,6 +443,16 @@ public final class Scheduler implements AutoCloseable {
     public void onUpdate(ObjectNode old, ObjectNode pod) {
       String key = Meta.key(pod);
       if (assigned(pod)) {
+        if (cache.hasPod(key)
+            && !cache.isAssumed(key)
+            && old.path("spec").equals(pod.path("spec"))
+            && old.path("metadata")
+                .path("ownerReferences")
+                .equals(pod.path("metadata").path("ownerReferences"))) {
+          // A status change of a pod already counted (the kubelet's writes): nothing the
+          // filters or scores read has changed.
+          return;
+        }
         addToCache(pod);
         queue.delete(key);
       } else if (pending(pod)) {

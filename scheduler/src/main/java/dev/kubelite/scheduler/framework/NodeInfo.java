@@ -216,7 +216,11 @@ public final class NodeInfo {
 
   /** How many pods on this node have the controller {@code uid}. */
   public int podsOfController(String uid) {
-    return podsByController.getOrDefault(uid, 0);
+    if (podsByController.isEmpty()) {
+      return 0;
+    }
+    Integer n = podsByController.get(uid);
+    return n == null ? 0 : n;
   }
 
   /** The node's labels, ready flag, cordon and hard taints (see {@link NodeFacts}). */

@@ -25,9 +25,10 @@ public final class BalancedAllocation implements ScorePlugin {
   @Override
   public long score(PodInfo pod, NodeInfo node) {
     Resources alloc = node.allocatable();
-    Resources req = node.nonZeroRequested().plus(pod.nonZeroRequests());
-    double cpu = fraction(req.milliCpu(), alloc.milliCpu());
-    double mem = fraction(req.memory(), alloc.memory());
+    Resources onNode = node.nonZeroRequested();
+    Resources pods = pod.nonZeroRequests();
+    double cpu = fraction(onNode.milliCpu() + pods.milliCpu(), alloc.milliCpu());
+    double mem = fraction(onNode.memory() + pods.memory(), alloc.memory());
     double deviation = Math.abs(cpu - mem) / 2;
     return (long) ((1 - deviation) * MAX_SCORE);
   }

@@ -24,8 +24,11 @@ public final class LeastAllocated implements ScorePlugin {
   @Override
   public long score(PodInfo pod, NodeInfo node) {
     Resources alloc = node.allocatable();
-    Resources req = node.nonZeroRequested().plus(pod.nonZeroRequests());
-    return (free(req.milliCpu(), alloc.milliCpu()) + free(req.memory(), alloc.memory())) / 2;
+    Resources onNode = node.nonZeroRequested();
+    Resources pods = pod.nonZeroRequests();
+    return (free(onNode.milliCpu() + pods.milliCpu(), alloc.milliCpu())
+            + free(onNode.memory() + pods.memory(), alloc.memory()))
+        / 2;
   }
 
   private static long free(long requested, long allocatable) {

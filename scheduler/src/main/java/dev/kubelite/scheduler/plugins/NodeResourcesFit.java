@@ -21,10 +21,16 @@ public final class NodeResourcesFit implements FilterPlugin {
 
   @Override
   public List<String> filter(PodInfo pod, NodeInfo node) {
-    List<String> reasons = new ArrayList<>(2);
     Resources free = node.allocatable();
     Resources used = node.requested();
     Resources want = pod.requests();
+    boolean podsFit = used.pods() + 1 <= free.pods();
+    boolean cpuFits = want.milliCpu() <= 0 || used.milliCpu() + want.milliCpu() <= free.milliCpu();
+    boolean memoryFits = want.memory() <= 0 || used.memory() + want.memory() <= free.memory();
+    if (podsFit && cpuFits && memoryFits) {
+      return FITS; // the common case allocates nothing
+    }
+    List<String> reasons = new ArrayList<>(2);
     if (used.pods() + 1 > free.pods()) {
       reasons.add("Too many pods");
     }

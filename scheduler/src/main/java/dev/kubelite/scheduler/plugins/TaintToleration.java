@@ -18,7 +18,11 @@ public final class TaintToleration implements FilterPlugin {
 
   @Override
   public List<String> filter(PodInfo pod, NodeInfo node) {
-    for (NodeInfo.Taint taint : node.facts().hardTaints()) {
+    List<NodeInfo.Taint> taints = node.facts().hardTaints();
+    if (taints.isEmpty()) {
+      return FITS; // most nodes: no iterator, no work
+    }
+    for (NodeInfo.Taint taint : taints) {
       if (!Tolerations.podTolerates(pod.pod(), taint.key(), taint.value(), taint.effect())) {
         return List.of(
             "node(s) had untolerated taint {" + taint.key() + ": " + taint.value() + "}");
