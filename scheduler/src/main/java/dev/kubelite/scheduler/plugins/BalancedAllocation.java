@@ -24,11 +24,10 @@ public final class BalancedAllocation implements ScorePlugin {
 
   @Override
   public long score(PodInfo pod, NodeInfo node) {
-    Resources alloc = node.allocatable();
-    Resources onNode = node.nonZeroRequested();
     Resources pods = pod.nonZeroRequests();
-    double cpu = fraction(onNode.milliCpu() + pods.milliCpu(), alloc.milliCpu());
-    double mem = fraction(onNode.memory() + pods.memory(), alloc.memory());
+    double cpu =
+        fraction(node.nonZeroRequestedMilliCpu() + pods.milliCpu(), node.allocatableMilliCpu());
+    double mem = fraction(node.nonZeroRequestedMemory() + pods.memory(), node.allocatableMemory());
     double deviation = Math.abs(cpu - mem) / 2;
     return (long) ((1 - deviation) * MAX_SCORE);
   }

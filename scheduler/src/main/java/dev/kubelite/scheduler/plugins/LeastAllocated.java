@@ -23,11 +23,9 @@ public final class LeastAllocated implements ScorePlugin {
 
   @Override
   public long score(PodInfo pod, NodeInfo node) {
-    Resources alloc = node.allocatable();
-    Resources onNode = node.nonZeroRequested();
     Resources pods = pod.nonZeroRequests();
-    return (free(onNode.milliCpu() + pods.milliCpu(), alloc.milliCpu())
-            + free(onNode.memory() + pods.memory(), alloc.memory()))
+    return (free(node.nonZeroRequestedMilliCpu() + pods.milliCpu(), node.allocatableMilliCpu())
+            + free(node.nonZeroRequestedMemory() + pods.memory(), node.allocatableMemory()))
         / 2;
   }
 
