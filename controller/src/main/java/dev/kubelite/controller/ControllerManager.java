@@ -50,12 +50,14 @@ public final class ControllerManager implements AutoCloseable {
       throw new IllegalArgumentException(
           "concurrent syncs must be at least 1, got " + Math.min(replicaSetSyncs, deploymentSyncs));
     }
+    // One pod watch and cache for the three controllers that read pods (decision 0042).
+    SharedInformers shared = new SharedInformers();
     Map<String, Function<KubeClient, Controller>> m = new LinkedHashMap<>();
-    m.put(ReplicaSetController.NAME, c -> new ReplicaSetController(c, replicaSetSyncs));
-    m.put(DeploymentController.NAME, c -> new DeploymentController(c, deploymentSyncs));
+    m.put(ReplicaSetController.NAME, c -> new ReplicaSetController(c, replicaSetSyncs, shared));
+    m.put(DeploymentController.NAME, c -> new DeploymentController(c, deploymentSyncs, shared));
     m.put(
         NodeLifecycleController.NAME,
-        c -> new NodeLifecycleController(c, NodeLifecycleController.Options.defaults()));
+        c -> new NodeLifecycleController(c, NodeLifecycleController.Options.defaults(), shared));
     m.put(GarbageCollector.NAME, c -> new GarbageCollector(c, GarbageCollector.Options.defaults()));
     m.put(
         NamespaceController.NAME,

@@ -17,6 +17,7 @@ import dev.kubelite.controller.Controller;
 import dev.kubelite.controller.ControllerRefs;
 import dev.kubelite.controller.LabelSelector;
 import dev.kubelite.controller.Pods;
+import dev.kubelite.controller.SharedInformers;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -60,6 +61,7 @@ public final class ReplicaSetController implements Controller {
   private final Clock clock;
   private final Informer replicaSets;
   private final Informer pods;
+  private final SharedInformers.Handle podsHandle;
   private final ReconcileLoop loop;
   private final EventRecorder events;
   private final Expectations expectations;
@@ -68,16 +70,26 @@ public final class ReplicaSetController implements Controller {
   private final AtomicBoolean closed = new AtomicBoolean();
 
   public ReplicaSetController(KubeClient client, int workers) {
-    this(client, workers, Clock.systemUTC());
+    this(client, workers, null, Clock.systemUTC());
+  }
+
+  /** With the pod informer shared through {@code shared} (null: its own). */
+  public ReplicaSetController(KubeClient client, int workers, SharedInformers shared) {
+    this(client, workers, shared, Clock.systemUTC());
   }
 
   ReplicaSetController(KubeClient client, int workers, Clock clock) {
+    this(client, workers, null, clock);
+  }
+
+  ReplicaSetController(KubeClient client, int workers, SharedInformers shared, Clock clock) {
     this.client = client;
     this.clock = clock;
     this.expectations = new Expectations(clock);
     this.replicaSets =
         new Informer(client, Resource.REPLICASETS, null, Informer.Options.defaults());
-    this.pods = new Informer(client, Resource.PODS, null, Informer.Options.defaults());
+    this.podsHandle = SharedInformers.of(shared, client, Resource.PODS);
+    this.pods = podsHandle.informer();
     this.pods
         .indexer()
         .addIndex(
@@ -183,7 +195,7 @@ public final class ReplicaSetController implements Controller {
   @Override
   public void start() {
     replicaSets.start();
-    pods.start();
+    podsHandle.start();
     // No reconcile before both caches have listed: an unsynced pod cache reads as "no pods".
     loop.start(replicaSets, pods);
   }
@@ -201,7 +213,7 @@ public final class ReplicaSetController implements Controller {
     loop.close();
     writers.shutdownNow();
     replicaSets.close();
-    pods.close();
+    podsHandle.close();
     events.close();
   }
 
