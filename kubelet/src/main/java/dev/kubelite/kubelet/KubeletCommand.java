@@ -169,8 +169,8 @@ public final class KubeletCommand implements Callable<Integer> {
       names = "--workers",
       defaultValue = "0",
       description =
-          "Threads moving pods, shared by all nodes; 0 (the default): one per 16 nodes, at least"
-              + " 4, at most 64.")
+          "Threads moving pods, shared by all nodes; 0 (the default): one per 32 nodes, at least"
+              + " 4, at most 32.")
   int workers;
 
   @Override

@@ -99,22 +99,22 @@ public record KubeletConfig(
   }
 
   /**
-   * Pod workers for {@code nodes} nodes when none are configured: one per 16 nodes, at least 4, at
-   * most 64. Each status write is a blocking call to the API server; at 1,000 nodes and 1,000
+   * Pod workers for {@code nodes} nodes when none are configured: one per 32 nodes, at least 4, at
+   * most 32. Each status write is a blocking call to the API server; at 1,000 nodes and 1,000
    * pods/s (two or three writes per pod) four threads fell 15–40 s behind (decision 0065).
    */
   public static int autoPodWorkers(int nodes) {
-    return Math.max(4, Math.min(64, nodes / 16));
+    return Math.max(4, Math.min(32, nodes / 32));
   }
 
   /**
-   * Heartbeat threads for {@code nodes} nodes when none are configured: one per 50 nodes, at least
-   * 2, at most 32. At 1,000 nodes the Leases alone are 100 writes/s; two threads blocked on a busy
+   * Heartbeat threads for {@code nodes} nodes when none are configured: one per 100 nodes, at least
+   * 2, at most 16. At 1,000 nodes the Leases alone are 100 writes/s; two threads blocked on a busy
    * API server let Leases expire and the node lifecycle controller mark nodes NotReady (decision
    * 0065).
    */
   public static int autoHeartbeatWorkers(int nodes) {
-    return Math.max(2, Math.min(32, nodes / 50));
+    return Math.max(2, Math.min(16, nodes / 100));
   }
 
   public static Builder builder() {

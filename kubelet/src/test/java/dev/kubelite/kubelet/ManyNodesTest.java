@@ -21,10 +21,10 @@ class ManyNodesTest {
   void workerThreadsGrowWithTheNodesUpToACap() {
     assertThat(KubeletConfig.builder().nodes(1).build().podWorkers()).isEqualTo(4);
     assertThat(KubeletConfig.builder().nodes(1).build().heartbeatWorkers()).isEqualTo(2);
-    assertThat(KubeletConfig.builder().nodes(1000).build().podWorkers()).isEqualTo(62);
-    assertThat(KubeletConfig.builder().nodes(1000).build().heartbeatWorkers()).isEqualTo(20);
-    assertThat(KubeletConfig.builder().nodes(5000).build().podWorkers()).isEqualTo(64);
-    assertThat(KubeletConfig.builder().nodes(5000).build().heartbeatWorkers()).isEqualTo(32);
+    assertThat(KubeletConfig.builder().nodes(1000).build().podWorkers()).isEqualTo(31);
+    assertThat(KubeletConfig.builder().nodes(1000).build().heartbeatWorkers()).isEqualTo(10);
+    assertThat(KubeletConfig.builder().nodes(5000).build().podWorkers()).isEqualTo(32);
+    assertThat(KubeletConfig.builder().nodes(5000).build().heartbeatWorkers()).isEqualTo(16);
     assertThat(KubeletConfig.builder().nodes(1000).podWorkers(3).build().podWorkers()).isEqualTo(3);
   }
 
@@ -99,7 +99,7 @@ class ManyNodesTest {
         // Informer (3), pod workers, heartbeats, event writer (1), HTTP client internals: the
         // workers grow with the node count up to a cap, nothing else does.
         int workers = KubeletConfig.autoPodWorkers(200) + KubeletConfig.autoHeartbeatWorkers(200);
-        assertThat(workers).isEqualTo(12 + 4);
+        assertThat(workers).isEqualTo(6 + 2);
         assertThat(threadsAfter - threadsBefore)
             .as("threads added by 200 simulated nodes")
             .isLessThan(24 + workers);

@@ -57,9 +57,9 @@ public final class Scheduler implements AutoCloseable {
    * Bindings in flight at once. kube-scheduler binds each pod in its own goroutine; here each
    * binding is a blocking call, so the pool bounds the binding rate to threads / API latency: 8
    * threads at ~100 ms per call on a loaded API server capped the scheduler near 80 pods/s
-   * (decision 0065).
+   * (decision 0065). Under the API server's default per-client cap of 100 requests in flight.
    */
-  public static final int DEFAULT_BIND_THREADS = 64;
+  public static final int DEFAULT_BIND_THREADS = 32;
 
   /**
    * @param schedulerName the {@code spec.schedulerName} this scheduler serves

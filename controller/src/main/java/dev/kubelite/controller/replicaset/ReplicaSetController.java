@@ -60,7 +60,7 @@ public final class ReplicaSetController implements Controller {
    * to threads / API latency: 16 threads at ~150 ms per create on a loaded API server gave ~110
    * pods/s (decision 0065).
    */
-  static final int WRITERS = 64;
+  static final int WRITERS = 32;
 
   private static final Logger log = LoggerFactory.getLogger(COMPONENT);
   private static final String ORPHAN_INDEX = "orphans-by-namespace";
