@@ -1,6 +1,7 @@
 package dev.kubelite.bench;
 
 import dev.kubelite.apiserver.ApiServer;
+import dev.kubelite.apiserver.http.RequestLimits;
 import dev.kubelite.store.client.EmbeddedKvStore;
 import dev.kubelite.store.client.KvStore;
 import dev.kubelite.store.client.RemoteKvStore;
@@ -26,9 +27,21 @@ public final class ApiServerUnderTest {
   private ApiServerUnderTest() {}
 
   public static void main(String[] args) throws Exception {
-    if (args.length != 2 || !(args[0].equals("embedded") || args[0].equals("remote"))) {
-      System.err.println("usage: ApiServerUnderTest embedded <data-dir> | remote <host:port,...>");
+    if (args.length < 2
+        || args.length > 3
+        || !(args[0].equals("embedded") || args[0].equals("remote"))
+        || (args.length == 3 && !args[2].matches("per-client=\\d+"))) {
+      System.err.println(
+          "usage: ApiServerUnderTest embedded <data-dir> | remote <host:port,...>"
+              + " [per-client=<max requests in flight per client, 0: none>]");
       System.exit(2);
+    }
+    RequestLimits.Settings limits = RequestLimits.Settings.DEFAULTS;
+    if (args.length == 3) {
+      limits =
+          limits.withPerClient(
+              Integer.parseInt(args[2].substring("per-client=".length())),
+              limits.maxWatchesPerClient());
     }
     StoreServer member = null;
     KvStore store;
@@ -44,7 +57,8 @@ public final class ApiServerUnderTest {
       store = RemoteKvStore.connect(List.of(args[1].split(",")));
     }
     awaitStore(store);
-    ApiServer api = ApiServer.start(store, new ApiServer.Options("127.0.0.1", 0));
+    ApiServer api =
+        ApiServer.start(store, new ApiServer.Options("127.0.0.1", 0).withLimits(limits));
     System.out.println("PORT " + api.port());
     System.out.flush();
     while (System.in.read() >= 0) {

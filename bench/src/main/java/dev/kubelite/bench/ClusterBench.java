@@ -570,6 +570,10 @@ public final class ClusterBench implements Callable<Integer> {
     List<String> cmd = javaCommand(ApiServerUnderTest.class);
     cmd.add("embedded");
     cmd.add(work.resolve("store").toString());
+    // The components run without authentication, so the API server sees one client (127.0.0.1)
+    // where a real cluster has one user per component, each with its own per-client cap: the
+    // global in-flight limits (400, 200 mutating) stay, the per-client cap goes.
+    cmd.add("per-client=0");
     Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
     components.add(new Component("apiserver+store", p, log));
     System.out.println("started apiserver+store, pid " + p.pid() + ", log " + log);

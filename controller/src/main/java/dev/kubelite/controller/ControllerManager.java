@@ -33,12 +33,31 @@ public final class ControllerManager implements AutoCloseable {
 
   /** The controllers this build knows, by the name {@code --controllers} uses, in start order. */
   public static Map<String, Function<KubeClient, Controller>> known() {
+    return known(DEFAULT_CONCURRENT_SYNCS, DEFAULT_CONCURRENT_SYNCS);
+  }
+
+  /** kube-controller-manager's default of {@code --concurrent-replicaset-syncs} and the like. */
+  public static final int DEFAULT_CONCURRENT_SYNCS = 5;
+
+  /**
+   * The known controllers, with {@code replicaSetSyncs} ReplicaSet and {@code deploymentSyncs}
+   * Deployment workers ({@code --concurrent-replicaset-syncs}, {@code
+   * --concurrent-deployment-syncs}).
+   */
+  public static Map<String, Function<KubeClient, Controller>> known(
+      int replicaSetSyncs, int deploymentSyncs) {
+    if (replicaSetSyncs < 1 || deploymentSyncs < 1) {
+      throw new IllegalArgumentException(
+          "concurrent syncs must be at least 1, got " + Math.min(replicaSetSyncs, deploymentSyncs));
+    }
+    // One pod watch and cache for the three controllers that read pods (decision 0042).
+    SharedInformers shared = new SharedInformers();
     Map<String, Function<KubeClient, Controller>> m = new LinkedHashMap<>();
-    m.put(ReplicaSetController.NAME, c -> new ReplicaSetController(c, 5));
-    m.put(DeploymentController.NAME, c -> new DeploymentController(c, 5));
+    m.put(ReplicaSetController.NAME, c -> new ReplicaSetController(c, replicaSetSyncs, shared));
+    m.put(DeploymentController.NAME, c -> new DeploymentController(c, deploymentSyncs, shared));
     m.put(
         NodeLifecycleController.NAME,
-        c -> new NodeLifecycleController(c, NodeLifecycleController.Options.defaults()));
+        c -> new NodeLifecycleController(c, NodeLifecycleController.Options.defaults(), shared));
     m.put(GarbageCollector.NAME, c -> new GarbageCollector(c, GarbageCollector.Options.defaults()));
     m.put(
         NamespaceController.NAME,

@@ -57,6 +57,20 @@ public final class ControllerManagerCommand implements Callable<Integer> {
   List<String> controllers = new ArrayList<>();
 
   @Option(
+      names = "--concurrent-replicaset-syncs",
+      description =
+          "ReplicaSets reconciled at once, each by its own worker (default: ${DEFAULT-VALUE}).",
+      defaultValue = "5")
+  int replicaSetSyncs;
+
+  @Option(
+      names = "--concurrent-deployment-syncs",
+      description =
+          "Deployments reconciled at once, each by its own worker (default: ${DEFAULT-VALUE}).",
+      defaultValue = "5")
+  int deploymentSyncs;
+
+  @Option(
       names = "--leader-elect",
       negatable = true,
       defaultValue = "true",
@@ -131,7 +145,16 @@ public final class ControllerManagerCommand implements Callable<Integer> {
           "kubelite controller-manager: cannot reach the API server: " + e.getMessage());
       return 2;
     }
-    Map<String, Function<KubeClient, Controller>> known = ControllerManager.known();
+    Map<String, Function<KubeClient, Controller>> known;
+    try {
+      known = ControllerManager.known(replicaSetSyncs, deploymentSyncs);
+    } catch (IllegalArgumentException e) {
+      System.err.println(
+          "kubelite controller-manager: --concurrent-replicaset-syncs and"
+              + " --concurrent-deployment-syncs: "
+              + e.getMessage());
+      return 2;
+    }
     Map<String, Function<KubeClient, Controller>> chosen = new LinkedHashMap<>();
     try {
       for (String name : ControllerManager.select(controllers, known.keySet())) {

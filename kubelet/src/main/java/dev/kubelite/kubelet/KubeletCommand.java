@@ -167,8 +167,10 @@ public final class KubeletCommand implements Callable<Integer> {
 
   @Option(
       names = "--workers",
-      defaultValue = "4",
-      description = "Threads moving pods, shared by all nodes (default: ${DEFAULT-VALUE}).")
+      defaultValue = "0",
+      description =
+          "Threads moving pods, shared by all nodes; 0 (the default): one per 32 nodes, at least"
+              + " 4, at most 32.")
   int workers;
 
   @Override

@@ -29,8 +29,10 @@ import java.util.Map;
  * @param crashLoopBackOff the first restart delay of a container that exited (doubling per restart
  *     up to {@code crashLoopBackOffMax}; kubelet: 10 s and 5 min)
  * @param crashLoopBackOffMax the longest restart delay
- * @param podWorkers threads that move pods along (shared by all nodes)
- * @param heartbeatWorkers threads that register nodes, renew leases and post node status (shared)
+ * @param podWorkers threads that move pods along (shared by all nodes; the builder's default grows
+ *     with the node count, see {@link #autoPodWorkers})
+ * @param heartbeatWorkers threads that register nodes, renew leases and post node status (shared;
+ *     the builder's default grows with the node count, see {@link #autoHeartbeatWorkers})
  * @param kubeletVersion {@code status.nodeInfo.kubeletVersion}
  * @param podEvents whether pods get the kubelet's events (Pulling, Pulled, Created, Started,
  *     Killing, BackOff); off, a pod costs the API server one or two status writes only
@@ -96,6 +98,25 @@ public record KubeletConfig(
     }
   }
 
+  /**
+   * Pod workers for {@code nodes} nodes when none are configured: one per 32 nodes, at least 4, at
+   * most 32. Each status write is a blocking call to the API server; at 1,000 nodes and 1,000
+   * pods/s (two or three writes per pod) four threads fell 15–40 s behind (decision 0065).
+   */
+  public static int autoPodWorkers(int nodes) {
+    return Math.max(4, Math.min(32, nodes / 32));
+  }
+
+  /**
+   * Heartbeat threads for {@code nodes} nodes when none are configured: one per 100 nodes, at least
+   * 2, at most 16. At 1,000 nodes the Leases alone are 100 writes/s; two threads blocked on a busy
+   * API server let Leases expire and the node lifecycle controller mark nodes NotReady (decision
+   * 0065).
+   */
+  public static int autoHeartbeatWorkers(int nodes) {
+    return Math.max(2, Math.min(16, nodes / 100));
+  }
+
   public static Builder builder() {
     return new Builder();
   }
@@ -117,8 +138,8 @@ public record KubeletConfig(
     private Duration maxGracePeriod = Duration.ofSeconds(5);
     private Duration crashLoopBackOff = Duration.ofSeconds(10);
     private Duration crashLoopBackOffMax = Duration.ofMinutes(5);
-    private int podWorkers = 4;
-    private int heartbeatWorkers = 2;
+    private int podWorkers = 0;
+    private int heartbeatWorkers = 0;
     private String kubeletVersion = "v1.32.0-kubelite";
     private boolean podEvents = true;
     private int serverPort = 0;
@@ -194,11 +215,18 @@ public record KubeletConfig(
       return this;
     }
 
+    /**
+     * Pod worker threads; 0 (the default) sizes them by the node count ({@link #autoPodWorkers}).
+     */
     public Builder podWorkers(int n) {
       podWorkers = n;
       return this;
     }
 
+    /**
+     * Heartbeat threads; 0 (the default) sizes them by the node count ({@link
+     * #autoHeartbeatWorkers}).
+     */
     public Builder heartbeatWorkers(int n) {
       heartbeatWorkers = n;
       return this;
@@ -236,8 +264,8 @@ public record KubeletConfig(
           maxGracePeriod,
           crashLoopBackOff,
           crashLoopBackOffMax,
-          podWorkers,
-          heartbeatWorkers,
+          podWorkers == 0 ? autoPodWorkers(nodes) : podWorkers,
+          heartbeatWorkers == 0 ? autoHeartbeatWorkers(nodes) : heartbeatWorkers,
           kubeletVersion,
           podEvents,
           serverPort);

@@ -18,6 +18,17 @@ import org.junit.jupiter.api.Test;
 /** 200 nodes in one process: threads stay few, every node registers and heartbeats. */
 class ManyNodesTest {
   @Test
+  void workerThreadsGrowWithTheNodesUpToACap() {
+    assertThat(KubeletConfig.builder().nodes(1).build().podWorkers()).isEqualTo(4);
+    assertThat(KubeletConfig.builder().nodes(1).build().heartbeatWorkers()).isEqualTo(2);
+    assertThat(KubeletConfig.builder().nodes(1000).build().podWorkers()).isEqualTo(31);
+    assertThat(KubeletConfig.builder().nodes(1000).build().heartbeatWorkers()).isEqualTo(10);
+    assertThat(KubeletConfig.builder().nodes(5000).build().podWorkers()).isEqualTo(32);
+    assertThat(KubeletConfig.builder().nodes(5000).build().heartbeatWorkers()).isEqualTo(16);
+    assertThat(KubeletConfig.builder().nodes(1000).podWorkers(3).build().podWorkers()).isEqualTo(3);
+  }
+
+  @Test
   void twoHundredNodesWithABoundedThreadCount() throws Exception {
     try (Cluster cluster = new Cluster()) {
       KubeClient c = cluster.client();
@@ -85,10 +96,13 @@ class ManyNodesTest {
         int threadsAfter = ManagementFactory.getThreadMXBean().getThreadCount();
         System.err.println(
             "ManyNodesTest: 200 nodes added " + (threadsAfter - threadsBefore) + " threads");
-        // Informer (3), pod workers (4), heartbeats (2), event writer (1), HTTP client internals.
+        // Informer (3), pod workers, heartbeats, event writer (1), HTTP client internals: the
+        // workers grow with the node count up to a cap, nothing else does.
+        int workers = KubeletConfig.autoPodWorkers(200) + KubeletConfig.autoHeartbeatWorkers(200);
+        assertThat(workers).isEqualTo(6 + 2);
         assertThat(threadsAfter - threadsBefore)
             .as("threads added by 200 simulated nodes")
-            .isLessThan(30);
+            .isLessThan(24 + workers);
       }
     }
   }

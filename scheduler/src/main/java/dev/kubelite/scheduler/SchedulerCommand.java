@@ -115,7 +115,11 @@ public final class SchedulerCommand implements Callable<Integer> {
     }
     Scheduler.Options o =
         new Scheduler.Options(
-            schedulerName, election, Duration.ofSeconds(1), Duration.ofSeconds(10), 8);
+            schedulerName,
+            election,
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(10),
+            Scheduler.DEFAULT_BIND_THREADS);
     Scheduler scheduler = new Scheduler(client, o);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()

@@ -22,6 +22,7 @@ import dev.kubelite.controller.ControllerRefs;
 import dev.kubelite.controller.Json;
 import dev.kubelite.controller.LabelSelector;
 import dev.kubelite.controller.Pods;
+import dev.kubelite.controller.SharedInformers;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -58,6 +59,7 @@ public final class DeploymentController implements Controller {
   private final Informer deployments;
   private final Informer replicaSets;
   private final Informer pods;
+  private final SharedInformers.Handle podsHandle;
   private final ReconcileLoop loop;
   private final EventRecorder events;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -72,14 +74,24 @@ public final class DeploymentController implements Controller {
     this(client, workers, Clock.systemUTC());
   }
 
+  /** With the pod informer shared through {@code shared} (null: its own). */
+  public DeploymentController(KubeClient client, int workers, SharedInformers shared) {
+    this(client, workers, shared, Clock.systemUTC());
+  }
+
   DeploymentController(KubeClient client, int workers, Clock clock) {
+    this(client, workers, null, clock);
+  }
+
+  DeploymentController(KubeClient client, int workers, SharedInformers shared, Clock clock) {
     this.client = client;
     this.clock = clock;
     this.deployments =
         new Informer(client, Resource.DEPLOYMENTS, null, Informer.Options.defaults());
     this.replicaSets =
         new Informer(client, Resource.REPLICASETS, null, Informer.Options.defaults());
-    this.pods = new Informer(client, Resource.PODS, null, Informer.Options.defaults());
+    this.podsHandle = SharedInformers.of(shared, client, Resource.PODS);
+    this.pods = podsHandle.informer();
     for (Informer i : List.of(replicaSets, pods)) {
       i.indexer()
           .addIndex(
@@ -182,7 +194,7 @@ public final class DeploymentController implements Controller {
   public void start() {
     deployments.start();
     replicaSets.start();
-    pods.start();
+    podsHandle.start();
     loop.start(deployments, replicaSets, pods);
   }
 
@@ -199,7 +211,7 @@ public final class DeploymentController implements Controller {
     loop.close();
     deployments.close();
     replicaSets.close();
-    pods.close();
+    podsHandle.close();
     events.close();
   }
 

@@ -13,6 +13,7 @@ import dev.kubelite.client.cache.Informer;
 import dev.kubelite.client.events.EventRecorder;
 import dev.kubelite.client.workqueue.ReconcileLoop;
 import dev.kubelite.controller.Controller;
+import dev.kubelite.controller.SharedInformers;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -104,6 +105,7 @@ public final class NodeLifecycleController implements Controller {
   private final Informer nodes;
   private final Informer leases;
   private final Informer pods;
+  private final SharedInformers.Handle podsHandle;
   private final ReconcileLoop loop;
   private final EventRecorder events;
   private final ScheduledExecutorService monitor;
@@ -113,12 +115,18 @@ public final class NodeLifecycleController implements Controller {
   private final Map<String, Instant> countdowns = new ConcurrentHashMap<>();
 
   public NodeLifecycleController(KubeClient client, Options options) {
+    this(client, options, null);
+  }
+
+  /** With the pod informer shared through {@code shared} (null: its own). */
+  public NodeLifecycleController(KubeClient client, Options options, SharedInformers shared) {
     this.client = client;
     this.options = options;
     this.nodes = new Informer(client, Resource.NODES, null, Informer.Options.defaults());
     this.leases =
         new Informer(client, Resource.LEASES, LEASE_NAMESPACE, Informer.Options.defaults());
-    this.pods = new Informer(client, Resource.PODS, null, Informer.Options.defaults());
+    this.podsHandle = SharedInformers.of(shared, client, Resource.PODS);
+    this.pods = podsHandle.informer();
     pods.indexer().addIndex("node", Indexer.field("spec", "nodeName"));
     this.loop = new ReconcileLoop("node-lifecycle", options.workers(), this::reconcile);
     this.events = new EventRecorder(client, "node-controller", null);
@@ -175,7 +183,7 @@ public final class NodeLifecycleController implements Controller {
   public void start() {
     nodes.start();
     leases.start();
-    pods.start();
+    podsHandle.start();
     loop.start(nodes, leases, pods);
     long period = options.monitorPeriod().toMillis();
     monitor.scheduleWithFixedDelay(this::monitorAll, period, period, TimeUnit.MILLISECONDS);
@@ -192,7 +200,7 @@ public final class NodeLifecycleController implements Controller {
     loop.close();
     nodes.close();
     leases.close();
-    pods.close();
+    podsHandle.close();
     events.close();
   }
 

@@ -6,9 +6,11 @@ import dev.kubelite.scheduler.framework.NodeInfo;
 import dev.kubelite.scheduler.framework.PodInfo;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What the scheduler knows of the nodes and the pods on them, fed by the node and pod informers —
@@ -16,18 +18,127 @@ import java.util.Map;
  * before the API server has answered, so the next decision already counts its requests and back
  * -to-back decisions cannot overcommit a node. The assumption is {@link #forget forgotten} if the
  * binding fails and {@link #addPod confirmed} when the pod informer shows the pod bound.
- * Thread-safe; {@link #snapshot()} is cheap (the NodeInfos are immutable).
+ * Thread-safe; {@link #snapshot()} copies references only (the NodeInfos are immutable), and {@link
+ * #updateSnapshot} brings a scheduling loop's {@link Snapshot} up to date by replacing only the
+ * nodes changed since its last update, as kube-scheduler's UpdateSnapshot does: a scheduling cycle
+ * does not pay for the cluster's size to see the previous cycle's assumption.
  */
 public final class SchedulerCache {
   private final Map<String, NodeInfo> nodes = new LinkedHashMap<>();
   private final Map<String, PodState> pods = new HashMap<>();
+
+  /** Nodes changed since the last {@link #updateSnapshot}; null: rebuild (a node came or went). */
+  private Set<String> dirty;
+
+  /**
+   * The nodes (placeholders left out) as of the last {@link #updateSnapshot}, in the cache's order.
+   * Owned and read by one scheduling loop.
+   */
+  public static final class Snapshot {
+    private NodeInfo[] nodes = new NodeInfo[0];
+    private final Map<String, Integer> index = new HashMap<>();
+    private final List<NodeInfo> view =
+        new java.util.AbstractList<>() {
+          @Override
+          public NodeInfo get(int i) {
+            if (i < 0 || i >= nodes.length) {
+              throw new IndexOutOfBoundsException(i);
+            }
+            return nodes[i];
+          }
+
+          @Override
+          public int size() {
+            return nodes.length;
+          }
+        };
+    private final SchedulerCache owner;
+
+    private Snapshot(SchedulerCache owner) {
+      this.owner = owner;
+    }
+
+    /** The nodes; valid until the next {@link SchedulerCache#updateSnapshot}. */
+    public List<NodeInfo> nodes() {
+      return view;
+    }
+
+    SchedulerCache owner() {
+      return owner;
+    }
+  }
+
+  /** A snapshot for one scheduling loop, brought up to date by {@link #updateSnapshot}. */
+  public synchronized Snapshot newSnapshot() {
+    Snapshot s = new Snapshot(this);
+    rebuild(s);
+    dirty = new HashSet<>();
+    return s;
+  }
+
+  /**
+   * Brings {@code s} up to date: the nodes changed since its last update are replaced in place; a
+   * node added or removed rebuilds it. One snapshot per cache (the scheduling loop's).
+   */
+  public synchronized void updateSnapshot(Snapshot s) {
+    if (s.owner() != this) {
+      throw new IllegalArgumentException("the snapshot belongs to another cache");
+    }
+    if (dirty == null) {
+      rebuild(s);
+    } else {
+      for (String name : dirty) {
+        Integer i = s.index.get(name);
+        NodeInfo n = nodes.get(name);
+        if (i == null || n == null || n.node() == null) {
+          rebuild(s);
+          break;
+        }
+        s.nodes[i] = n;
+      }
+    }
+    dirty = new HashSet<>();
+  }
+
+  private void rebuild(Snapshot s) {
+    List<NodeInfo> real = snapshot();
+    s.nodes = real.toArray(new NodeInfo[0]);
+    s.index.clear();
+    for (int i = 0; i < s.nodes.length; i++) {
+      s.index.put(s.nodes[i].name(), i);
+    }
+  }
+
+  /** Replaces a node's info, noting the change for {@link #updateSnapshot}. */
+  private void put(String name, NodeInfo n) {
+    NodeInfo old = nodes.put(name, n);
+    if (dirty != null) {
+      boolean wasReal = old != null && old.node() != null;
+      boolean isReal = n.node() != null;
+      if (!wasReal && !isReal) {
+        return; // a placeholder: not in any snapshot
+      }
+      if (wasReal != isReal) {
+        dirty = null; // a node appeared or went: the positions change
+      } else {
+        dirty.add(name);
+      }
+    }
+  }
+
+  private void drop(String name) {
+    NodeInfo old = nodes.remove(name);
+    if (dirty != null && old != null && old.node() != null) {
+      dirty = null;
+    }
+  }
 
   private record PodState(PodInfo pod, String node, boolean assumed) {}
 
   public synchronized void addNode(ObjectNode node) {
     String name = Meta.name(node);
     NodeInfo existing = nodes.get(name);
-    nodes.put(name, existing == null ? NodeInfo.of(node) : existing.withNode(node));
+    put(name, existing == null ? NodeInfo.of(node) : existing.withNode(node));
   }
 
   public synchronized void updateNode(ObjectNode node) {
@@ -41,9 +152,9 @@ public final class SchedulerCache {
       return;
     }
     if (existing.podCount() == 0) {
-      nodes.remove(name);
+      drop(name);
     } else {
-      nodes.put(name, existing.withNode(null));
+      put(name, existing.withNode(null));
     }
   }
 
@@ -51,7 +162,7 @@ public final class SchedulerCache {
   public synchronized void assume(PodInfo pod, String node) {
     removeFromNode(pod.key());
     pods.put(pod.key(), new PodState(pod, node, true));
-    nodes.put(node, nodeOrPlaceholder(node).withPod(pod));
+    put(node, nodeOrPlaceholder(node).withPod(pod));
   }
 
   /** The binding failed: take back the assumption (a confirmed pod stays). */
@@ -84,7 +195,7 @@ public final class SchedulerCache {
     }
     removeFromNode(pod.key());
     pods.put(pod.key(), new PodState(pod, node, false));
-    nodes.put(node, nodeOrPlaceholder(node).withPod(pod));
+    put(node, nodeOrPlaceholder(node).withPod(pod));
   }
 
   public synchronized void removePod(String podKey) {
@@ -123,9 +234,9 @@ public final class SchedulerCache {
     }
     NodeInfo without = n.withoutPod(podKey);
     if (without.node() == null && without.podCount() == 0) {
-      nodes.remove(s.node);
+      drop(s.node);
     } else {
-      nodes.put(s.node, without);
+      put(s.node, without);
     }
   }
 }

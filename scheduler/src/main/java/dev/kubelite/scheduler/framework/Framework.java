@@ -70,8 +70,8 @@ public final class Framework {
 
   /** The first failing filter's reasons, or an empty list if the pod fits the node. */
   public List<String> filter(PodInfo pod, NodeInfo node) {
-    for (FilterPlugin f : filters) {
-      List<String> reasons = f.filter(pod, node);
+    for (int i = 0; i < filters.size(); i++) {
+      List<String> reasons = filters.get(i).filter(pod, node);
       if (!reasons.isEmpty()) {
         return reasons;
       }
@@ -85,7 +85,7 @@ public final class Framework {
       return new Decision(null, 0, Map.of(), 0, 0, 0, FitError.NO_NODES);
     }
     int want = feasibleNodesToFind(all);
-    List<NodeInfo> feasible = new ArrayList<>();
+    List<NodeInfo> feasible = new ArrayList<>(Math.min(want, all));
     Map<String, List<String>> reasons = new LinkedHashMap<>();
     int start = nextStartIndex % all;
     int evaluated = 0;

@@ -29,6 +29,19 @@ public final class NodeInfo {
   private final Resources nonZeroRequested;
   private final Map<String, Integer> podsByController;
   private final NodeFacts facts;
+  // Copies of what every filter and score reads for every node, kept in this object itself: a
+  // cycle visits hundreds of nodes, and each pointer followed is a likely cache miss.
+  private final boolean ready;
+  private final boolean unschedulable;
+  private final boolean tainted;
+  private final long allocMilliCpu;
+  private final long allocMemory;
+  private final long allocPods;
+  private final long reqMilliCpu;
+  private final long reqMemory;
+  private final long reqPods;
+  private final long nonZeroMilliCpu;
+  private final long nonZeroMemory;
 
   /**
    * What the filters read from the Node object, extracted once per node change rather than once per
@@ -84,6 +97,17 @@ public final class NodeInfo {
     this.nonZeroRequested = nonZeroRequested;
     this.podsByController = podsByController;
     this.facts = NodeFacts.of(node);
+    this.ready = facts.ready();
+    this.unschedulable = facts.unschedulable();
+    this.tainted = !facts.hardTaints().isEmpty();
+    this.allocMilliCpu = allocatable.milliCpu();
+    this.allocMemory = allocatable.memory();
+    this.allocPods = allocatable.pods();
+    this.reqMilliCpu = requested.milliCpu();
+    this.reqMemory = requested.memory();
+    this.reqPods = requested.pods();
+    this.nonZeroMilliCpu = nonZeroRequested.milliCpu();
+    this.nonZeroMemory = nonZeroRequested.memory();
   }
 
   private NodeInfo(
@@ -100,6 +124,17 @@ public final class NodeInfo {
     this.nonZeroRequested = nonZeroRequested;
     this.podsByController = podsByController;
     this.facts = base.facts;
+    this.ready = base.ready;
+    this.unschedulable = base.unschedulable;
+    this.tainted = base.tainted;
+    this.allocMilliCpu = base.allocMilliCpu;
+    this.allocMemory = base.allocMemory;
+    this.allocPods = base.allocPods;
+    this.reqMilliCpu = requested.milliCpu();
+    this.reqMemory = requested.memory();
+    this.reqPods = requested.pods();
+    this.nonZeroMilliCpu = nonZeroRequested.milliCpu();
+    this.nonZeroMemory = nonZeroRequested.memory();
   }
 
   /** A node without pods. */
@@ -216,7 +251,59 @@ public final class NodeInfo {
 
   /** How many pods on this node have the controller {@code uid}. */
   public int podsOfController(String uid) {
-    return podsByController.getOrDefault(uid, 0);
+    if (podsByController.isEmpty()) {
+      return 0;
+    }
+    Integer n = podsByController.get(uid);
+    return n == null ? 0 : n;
+  }
+
+  /** {@code facts().ready()}, read without leaving this object. */
+  public boolean ready() {
+    return ready;
+  }
+
+  /** {@code facts().unschedulable()}, read without leaving this object. */
+  public boolean unschedulable() {
+    return unschedulable;
+  }
+
+  /** Whether {@code facts().hardTaints()} is not empty. */
+  public boolean tainted() {
+    return tainted;
+  }
+
+  /** {@code allocatable().milliCpu()} and the like, read without leaving this object. */
+  public long allocatableMilliCpu() {
+    return allocMilliCpu;
+  }
+
+  public long allocatableMemory() {
+    return allocMemory;
+  }
+
+  public long allocatablePods() {
+    return allocPods;
+  }
+
+  public long requestedMilliCpu() {
+    return reqMilliCpu;
+  }
+
+  public long requestedMemory() {
+    return reqMemory;
+  }
+
+  public long requestedPods() {
+    return reqPods;
+  }
+
+  public long nonZeroRequestedMilliCpu() {
+    return nonZeroMilliCpu;
+  }
+
+  public long nonZeroRequestedMemory() {
+    return nonZeroMemory;
   }
 
   /** The node's labels, ready flag, cordon and hard taints (see {@link NodeFacts}). */

@@ -24,10 +24,10 @@ public final class BalancedAllocation implements ScorePlugin {
 
   @Override
   public long score(PodInfo pod, NodeInfo node) {
-    Resources alloc = node.allocatable();
-    Resources req = node.nonZeroRequested().plus(pod.nonZeroRequests());
-    double cpu = fraction(req.milliCpu(), alloc.milliCpu());
-    double mem = fraction(req.memory(), alloc.memory());
+    Resources pods = pod.nonZeroRequests();
+    double cpu =
+        fraction(node.nonZeroRequestedMilliCpu() + pods.milliCpu(), node.allocatableMilliCpu());
+    double mem = fraction(node.nonZeroRequestedMemory() + pods.memory(), node.allocatableMemory());
     double deviation = Math.abs(cpu - mem) / 2;
     return (long) ((1 - deviation) * MAX_SCORE);
   }

@@ -23,9 +23,10 @@ public final class LeastAllocated implements ScorePlugin {
 
   @Override
   public long score(PodInfo pod, NodeInfo node) {
-    Resources alloc = node.allocatable();
-    Resources req = node.nonZeroRequested().plus(pod.nonZeroRequests());
-    return (free(req.milliCpu(), alloc.milliCpu()) + free(req.memory(), alloc.memory())) / 2;
+    Resources pods = pod.nonZeroRequests();
+    return (free(node.nonZeroRequestedMilliCpu() + pods.milliCpu(), node.allocatableMilliCpu())
+            + free(node.nonZeroRequestedMemory() + pods.memory(), node.allocatableMemory()))
+        / 2;
   }
 
   private static long free(long requested, long allocatable) {

@@ -19,7 +19,7 @@ public final class NodeReady implements FilterPlugin {
 
   @Override
   public List<String> filter(PodInfo pod, NodeInfo node) {
-    return node.facts().ready() ? FITS : NOT_READY;
+    return node.ready() ? FITS : NOT_READY;
   }
 
   private static final List<String> NOT_READY = List.of("node(s) were not ready");

@@ -21,10 +21,17 @@ public final class NodeResourcesFit implements FilterPlugin {
 
   @Override
   public List<String> filter(PodInfo pod, NodeInfo node) {
-    List<String> reasons = new ArrayList<>(2);
+    Resources want = pod.requests();
+    long cpu = want.milliCpu();
+    long memory = want.memory();
+    if (node.requestedPods() + 1 <= node.allocatablePods()
+        && (cpu <= 0 || node.requestedMilliCpu() + cpu <= node.allocatableMilliCpu())
+        && (memory <= 0 || node.requestedMemory() + memory <= node.allocatableMemory())) {
+      return FITS; // the common case allocates nothing and reads the NodeInfo only
+    }
     Resources free = node.allocatable();
     Resources used = node.requested();
-    Resources want = pod.requests();
+    List<String> reasons = new ArrayList<>(2);
     if (used.pods() + 1 > free.pods()) {
       reasons.add("Too many pods");
     }

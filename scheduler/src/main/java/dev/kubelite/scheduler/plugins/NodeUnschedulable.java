@@ -19,8 +19,7 @@ public final class NodeUnschedulable implements FilterPlugin {
 
   @Override
   public List<String> filter(PodInfo pod, NodeInfo node) {
-    if (node.facts().unschedulable()
-        && !Tolerations.podTolerates(pod.pod(), TAINT, "", "NoSchedule")) {
+    if (node.unschedulable() && !Tolerations.podTolerates(pod.pod(), TAINT, "", "NoSchedule")) {
       return List.of("node(s) were unschedulable");
     }
     return FITS;

@@ -81,4 +81,83 @@ class SchedulerCacheTest {
     c.removePod("default/early");
     assertThat(c.node("n1")).isNull();
   }
+
+  private static PodInfo owned(String name, String node, String owner) {
+    ObjectNode p = pod(name, node).pod().deepCopy();
+    ((ObjectNode) p.get("metadata"))
+        .putArray("ownerReferences")
+        .addObject()
+        .put("kind", "ReplicaSet")
+        .put("name", owner)
+        .put("uid", new String(owner + "-uid")) // a fresh instance, as parsed JSON gives
+        .put("controller", true);
+    return PodInfo.of(p);
+  }
+
+  @Test
+  void ownerCountsFollowPodDeletesUpdatesAndNodeRemoval() {
+    SchedulerCache c = new SchedulerCache();
+    c.addNode(node("n1"));
+    c.addNode(node("n2"));
+    c.addPod(owned("a", "n1", "rs1"));
+    c.addPod(owned("b", "n1", "rs1"));
+    c.assume(owned("c", "n1", "rs2"), "n1");
+    assertThat(c.node("n1").podsOfController("rs1-uid")).isEqualTo(2);
+    assertThat(c.node("n1").podsOfController("rs2-uid")).isEqualTo(1);
+    // Updated (seen again), then confirmed: still counted once.
+    c.addPod(owned("a", "n1", "rs1"));
+    c.addPod(owned("c", "n1", "rs2"));
+    assertThat(c.node("n1").podsOfController("rs1-uid")).isEqualTo(2);
+    assertThat(c.node("n1").podsOfController("rs2-uid")).isEqualTo(1);
+    // Its controller changed (released and adopted by another).
+    c.addPod(owned("b", "n1", "rs2"));
+    assertThat(c.node("n1").podsOfController("rs1-uid")).isEqualTo(1);
+    assertThat(c.node("n1").podsOfController("rs2-uid")).isEqualTo(2);
+    // Deleted; an assumption forgotten.
+    c.removePod("default/a");
+    c.assume(owned("d", "n2", "rs1"), "n2");
+    assertThat(c.node("n2").podsOfController("rs1-uid")).isEqualTo(1);
+    c.forget("default/d");
+    assertThat(c.node("n1").podsOfController("rs1-uid")).isZero();
+    assertThat(c.node("n2").podsOfController("rs1-uid")).isZero();
+    // The node goes: its pods stay counted (placeholder) until the informer removes them, and a
+    // node of that name coming back finds them.
+    c.removeNode("n1");
+    assertThat(c.snapshot()).extracting(NodeInfo::name).containsExactly("n2");
+    assertThat(c.node("n1").podsOfController("rs2-uid")).isEqualTo(2);
+    c.addNode(node("n1"));
+    assertThat(c.node("n1").podsOfController("rs2-uid")).isEqualTo(2);
+    c.removePod("default/b");
+    c.removePod("default/c");
+    assertThat(c.node("n1").podsOfController("rs2-uid")).isZero();
+    assertThat(c.node("n1").podCount()).isZero();
+  }
+
+  @Test
+  void incrementalSnapshotMatchesAFullOneAfterEveryChange() {
+    SchedulerCache c = new SchedulerCache();
+    java.util.Random r = new java.util.Random(42);
+    SchedulerCache.Snapshot s = c.newSnapshot();
+    for (int step = 0; step < 5000; step++) {
+      String n = "n" + r.nextInt(8);
+      String p = "p" + r.nextInt(40);
+      switch (r.nextInt(7)) {
+        case 0 -> c.addNode(node(n));
+        case 1 -> c.removeNode(n);
+        case 2 -> c.assume(pod(p, null), n);
+        case 3 -> c.forget("default/" + p);
+        case 4 -> c.addPod(pod(p, n));
+        case 5 -> c.removePod("default/" + p);
+        default -> c.updateNode(node(n));
+      }
+      if (r.nextInt(3) > 0) {
+        c.updateSnapshot(s);
+        java.util.List<NodeInfo> full = c.snapshot();
+        assertThat(s.nodes()).as("after step %d", step).hasSameSizeAs(full);
+        for (int i = 0; i < full.size(); i++) {
+          assertThat(s.nodes().get(i)).as("node %d after step %d", i, step).isSameAs(full.get(i));
+        }
+      }
+    }
+  }
 }
