@@ -33,6 +33,9 @@ public final class KubeClient implements AutoCloseable {
   private final HttpClient http;
   private final Duration requestTimeout;
 
+  /** Sent as {@code User-Agent}; null: the JDK's. The API server names field managers after it. */
+  private final String userAgent;
+
   public KubeClient(URI server, String bearerToken, Duration requestTimeout) {
     this(server, bearerToken, requestTimeout, null);
   }
@@ -55,7 +58,29 @@ public final class KubeClient implements AutoCloseable {
       b.sslContext(ssl);
     }
     this.http = b.build();
+    this.userAgent = null;
   }
+
+  private KubeClient(KubeClient base, String userAgent) {
+    this.server = base.server;
+    this.bearerToken = base.bearerToken;
+    this.requestTimeout = base.requestTimeout;
+    this.http = base.http;
+    this.userAgent = userAgent;
+  }
+
+  /**
+   * The same client (same connections and credentials) introducing itself as {@code component}:
+   * {@code User-Agent: kube-scheduler/v1.32.0-kubelite (java)}, as client-go's default agent does.
+   * The API server records writes without a {@code fieldManager} under the part before the {@code
+   * /}, so a component's entries in {@code managedFields} carry its name.
+   */
+  public KubeClient withUserAgent(String component) {
+    return new KubeClient(this, component + "/" + VERSION + " (java)");
+  }
+
+  /** The Kubernetes version the components speak (the API server's {@code /version}). */
+  static final String VERSION = "v1.32.0-kubelite";
 
   public KubeClient(URI server) {
     this(server, null, Duration.ofSeconds(30));
@@ -229,6 +254,9 @@ public final class KubeClient implements AutoCloseable {
   private HttpRequest.Builder request(String path, String accept) {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(server + path)).header("Accept", accept);
+    if (userAgent != null) {
+      b.header("User-Agent", userAgent);
+    }
     if (bearerToken != null) {
       b.header("Authorization", "Bearer " + bearerToken);
     }

@@ -43,6 +43,18 @@ class KubeClientTest {
   }
 
   @Test
+  void writesAreRecordedUnderTheComponentNamedInTheUserAgent() {
+    ObjectNode cm = KubeClient.JSON.createObjectNode();
+    cm.putObject("metadata").put("name", "agent");
+    cm.putObject("data").put("k", "v"); // a field to own: name and namespace are not tracked
+    ObjectNode created =
+        c.withUserAgent("kube-scheduler").create(Resource.CONFIGMAPS, "default", cm);
+    assertThat(created.path("metadata").path("managedFields").get(0).path("manager").asText())
+        .isEqualTo("kube-scheduler");
+    c.delete(Resource.CONFIGMAPS, "default", "agent");
+  }
+
+  @Test
   void createGetListUpdatePatchDelete() {
     ObjectNode created = c.create(Resource.PODS, "default", pod("p1", null));
     assertThat(Meta.uid(created)).isNotEmpty();

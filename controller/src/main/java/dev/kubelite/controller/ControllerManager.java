@@ -122,7 +122,7 @@ public final class ControllerManager implements AutoCloseable {
       KubeClient client,
       Map<String, Function<KubeClient, Controller>> factories,
       Election election) {
-    this.client = client;
+    this.client = client.withUserAgent("kube-controller-manager");
     this.factories = new LinkedHashMap<>(factories);
     this.election = election;
     this.elector =

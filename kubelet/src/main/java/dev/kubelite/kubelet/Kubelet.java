@@ -100,8 +100,8 @@ public final class Kubelet implements AutoCloseable {
       Function<String, KubeClient> nodeClients,
       KubeletConfig config,
       Clock clock) {
-    this.client = client;
-    this.nodeClients = nodeClients;
+    this.client = client.withUserAgent("kubelet");
+    this.nodeClients = node -> nodeClients.apply(node).withUserAgent("kubelet");
     this.config = config;
     this.clock = clock;
     Map<String, SimNode> m = new LinkedHashMap<>();

@@ -115,7 +115,7 @@ public final class Scheduler implements AutoCloseable {
   private final AtomicLong lostBindings = new AtomicLong();
 
   public Scheduler(KubeClient client, Options options) {
-    this.client = client;
+    this.client = client.withUserAgent("kube-scheduler");
     this.options = options;
     this.queue =
         new SchedulingQueue(
