@@ -15,12 +15,14 @@ import dev.kubelite.store.server.MemberConfig;
 import dev.kubelite.store.server.StoreServer;
 import dev.kubelite.store.testing.FreePorts;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -207,14 +209,25 @@ class EncryptionAtRestTest {
   /** Whether any file under the store's data directory contains {@code needle}. */
   boolean dataDirContains(String needle) throws IOException {
     byte[] n = needle.getBytes(StandardCharsets.UTF_8);
-    try (Stream<Path> files = Files.walk(dir.resolve("store"))) {
-      for (Path f : files.filter(Files::isRegularFile).toList()) {
-        if (indexOf(Files.readAllBytes(f), n) >= 0) {
-          return true;
+    for (int attempt = 1; ; attempt++) {
+      try (Stream<Path> files = Files.walk(dir.resolve("store"))) {
+        for (Path f : files.filter(Files::isRegularFile).toList()) {
+          if (indexOf(Files.readAllBytes(f), n) >= 0) {
+            return true;
+          }
+        }
+        return false;
+      } catch (NoSuchFileException | UncheckedIOException vanished) {
+        // The running store renamed or deleted a file between the listing and the read (a
+        // *.tmp written and moved into place, a compacted RocksDB file): look again, whole.
+        boolean gone =
+            vanished instanceof NoSuchFileException
+                || vanished.getCause() instanceof NoSuchFileException;
+        if (!gone || attempt == 5) {
+          throw vanished;
         }
       }
     }
-    return false;
   }
 
   static int indexOf(byte[] hay, byte[] needle) {
