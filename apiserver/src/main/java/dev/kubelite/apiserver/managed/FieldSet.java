@@ -125,7 +125,10 @@ public final class FieldSet {
     for (Map.Entry<String, FieldSet> e : children().entrySet()) {
       FieldSet d = e.getValue().difference(other == null ? null : other.get(e.getKey()));
       if (!d.isEmpty()) {
-        out.child(e.getKey()).addAll(d);
+        if (out.children == null) {
+          out.children = new TreeMap<>();
+        }
+        out.children.put(e.getKey(), d); // d is new: attached, not copied again
       }
     }
     return out;

@@ -229,13 +229,16 @@ public final class ManagedFields {
       }
       return;
     }
-    FieldSet taken = changed.union(removed);
     List<Entry> out = new ArrayList<>();
-    FieldSet mine = new FieldSet();
+    FieldSet mine = null;
+    FieldSet taken = null; // built only if another manager may lose fields (never on a create)
     for (Entry e : base) {
       if (e.sameManager(manager, UPDATE, subresource)) {
         mine = e.fields();
         continue;
+      }
+      if (taken == null) {
+        taken = changed.union(removed);
       }
       FieldSet left = e.fields().difference(taken);
       left.prune();
@@ -243,7 +246,11 @@ public final class ManagedFields {
         out.add(e.withFields(left));
       }
     }
-    mine = mine.union(changed).difference(removed);
+    // `changed` is this call's own tree: a create's entry is it, as it is, without copies.
+    mine = mine == null ? changed : mine.union(changed);
+    if (!removed.isEmpty()) {
+      mine = mine.difference(removed);
+    }
     mine.prune();
     if (!mine.isEmpty()) {
       out.add(new Entry(manager, UPDATE, t.apiVersion(), time, subresource, mine));
