@@ -8,6 +8,7 @@ import dev.kubelite.kubectl.cmd.ConfigCommand;
 import dev.kubelite.kubectl.cmd.CreateCommand;
 import dev.kubelite.kubectl.cmd.DeleteCommand;
 import dev.kubelite.kubectl.cmd.DescribeCommand;
+import dev.kubelite.kubectl.cmd.EncryptionCommand;
 import dev.kubelite.kubectl.cmd.GetCommand;
 import dev.kubelite.kubectl.cmd.LogsCommand;
 import dev.kubelite.kubectl.cmd.PatchCommand;
@@ -64,7 +65,8 @@ public final class KubectlLite implements Runnable {
           VersionCommand.class,
           ConfigCommand.class,
           AuthCommand.class,
-          StoreCommand.class);
+          StoreCommand.class,
+          EncryptionCommand.class);
 
   /** The root flags that take a value as the next argument, to find the command name. */
   private static final Set<String> VALUED_FLAGS =

@@ -266,28 +266,8 @@ public final class StoreCommand implements Runnable {
                 asked ? Long.toString(st.path("revision").asLong()) : "-",
                 errors.isEmpty() ? "" : String.join(", ", errors)));
       }
-      printAligned(rows);
+      Columns.print(out(), rows);
       return 0;
-    }
-
-    /** kubectl's table layout: columns padded to their widest cell, three spaces apart. */
-    private void printAligned(List<List<String>> rows) {
-      int[] widths = new int[rows.get(0).size()];
-      for (List<String> r : rows) {
-        for (int i = 0; i < r.size(); i++) {
-          widths[i] = Math.max(widths[i], r.get(i).length());
-        }
-      }
-      for (List<String> r : rows) {
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < r.size(); i++) {
-          b.append(r.get(i));
-          if (i < r.size() - 1) {
-            b.append(" ".repeat(widths[i] - r.get(i).length() + 3));
-          }
-        }
-        out().println(b.toString().stripTrailing());
-      }
     }
   }
 
