@@ -2,7 +2,6 @@ package dev.kubelite.kubectl.cmd;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.kubelite.kubectl.CliException;
 import dev.kubelite.kubectl.output.ObjectPrinter;
 import dev.kubelite.kubectl.output.OutputFormat;
 import java.net.URLEncoder;
@@ -70,16 +69,7 @@ public final class EncryptionCommand implements Runnable {
 
     @Override
     public Integer call() {
-      OutputFormat format = null;
-      if (output != null && !output.isEmpty()) {
-        format = OutputFormat.parse(output);
-        if (format != OutputFormat.JSON && format != OutputFormat.YAML) {
-          throw new CliException(
-              "unable to match a printer suitable for the output format \""
-                  + output
-                  + "\", allowed formats are: json,yaml");
-        }
-      }
+      OutputFormat format = Columns.document(output);
       List<String> q = new ArrayList<>();
       for (String r : resources) {
         q.add("resource=" + URLEncoder.encode(r.trim(), StandardCharsets.UTF_8));

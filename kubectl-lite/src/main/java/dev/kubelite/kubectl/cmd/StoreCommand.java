@@ -48,21 +48,6 @@ public final class StoreCommand implements Runnable {
     return URLEncoder.encode(s, StandardCharsets.UTF_8);
   }
 
-  /** Only json and yaml: the answers are not Kubernetes objects, so there is no table or name. */
-  private static OutputFormat document(String output) {
-    if (output == null || output.isEmpty()) {
-      return null;
-    }
-    OutputFormat f = OutputFormat.parse(output);
-    if (f != OutputFormat.JSON && f != OutputFormat.YAML) {
-      throw new CliException(
-          "unable to match a printer suitable for the output format \""
-              + output
-              + "\", allowed formats are: json,yaml");
-    }
-    return f;
-  }
-
   /** {@code store get}: keys and values as etcdctl prints them (key line, value line). */
   @Command(
       name = "get",
@@ -117,7 +102,7 @@ public final class StoreCommand implements Runnable {
 
     @Override
     public Integer call() {
-      OutputFormat format = document(output);
+      OutputFormat format = Columns.document(output);
       if (prefix && fromKey) {
         throw new CliException("--prefix and --from-key cannot be used together");
       }
@@ -194,7 +179,7 @@ public final class StoreCommand implements Runnable {
 
     @Override
     public Integer call() {
-      OutputFormat format = document(output);
+      OutputFormat format = Columns.document(output);
       ObjectNode s = session().client().getPath("/kubelite/v1/store/status");
       if (format != null) {
         ObjectPrinter.printDocument(out(), format, s);
