@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -133,10 +134,18 @@ public final class UpCommand implements Callable<Integer> {
     }
     ClusterLog clusterLog = ClusterLog.open(dataDir, System.err);
     System.setErr(clusterLog.stream("up"));
-    return ha ? runHa(clusterLog) : runAllInOne();
+    // The hook is in place before anything starts: a SIGTERM that lands while the cluster is
+    // still starting (or right after its "up" log line) must stop it, not find the JVM already
+    // shutting down with no hook to run.
+    StopOnShutdown stop = new StopOnShutdown();
+    try {
+      return ha ? runHa(clusterLog, stop) : runAllInOne(stop);
+    } finally {
+      stop.started(null); // no-op once a cluster was handed over
+    }
   }
 
-  private int runAllInOne() throws InterruptedException {
+  private int runAllInOne(StopOnShutdown stop) throws InterruptedException {
     AllInOne cluster;
     try {
       cluster =
@@ -152,6 +161,9 @@ public final class UpCommand implements Callable<Integer> {
                   profile.equals("demo"),
                   insecurePort));
     } catch (Exception e) {
+      if (stop.stopRequestedWhileStarting()) {
+        return 0;
+      }
       System.err.println(
           "kubelite up: cannot start: "
               + e
@@ -164,7 +176,7 @@ public final class UpCommand implements Callable<Integer> {
               + " free? see --port and --store-port)");
       return 1;
     }
-    CountDownLatch stopped = stopOnShutdown(cluster);
+    stop.started(cluster);
     System.err.println();
     System.err.println("Kubelite is up. API server: " + cluster.apiUrl());
     if (cluster.insecureUrl() != null) {
@@ -178,11 +190,11 @@ public final class UpCommand implements Callable<Integer> {
     logsLine();
     System.err.println("  Ctrl-C stops the cluster; `bin/kubelite up` again resumes it.");
     System.err.println();
-    stopped.await();
+    stop.awaitStopped();
     return 0;
   }
 
-  private int runHa(ClusterLog clusterLog) throws Exception {
+  private int runHa(ClusterLog clusterLog, StopOnShutdown stop) throws Exception {
     if (fresh) {
       HaCluster.wipe(dataDir);
     }
@@ -200,6 +212,9 @@ public final class UpCommand implements Callable<Integer> {
                   Duration.ofSeconds(120)),
               clusterLog);
     } catch (Exception e) {
+      if (stop.stopRequestedWhileStarting()) {
+        return 0;
+      }
       System.err.println(
           "kubelite up --ha: cannot start: "
               + e.getMessage()
@@ -214,7 +229,7 @@ public final class UpCommand implements Callable<Integer> {
               + " free? see --port and --store-port)");
       return 1;
     }
-    CountDownLatch stopped = stopOnShutdown(cluster);
+    stop.started(cluster);
     System.err.println();
     System.err.println(
         "Kubelite is up (HA: "
@@ -257,7 +272,7 @@ public final class UpCommand implements Callable<Integer> {
     logsLine();
     System.err.println("  Ctrl-C stops the cluster; `bin/kubelite up --ha` again resumes it.");
     System.err.println();
-    stopped.await();
+    stop.awaitStopped();
     return 0;
   }
 
@@ -287,24 +302,58 @@ public final class UpCommand implements Callable<Integer> {
             + ")");
   }
 
-  /** Closes {@code cluster} when the JVM shuts down (Ctrl-C, SIGTERM); counts down when done. */
-  private CountDownLatch stopOnShutdown(AutoCloseable cluster) {
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  System.err.println("kubelite up: stopping (state kept in " + dataDir + ")");
-                  try {
-                    cluster.close();
-                  } catch (Exception e) {
-                    System.err.println("kubelite up: stopping failed: " + e);
-                  }
-                  System.err.println("kubelite up: stopped");
-                  stopped.countDown();
-                },
-                "kubelite-shutdown"));
-    return stopped;
+  /**
+   * Closes the cluster when the JVM shuts down (Ctrl-C, SIGTERM). Registered before the cluster
+   * starts; the hook waits for the start to finish, then closes what it got.
+   */
+  private final class StopOnShutdown {
+    private final CompletableFuture<AutoCloseable> cluster = new CompletableFuture<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    StopOnShutdown() {
+      Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "kubelite-shutdown"));
+    }
+
+    /** Hands over the started cluster, or {@code null} when none started. */
+    void started(AutoCloseable startedCluster) {
+      cluster.complete(startedCluster);
+    }
+
+    /**
+     * Whether a start that failed did so because Ctrl-C or SIGTERM came first (libraries refuse to
+     * start once the JVM is shutting down). The failed start closed what it had started; this says
+     * so, as a normal stop would.
+     */
+    boolean stopRequestedWhileStarting() {
+      Thread probe = new Thread(() -> {});
+      try {
+        Runtime.getRuntime().addShutdownHook(probe);
+        Runtime.getRuntime().removeShutdownHook(probe);
+        return false;
+      } catch (IllegalStateException shuttingDown) {
+        System.err.println("kubelite up: stopped while starting (state kept in " + dataDir + ")");
+        return true;
+      }
+    }
+
+    void awaitStopped() throws InterruptedException {
+      stopped.await();
+    }
+
+    private void stop() {
+      AutoCloseable started = cluster.join();
+      if (started == null) {
+        return;
+      }
+      System.err.println("kubelite up: stopping (state kept in " + dataDir + ")");
+      try {
+        started.close();
+      } catch (Exception e) {
+        System.err.println("kubelite up: stopping failed: " + e);
+      }
+      System.err.println("kubelite up: stopped");
+      stopped.countDown();
+    }
   }
 
   public static void main(String[] args) {

@@ -81,6 +81,36 @@ class UpCommandTest {
   }
 
   @Test
+  void aSigtermWhileStartingStillStopsTheClusterCleanly() throws Exception {
+    Path log = dir.resolve("up.log");
+    Path data = dir.resolve("data");
+    Process p =
+        up(
+            log,
+            "--data-dir",
+            data.toString(),
+            "--port",
+            Integer.toString(FreePorts.next()),
+            "--store-port",
+            Integer.toString(FreePorts.next()),
+            "--nodes",
+            "1");
+    try {
+      // The store logs first: the cluster is starting, not yet up.
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> Files.readString(log).contains("[store]") || !p.isAlive());
+      assertThat(p.isAlive()).as(Files.readString(log)).isTrue();
+    } finally {
+      p.destroy();
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    }
+    assertThat(Files.readString(log))
+        .contains("[up] kubelite up: stopped")
+        .doesNotContain("Shutdown in progress");
+  }
+
+  @Test
   void textLinesAreTaggedWithTheirComponentAndKeptForKubeliteLogs() throws Exception {
     Path log = dir.resolve("up.log");
     Path data = dir.resolve("data");
