@@ -31,13 +31,11 @@ class UpCommandTest {
     return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
 
-  @Test
-  void jsonLogLinesAndACleanStop() throws Exception {
-    Path log = dir.resolve("up.log");
-    Path data = dir.resolve("data");
-    Process p =
-        up(
-            log,
+  /** A one-node cluster in {@code data} on free ports. */
+  private Process upOneNode(Path log, Path data, String... moreFlags) throws Exception {
+    List<String> flags = new ArrayList<>();
+    flags.addAll(
+        List.of(
             "--data-dir",
             data.toString(),
             "--port",
@@ -45,9 +43,16 @@ class UpCommandTest {
             "--store-port",
             Integer.toString(FreePorts.next()),
             "--nodes",
-            "1",
-            "--log-format",
-            "json");
+            "1"));
+    flags.addAll(List.of(moreFlags));
+    return up(log, flags.toArray(String[]::new));
+  }
+
+  @Test
+  void jsonLogLinesAndACleanStop() throws Exception {
+    Path log = dir.resolve("up.log");
+    Path data = dir.resolve("data");
+    Process p = upOneNode(log, data, "--log-format", "json");
     try {
       await()
           .atMost(Duration.ofSeconds(60))
@@ -84,17 +89,7 @@ class UpCommandTest {
   void aSigtermWhileStartingStillStopsTheClusterCleanly() throws Exception {
     Path log = dir.resolve("up.log");
     Path data = dir.resolve("data");
-    Process p =
-        up(
-            log,
-            "--data-dir",
-            data.toString(),
-            "--port",
-            Integer.toString(FreePorts.next()),
-            "--store-port",
-            Integer.toString(FreePorts.next()),
-            "--nodes",
-            "1");
+    Process p = upOneNode(log, data);
     try {
       // The store logs first: the cluster is starting, not yet up.
       await()
@@ -114,17 +109,7 @@ class UpCommandTest {
   void textLinesAreTaggedWithTheirComponentAndKeptForKubeliteLogs() throws Exception {
     Path log = dir.resolve("up.log");
     Path data = dir.resolve("data");
-    Process p =
-        up(
-            log,
-            "--data-dir",
-            data.toString(),
-            "--port",
-            Integer.toString(FreePorts.next()),
-            "--store-port",
-            Integer.toString(FreePorts.next()),
-            "--nodes",
-            "1");
+    Process p = upOneNode(log, data);
     try {
       await()
           .atMost(Duration.ofSeconds(60))

@@ -1,5 +1,6 @@
 package dev.kubelite.apiserver.auth;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kubelite.apiserver.api.ApiException;
@@ -10,6 +11,7 @@ import dev.kubelite.apiserver.storage.ObjectStorage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,9 +19,15 @@ import org.slf4j.LoggerFactory;
  * The default ClusterRoles and ClusterRoleBindings, written at startup when missing (as
  * kube-apiserver's {@code rbac/bootstrap-roles} post-start hook does): cluster-admin, admin, edit,
  * view, the discovery roles for every authenticated user, and one role for each Kubelite component
- * that grants what it does and no more, bound to the identities the PKI issues. Objects already
- * present are left as they are (an administrator's edits win; Kubernetes' reconciliation of roles
- * annotated {@code autoupdate} is not done).
+ * that grants what it does and no more, bound to the identities the PKI issues.
+ *
+ * <p>Objects already present are reconciled as Kubernetes does, so a data dir made by an older
+ * version gets the permissions this version's components need: unless annotated {@code
+ * rbac.authorization.kubernetes.io/autoupdate: "false"}, a role gets each default rule its rules do
+ * not already cover and a binding each default subject it lacks, and both get missing default
+ * labels and annotations. Nothing is removed: an administrator's additions stay. A binding whose
+ * roleRef was changed (only possible by deleting and recreating it) is left alone with a warning,
+ * where Kubernetes would recreate it.
  */
 public final class BootstrapPolicy {
   private static final Logger log = LoggerFactory.getLogger(BootstrapPolicy.class);
@@ -290,39 +298,165 @@ public final class BootstrapPolicy {
         binding(SIMULATED_NODES, SIMULATED_NODES, "Group:" + SIMULATED_NODES));
   }
 
-  /** Creates each missing role and binding; existing ones are kept as they are. */
+  static final String AUTOUPDATE = "rbac.authorization.kubernetes.io/autoupdate";
+
+  /** Creates each missing role and binding and reconciles the existing ones (see above). */
   public static CompletableFuture<Void> ensure(Registry registry) {
     ResourceType roles = registry.table().byKind(GROUP, "ClusterRole");
     ResourceType bindings = registry.table().byKind(GROUP, "ClusterRoleBinding");
     CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
-    List<Object[]> all = new ArrayList<>();
-    clusterRoles().forEach(o -> all.add(new Object[] {roles, o}));
-    clusterRoleBindings().forEach(o -> all.add(new Object[] {bindings, o}));
-    for (Object[] item : all) {
-      ResourceType t = (ResourceType) item[0];
-      ObjectNode o = (ObjectNode) item[1];
-      chain = chain.thenCompose(v -> ensureOne(registry, t, o));
+    for (ObjectNode role : clusterRoles()) {
+      chain = chain.thenCompose(v -> ensureOne(registry, roles, role));
+    }
+    for (ObjectNode binding : clusterRoleBindings()) {
+      chain = chain.thenCompose(v -> ensureOne(registry, bindings, binding));
     }
     return chain;
   }
 
   private static CompletableFuture<Void> ensureOne(
-      Registry registry, ResourceType t, ObjectNode o) {
-    String name = Json.text(o, "metadata", "name");
+      Registry registry, ResourceType t, ObjectNode wanted) {
+    String name = Json.text(wanted, "metadata", "name");
     return registry
-        .create(t, null, o.deepCopy())
+        .create(t, null, wanted.deepCopy())
         .<Void>thenApply(
             created -> {
               log.info("RBAC bootstrap: created {} {}", t.kind(), name);
               return null;
             })
-        .exceptionally(
+        .exceptionallyCompose(
             e -> {
               ApiException a = ObjectStorage.translate(e);
-              if (a.code() == 409) {
-                return null; // present already (kept as it is), or another API server wrote it
+              if (a.code() != 409) {
+                return CompletableFuture.failedFuture(a);
               }
-              throw a;
+              return reconcile(registry, t, name, wanted);
             });
+  }
+
+  /** Brings an existing default role or binding up to date (see the class comment). */
+  private static CompletableFuture<Void> reconcile(
+      Registry registry, ResourceType t, String name, ObjectNode wanted) {
+    AtomicReference<List<String>> changes = new AtomicReference<>(List.of());
+    return registry
+        .guaranteedUpdate(
+            t,
+            null,
+            name,
+            null,
+            current -> {
+              ObjectNode existing = current.object().deepCopy();
+              changes.set(reconciled(existing, wanted));
+              return existing;
+            },
+            false)
+        .thenAccept(
+            updated -> {
+              if (!changes.get().isEmpty()) {
+                log.info(
+                    "RBAC bootstrap: updated {} {}: {}",
+                    t.kind(),
+                    name,
+                    String.join("; ", changes.get()));
+              }
+            });
+  }
+
+  /**
+   * Adds to {@code existing} what the default {@code wanted} has and it lacks; returns what was
+   * added, for the log (empty: nothing to do).
+   */
+  static List<String> reconciled(ObjectNode existing, ObjectNode wanted) {
+    ObjectNode meta = Json.child(existing, "metadata");
+    if ("false".equals(meta.path("annotations").path(AUTOUPDATE).asText(null))) {
+      return List.of();
+    }
+    List<String> changes = new ArrayList<>();
+    if (wanted.has("rules")) {
+      List<RbacAuthorizer.Rule> have = new ArrayList<>();
+      existing.path("rules").forEach(r -> have.add(RbacAuthorizer.Rule.of(r)));
+      for (JsonNode rule : wanted.path("rules")) {
+        if (!covered(have, RbacAuthorizer.Rule.of(rule))) {
+          arrayField(existing, "rules").add(rule.deepCopy());
+          changes.add("added rule " + rule);
+        }
+      }
+    } else {
+      if (!existing.path("roleRef").equals(wanted.path("roleRef"))) {
+        log.warn(
+            "RBAC bootstrap: ClusterRoleBinding {} refers to {} instead of {}; left as it is"
+                + " (delete it and restart the API server to get the default back)",
+            Json.text(wanted, "metadata", "name"),
+            existing.path("roleRef"),
+            wanted.path("roleRef"));
+        return List.of();
+      }
+      for (JsonNode subject : wanted.path("subjects")) {
+        if (!hasSubject(existing.path("subjects"), subject)) {
+          arrayField(existing, "subjects").add(subject.deepCopy());
+          changes.add(
+              "added subject "
+                  + subject.path("kind").asText()
+                  + " "
+                  + subject.path("name").asText());
+        }
+      }
+    }
+    for (String field : List.of("labels", "annotations")) {
+      wanted
+          .path("metadata")
+          .path(field)
+          .fields()
+          .forEachRemaining(
+              e -> {
+                ObjectNode mine = Json.child(meta, field);
+                if (!mine.has(e.getKey())) {
+                  mine.set(e.getKey(), e.getValue().deepCopy());
+                  changes.add("added " + field + " " + e.getKey());
+                }
+              });
+    }
+    return changes;
+  }
+
+  /**
+   * Whether {@code have} grants every atomic permission of {@code rule} (each verb on each group,
+   * resource and name, or each URL): a wildcard is covered only by a wildcard, as in Kubernetes.
+   */
+  static boolean covered(List<RbacAuthorizer.Rule> have, RbacAuthorizer.Rule rule) {
+    List<RequestAttributes> atoms = new ArrayList<>();
+    for (String verb : rule.verbs()) {
+      for (String url : rule.nonResourceURLs()) {
+        atoms.add(new RequestAttributes(verb, false, null, null, null, null, null, url));
+      }
+      for (String group : rule.apiGroups()) {
+        for (String resource : rule.resources()) {
+          String[] rs = resource.split("/", 2);
+          String sub = rs.length == 2 ? rs[1] : null;
+          if (rule.resourceNames().isEmpty()) {
+            atoms.add(new RequestAttributes(verb, true, group, rs[0], sub, null, null, ""));
+          }
+          for (String n : rule.resourceNames()) {
+            atoms.add(new RequestAttributes(verb, true, group, rs[0], sub, null, n, ""));
+          }
+        }
+      }
+    }
+    return atoms.stream().allMatch(a -> have.stream().anyMatch(r -> r.allows(a)));
+  }
+
+  private static ArrayNode arrayField(ObjectNode o, String field) {
+    return o.get(field) instanceof ArrayNode a ? a : o.putArray(field);
+  }
+
+  private static boolean hasSubject(JsonNode subjects, JsonNode wanted) {
+    for (JsonNode s : subjects) {
+      if (s.path("kind").equals(wanted.path("kind"))
+          && s.path("name").equals(wanted.path("name"))
+          && s.path("namespace").asText("").equals(wanted.path("namespace").asText(""))) {
+        return true;
+      }
+    }
+    return false;
   }
 }
