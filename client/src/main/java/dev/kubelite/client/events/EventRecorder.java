@@ -12,10 +12,12 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,13 +28,19 @@ import org.slf4j.LoggerFactory;
  * so a person following the logs sees what a component did and why.
  *
  * <p>Writing happens on one background thread: a component never waits for, or fails because of, an
- * event (Kubernetes treats events as best effort too); a failed write is logged with its cause.
+ * event (Kubernetes treats events as best effort too); a failed write is logged with its cause. At
+ * most {@value #MAX_QUEUED} events wait to be written (client-go's broadcaster keeps as many);
+ * beyond that an event is dropped rather than held in memory, and the drops are counted in a
+ * warning at most every ten seconds. The log line of every event is written either way.
  */
 public final class EventRecorder implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EventRecorder.class);
 
   /** How long a repeated event updates the existing Event rather than creating a new one. */
   static final long AGGREGATION_SECONDS = 600;
+
+  /** At most this many events wait for the writer; more are dropped. */
+  static final int MAX_QUEUED = 1000;
 
   /** At most this many remembered events; the oldest is forgotten first. */
   private static final int MAX_REMEMBERED = 4096;
@@ -46,6 +54,31 @@ public final class EventRecorder implements AutoCloseable {
   private final Clock clock;
   private final ExecutorService writer;
   private final Map<String, Seen> seen;
+  private final Drops drops;
+
+  /** Events dropped because the queue was full, reported at most every ten seconds. */
+  private static final class Drops {
+    private static final long REPORT_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private final AtomicLong unreported = new AtomicLong();
+    private final AtomicLong total = new AtomicLong();
+    private final AtomicLong lastReport = new AtomicLong(System.nanoTime() - REPORT_EVERY_NANOS);
+
+    void drop(String component) {
+      unreported.incrementAndGet();
+      total.incrementAndGet();
+      long now = System.nanoTime();
+      long last = lastReport.get();
+      if (now - last >= REPORT_EVERY_NANOS && lastReport.compareAndSet(last, now)) {
+        long count = unreported.getAndSet(0);
+        log.warn(
+            "event recorder {}: dropped {} event(s): more than {} were waiting to be written (the"
+                + " API server is slow or unreachable); their log lines above still stand",
+            component,
+            count,
+            MAX_QUEUED);
+      }
+    }
+  }
 
   private static Map<String, Seen> newSeen() {
     return new LinkedHashMap<>(16, 0.75f, true) {
@@ -73,13 +106,19 @@ public final class EventRecorder implements AutoCloseable {
     this.host = host;
     this.clock = clock;
     this.writer =
-        Executors.newSingleThreadExecutor(
+        new ThreadPoolExecutor(
+            1,
+            1,
+            0,
+            TimeUnit.MILLISECONDS,
+            new ArrayBlockingQueue<>(MAX_QUEUED),
             r -> {
               Thread t = new Thread(r, "events-" + component);
               t.setDaemon(true);
               return t;
             });
     this.seen = newSeen();
+    this.drops = new Drops();
   }
 
   private EventRecorder(EventRecorder parent, String host) {
@@ -89,6 +128,7 @@ public final class EventRecorder implements AutoCloseable {
     this.clock = parent.clock;
     this.writer = parent.writer;
     this.seen = parent.seen;
+    this.drops = parent.drops;
   }
 
   /**
@@ -121,7 +161,12 @@ public final class EventRecorder implements AutoCloseable {
     try {
       writer.execute(() -> write(ref, type, reason, message));
     } catch (RejectedExecutionException e) {
-      log.warn("event {} about {} not written: the recorder is closed", reason, Meta.key(involved));
+      if (writer.isShutdown()) {
+        log.warn(
+            "event {} about {} not written: the recorder is closed", reason, Meta.key(involved));
+      } else {
+        drops.drop(component);
+      }
     }
   }
 
@@ -218,6 +263,11 @@ public final class EventRecorder implements AutoCloseable {
   private long nanos() {
     Instant i = clock.instant();
     return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+  }
+
+  /** How many events were dropped so far because too many were waiting to be written. */
+  public long droppedEvents() {
+    return drops.total.get();
   }
 
   /** Writes what is queued (for at most five seconds), then stops. */

@@ -9,6 +9,9 @@ import dev.kubelite.client.KubeClient;
 import dev.kubelite.client.ListOptions;
 import dev.kubelite.client.Resource;
 import dev.kubelite.client.testing.Cluster;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +44,29 @@ class EventRecorderTest {
     List<JsonNode> out = new ArrayList<>();
     list.path("items").forEach(out::add);
     return out;
+  }
+
+  @Test
+  void eventsBeyondTheQueueAreDroppedAndCountedWhileTheApiServerHangs() throws Exception {
+    // An "API server" that accepts connections and never answers: the writer waits on its first
+    // event, the next MAX_QUEUED wait in the queue, the rest are dropped instead of piling up.
+    try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      KubeClient hanging =
+          new KubeClient(
+              URI.create("http://127.0.0.1:" + silent.getLocalPort()),
+              null,
+              Duration.ofSeconds(60));
+      ObjectNode pod = KubeClient.JSON.createObjectNode();
+      pod.put("apiVersion", "v1").put("kind", "Pod");
+      pod.putObject("metadata").put("name", "p").put("namespace", "default").put("uid", "u1");
+      EventRecorder r = new EventRecorder(hanging, "test-hang", null);
+      int extra = 25;
+      for (int i = 0; i < 1 + EventRecorder.MAX_QUEUED + extra; i++) {
+        r.normal(pod, "Tick", "tick " + i);
+      }
+      assertThat(r.droppedEvents()).isEqualTo(extra);
+      r.close();
+    }
   }
 
   @Test
