@@ -361,6 +361,75 @@ class ApplyCommandTest {
         .contains("The Pod \"invalid\" is invalid: spec.containers: Required value\n");
   }
 
+  private static List<String> managers(JsonNode o) {
+    List<String> out = new ArrayList<>();
+    o.path("metadata")
+        .path("managedFields")
+        .forEach(m -> out.add(m.path("manager").asText() + ":" + m.path("operation").asText()));
+    return out;
+  }
+
+  @Test
+  void serverSideApplyOwnsFieldsAndConflictsUntilForced() throws Exception {
+    createNamespace("ssa");
+    String c = "      - {name: web, image: nginx:1.27}\n";
+    Path two = write("ssa-two.yaml", deployment("ssa", "web", "  replicas: 2\n", c));
+    Path five = write("ssa-five.yaml", deployment("ssa", "web", "  replicas: 5\n", c));
+
+    Result created = cli.run("apply", "--server-side", "-f", two.toString());
+    assertThat(created.exitCode()).as(created.toString()).isZero();
+    assertThat(created.out()).isEqualTo("deployment.apps/web serverside-applied\n");
+    Resource deployments = new Resource("apps", "v1", "deployments", true);
+    JsonNode d = k.get(deployments, "ssa", "web");
+    assertThat(d.path("spec").path("replicas").asInt()).isEqualTo(2);
+    assertThat(managers(d)).contains("kubectl:Apply");
+    assertThat(LastApplied.present(d)).isFalse();
+
+    // Client-side apply takes spec.replicas over, under its own field manager.
+    Result csa = cli.run("apply", "-f", five.toString());
+    assertThat(csa.exitCode()).as(csa.toString()).isZero();
+    assertThat(managers(k.get(deployments, "ssa", "web")))
+        .contains("kubectl-client-side-apply:Update");
+
+    Result conflict = cli.run("apply", "--server-side", "-f", two.toString());
+    assertThat(conflict.exitCode()).isEqualTo(1);
+    assertThat(conflict.err())
+        .startsWith(
+            "error: Apply failed with 1 conflict: conflict with \"kubectl-client-side-apply\"")
+        .contains(".spec.replicas", "--force-conflicts");
+    assertThat(k.get(deployments, "ssa", "web").path("spec").path("replicas").asInt()).isEqualTo(5);
+
+    Result forced = cli.run("apply", "--server-side", "--force-conflicts", "-f", two.toString());
+    assertThat(forced.exitCode()).as(forced.toString()).isZero();
+    assertThat(k.get(deployments, "ssa", "web").path("spec").path("replicas").asInt()).isEqualTo(2);
+
+    // A server dry run of a new object answers it and stores nothing.
+    Path other = write("ssa-other.yaml", deployment("ssa", "other", "", c));
+    Result dry =
+        cli.run("apply", "--server-side", "--dry-run=server", "-o", "json", "-f", other.toString());
+    assertThat(dry.exitCode()).as(dry.toString()).isZero();
+    assertThat(new ObjectMapper().readTree(dry.out()).path("metadata").path("name").asText())
+        .isEqualTo("other");
+    assertThatThrownBy(() -> k.get(deployments, "ssa", "other"))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.isNotFound()).isTrue());
+    // --field-manager names the manager.
+    Result named = cli.run("apply", "--server-side", "--field-manager=ci", "-f", other.toString());
+    assertThat(named.exitCode()).as(named.toString()).isZero();
+    assertThat(managers(k.get(deployments, "ssa", "other"))).containsExactly("ci:Apply");
+  }
+
+  @Test
+  void serverSideFlagsThatDoNotGoTogether() throws Exception {
+    Path any =
+        write("ssa-any.yaml", deployment("default", "x", "", "      - {name: c, image: i}\n"));
+    Result force = cli.run("apply", "--force-conflicts", "-f", any.toString());
+    assertThat(force.exitCode()).isEqualTo(1);
+    assertThat(force.err()).contains("--force-conflicts only works with --server-side");
+    Result client = cli.run("apply", "--server-side", "--dry-run=client", "-f", any.toString());
+    assertThat(client.exitCode()).isEqualTo(1);
+    assertThat(client.err()).contains("--dry-run=client does not work with --server-side");
+  }
+
   @Test
   void requiresFilesAndANonEmptyInput() throws Exception {
     Result none = cli.run("apply");
