@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -606,57 +607,62 @@ public final class GarbageCollector implements Controller {
   }
 
   /**
-   * Removes the ownerReferences with these uids from the live object (read, then a conditional
-   * write, retried on conflict). False if the object is gone or had none of them.
+   * Removes the ownerReferences with these uids from the live object. False if the object is gone
+   * or had none of them.
    */
   private boolean removeOwnerReferences(Item item, List<String> ownerUids) {
-    for (int attempt = 0; ; attempt++) {
-      ObjectNode live;
-      try {
-        live = client.get(item.resource(), item.namespace(), item.name());
-      } catch (ApiException e) {
-        if (e.isNotFound()) {
-          return false;
-        }
-        throw e;
-      }
-      if (!item.uid().equals(Meta.uid(live))) {
-        return false;
-      }
-      ArrayNode kept = KubeClient.JSON.createArrayNode();
-      boolean changed = false;
-      for (JsonNode o : live.path("metadata").path("ownerReferences")) {
-        if (ownerUids.contains(o.path("uid").asText())) {
-          changed = true;
-        } else {
-          kept.add(o);
-        }
-      }
-      if (!changed) {
-        return false;
-      }
-      ObjectNode m = Meta.metadata(live);
-      if (kept.isEmpty()) {
-        m.remove("ownerReferences");
-      } else {
-        m.set("ownerReferences", kept);
-      }
-      try {
-        client.update(item.resource(), live);
-        return true;
-      } catch (ApiException e) {
-        if (e.isNotFound()) {
-          return false;
-        }
-        if (!e.isConflict() || attempt >= 10) {
-          throw e;
-        }
-      }
-    }
+    return updateLive(
+        item,
+        live -> {
+          ArrayNode kept = KubeClient.JSON.createArrayNode();
+          boolean changed = false;
+          for (JsonNode o : live.path("metadata").path("ownerReferences")) {
+            if (ownerUids.contains(o.path("uid").asText())) {
+              changed = true;
+            } else {
+              kept.add(o);
+            }
+          }
+          if (!changed) {
+            return false;
+          }
+          ObjectNode m = Meta.metadata(live);
+          if (kept.isEmpty()) {
+            m.remove("ownerReferences");
+          } else {
+            m.set("ownerReferences", kept);
+          }
+          return true;
+        });
   }
 
   /** Removes a finalizer from the live object; false if it is gone or does not have it. */
   private boolean removeFinalizer(Item item, String finalizer) {
+    return updateLive(
+        item,
+        live -> {
+          ArrayNode kept = KubeClient.JSON.createArrayNode();
+          boolean had = false;
+          for (JsonNode f : live.path("metadata").path("finalizers")) {
+            if (f.asText().equals(finalizer)) {
+              had = true;
+            } else {
+              kept.add(f);
+            }
+          }
+          if (had) {
+            Meta.metadata(live).set("finalizers", kept);
+          }
+          return had;
+        });
+  }
+
+  /**
+   * Reads the item's live object, lets {@code change} edit it (false: nothing to change), and
+   * writes it back conditionally, again from a fresh read when another write came first. False if
+   * the object is gone, was replaced by another of that name, or needed no change.
+   */
+  private boolean updateLive(Item item, Predicate<ObjectNode> change) {
     for (int attempt = 0; ; attempt++) {
       ObjectNode live;
       try {
@@ -667,22 +673,9 @@ public final class GarbageCollector implements Controller {
         }
         throw e;
       }
-      if (!item.uid().equals(Meta.uid(live))) {
+      if (!item.uid().equals(Meta.uid(live)) || !change.test(live)) {
         return false;
       }
-      ArrayNode kept = KubeClient.JSON.createArrayNode();
-      boolean had = false;
-      for (JsonNode f : live.path("metadata").path("finalizers")) {
-        if (f.asText().equals(finalizer)) {
-          had = true;
-        } else {
-          kept.add(f);
-        }
-      }
-      if (!had) {
-        return false;
-      }
-      Meta.metadata(live).set("finalizers", kept);
       try {
         client.update(item.resource(), live);
         return true;
