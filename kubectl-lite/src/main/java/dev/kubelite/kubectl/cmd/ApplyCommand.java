@@ -16,6 +16,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -54,20 +55,7 @@ public final class ApplyCommand extends ClientCommand {
       description = "A manifest file, a directory of them, or - for standard input (repeatable).")
   List<String> files;
 
-  @Option(
-      names = "--dry-run",
-      paramLabel = "none|server|client",
-      defaultValue = "none",
-      description =
-          "server: the server checks and answers but stores nothing; client: only print what"
-              + " would be sent (default: ${DEFAULT-VALUE}).")
-  String dryRun;
-
-  @Option(
-      names = {"-o", "--output"},
-      paramLabel = "FORMAT",
-      description = "Print the applied objects as yaml, json, or their names (name).")
-  String output;
+  @Mixin WriteFlags write;
 
   @Option(
       names = "--server-side",
@@ -90,7 +78,7 @@ public final class ApplyCommand extends ClientCommand {
 
   @Override
   public Integer call() {
-    DryRun dry = DryRun.parse(dryRun);
+    DryRun dry = write.dryRun();
     if (forceConflicts && !serverSide) {
       throw new CliException("--force-conflicts only works with --server-side");
     }
@@ -98,7 +86,7 @@ public final class ApplyCommand extends ClientCommand {
       throw new CliException(
           "--dry-run=client does not work with --server-side (--dry-run=server does)");
     }
-    WriteOutput results = new WriteOutput(out(), output, dry);
+    WriteOutput results = write.output(out(), dry);
     List<ManifestObjects.Entry> entries = ManifestObjects.read(session(), in(), files, "apply");
     int exit =
         ManifestObjects.forEach(

@@ -14,6 +14,7 @@ import dev.kubelite.kubectl.write.ManifestObjects;
 import dev.kubelite.kubectl.write.WriteOutput;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -47,20 +48,7 @@ public final class CreateCommand extends ClientCommand {
               + " later as if apply had created it.")
   boolean saveConfig;
 
-  @Option(
-      names = "--dry-run",
-      paramLabel = "none|server|client",
-      defaultValue = "none",
-      description =
-          "server: the server checks and answers but stores nothing; client: only print what"
-              + " would be sent (default: ${DEFAULT-VALUE}).")
-  String dryRun;
-
-  @Option(
-      names = {"-o", "--output"},
-      paramLabel = "FORMAT",
-      description = "Print the created objects as yaml, json, or their names (name).")
-  String output;
+  @Mixin WriteFlags write;
 
   @Override
   public Integer call() {
@@ -69,8 +57,8 @@ public final class CreateCommand extends ClientCommand {
           "must specify -f FILE (or a subcommand: kubectl-lite create namespace NAME); see"
               + " 'kubectl-lite create --help'");
     }
-    DryRun dry = DryRun.parse(dryRun);
-    WriteOutput results = new WriteOutput(out(), output, dry);
+    DryRun dry = write.dryRun();
+    WriteOutput results = write.output(out(), dry);
     List<ManifestObjects.Entry> entries = ManifestObjects.read(session(), in(), files, "create");
     int exit = ManifestObjects.forEach(entries, err(), o -> create(o, dry, results));
     results.finish();
@@ -118,25 +106,12 @@ public final class CreateCommand extends ClientCommand {
     @Parameters(paramLabel = "NAME", description = "The namespace's name.")
     String name;
 
-    @Option(
-        names = "--dry-run",
-        paramLabel = "none|server|client",
-        defaultValue = "none",
-        description =
-            "server: the server checks and answers but stores nothing; client: only print what"
-                + " would be sent (default: ${DEFAULT-VALUE}).")
-    String dryRun;
-
-    @Option(
-        names = {"-o", "--output"},
-        paramLabel = "FORMAT",
-        description = "Print the namespace as yaml, json, or its name (name).")
-    String output;
+    @Mixin WriteFlags write;
 
     @Override
     public Integer call() {
-      DryRun dry = DryRun.parse(dryRun);
-      WriteOutput results = new WriteOutput(out(), output, dry);
+      DryRun dry = write.dryRun();
+      WriteOutput results = write.output(out(), dry);
       ObjectNode ns = KubeClient.JSON.createObjectNode();
       ns.put("apiVersion", "v1").put("kind", "Namespace");
       ns.putObject("metadata").put("name", name);

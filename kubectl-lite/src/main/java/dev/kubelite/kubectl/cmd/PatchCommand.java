@@ -19,6 +19,7 @@ import dev.kubelite.kubectl.write.ManifestObjects;
 import dev.kubelite.kubectl.write.WriteOutput;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -60,20 +61,7 @@ public final class PatchCommand extends ClientCommand {
       description = "The patch format (default: ${DEFAULT-VALUE}).")
   String type;
 
-  @Option(
-      names = "--dry-run",
-      paramLabel = "none|server|client",
-      defaultValue = "none",
-      description =
-          "server: the server checks and answers but stores nothing; client: send nothing"
-              + " (default: ${DEFAULT-VALUE}).")
-  String dryRun;
-
-  @Option(
-      names = {"-o", "--output"},
-      paramLabel = "FORMAT",
-      description = "Print the patched object as yaml, json, or its name (name).")
-  String output;
+  @Mixin WriteFlags write;
 
   @Override
   public Integer call() {
@@ -86,8 +74,8 @@ public final class PatchCommand extends ClientCommand {
               throw new CliException(
                   "--type must be one of [json merge strategic], not \"" + type + "\"");
         };
-    DryRun dry = DryRun.parse(dryRun);
-    WriteOutput results = new WriteOutput(out(), output, dry);
+    DryRun dry = write.dryRun();
+    WriteOutput results = write.output(out(), dry);
     JsonNode body = parse(patch);
     if (patchType == PatchType.JSON && !body.isArray()) {
       throw new CliException(
