@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -27,9 +28,17 @@ import picocli.CommandLine.Spec;
 public final class CertsCommand implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec spec;
 
-  /** Where {@code kubelite up} keeps its PKI by default. */
-  static Path defaultPkiDir() {
-    return Path.of(System.getProperty("user.home"), ".kubelite", "pki");
+  /** {@code --pki-dir}, which every subcommand takes. */
+  static final class PkiDir {
+    @Option(
+        names = "--pki-dir",
+        paramLabel = "DIR",
+        description = "The PKI directory (default: ~/.kubelite/pki, where `kubelite up` keeps it).")
+    Path pkiDir;
+
+    Path dir() {
+      return pkiDir != null ? pkiDir : Path.of(System.getProperty("user.home"), ".kubelite", "pki");
+    }
   }
 
   @Override
@@ -58,11 +67,7 @@ public final class CertsCommand implements Callable<Integer> {
   static final class Init implements Callable<Integer> {
     @Spec CommandLine.Model.CommandSpec spec;
 
-    @Option(
-        names = "--pki-dir",
-        paramLabel = "DIR",
-        description = "The PKI directory (default: ~/.kubelite/pki).")
-    Path pkiDir;
+    @Mixin PkiDir pki;
 
     @Option(
         names = "--store-members",
@@ -105,7 +110,7 @@ public final class CertsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      Path dir = pkiDir != null ? pkiDir : defaultPkiDir();
+      Path dir = pki.dir();
       PkiSpec s = PkiSpec.defaults().withStoreMembers(storeMembers).withExtraSans(sans);
       if (hostName != null) {
         s = s.withHostName(hostName);
@@ -148,15 +153,11 @@ public final class CertsCommand implements Callable<Integer> {
   static final class CheckExpiration implements Callable<Integer> {
     @Spec CommandLine.Model.CommandSpec spec;
 
-    @Option(
-        names = "--pki-dir",
-        paramLabel = "DIR",
-        description = "The PKI directory (default: ~/.kubelite/pki).")
-    Path pkiDir;
+    @Mixin PkiDir pki;
 
     @Override
     public Integer call() {
-      Path dir = pkiDir != null ? pkiDir : defaultPkiDir();
+      Path dir = pki.dir();
       PrintWriter out = spec.commandLine().getOut();
       out.print(Pki.checkExpiration(dir, Clock.systemUTC()));
       out.flush();
@@ -180,11 +181,7 @@ public final class CertsCommand implements Callable<Integer> {
         description = "`all`, or a certificate's name as check-expiration lists it.")
     String name;
 
-    @Option(
-        names = "--pki-dir",
-        paramLabel = "DIR",
-        description = "The PKI directory (default: ~/.kubelite/pki).")
-    Path pkiDir;
+    @Mixin PkiDir pki;
 
     @Option(
         names = "--validity-days",
@@ -194,7 +191,7 @@ public final class CertsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      Path dir = pkiDir != null ? pkiDir : defaultPkiDir();
+      Path dir = pki.dir();
       if (validityDays <= 0) {
         throw new CommandLine.ParameterException(
             spec.commandLine(), "--validity-days must be positive, got " + validityDays);
