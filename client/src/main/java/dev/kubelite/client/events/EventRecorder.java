@@ -24,8 +24,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Writes core/v1 Events about objects, as client-go's event recorder does: one Event per (object,
  * type, reason, message); the same event again within ten minutes bumps the existing Event's {@code
- * count} and {@code lastTimestamp} instead of creating another. Each event is also logged at INFO,
- * so a person following the logs sees what a component did and why.
+ * count} and {@code lastTimestamp} instead of creating another. Many similar events about one
+ * object are folded into one, and a burst of them is cut short ({@link EventCorrelator}). Each
+ * event is also logged at INFO, whether written or not, so a person following the logs sees what a
+ * component did and why.
  *
  * <p>Writing happens on one background thread: a component never waits for, or fails because of, an
  * event (Kubernetes treats events as best effort too); a failed write is logged with its cause. At
@@ -54,6 +56,8 @@ public final class EventRecorder implements AutoCloseable {
   private final Clock clock;
   private final ExecutorService writer;
   private final Map<String, Seen> seen;
+  private final EventCorrelator correlator;
+  private final AtomicLong spamFiltered;
   private final Drops drops;
 
   /** Events dropped because the queue was full, reported at most every ten seconds. */
@@ -118,6 +122,8 @@ public final class EventRecorder implements AutoCloseable {
               return t;
             });
     this.seen = newSeen();
+    this.correlator = new EventCorrelator();
+    this.spamFiltered = new AtomicLong();
     this.drops = new Drops();
   }
 
@@ -128,6 +134,8 @@ public final class EventRecorder implements AutoCloseable {
     this.clock = parent.clock;
     this.writer = parent.writer;
     this.seen = parent.seen;
+    this.correlator = parent.correlator;
+    this.spamFiltered = parent.spamFiltered;
     this.drops = parent.drops;
   }
 
@@ -189,14 +197,24 @@ public final class EventRecorder implements AutoCloseable {
 
   private void write(ObjectNode ref, String type, String reason, String message) {
     Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
-    String key =
-        ref.path("uid").asText(ref.path("namespace").asText("") + "/" + ref.path("name").asText())
+    String objectKey =
+        component
             + "\u0000"
-            + type
+            + (host == null ? "" : host)
             + "\u0000"
-            + reason
+            + ref.path("kind").asText()
             + "\u0000"
-            + message;
+            + ref.path("uid")
+                .asText(ref.path("namespace").asText("") + "/" + ref.path("name").asText());
+    EventCorrelator.Decision d;
+    synchronized (correlator) {
+      d = correlator.correlate(objectKey, type, reason, message, now);
+    }
+    if (d == null) {
+      spamFiltered.incrementAndGet();
+      return; // more events about this object than the spam filter lets through
+    }
+    String key = d.key();
     Seen before;
     synchronized (seen) {
       before = seen.get(key);
@@ -205,7 +223,7 @@ public final class EventRecorder implements AutoCloseable {
       if (before != null && before.first.plusSeconds(AGGREGATION_SECONDS).isAfter(now)) {
         int count = before.count + 1;
         ObjectNode patch = KubeClient.JSON.createObjectNode();
-        patch.put("count", count).put("lastTimestamp", now.toString());
+        patch.put("count", count).put("lastTimestamp", now.toString()).put("message", d.message());
         try {
           client.patch(Resource.EVENTS, before.namespace, before.name, PatchType.MERGE, patch);
           remember(key, new Seen(before.namespace, before.name, count, before.first));
@@ -217,7 +235,7 @@ public final class EventRecorder implements AutoCloseable {
           // The Event expired or was deleted: create a new one below.
         }
       }
-      ObjectNode ev = newEvent(ref, type, reason, message, now);
+      ObjectNode ev = newEvent(ref, type, reason, d.message(), now);
       ObjectNode created = client.create(Resource.EVENTS, Meta.namespace(ev), ev);
       remember(key, new Seen(Meta.namespace(created), Meta.name(created), 1, now));
     } catch (RuntimeException e) {
@@ -263,6 +281,11 @@ public final class EventRecorder implements AutoCloseable {
   private long nanos() {
     Instant i = clock.instant();
     return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+  }
+
+  /** How many events the spam filter kept from being written (see {@link EventCorrelator}). */
+  public long spamFilteredEvents() {
+    return spamFiltered.get();
   }
 
   /** How many events were dropped so far because too many were waiting to be written. */

@@ -70,6 +70,31 @@ class EventRecorderTest {
   }
 
   @Test
+  void aReplicaSetsManyCreatesBecomeOneCountedEventAndABurstIsCutShort() {
+    ObjectNode rs = KubeClient.JSON.createObjectNode();
+    rs.put("apiVersion", "apps/v1").put("kind", "ReplicaSet");
+    rs.putObject("metadata").put("name", "burst").put("namespace", "default").put("uid", "rs-u1");
+    EventRecorder r = new EventRecorder(c, "test-rs", null);
+    for (int i = 0; i < 100; i++) {
+      r.normal(rs, "SuccessfulCreate", "Created pod: burst-" + i);
+    }
+    r.close();
+    List<JsonNode> events = eventsAbout("default", "ReplicaSet", "burst");
+    // Nine events one by one, then one combined Event that counts the rest the filter let by:
+    // 25 writes in all (9 + 1 create + 15 count updates), the other 75 events not written.
+    assertThat(events).hasSize(10);
+    JsonNode combined =
+        events.stream()
+            .filter(e -> e.path("message").asText().startsWith("(combined from similar events): "))
+            .findFirst()
+            .orElseThrow();
+    assertThat(combined.path("count").asInt()).isEqualTo(16);
+    assertThat(combined.path("message").asText())
+        .isEqualTo("(combined from similar events): Created pod: burst-24");
+    assertThat(r.spamFilteredEvents()).isEqualTo(75);
+  }
+
+  @Test
   void repeatedEventBumpsCountAndOthersAreSeparate() {
     ObjectNode pod = KubeClient.JSON.createObjectNode();
     pod.put("apiVersion", "v1").put("kind", "Pod");
