@@ -14,6 +14,7 @@ import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
 
 /** TLS settings built from PEM files: an {@link SSLContext}, or Vert.x's PEM options. */
 public final class TlsFiles {
@@ -61,7 +62,8 @@ public final class TlsFiles {
 
   /**
    * A TLS context trusting {@code cas} (null: the JDK's default trust) and presenting {@code chain}
-   * with {@code key} (both null: no certificate).
+   * with {@code key} (both null: no certificate). With {@code cas}, a server's host name is checked
+   * as Go's crypto/x509 checks it ({@link ClusterTrustManager}, decision 0083).
    */
   public static SSLContext sslContext(
       List<X509Certificate> cas, List<X509Certificate> chain, PrivateKey key) {
@@ -79,7 +81,16 @@ public final class TlsFiles {
         }
         tmf.init(trust);
       }
-      return sslContext(tmf.getTrustManagers(), chain, key);
+      TrustManager[] tms = tmf.getTrustManagers();
+      if (cas != null) {
+        // The cluster's own CAs: the host-name check without the JDK's cacerts look-up.
+        for (int i = 0; i < tms.length; i++) {
+          if (tms[i] instanceof X509ExtendedTrustManager x) {
+            tms[i] = new ClusterTrustManager(x);
+          }
+        }
+      }
+      return sslContext(tms, chain, key);
     } catch (GeneralSecurityException | IOException e) {
       throw new IllegalStateException("cannot build a TLS context", e);
     }
