@@ -1,7 +1,10 @@
 package dev.kubelite.apiserver.api;
 
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,6 +16,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.Map;
 
 /**
  * Objects are handled as Jackson trees (Kubernetes' "unstructured" objects): the API server keeps
@@ -93,6 +98,197 @@ public final class Json {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot serialise a JSON tree", e);
     }
+  }
+
+  /**
+   * The bytes an object is stored as: {@link #bytes} of {@code obj} without {@code
+   * metadata.resourceVersion} and {@code metadata.selfLink} (the key's mod revision and a field
+   * Kubernetes no longer sets), written without copying or changing {@code obj}.
+   */
+  public static byte[] storedBytes(ObjectNode obj) {
+    try (ByteArrayBuilder out = new ByteArrayBuilder(MAPPER.getFactory()._getBufferRecycler())) {
+      try (JsonGenerator g = MAPPER.getFactory().createGenerator(out, JsonEncoding.UTF8)) {
+        storedObject(g, obj);
+      }
+      return out.toByteArray();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot serialise a JSON tree", e);
+    }
+  }
+
+  private static void storedObject(JsonGenerator g, ObjectNode obj) throws IOException {
+    g.writeStartObject();
+    for (Iterator<Map.Entry<String, JsonNode>> it = obj.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      g.writeFieldName(e.getKey());
+      if (e.getKey().equals("metadata") && e.getValue() instanceof ObjectNode meta) {
+        g.writeStartObject();
+        for (Iterator<Map.Entry<String, JsonNode>> m = meta.fields(); m.hasNext(); ) {
+          Map.Entry<String, JsonNode> f = m.next();
+          if (!f.getKey().equals("resourceVersion") && !f.getKey().equals("selfLink")) {
+            g.writeFieldName(f.getKey());
+            write(g, f.getValue());
+          }
+        }
+        g.writeEndObject();
+      } else {
+        write(g, e.getValue());
+      }
+    }
+    g.writeEndObject();
+  }
+
+  /** Writes a tree as {@link #MAPPER} does (the trees here hold JSON values only). */
+  private static void write(JsonGenerator g, JsonNode n) throws IOException {
+    switch (n.getNodeType()) {
+      case OBJECT -> {
+        g.writeStartObject();
+        for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+          Map.Entry<String, JsonNode> e = it.next();
+          g.writeFieldName(e.getKey());
+          write(g, e.getValue());
+        }
+        g.writeEndObject();
+      }
+      case ARRAY -> {
+        g.writeStartArray();
+        for (int i = 0; i < n.size(); i++) {
+          write(g, n.get(i));
+        }
+        g.writeEndArray();
+      }
+      case STRING -> g.writeString(n.textValue());
+      case BOOLEAN -> g.writeBoolean(n.booleanValue());
+      case NULL -> g.writeNull();
+      case NUMBER -> {
+        switch (n.numberType()) {
+          case INT -> g.writeNumber(n.intValue());
+          case LONG -> g.writeNumber(n.longValue());
+          case BIG_INTEGER -> g.writeNumber(n.bigIntegerValue());
+          case FLOAT -> g.writeNumber(n.floatValue());
+          case DOUBLE -> g.writeNumber(n.doubleValue());
+          case BIG_DECIMAL -> g.writeNumber(n.decimalValue());
+        }
+      }
+      default -> MAPPER.writeTree(g, n); // binary, POJO, missing: as Jackson writes them
+    }
+  }
+
+  private static final byte[] RESOURCE_VERSION_FIELD =
+      "\"resourceVersion\":\"".getBytes(StandardCharsets.US_ASCII);
+
+  /**
+   * {@code stored} (what {@link #storedBytes} wrote) with {@code "resourceVersion":rv} as the last
+   * field of its top-level {@code metadata} object — the JSON of the object read back from the
+   * store, without parsing it; null if {@code stored} is not one object with a top-level metadata
+   * object (then parse it). It checks the structure (strings, nesting), not every token: the store
+   * holds what {@link #storedBytes} wrote.
+   */
+  public static byte[] withResourceVersion(byte[] stored, String rv) {
+    if (stored.length == 0 || stored[0] != '{' || closingBrace(stored, 0) != stored.length - 1) {
+      return null; // not one compact object, e.g. a value some other tool wrote
+    }
+    int open = topLevelObjectField(stored, METADATA_FIELD);
+    if (open < 0) {
+      return null;
+    }
+    int close = closingBrace(stored, open);
+    if (close < 0) {
+      return null;
+    }
+    byte[] value = rv.getBytes(StandardCharsets.UTF_8);
+    boolean empty = close == open + 1;
+    int extra = (empty ? 0 : 1) + RESOURCE_VERSION_FIELD.length + value.length + 1;
+    byte[] out = new byte[stored.length + extra];
+    System.arraycopy(stored, 0, out, 0, close);
+    int at = close;
+    if (!empty) {
+      out[at++] = ',';
+    }
+    System.arraycopy(RESOURCE_VERSION_FIELD, 0, out, at, RESOURCE_VERSION_FIELD.length);
+    at += RESOURCE_VERSION_FIELD.length;
+    System.arraycopy(value, 0, out, at, value.length);
+    at += value.length;
+    out[at++] = '"';
+    System.arraycopy(stored, close, out, at, stored.length - close);
+    return out;
+  }
+
+  private static final byte[] METADATA_FIELD = "\"metadata\"".getBytes(StandardCharsets.US_ASCII);
+
+  /**
+   * In compact JSON (no whitespace, as {@link #bytes} writes it): the index of the {@code {} that
+   * opens the value of the top-level field whose quoted name is {@code quotedName}, or -1.
+   */
+  private static int topLevelObjectField(byte[] json, byte[] quotedName) {
+    if (json.length < 2 || json[0] != '{') {
+      return -1;
+    }
+    int depth = 1;
+    boolean key = true; // the next string at depth 1 is a field name
+    for (int i = 1; i < json.length; i++) {
+      byte b = json[i];
+      switch (b) {
+        case '"' -> {
+          int end = stringEnd(json, i);
+          if (end < 0) {
+            return -1;
+          }
+          if (depth == 1 && key) {
+            key = false;
+            if (end - i + 1 == quotedName.length
+                && java.util.Arrays.equals(json, i, end + 1, quotedName, 0, quotedName.length)) {
+              return end + 2 < json.length && json[end + 1] == ':' && json[end + 2] == '{'
+                  ? end + 2
+                  : -1;
+            }
+          }
+          i = end;
+        }
+        case '{', '[' -> depth++;
+        case '}', ']' -> depth--;
+        case ',' -> key = depth == 1;
+        default -> {}
+      }
+    }
+    return -1;
+  }
+
+  /** The index of the {@code }} closing the object opened at {@code open}, or -1. */
+  private static int closingBrace(byte[] json, int open) {
+    int depth = 0;
+    for (int i = open; i < json.length; i++) {
+      byte b = json[i];
+      switch (b) {
+        case '"' -> {
+          i = stringEnd(json, i);
+          if (i < 0) {
+            return -1;
+          }
+        }
+        case '{', '[' -> depth++;
+        case '}', ']' -> {
+          if (--depth == 0) {
+            return b == '}' ? i : -1;
+          }
+        }
+        default -> {}
+      }
+    }
+    return -1;
+  }
+
+  /** The index of the quote ending the string that starts at {@code open}, or -1. */
+  private static int stringEnd(byte[] json, int open) {
+    for (int i = open + 1; i < json.length; i++) {
+      byte b = json[i];
+      if (b == '\\') {
+        i++;
+      } else if (b == '"') {
+        return i;
+      }
+    }
+    return -1;
   }
 
   public static byte[] yamlBytes(JsonNode n) {
