@@ -7,7 +7,9 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.JsonSerializable;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -16,6 +18,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.Map;
 
@@ -138,64 +141,32 @@ public final class Json {
     g.writeEndObject();
   }
 
-  /** Writes a tree as {@link #MAPPER} does (the trees here hold JSON values only). */
+  /** Writes a tree with {@link #MAPPER}'s own node serialisers (as {@link #bytes} does). */
   private static void write(JsonGenerator g, JsonNode n) throws IOException {
-    switch (n.getNodeType()) {
-      case OBJECT -> {
-        g.writeStartObject();
-        for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
-          Map.Entry<String, JsonNode> e = it.next();
-          g.writeFieldName(e.getKey());
-          write(g, e.getValue());
-        }
-        g.writeEndObject();
-      }
-      case ARRAY -> {
-        g.writeStartArray();
-        for (int i = 0; i < n.size(); i++) {
-          write(g, n.get(i));
-        }
-        g.writeEndArray();
-      }
-      case STRING -> g.writeString(n.textValue());
-      case BOOLEAN -> g.writeBoolean(n.booleanValue());
-      case NULL -> g.writeNull();
-      case NUMBER -> {
-        switch (n.numberType()) {
-          case INT -> g.writeNumber(n.intValue());
-          case LONG -> g.writeNumber(n.longValue());
-          case BIG_INTEGER -> g.writeNumber(n.bigIntegerValue());
-          case FLOAT -> g.writeNumber(n.floatValue());
-          case DOUBLE -> g.writeNumber(n.doubleValue());
-          case BIG_DECIMAL -> g.writeNumber(n.decimalValue());
-        }
-      }
-      default -> MAPPER.writeTree(g, n); // binary, POJO, missing: as Jackson writes them
-    }
+    ((JsonSerializable) n).serialize(g, PROVIDER);
   }
+
+  private static final SerializerProvider PROVIDER = MAPPER.getSerializerProviderInstance();
 
   private static final byte[] RESOURCE_VERSION_FIELD =
       "\"resourceVersion\":\"".getBytes(StandardCharsets.US_ASCII);
 
+  private static final byte[] METADATA_FIELD = "\"metadata\"".getBytes(StandardCharsets.US_ASCII);
+
   /**
    * {@code stored} (what {@link #storedBytes} wrote) with {@code "resourceVersion":rv} as the last
    * field of its top-level {@code metadata} object — the JSON of the object read back from the
-   * store, without parsing it; null if {@code stored} is not one object with a top-level metadata
-   * object (then parse it). It checks the structure (strings, nesting), not every token: the store
-   * holds what {@link #storedBytes} wrote.
+   * store, without parsing it; null if {@code stored} is not one compact object (ending at its last
+   * byte) with a top-level metadata object: then parse it. One pass that follows the structure
+   * (strings, nesting), not every token: the store holds what {@link #storedBytes} wrote.
    */
   public static byte[] withResourceVersion(byte[] stored, String rv) {
-    if (stored.length == 0 || stored[0] != '{' || closingBrace(stored, 0) != stored.length - 1) {
-      return null; // not one compact object, e.g. a value some other tool wrote
-    }
-    int open = topLevelObjectField(stored, METADATA_FIELD);
-    if (open < 0) {
+    long span = metadataSpan(stored);
+    if (span < 0) {
       return null;
     }
-    int close = closingBrace(stored, open);
-    if (close < 0) {
-      return null;
-    }
+    int open = (int) (span >>> 32);
+    int close = (int) span;
     byte[] value = rv.getBytes(StandardCharsets.UTF_8);
     boolean empty = close == open + 1;
     int extra = (empty ? 0 : 1) + RESOURCE_VERSION_FIELD.length + value.length + 1;
@@ -214,64 +185,55 @@ public final class Json {
     return out;
   }
 
-  private static final byte[] METADATA_FIELD = "\"metadata\"".getBytes(StandardCharsets.US_ASCII);
-
   /**
-   * In compact JSON (no whitespace, as {@link #bytes} writes it): the index of the {@code {} that
-   * opens the value of the top-level field whose quoted name is {@code quotedName}, or -1.
+   * In compact JSON that is one object ending at its last byte: the indexes of the braces opening
+   * and closing the value of its top-level {@code metadata} field (open in the high 32 bits), or
+   * -1.
    */
-  private static int topLevelObjectField(byte[] json, byte[] quotedName) {
-    if (json.length < 2 || json[0] != '{') {
+  private static long metadataSpan(byte[] json) {
+    int n = json.length;
+    if (n < 2 || json[0] != '{') {
       return -1;
     }
     int depth = 1;
     boolean key = true; // the next string at depth 1 is a field name
-    for (int i = 1; i < json.length; i++) {
-      byte b = json[i];
-      switch (b) {
+    int open = -1;
+    int close = -1;
+    for (int i = 1; i < n; i++) {
+      switch (json[i]) {
         case '"' -> {
           int end = stringEnd(json, i);
           if (end < 0) {
             return -1;
           }
-          if (depth == 1 && key) {
+          if (key && depth == 1) {
             key = false;
-            if (end - i + 1 == quotedName.length
-                && java.util.Arrays.equals(json, i, end + 1, quotedName, 0, quotedName.length)) {
-              return end + 2 < json.length && json[end + 1] == ':' && json[end + 2] == '{'
-                  ? end + 2
-                  : -1;
+            if (open < 0
+                && end - i + 1 == METADATA_FIELD.length
+                && Arrays.equals(json, i, end + 1, METADATA_FIELD, 0, METADATA_FIELD.length)
+                && end + 2 < n
+                && json[end + 1] == ':'
+                && json[end + 2] == '{') {
+              open = end + 2;
+              depth++;
+              end = open;
             }
           }
           i = end;
         }
         case '{', '[' -> depth++;
-        case '}', ']' -> depth--;
-        case ',' -> key = depth == 1;
-        default -> {}
-      }
-    }
-    return -1;
-  }
-
-  /** The index of the {@code }} closing the object opened at {@code open}, or -1. */
-  private static int closingBrace(byte[] json, int open) {
-    int depth = 0;
-    for (int i = open; i < json.length; i++) {
-      byte b = json[i];
-      switch (b) {
-        case '"' -> {
-          i = stringEnd(json, i);
-          if (i < 0) {
-            return -1;
-          }
-        }
-        case '{', '[' -> depth++;
         case '}', ']' -> {
-          if (--depth == 0) {
-            return b == '}' ? i : -1;
+          depth--;
+          if (depth == 1 && open >= 0 && close < 0) {
+            if (json[i] != '}') {
+              return -1;
+            }
+            close = i;
+          } else if (depth == 0) {
+            return i == n - 1 && json[i] == '}' && close >= 0 ? ((long) open << 32) | close : -1;
           }
         }
+        case ',' -> key = depth == 1;
         default -> {}
       }
     }
