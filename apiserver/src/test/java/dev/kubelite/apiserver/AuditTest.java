@@ -242,6 +242,7 @@ class AuditTest {
                     "{\"metadata\":{\"name\":\"sa1\",\"labels\":{\"x\":\"visible\"}}}")
                 .statusCode())
         .isEqualTo(201);
+    assertThat(send("GET", base + "/serviceaccounts/sa1", null).statusCode()).isEqualTo(200);
     assertThat(send("GET", "/version", null).statusCode()).isEqualTo(200);
     assertThat(send("GET", "/healthz", null).statusCode()).isEqualTo(200);
     assertThat(send("GET", base + "/pods", null).statusCode()).isEqualTo(200);
@@ -253,6 +254,13 @@ class AuditTest {
     assertThat(sa.path("requestObject").path("metadata").path("labels").path("x").asText())
         .isEqualTo("visible");
     assertThat(sa.path("responseObject").path("metadata").path("uid").asText()).isNotEmpty();
+    // A get answers with the stored JSON; the log parses it for responseObject.
+    JsonNode got = await1(event("get", base + "/serviceaccounts/sa1", "ResponseComplete"));
+    assertThat(got.path("responseObject").path("metadata").path("labels").path("x").asText())
+        .isEqualTo("visible");
+    assertThat(got.path("responseObject").path("metadata").path("resourceVersion").asText())
+        .isEqualTo(sa.path("responseObject").path("metadata").path("resourceVersion").asText())
+        .isNotEmpty();
     JsonNode received = await1(event("create", base + "/serviceaccounts", "RequestReceived"));
     assertThat(received.has("responseStatus")).isFalse();
     assertThat(received.path("user").path("username").asText()).isEqualTo("system:admin");

@@ -52,9 +52,12 @@ final class FieldValidation {
       prune(ex.type(), obj);
       return;
     }
+    byte[] body = isJson(ex) ? ex.body() : null;
+    // Before unknown fields are pruned: the tree then still holds every field the body named once.
+    boolean duplicates = body != null && FieldSchema.hasDuplicateFields(body, obj);
     List<String> problems = new ArrayList<>(unknown(ex.type(), obj, mode != Mode.STRICT));
-    if (isJson(ex)) {
-      problems.addAll(FieldSchema.duplicateFields(ex.body()));
+    if (duplicates) {
+      problems.addAll(FieldSchema.duplicateFields(body));
     }
     ResourceType t = ex.type();
     report(

@@ -99,7 +99,7 @@ public final class PatchHandler {
     FieldValidation.checkPatchBody(ex, mode);
     FieldTracking tracking = FieldManagers.updates(ex, "PatchOptions", ex.subresource());
     ex.complete(
-        registry.guaranteedUpdate(
+        registry.guaranteedUpdateSaved(
             ex.type(),
             ex.namespace(),
             ex.name(),
@@ -112,7 +112,7 @@ public final class PatchHandler {
             },
             false,
             tracking),
-        updated -> ex.reply(200, Render.object(ex, updated)));
+        updated -> Render.reply(ex, 200, updated));
   }
 
   /** {@code force} belongs to apply; on other patches it is refused, as in Kubernetes. */

@@ -9,6 +9,7 @@ import dev.kubelite.apiserver.api.RawJson;
 import dev.kubelite.apiserver.api.Tables;
 import dev.kubelite.apiserver.http.Exchange;
 import dev.kubelite.apiserver.http.Negotiation.Output;
+import dev.kubelite.apiserver.registry.Registry;
 import dev.kubelite.apiserver.storage.ObjectEvent;
 import java.time.Instant;
 import java.util.List;
@@ -45,6 +46,18 @@ final class Render {
       case PARTIAL_METADATA -> Tables.partialMetadata(obj);
       default -> obj;
     };
+  }
+
+  /**
+   * Answers with a written object in the negotiated representation; in JSON with the JSON the write
+   * stored (plus its resourceVersion) rather than serialising the object again.
+   */
+  static void reply(Exchange ex, int code, Registry.Saved saved) {
+    if (ex.output() == Output.JSON) {
+      ex.replyJson(code, saved.object(), saved.json());
+    } else {
+      ex.reply(code, object(ex, saved.object()));
+    }
   }
 
   static ObjectNode list(Exchange ex, List<ObjectNode> items, long revision, String continueToken) {

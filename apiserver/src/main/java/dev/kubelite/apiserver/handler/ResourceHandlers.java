@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kubelite.apiserver.api.ApiException;
 import dev.kubelite.apiserver.api.Json;
 import dev.kubelite.apiserver.http.Exchange;
+import dev.kubelite.apiserver.http.Negotiation.Output;
 import dev.kubelite.apiserver.registry.Registry;
 import dev.kubelite.apiserver.registry.Registry.DeleteOptions;
 import dev.kubelite.apiserver.registry.Registry.ListOptions;
@@ -26,6 +27,13 @@ public final class ResourceHandlers {
   }
 
   public void get(Exchange ex) {
+    if (ex.output() == Output.JSON) {
+      // The stored JSON plus the resourceVersion, not parsed and written again.
+      ex.complete(
+          registry.getJson(ex.type(), ex.namespace(), ex.name()),
+          json -> ex.replyJson(200, null, json));
+      return;
+    }
     ex.complete(
         registry.get(ex.type(), ex.namespace(), ex.name()),
         obj -> ex.reply(200, Render.object(ex, obj)));
@@ -45,9 +53,9 @@ public final class ResourceHandlers {
     ObjectNode obj = Bodies.object(ex);
     FieldValidation.checkBody(ex, mode, obj);
     ex.complete(
-        registry.create(
+        registry.createSaved(
             ex.type(), ex.namespace(), obj, FieldManagers.updates(ex, "CreateOptions", null)),
-        created -> ex.reply(201, Render.object(ex, created)));
+        created -> Render.reply(ex, 201, created));
   }
 
   public void update(Exchange ex) {
@@ -56,14 +64,14 @@ public final class ResourceHandlers {
     ObjectNode obj = Bodies.object(ex);
     FieldValidation.checkBody(ex, mode, obj);
     ex.complete(
-        registry.update(
+        registry.updateSaved(
             ex.type(),
             ex.namespace(),
             ex.name(),
             ex.subresource(),
             obj,
             FieldManagers.updates(ex, "UpdateOptions", ex.subresource())),
-        updated -> ex.reply(200, Render.object(ex, updated)));
+        updated -> Render.reply(ex, 200, updated));
   }
 
   public void delete(Exchange ex) {

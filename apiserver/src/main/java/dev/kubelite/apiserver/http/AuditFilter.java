@@ -137,7 +137,7 @@ final class AuditFilter {
     if (agent != null) {
       e.put("userAgent", agent);
     }
-    JsonNode response = stage == Stage.RequestReceived ? null : ctx.get(Exchange.RESPONSE_BODY_KEY);
+    JsonNode response = stage == Stage.RequestReceived ? null : Exchange.responseBody(ctx);
     if (a.resourceRequest()) {
       ObjectNode ref = e.putObject("objectRef");
       ref.put("resource", a.resource());

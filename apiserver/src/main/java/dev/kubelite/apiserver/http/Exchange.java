@@ -111,6 +111,19 @@ public final class Exchange {
     send(ctx.response(), code, body, output == Output.YAML);
   }
 
+  /**
+   * Answers with an object in JSON, {@code json} being its JSON already written (as {@link
+   * Json#bytes} writes it), so it is not serialised again; {@code body} is the object if the caller
+   * has it (else the audit log parses {@code json} if its policy records the answer).
+   */
+  public void replyJson(int code, ObjectNode body, byte[] json) {
+    writeWarnings();
+    if (!ctx.response().ended()) {
+      ctx.put(RESPONSE_BODY_KEY, body != null ? body : new ResponseJson(json));
+    }
+    send(ctx.response(), code, json, false);
+  }
+
   public void fail(Throwable t) {
     writeWarnings();
     fail(ctx, t);
@@ -141,9 +154,24 @@ public final class Exchange {
 
   /**
    * Where the object a request was answered with is kept in its RoutingContext (for the audit log's
-   * objectRef and responseObject).
+   * objectRef and responseObject): an {@link ObjectNode}, or its JSON as a {@link ResponseJson};
+   * read it with {@link #responseBody}.
    */
   public static final String RESPONSE_BODY_KEY = "kubelite.response";
+
+  /** An answer kept as the JSON it was sent as (parsed only if the audit log asks for it). */
+  record ResponseJson(byte[] json) {}
+
+  /** The object {@code ctx}'s request was answered with, or null. */
+  public static ObjectNode responseBody(RoutingContext ctx) {
+    Object r = ctx.get(RESPONSE_BODY_KEY);
+    if (r instanceof ResponseJson j) {
+      ObjectNode parsed = Json.readStored(j.json(), ctx.request().path());
+      ctx.put(RESPONSE_BODY_KEY, parsed);
+      return parsed;
+    }
+    return (ObjectNode) r;
+  }
 
   /**
    * Writes {@code t} as a Kubernetes Status (unexpected failures are logged as 500s), with {@code
@@ -179,7 +207,17 @@ public final class Exchange {
       resp.end();
       return;
     }
-    byte[] bytes = yaml ? Json.yamlBytes(body) : Json.bytes(body);
+    send(resp, code, yaml ? Json.yamlBytes(body) : Json.bytes(body), yaml);
+  }
+
+  private static void send(HttpServerResponse resp, int code, byte[] bytes, boolean yaml) {
+    if (resp.ended() || resp.closed()) {
+      return;
+    }
+    if (resp.headWritten()) {
+      resp.end();
+      return;
+    }
     resp.setStatusCode(code)
         .putHeader("Content-Type", yaml ? "application/yaml" : "application/json")
         .putHeader("Cache-Control", "no-cache, private")

@@ -5,6 +5,7 @@ import dev.kubelite.apiserver.auth.RequestAttributes;
 import dev.kubelite.apiserver.auth.UserInfo;
 import dev.kubelite.apiserver.handler.EncryptionEndpoints;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
@@ -235,7 +236,10 @@ public final class RequestLimits {
         && !user.name().equals("system:anonymous")) {
       return "User \"" + user.name() + "\"";
     }
-    SocketAddress remote = ctx.request().remoteAddress();
+    // The connection's peer: what the routing request's remoteAddress() answers too (the router
+    // trusts no Forwarded headers), without it working out forwarding on every request.
+    HttpConnection conn = ctx.request().connection();
+    SocketAddress remote = conn != null ? conn.remoteAddress() : ctx.request().remoteAddress();
     String ip = remote == null ? "unknown" : remote.hostAddress();
     return "Client " + ip;
   }

@@ -103,15 +103,16 @@ final class FieldPaths {
 
   private static void collectValue(
       String kind, String path, String field, JsonNode v, FieldSet node, boolean update) {
-    String here = childPath(path, field);
+    // The path is built only for what has children (most fields are leaves).
     if (v instanceof ObjectNode o && !o.isEmpty() && !atomic(kind, path, field)) {
       if (update && MAPS.contains(field)) {
         node.setMember(true);
       }
-      collect(kind, here, o, node, update);
+      collect(kind, childPath(path, field), o, node, update);
       return;
     }
     if (v instanceof ArrayNode a && !a.isEmpty()) {
+      String here = childPath(path, field);
       ListStrategy s = StrategicMergePatch.strategy(kind, path, field);
       if (s.merge() && s.key() == null) {
         for (JsonNode x : a) {

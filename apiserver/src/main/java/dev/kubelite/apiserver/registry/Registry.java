@@ -22,7 +22,9 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
@@ -112,6 +114,28 @@ public final class Registry {
 
   // ------------------------------------------------------------------------------ create
 
+  /**
+   * The object a write left in the store and, when the write stored it, the JSON stored for it
+   * (without resourceVersion; null for a dry run or an unchanged object): {@link #json} is then the
+   * object's JSON without serialising it again.
+   */
+  public record Saved(ObjectNode object, byte[] stored) {
+    /**
+     * The object's JSON as {@link Json#bytes} writes it (the stored JSON plus its resourceVersion
+     * as the last metadata field, where reading the object back puts it).
+     */
+    public byte[] json() {
+      if (stored != null && !object.path("metadata").has("selfLink")) {
+        String rv = Json.text(object, "metadata", "resourceVersion");
+        byte[] b = rv == null ? null : Json.withResourceVersion(stored, rv);
+        if (b != null) {
+          return b;
+        }
+      }
+      return Json.bytes(object);
+    }
+  }
+
   /** POST: creates {@code obj} in namespace {@code ns} (null for cluster-scoped resources). */
   public CompletableFuture<ObjectNode> create(ResourceType t, String ns, ObjectNode obj) {
     return create(t, ns, obj, null);
@@ -122,6 +146,12 @@ public final class Registry {
    * carries) records the create in its managedFields after defaulting.
    */
   public CompletableFuture<ObjectNode> create(
+      ResourceType t, String ns, ObjectNode obj, FieldTracking tracking) {
+    return createSaved(t, ns, obj, tracking).thenApply(Saved::object);
+  }
+
+  /** {@link #create(ResourceType, String, ObjectNode, FieldTracking)}, with the stored JSON. */
+  public CompletableFuture<Saved> createSaved(
       ResourceType t, String ns, ObjectNode obj, FieldTracking tracking) {
     checkTypeMeta(t, obj);
     ObjectNode meta = Json.child(obj, "metadata");
@@ -187,7 +217,7 @@ public final class Registry {
    * Stores {@code obj}; if its name was generated from {@code regenerateFrom} and is taken, tries
    * new names, as kube-apiserver does, so random collisions never reach the client.
    */
-  private CompletableFuture<ObjectNode> store(
+  private CompletableFuture<Saved> store(
       ResourceType t, String ns, ObjectNode obj, String regenerateFrom, int attempt) {
     return store(t, ns, obj)
         .exceptionallyCompose(
@@ -204,7 +234,7 @@ public final class Registry {
             });
   }
 
-  private CompletableFuture<ObjectNode> store(ResourceType t, String ns, ObjectNode obj) {
+  private CompletableFuture<Saved> store(ResourceType t, String ns, ObjectNode obj) {
     String finalName = Json.text(obj, "metadata", "name");
     if (dryRun) {
       // Still an AlreadyExists if the name is taken, as kube-apiserver's dry-run storage does.
@@ -215,7 +245,7 @@ public final class Registry {
                 if (existing != null) {
                   throw ApiException.alreadyExists(t.group(), t.plural(), finalName);
                 }
-                return obj;
+                return new Saved(obj, null);
               });
     }
     return storage
@@ -225,7 +255,7 @@ public final class Registry {
               if (w.outcome() != Outcome.OK) {
                 throw ApiException.alreadyExists(t.group(), t.plural(), finalName);
               }
-              return w.current().object();
+              return new Saved(w.current().object(), w.json());
             });
   }
 
@@ -315,14 +345,30 @@ public final class Registry {
     if (obj.has("metadata") && !obj.get("metadata").isObject() && !obj.get("metadata").isNull()) {
       throw ApiException.badRequest("metadata must be an object");
     }
-    // kind and apiVersion first, as Kubernetes writes objects.
-    ObjectNode rest = obj.deepCopy();
-    rest.remove("kind");
-    rest.remove("apiVersion");
+    // kind and apiVersion first, as Kubernetes writes objects (the other fields are moved, not
+    // copied).
+    Iterator<String> names = obj.fieldNames();
+    if (names.hasNext()
+        && names.next().equals("kind")
+        && names.hasNext()
+        && names.next().equals("apiVersion")
+        && t.kind().equals(obj.get("kind").textValue())
+        && t.apiVersion().equals(obj.get("apiVersion").textValue())) {
+      return;
+    }
+    List<Map.Entry<String, JsonNode>> rest = new ArrayList<>(obj.size());
+    for (Iterator<Map.Entry<String, JsonNode>> it = obj.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      if (!e.getKey().equals("kind") && !e.getKey().equals("apiVersion")) {
+        rest.add(Map.entry(e.getKey(), e.getValue()));
+      }
+    }
     obj.removeAll();
     obj.put("kind", t.kind());
     obj.put("apiVersion", t.apiVersion());
-    obj.setAll(rest);
+    for (Map.Entry<String, JsonNode> e : rest) {
+      obj.set(e.getKey(), e.getValue());
+    }
   }
 
   // ------------------------------------------------------------------------------ get
@@ -336,6 +382,19 @@ public final class Registry {
                 throw ApiException.notFound(t.group(), t.plural(), name);
               }
               return s.object();
+            });
+  }
+
+  /** GET as the JSON a read answers (see {@link ObjectStorage#getJson}). */
+  public CompletableFuture<byte[]> getJson(ResourceType t, String ns, String name) {
+    return storage
+        .getJson(t.key(ns, name))
+        .thenApply(
+            json -> {
+              if (json == null) {
+                throw ApiException.notFound(t.group(), t.plural(), name);
+              }
+              return json;
             });
   }
 
@@ -534,6 +593,17 @@ public final class Registry {
       String subresource,
       ObjectNode obj,
       FieldTracking tracking) {
+    return updateSaved(t, ns, name, subresource, obj, tracking).thenApply(Saved::object);
+  }
+
+  /** {@link #update(ResourceType, String, String, String, ObjectNode, FieldTracking)}, saved. */
+  public CompletableFuture<Saved> updateSaved(
+      ResourceType t,
+      String ns,
+      String name,
+      String subresource,
+      ObjectNode obj,
+      FieldTracking tracking) {
     checkTypeMeta(t, obj);
     ObjectNode meta = Json.child(obj, "metadata");
     String bodyName = Json.text(meta, "name");
@@ -557,7 +627,7 @@ public final class Registry {
     }
     String rv = Json.text(meta, "resourceVersion");
     long expected = rv == null || rv.isEmpty() ? -1 : parseRv(rv);
-    return guaranteedUpdate(
+    return guaranteedUpdateSaved(
         t,
         ns,
         name,
@@ -600,10 +670,23 @@ public final class Registry {
       Function<Stored, ObjectNode> tryUpdate,
       boolean failOnConflict,
       FieldTracking tracking) {
+    return guaranteedUpdateSaved(t, ns, name, subresource, tryUpdate, failOnConflict, tracking)
+        .thenApply(Saved::object);
+  }
+
+  /** {@link #guaranteedUpdate}, with the JSON the write stored. */
+  public CompletableFuture<Saved> guaranteedUpdateSaved(
+      ResourceType t,
+      String ns,
+      String name,
+      String subresource,
+      Function<Stored, ObjectNode> tryUpdate,
+      boolean failOnConflict,
+      FieldTracking tracking) {
     return attempt(t, ns, name, subresource, tryUpdate, failOnConflict, tracking, 1);
   }
 
-  private CompletableFuture<ObjectNode> attempt(
+  private CompletableFuture<Saved> attempt(
       ResourceType t,
       String ns,
       String name,
@@ -635,7 +718,7 @@ public final class Registry {
               // value is stale (an older encryption key or provider): then the write re-encrypts
               // it, which is how `kubectl get -o json | kubectl replace -f -` migrates keys.
               if (sameObject(merged, current.object()) && !current.stale()) {
-                return CompletableFuture.completedFuture(current.object());
+                return CompletableFuture.completedFuture(new Saved(current.object(), null));
               }
               CompletableFuture<Written> write;
               // As Kubernetes' ShouldDeleteDuringUpdate: the last finalizer gone deletes the
@@ -652,7 +735,7 @@ public final class Registry {
               if (dryRun) {
                 Json.child(merged, "metadata")
                     .put("resourceVersion", Long.toString(current.modRevision()));
-                return CompletableFuture.completedFuture(merged);
+                return CompletableFuture.completedFuture(new Saved(merged, null));
               }
               if (finalize) {
                 write = storage.delete(key, current.modRevision());
@@ -665,8 +748,11 @@ public final class Registry {
                       case OK:
                         if (finalize) {
                           deleted(t, w.current().object());
+                          return CompletableFuture.completedFuture(
+                              new Saved(w.current().object(), null));
                         }
-                        return CompletableFuture.completedFuture(w.current().object());
+                        return CompletableFuture.completedFuture(
+                            new Saved(w.current().object(), w.json()));
                       case NOT_FOUND:
                         throw ApiException.notFound(t.group(), t.plural(), name);
                       default:
@@ -682,6 +768,27 @@ public final class Registry {
   }
 
   private static boolean sameObject(ObjectNode a, ObjectNode b) {
+    if (a.get("metadata") instanceof ObjectNode ma && b.get("metadata") instanceof ObjectNode mb) {
+      // Compared in place: the same fields, metadata's without its resourceVersion.
+      if (a.size() != b.size()
+          || ma.size() - (ma.has("resourceVersion") ? 1 : 0)
+              != mb.size() - (mb.has("resourceVersion") ? 1 : 0)) {
+        return false;
+      }
+      for (Iterator<Map.Entry<String, JsonNode>> it = a.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        if (!e.getKey().equals("metadata") && !e.getValue().equals(b.get(e.getKey()))) {
+          return false;
+        }
+      }
+      for (Iterator<Map.Entry<String, JsonNode>> it = ma.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        if (!e.getKey().equals("resourceVersion") && !e.getValue().equals(mb.get(e.getKey()))) {
+          return false;
+        }
+      }
+      return true;
+    }
     ObjectNode x = a.deepCopy();
     ObjectNode y = b.deepCopy();
     Json.child(x, "metadata").remove("resourceVersion");

@@ -108,8 +108,16 @@ public final class ObjectStorage {
     NOT_FOUND
   }
 
-  /** A write's outcome and the object now stored under the key (null if none). */
-  public record Written(Outcome outcome, Stored current) {}
+  /**
+   * A write's outcome and the object now stored under the key (null if none); {@code json}, for a
+   * successful create or update, the JSON stored for it (without resourceVersion, as {@link
+   * Json#storedBytes} wrote it; see {@link Json#withResourceVersion}), else null.
+   */
+  public record Written(Outcome outcome, Stored current, byte[] json) {
+    public Written(Outcome outcome, Stored current) {
+      this(outcome, current, null);
+    }
+  }
 
   public static byte[] key(String key) {
     return key.getBytes(StandardCharsets.UTF_8);
@@ -117,6 +125,26 @@ public final class ObjectStorage {
 
   public CompletableFuture<Stored> get(String key) {
     return wrap(store.get(key(key))).thenApply(GetResult::kv).thenApply(this::decode);
+  }
+
+  /**
+   * The JSON of the object under {@code key} as a read answers it (its resourceVersion added),
+   * taken from the stored bytes without parsing them when they are in the format {@link
+   * Json#storedBytes} writes (else parsed and written again, failing as {@link #decode} does); null
+   * if no object.
+   */
+  public CompletableFuture<byte[]> getJson(String key) {
+    return wrap(store.get(key(key)))
+        .thenApply(GetResult::kv)
+        .thenApply(
+            kv -> {
+              if (kv == null) {
+                return null;
+              }
+              byte[] plain = open(key, kv.value()).plain();
+              byte[] json = Json.withResourceVersion(plain, Long.toString(kv.modRevision()));
+              return json != null ? json : Json.bytes(decode(kv).object());
+            });
   }
 
   /**
@@ -129,21 +157,28 @@ public final class ObjectStorage {
       m.remove("resourceVersion");
       m.remove("selfLink");
     }
-    return wrap(store.create(key(key), seal(key, Json.bytes(obj))))
+    byte[] json = Json.storedBytes(obj);
+    return wrap(store.create(key(key), seal(key, json)))
         .thenApply(
             r -> {
               if (r.status() == WriteResult.Status.OK) {
                 wrote(key, r.revision());
                 Json.child(obj, "metadata").put("resourceVersion", Long.toString(r.revision()));
-                return new Written(Outcome.OK, new Stored(key, obj, r.revision()));
+                return new Written(Outcome.OK, new Stored(key, obj, r.revision()), json);
               }
-              return written(key, r, obj, Outcome.EXISTS);
+              return written(key, r, obj, Outcome.EXISTS, null);
             });
   }
 
+  /**
+   * Replaces the object under {@code key} if its mod revision is {@code expectedModRevision}
+   * ({@link KvStore#ANY_REVISION}: whatever it is). {@code obj} must be the caller's own (not
+   * shared): on success it becomes the returned object, with its resourceVersion set — no copies.
+   */
   public CompletableFuture<Written> update(String key, ObjectNode obj, long expectedModRevision) {
-    return wrap(store.update(key(key), encode(key, obj), expectedModRevision))
-        .thenApply(r -> written(key, r, obj, Outcome.CONFLICT));
+    byte[] json = Json.storedBytes(obj);
+    return wrap(store.update(key(key), seal(key, json), expectedModRevision))
+        .thenApply(r -> written(key, r, obj, Outcome.CONFLICT, json));
   }
 
   /** Deletes if the mod revision matches ({@link KvStore#ANY_REVISION}: always). */
@@ -271,11 +306,12 @@ public final class ObjectStorage {
     return new ObjectEvent(ObjectEvent.Type.DELETE, e.kv().keyUtf8(), last, prev, e.revision());
   }
 
-  private Written written(String key, WriteResult r, ObjectNode obj, Outcome failure) {
+  private Written written(String key, WriteResult r, ObjectNode obj, Outcome failure, byte[] json) {
     return switch (r.status()) {
       case OK -> {
         wrote(key, r.revision());
-        yield new Written(Outcome.OK, new Stored(key, withRv(obj, r.revision()), r.revision()));
+        yield new Written(
+            Outcome.OK, new Stored(key, withRv(obj, r.revision()), r.revision()), json);
       }
       case ALREADY_EXISTS, CONFLICT -> new Written(failure, decode(r.kv()));
       case NOT_FOUND -> new Written(Outcome.NOT_FOUND, null);
@@ -283,22 +319,8 @@ public final class ObjectStorage {
   }
 
   private static ObjectNode withRv(ObjectNode obj, long rev) {
-    ObjectNode copy = obj.deepCopy();
-    Json.child(copy, "metadata").put("resourceVersion", Long.toString(rev));
-    return copy;
-  }
-
-  /**
-   * The stored bytes: the object without resourceVersion (it is the key's mod revision), encrypted
-   * if the key's resource is configured so.
-   */
-  byte[] encode(String key, ObjectNode obj) {
-    ObjectNode copy = obj.deepCopy();
-    if (copy.get("metadata") instanceof ObjectNode m) {
-      m.remove("resourceVersion");
-      m.remove("selfLink");
-    }
-    return seal(key, Json.bytes(copy));
+    Json.child(obj, "metadata").put("resourceVersion", Long.toString(rev));
+    return obj;
   }
 
   /** {@code json} as stored under {@code key}: with its resource's current write provider. */
