@@ -63,10 +63,30 @@ public final class RaftDriver implements AutoCloseable {
     void send(Message message);
   }
 
-  /** Driver settings: tick length and snapshot cadence. */
-  public record Options(Duration tick, long snapshotEveryEntries, long keepEntriesAfterSnapshot) {
+  /**
+   * Driver settings: tick length and snapshot cadence. A snapshot is taken once {@code
+   * snapshotEveryEntries} entries or {@code snapshotEveryBytes} bytes of entry data were applied
+   * since the last one, whichever comes first; the log then keeps {@code keepEntriesAfterSnapshot}
+   * entries before it for followers that are a little behind.
+   */
+  public record Options(
+      Duration tick,
+      long snapshotEveryEntries,
+      long keepEntriesAfterSnapshot,
+      long snapshotEveryBytes) {
+
+    /** A cadence by entries only. */
+    public Options(Duration tick, long snapshotEveryEntries, long keepEntriesAfterSnapshot) {
+      this(tick, snapshotEveryEntries, keepEntriesAfterSnapshot, Long.MAX_VALUE);
+    }
+
+    /**
+     * etcd 3.4's cadence (its {@code --snapshot-count} default, 100,000 entries, and its 5,000
+     * entries kept for catch-up), capped at 64 MiB of entry data so that large values do not grow
+     * the in-memory log without bound (docs/decisions/0016).
+     */
     public static Options defaults() {
-      return new Options(Duration.ofMillis(100), 10_000, 5_000);
+      return new Options(Duration.ofMillis(100), 100_000, 5_000, 64L << 20);
     }
   }
 
@@ -100,6 +120,10 @@ public final class RaftDriver implements AutoCloseable {
   private volatile boolean running;
   private long readSeq;
   private long lastSnapshotIndex;
+
+  /** Bytes of entry data applied since the last snapshot (taken or restored). */
+  private long appliedBytesSinceSnapshot;
+
   private long leaderSeen = RaftNode.NONE;
 
   /** The term in the last hard state saved to storage. */
@@ -344,9 +368,13 @@ public final class RaftDriver implements AutoCloseable {
     if (rd.snapshot() != null) {
       stateMachine.restore(rd.snapshot());
       lastSnapshotIndex = rd.snapshot().index();
+      appliedBytesSinceSnapshot = 0;
     }
     if (!rd.committedEntries().isEmpty()) {
       stateMachine.apply(rd.committedEntries());
+      for (Entry e : rd.committedEntries()) {
+        appliedBytesSinceSnapshot += e.data().length;
+      }
     }
     for (ReadState rs : rd.readStates()) {
       CompletableFuture<Long> f = pendingReads.remove(ByteBuffer.wrap(rs.context()));
@@ -425,16 +453,26 @@ public final class RaftDriver implements AutoCloseable {
 
   private void maybeSnapshot() {
     long applied = node.appliedIndex();
-    if (applied - lastSnapshotIndex < options.snapshotEveryEntries()) {
+    if (applied <= lastSnapshotIndex
+        || (applied - lastSnapshotIndex < options.snapshotEveryEntries()
+            && appliedBytesSinceSnapshot < options.snapshotEveryBytes())) {
       return;
     }
+    long started = System.nanoTime();
     Snapshot s =
         new Snapshot(applied, node.termAt(applied), node.confState(), stateMachine.snapshotData());
     long compactTo =
         Math.max(storage.firstIndex() - 1, applied - options.keepEntriesAfterSnapshot());
     storage.compact(s, compactTo);
     lastSnapshotIndex = applied;
-    log.info("member {}: snapshot at index {}, log compacted to {}", node.id(), applied, compactTo);
+    appliedBytesSinceSnapshot = 0;
+    log.info(
+        "member {}: snapshot at index {} ({} bytes, {} ms), log compacted to {}",
+        node.id(),
+        applied,
+        s.data().length,
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started),
+        compactTo);
   }
 
   private void publishStatus() {
