@@ -113,6 +113,10 @@ public final class RaftDriver implements AutoCloseable {
   private final Transport transport;
   private final Options options;
   private final Thread thread;
+
+  /** The most bytes of write proposals {@link #runAll} proposes as one batch. */
+  private final long maxProposalBatchBytes;
+
   private final LinkedBlockingQueue<Task> inbox = new LinkedBlockingQueue<>();
   private final Map<ByteBuffer, CompletableFuture<Long>> pendingReads = new HashMap<>();
   private final TreeMap<Long, List<CompletableFuture<Long>>> appliedWaiters = new TreeMap<>();
@@ -150,6 +154,7 @@ public final class RaftDriver implements AutoCloseable {
     this.lastSnapshotIndex = snapshot.index();
     this.durableTerm = storage.hardState().term();
     this.node = new RaftNode(config.toBuilder().applied(applied).build(), storage);
+    this.maxProposalBatchBytes = config.maxSizePerMessage();
     this.thread = new Thread(this::run, "raft-" + Long.toHexString(config.id()));
     this.thread.setDaemon(true);
     publishStatus();
@@ -182,13 +187,26 @@ public final class RaftDriver implements AutoCloseable {
     return new IllegalStateException("raft member " + node.id() + " is stopped");
   }
 
-  /** Work for the driver thread, and what to do instead if the member stops before running it. */
-  private record Task(Runnable run, Runnable onDrop) {}
+  /**
+   * Work for the driver thread, and what to do instead if the member stops before running it. A
+   * write proposal also carries its data and future, so that consecutive proposals can be proposed
+   * together (see {@link #runAll}).
+   */
+  private record Task(
+      Runnable run, Runnable onDrop, byte[] proposal, CompletableFuture<ProposeResult> proposed) {
+    Task(Runnable run, Runnable onDrop) {
+      this(run, onDrop, null, null);
+    }
+  }
 
   /** Proposes a write; completes when the node accepted (not committed) it, or says why not. */
   public CompletableFuture<ProposeResult> propose(byte[] data) {
     CompletableFuture<ProposeResult> f = new CompletableFuture<>();
-    return call(f, () -> f.complete(node.propose(data)));
+    Runnable onDrop = () -> f.completeExceptionally(stopped());
+    if (!enqueue(new Task(() -> f.complete(node.propose(data)), onDrop, data, f))) {
+      onDrop.run();
+    }
+    return f;
   }
 
   public CompletableFuture<ProposeResult> proposeConfChange(ConfChange change) {
@@ -316,9 +334,7 @@ public final class RaftDriver implements AutoCloseable {
         if (first != null) {
           batch.add(first);
           inbox.drainTo(batch);
-          for (Task task : batch) {
-            task.run().run();
-          }
+          runAll(batch);
           batch.clear();
         }
         if (System.nanoTime() - nextTick >= 0) {
@@ -343,6 +359,54 @@ public final class RaftDriver implements AutoCloseable {
           node.id(),
           e);
       running = false;
+    }
+  }
+
+  /**
+   * Runs queued tasks in order, proposing each run of consecutive write proposals as one batch (up
+   * to {@link #maxProposalBatchBytes}): one append per follower for the batch instead of one per
+   * write, and as many fewer acknowledgements and commit notices (docs/decisions/0017).
+   */
+  private void runAll(List<Task> tasks) {
+    int from = -1; // start of the current run of proposals
+    long bytes = 0;
+    for (int i = 0; i < tasks.size(); i++) {
+      Task task = tasks.get(i);
+      if (task.proposal() == null) {
+        if (from >= 0) {
+          proposeBatch(tasks.subList(from, i));
+          from = -1;
+        }
+        task.run().run();
+        continue;
+      }
+      if (from >= 0 && bytes + task.proposal().length > maxProposalBatchBytes) {
+        proposeBatch(tasks.subList(from, i));
+        from = -1;
+      }
+      if (from < 0) {
+        from = i;
+        bytes = 0;
+      }
+      bytes += task.proposal().length;
+    }
+    if (from >= 0) {
+      proposeBatch(tasks.subList(from, tasks.size()));
+    }
+  }
+
+  private void proposeBatch(List<Task> proposals) {
+    if (proposals.size() == 1) {
+      proposals.get(0).run().run();
+      return;
+    }
+    List<byte[]> data = new ArrayList<>(proposals.size());
+    for (Task t : proposals) {
+      data.add(t.proposal());
+    }
+    ProposeResult result = node.propose(data);
+    for (Task t : proposals) {
+      t.proposed().complete(result);
     }
   }
 
