@@ -75,11 +75,33 @@ public final class StoreBench implements Callable<Integer> {
   @Option(names = "--systems", split = ",", description = "Which systems (default: ETCD,KUBELITE).")
   List<StoreCluster.Kind> systems = List.of(StoreCluster.Kind.ETCD, StoreCluster.Kind.KUBELITE);
 
+  @Option(
+      names = "--puts-only",
+      description = "Run only the put scenarios (one per --clients value).")
+  boolean putsOnly;
+
+  @Option(
+      names = "--member-classpath",
+      description =
+          "Class path the Kubelite members run from (default: this build's), e.g. another build's"
+              + " to compare two builds in one run.")
+  String memberClasspath = System.getProperty("java.class.path");
+
+  @Option(
+      names = "--member-jvm-arg",
+      description =
+          "A JVM argument for each Kubelite member (repeatable); {member} becomes the member's"
+              + " name, e.g. -XX:StartFlightRecording=filename=/tmp/{member}.jfr")
+  List<String> memberJvmArgs = new ArrayList<>();
+
   /** One scenario's figures for one system. */
   record Figures(double opsPerSecond, double p50Millis, double p99Millis, double cpuMicrosPerOp) {}
 
   /** The cluster being measured: its processes' CPU time is charged to the scenario running. */
   private StoreCluster cluster;
+
+  /** Which of {@link #cluster}'s members leads (for the per-member CPU line). */
+  private int leaderIndex;
 
   private static final byte[] VALUE = new byte[256];
 
@@ -90,9 +112,11 @@ public final class StoreBench implements Callable<Integer> {
       Path work = Files.createTempDirectory("kubelite-bench-" + kind);
       Vertx vertx = Vertx.vertx();
       GrpcClient grpc = GrpcClient.client(vertx);
-      try (StoreCluster cluster = StoreCluster.start(kind, work, 3)) {
+      try (StoreCluster cluster =
+          StoreCluster.start(kind, work, 3, memberClasspath, memberJvmArgs)) {
         this.cluster = cluster;
         int leader = cluster.awaitLeader(grpc);
+        this.leaderIndex = cluster.clientPorts.indexOf(leader);
         KVGrpcClient kv =
             KVGrpcClient.create(grpc, SocketAddress.inetSocketAddress(leader, "127.0.0.1"));
         System.err.println("== " + kind + ": leader on port " + leader);
@@ -105,6 +129,9 @@ public final class StoreBench implements Callable<Integer> {
         }
         for (int c : clients) {
           record(results, "put, " + c + " clients", kind, run(c, () -> kv.put(randomPut())));
+        }
+        if (putsOnly) {
+          continue;
         }
         record(results, "linearizable get, 64 clients", kind, run(64, () -> kv.range(get(false))));
         record(results, "serializable get, 64 clients", kind, run(64, () -> kv.range(get(true))));
@@ -131,8 +158,22 @@ public final class StoreBench implements Callable<Integer> {
       Figures f) {
     results.computeIfAbsent(scenario, k -> new LinkedHashMap<>()).put(kind, f);
     System.err.printf(
-        "   %-62s %10.0f ops/s  p50 %7.2f ms  p99 %7.2f ms  cpu %6.0f us/op%n",
-        scenario, f.opsPerSecond(), f.p50Millis(), f.p99Millis(), f.cpuMicrosPerOp());
+        "   %-62s %10.0f ops/s  p50 %7.2f ms  p99 %7.2f ms  cpu %6.0f us/op  load %s%n",
+        scenario,
+        f.opsPerSecond(),
+        f.p50Millis(),
+        f.p99Millis(),
+        f.cpuMicrosPerOp(),
+        loadAverage());
+  }
+
+  /** The 1-minute load average, to judge how much other work shared the machine. */
+  private static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0];
+    } catch (java.io.IOException e) {
+      return "unknown (" + e.getMessage() + ")";
+    }
   }
 
   private static PutRequest randomPut() {
@@ -199,6 +240,14 @@ public final class StoreBench implements Callable<Integer> {
     long cpu = cpuDuringWindow(measureFrom, end);
     CompletableFuture.allOf(loops.toArray(CompletableFuture[]::new))
         .get(seconds + warmup + 60, TimeUnit.SECONDS);
+    StringBuilder each = new StringBuilder();
+    for (int i = 0; i < lastPerMember.length; i++) {
+      each.append(
+          String.format(
+              " %s %.0f",
+              i == leaderIndex ? "leader" : "follower", perOp(lastPerMember[i], done.get())));
+    }
+    System.err.println("   cpu us/op by member:" + each);
     return new Figures(
         done.get() / (double) seconds,
         latency.getValueAtPercentile(50) / 1000.0,
@@ -212,10 +261,20 @@ public final class StoreBench implements Callable<Integer> {
    */
   private long cpuDuringWindow(long from, long to) throws InterruptedException {
     TimeUnit.NANOSECONDS.sleep(Math.max(0, from - System.nanoTime()));
-    long before = cluster.cpuMicros();
+    long[] before = cluster.cpuMicrosPerMember();
     TimeUnit.NANOSECONDS.sleep(Math.max(0, to - System.nanoTime()));
-    return cluster.cpuMicros() - before;
+    long[] after = cluster.cpuMicrosPerMember();
+    long total = 0;
+    lastPerMember = new long[after.length];
+    for (int i = 0; i < after.length; i++) {
+      lastPerMember[i] = after[i] - before[i];
+      total += lastPerMember[i];
+    }
+    return total;
   }
+
+  /** Each member's CPU time (µs) in the last measured window. */
+  private long[] lastPerMember = new long[0];
 
   private static double perOp(long cpuMicros, long ops) {
     return ops == 0 ? Double.NaN : cpuMicros / (double) ops;

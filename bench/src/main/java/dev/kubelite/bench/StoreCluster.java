@@ -36,6 +36,17 @@ final class StoreCluster implements AutoCloseable {
   }
 
   static StoreCluster start(Kind kind, Path workDir, int members) throws IOException {
+    return start(kind, workDir, members, System.getProperty("java.class.path"), List.of());
+  }
+
+  /**
+   * As {@link #start(Kind, Path, int)}; Kubelite members run from {@code classpath} (another build,
+   * to compare two builds in one run) with {@code jvmArgs} before the main class, where {@code
+   * {member}} stands for the member's name (e.g. a JFR recording file per member).
+   */
+  static StoreCluster start(
+      Kind kind, Path workDir, int members, String classpath, List<String> jvmArgs)
+      throws IOException {
     StoreCluster c = new StoreCluster(kind, workDir);
     List<int[]> ports = new ArrayList<>();
     StringBuilder initial = new StringBuilder();
@@ -56,12 +67,11 @@ final class StoreCluster implements AutoCloseable {
       if (kind == Kind.ETCD) {
         cmd.add("etcd");
       } else {
-        cmd.addAll(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                System.getProperty("java.class.path"),
-                "dev.kubelite.store.server.StoreCommand"));
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String a : jvmArgs) {
+          cmd.add(a.replace("{member}", "m" + i));
+        }
+        cmd.addAll(List.of("-cp", classpath, "dev.kubelite.store.server.StoreCommand"));
       }
       cmd.addAll(
           List.of(
@@ -142,8 +152,18 @@ final class StoreCluster implements AutoCloseable {
   /** CPU time (user + system) the member processes have used so far, in microseconds. */
   public long cpuMicros() {
     long total = 0;
-    for (Process p : processes) {
-      total +=
+    for (long m : cpuMicrosPerMember()) {
+      total += m;
+    }
+    return total;
+  }
+
+  /** CPU time (user + system) of each member process so far, in microseconds, in member order. */
+  long[] cpuMicrosPerMember() {
+    long[] each = new long[processes.size()];
+    for (int i = 0; i < each.length; i++) {
+      Process p = processes.get(i);
+      each[i] =
           p.info()
                   .totalCpuDuration()
                   .orElseThrow(
@@ -153,7 +173,7 @@ final class StoreCluster implements AutoCloseable {
                   .toNanos()
               / 1000;
     }
-    return total;
+    return each;
   }
 
   @Override

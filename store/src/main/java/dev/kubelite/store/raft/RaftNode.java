@@ -150,13 +150,29 @@ public final class RaftNode {
     return propose(Entry.normal(0, 0, data));
   }
 
+  /**
+   * Proposes several writes at once, in order: one message, so a leader appends them together and
+   * sends each follower one append for all of them. They share the result.
+   */
+  public ProposeResult propose(List<byte[]> data) {
+    checkNoReadyOutstanding();
+    List<Entry> entries = new ArrayList<>(data.size());
+    for (byte[] d : data) {
+      entries.add(Entry.normal(0, 0, d));
+    }
+    return propose(Message.builder(MessageType.PROPOSE).from(id).entries(entries).build());
+  }
+
   public ProposeResult proposeConfChange(ConfChange change) {
     checkNoReadyOutstanding();
     return propose(new Entry(0, 0, Entry.Type.CONF_CHANGE, change.encode()));
   }
 
   private ProposeResult propose(Entry entry) {
-    Message m = Message.builder(MessageType.PROPOSE).from(id).entries(List.of(entry)).build();
+    return propose(Message.builder(MessageType.PROPOSE).from(id).entries(List.of(entry)).build());
+  }
+
+  private ProposeResult propose(Message m) {
     return switch (role) {
       case LEADER -> leaderPropose(m);
       case FOLLOWER -> {

@@ -133,7 +133,11 @@ public final class StoreServer implements AutoCloseable {
       HttpServer http =
           vertx
               .createHttpServer(options)
-              .connectionHandler(SchemeInAuthority::install)
+              .connectionHandler(
+                  conn -> {
+                    SchemeInAuthority.install(conn);
+                    FlushCoalescing.install(conn);
+                  })
               .requestHandler(
                   req -> {
                     guardUnaryCall(req);

@@ -33,6 +33,29 @@ class RaftNodeTest {
   }
 
   @Test
+  void writesProposedTogetherReachEachFollowerInOneAppendAndApplyInOrder() {
+    TestCluster c = TestCluster.of(3);
+    c.elect(1);
+    c.stabilize();
+    c.queue.clear();
+    assertThat(c.node(1).propose(java.util.List.of(bytes("a"), bytes("b"), bytes("c"))))
+        .isEqualTo(ProposeResult.ACCEPTED);
+    c.settle();
+    assertThat(c.queue)
+        .filteredOn(m -> m.type() == dev.kubelite.store.raft.MessageType.APPEND)
+        .hasSize(2)
+        .allSatisfy(m -> assertThat(m.entries()).hasSize(3));
+    // From a follower, the batch is forwarded to the leader as one proposal.
+    assertThat(c.node(2).propose(java.util.List.of(bytes("d"), bytes("e"))))
+        .isEqualTo(ProposeResult.FORWARDED);
+    c.stabilize();
+    c.tickAll(1);
+    for (long id = 1; id <= 3; id++) {
+      assertThat(c.appliedData(id)).containsExactly("a", "b", "c", "d", "e");
+    }
+  }
+
+  @Test
   void singleNodeClusterCommitsOnItsOwnOnceDurable() {
     TestCluster c = TestCluster.of(1);
     c.elect(1);

@@ -17,6 +17,8 @@ import io.vertx.core.parsetools.RecordParser;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -114,10 +116,12 @@ public final class PeerTransport implements RaftDriver.Transport, AutoCloseable 
       return;
     }
     byte[] frame = MessageCodec.encode(m);
-    Buffer buf = Buffer.buffer(4 + frame.length).appendInt(frame.length).appendBytes(frame);
     Peer peer = connections.computeIfAbsent(m.to(), id -> new Peer(id));
-    context.runOnContext(v -> peer.send(m, buf, address));
+    peer.enqueue(new Outbound(m, frame, address));
   }
+
+  /** A message on its way to a peer, encoded on the sending (Raft) thread. */
+  private record Outbound(Message message, byte[] frame, SocketAddress address) {}
 
   private void accept(NetSocket socket) {
     RecordParser parser = RecordParser.newFixed(4);
@@ -188,31 +192,88 @@ public final class PeerTransport implements RaftDriver.Transport, AutoCloseable 
     client.close();
   }
 
-  /** The outbound connection to one peer; touched only on the transport's event-loop context. */
+  /**
+   * The outbound connection to one peer. Messages are queued by any thread and written by one task
+   * on the transport's event-loop context, all that are queued by then in one socket write
+   * (docs/decisions/0015): the Raft thread sends a Ready's messages in a burst, and a write (one
+   * flush, one syscall) per message cost more than the messages themselves.
+   */
   private final class Peer {
     private final long id;
+    private final ConcurrentLinkedQueue<Outbound> outbox = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    // The fields below are touched only on the transport's event-loop context.
     private NetSocket socket;
     private boolean connecting;
-    private final ArrayDeque<Object[]> queued = new ArrayDeque<>();
+    private final ArrayDeque<Outbound> queued = new ArrayDeque<>();
 
     Peer(long id) {
       this.id = id;
     }
 
-    void send(Message m, Buffer frame, SocketAddress address) {
-      if (socket != null) {
-        write(m, frame);
-        return;
+    void enqueue(Outbound o) {
+      outbox.add(o);
+      if (drainScheduled.compareAndSet(false, true)) {
+        context.runOnContext(v -> drain());
       }
+    }
+
+    private void drain() {
+      drainScheduled.set(false);
+      Buffer batch = null;
+      Outbound o;
+      while ((o = outbox.poll()) != null) {
+        batch = add(batch, o);
+      }
+      write(batch);
+    }
+
+    /**
+     * Adds {@code o} to the frames to write now ({@code batch}, null if none yet) and returns them;
+     * a snapshot is written on its own (after the batch so far) so its delivery can be reported.
+     */
+    private Buffer add(Buffer batch, Outbound o) {
+      if (socket == null) {
+        write(batch);
+        connectAndQueue(o);
+        return null;
+      }
+      if (o.message().type() == MessageType.SNAPSHOT) {
+        write(batch);
+        Message m = o.message();
+        socket.write(frame(null, o)).onComplete(ar -> report(m, ar.succeeded()));
+        return null;
+      }
+      if (socket.writeQueueFull()) {
+        report(o.message(), false); // a slow peer: drop, Raft will retransmit
+        return batch;
+      }
+      return frame(batch, o);
+    }
+
+    private void write(Buffer batch) {
+      if (batch != null && socket != null) {
+        socket.write(batch);
+      }
+    }
+
+    /** Appends {@code o}'s frame (length, then message) to {@code batch}, or to a new buffer. */
+    private Buffer frame(Buffer batch, Outbound o) {
+      Buffer b = batch != null ? batch : Buffer.buffer(4 + o.frame().length);
+      return b.appendInt(o.frame().length).appendBytes(o.frame());
+    }
+
+    private void connectAndQueue(Outbound o) {
       if (queued.size() >= MAX_QUEUED_WHILE_CONNECTING) {
-        report(m, false);
+        report(o.message(), false);
         return;
       }
-      queued.add(new Object[] {m, frame});
+      queued.add(o);
       if (connecting) {
         return;
       }
       connecting = true;
+      SocketAddress address = o.address();
       client
           .connect(address)
           .onComplete(
@@ -221,30 +282,21 @@ public final class PeerTransport implements RaftDriver.Transport, AutoCloseable 
                 if (ar.failed()) {
                   log.debug("cannot reach member {} at {}: {}", id, address, ar.cause().toString());
                   while (!queued.isEmpty()) {
-                    report((Message) queued.poll()[0], false);
+                    report(queued.poll().message(), false);
                   }
                   return;
                 }
                 socket = ar.result();
                 socket.closeHandler(v -> socket = null);
                 socket.exceptionHandler(e -> log.debug("connection to member {} failed", id, e));
+                // What queued while connecting goes first, then anything sent meanwhile.
+                Buffer batch = null;
                 while (!queued.isEmpty()) {
-                  Object[] q = queued.poll();
-                  write((Message) q[0], (Buffer) q[1]);
+                  batch = add(batch, queued.poll());
                 }
+                write(batch);
+                drain();
               });
-    }
-
-    private void write(Message m, Buffer frame) {
-      if (socket.writeQueueFull() && m.type() != MessageType.SNAPSHOT) {
-        report(m, false); // a slow peer: drop, Raft will retransmit
-        return;
-      }
-      if (m.type() == MessageType.SNAPSHOT) {
-        socket.write(frame).onComplete(ar -> report(m, ar.succeeded()));
-      } else {
-        socket.write(frame);
-      }
     }
 
     void closeConnection() {

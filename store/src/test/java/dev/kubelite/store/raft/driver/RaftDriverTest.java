@@ -44,6 +44,7 @@ class RaftDriverTest {
   private final Map<Long, Member> members = new ConcurrentHashMap<>();
   private final Vertx vertx = Vertx.vertx();
   private boolean overTcp;
+  private RaftDriver.Options options = new RaftDriver.Options(Duration.ofMillis(20), 200, 50);
 
   /** A member: its driver, its log, and a state machine that records applied writes in order. */
   private final class Member implements RaftDriver.StateMachine {
@@ -60,9 +61,7 @@ class RaftDriverTest {
       RaftConfig config = RaftConfig.builder(id).electionTicks(10).randomSeed(id).build();
       this.tcp = overTcp ? new PeerTransport(vertx, id) : null;
       RaftDriver.Transport transport = overTcp ? tcp : m -> deliver(m);
-      this.driver =
-          new RaftDriver(
-              config, log, this, transport, new RaftDriver.Options(Duration.ofMillis(20), 200, 50));
+      this.driver = new RaftDriver(config, log, this, transport, options);
       if (overTcp) {
         tcp.sink(
             new PeerTransport.Sink() {
@@ -232,6 +231,31 @@ class RaftDriverTest {
 
   private boolean allApplied(int n) {
     return members.values().stream().allMatch(m -> m.applied.size() >= n);
+  }
+
+  @Test
+  void aSnapshotIsTakenOnceEnoughEntryBytesWereAppliedEvenBelowTheEntryCount() throws Exception {
+    options = new RaftDriver.Options(Duration.ofMillis(20), 1_000_000, 5, 16 * 1024);
+    try (SegmentedRaftLog log = SegmentedRaftLog.open(dir.resolve("member-1"))) {
+      Bootstrap.initialize(log, List.of(1L));
+    }
+    startMember(1);
+    Member m = awaitLeader();
+    byte[] value = new byte[1024];
+    java.util.Arrays.fill(value, (byte) 'v');
+    for (int i = 0; i < 20; i++) {
+      m.driver.propose(value).get(5, TimeUnit.SECONDS);
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> m.applied.size() >= 20);
+    long applied = m.driver.status().appliedIndex();
+    members.remove(1L);
+    m.stop();
+    // 20 KiB applied: the 16 KiB cap, not the entry count, made a snapshot, once, after 16 KiB.
+    try (SegmentedRaftLog log = SegmentedRaftLog.open(dir.resolve("member-1"))) {
+      assertThat(log.snapshot().index()).isBetween(16L, applied);
+      assertThat(new String(log.snapshot().data(), StandardCharsets.UTF_8).split("\n"))
+          .hasSizeGreaterThanOrEqualTo(16);
+    }
   }
 
   @Test
