@@ -392,6 +392,9 @@ public final class ApiServer implements AutoCloseable {
               .setHost(options.bindAddress())
               .setPort(options.port())
               .setCompressionSupported(true)
+              // As kube-apiserver: gzip only answers above 128 KiB (big lists); small ones cost
+              // more CPU to compress than they save.
+              .setCompressionContentSizeThreshold(128 * 1024)
               .setMaxInitialLineLength(64 * 1024)
               .setMaxHeaderSize(64 * 1024)
               // kube-apiserver's --http2-max-streams-per-connection default.
