@@ -2,11 +2,7 @@ package dev.kubelite.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /**
  * Keeps the control-plane benchmark working: the real harness, with every component a separate
@@ -45,18 +41,9 @@ class ClusterBenchSmokeTest {
   }
 
   private static String run(String... args) {
-    PrintStream stdout = System.out;
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    int exit;
-    try {
-      System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-      exit = new CommandLine(new ClusterBench()).execute(args);
-    } finally {
-      System.setOut(stdout);
-    }
-    String out = captured.toString(StandardCharsets.UTF_8);
-    System.out.println(out);
-    assertThat(exit).as(out).isZero();
-    return out;
+    BenchRun run = BenchRun.of(new ClusterBench(), args);
+    System.out.println(run.output());
+    assertThat(run.exit()).as(run.output()).isZero();
+    return run.output();
   }
 }
