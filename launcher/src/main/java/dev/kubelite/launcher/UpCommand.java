@@ -161,10 +161,8 @@ public final class UpCommand implements Callable<Integer> {
                   profile.equals("demo"),
                   insecurePort));
     } catch (Exception e) {
-      if (stop.stopRequestedWhileStarting()) {
-        return 0;
-      }
-      System.err.println(
+      return startFailed(
+          stop,
           "kubelite up: cannot start: "
               + e
               + " (are ports "
@@ -174,7 +172,6 @@ public final class UpCommand implements Callable<Integer> {
               + " and "
               + (storePort + 1)
               + " free? see --port and --store-port)");
-      return 1;
     }
     stop.started(cluster);
     System.err.println();
@@ -212,10 +209,8 @@ public final class UpCommand implements Callable<Integer> {
                   Duration.ofSeconds(120)),
               clusterLog);
     } catch (Exception e) {
-      if (stop.stopRequestedWhileStarting()) {
-        return 0;
-      }
-      System.err.println(
+      return startFailed(
+          stop,
           "kubelite up --ha: cannot start: "
               + e.getMessage()
               + " (are ports "
@@ -227,7 +222,6 @@ public final class UpCommand implements Callable<Integer> {
               + "-"
               + (storePort + 2 * HaCluster.MEMBERS - 1)
               + " free? see --port and --store-port)");
-      return 1;
     }
     stop.started(cluster);
     System.err.println();
@@ -293,6 +287,20 @@ public final class UpCommand implements Callable<Integer> {
         "              (the real kubectl works too: kubectl --kubeconfig " + kubeconfig + " ...)");
   }
 
+  /**
+   * The exit code of a start that threw: 0 when Ctrl-C or SIGTERM came first (libraries refuse to
+   * start once the JVM is shutting down, and the failed start closed what it had started), else 1
+   * after printing {@code error}.
+   */
+  private int startFailed(StopOnShutdown stop, String error) {
+    if (stop.jvmShuttingDown()) {
+      System.err.println("kubelite up: stopped while starting (state kept in " + dataDir + ")");
+      return 0;
+    }
+    System.err.println(error);
+    return 1;
+  }
+
   private void logsLine() {
     System.err.println(
         "  logs:       bin/kubelite logs -f --data-dir "
@@ -319,19 +327,14 @@ public final class UpCommand implements Callable<Integer> {
       cluster.complete(startedCluster);
     }
 
-    /**
-     * Whether a start that failed did so because Ctrl-C or SIGTERM came first (libraries refuse to
-     * start once the JVM is shutting down). The failed start closed what it had started; this says
-     * so, as a normal stop would.
-     */
-    boolean stopRequestedWhileStarting() {
+    /** Whether the JVM is already shutting down (a shutdown hook can no longer be added). */
+    boolean jvmShuttingDown() {
       Thread probe = new Thread(() -> {});
       try {
         Runtime.getRuntime().addShutdownHook(probe);
         Runtime.getRuntime().removeShutdownHook(probe);
         return false;
       } catch (IllegalStateException shuttingDown) {
-        System.err.println("kubelite up: stopped while starting (state kept in " + dataDir + ")");
         return true;
       }
     }
