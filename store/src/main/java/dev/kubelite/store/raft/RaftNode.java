@@ -85,7 +85,8 @@ public final class RaftNode {
               + applied
               + " is beyond the last log index "
               + storage.lastIndex()
-              + ": the Raft log lost entries the state machine holds");
+              + ": the Raft log lost entries the state machine holds; restore this member from a"
+              + " snapshot, or remove it from the cluster and re-add it with an empty data dir");
     }
     log.applied = applied;
     // Membership: the snapshot's, plus changes the state machine already applied after it.
