@@ -69,8 +69,9 @@ public final class StoreBench implements Callable<Integer> {
       names = "--jit-warmup",
       description =
           "Seconds of mixed load (puts, gets, txns) before the first scenario, not recorded, so the"
-              + " JVM's JIT compilation is not charged to whichever scenario runs first (default: 20).")
-  int jitWarmup = 20;
+              + " JVM's JIT compilation is not charged to whichever scenario runs first (default: 60;"
+              + " on a loaded 2-core machine the CPU per put still fell after 80 s).")
+  int jitWarmup = 60;
 
   @Option(names = "--systems", split = ",", description = "Which systems (default: ETCD,KUBELITE).")
   List<StoreCluster.Kind> systems = List.of(StoreCluster.Kind.ETCD, StoreCluster.Kind.KUBELITE);

@@ -69,6 +69,8 @@ public final class AllInOne implements AutoCloseable {
    *     40 s and 300 s
    * @param insecurePort if not 0, a second API server on this port serving plain HTTP without
    *     authentication (every client is an admin): for local demos only
+   * @param snapshotCount the store's {@code --snapshot-count}: applied entries between two Raft
+   *     snapshots (0: etcd's default, 100,000)
    */
   public record Options(
       Path dataDir,
@@ -79,7 +81,46 @@ public final class AllInOne implements AutoCloseable {
       int nodes,
       boolean fresh,
       boolean demoTimeouts,
-      int insecurePort) {
+      int insecurePort,
+      long snapshotCount) {
+    public Options(
+        Path dataDir,
+        String bindAddress,
+        int apiPort,
+        int storeClientPort,
+        int storePeerPort,
+        int nodes,
+        boolean fresh,
+        boolean demoTimeouts,
+        int insecurePort) {
+      this(
+          dataDir,
+          bindAddress,
+          apiPort,
+          storeClientPort,
+          storePeerPort,
+          nodes,
+          fresh,
+          demoTimeouts,
+          insecurePort,
+          0);
+    }
+
+    /** These options with the store's {@code --snapshot-count}. */
+    public Options withSnapshotCount(long count) {
+      return new Options(
+          dataDir,
+          bindAddress,
+          apiPort,
+          storeClientPort,
+          storePeerPort,
+          nodes,
+          fresh,
+          demoTimeouts,
+          insecurePort,
+          count);
+    }
+
     public Options(
         Path dataDir,
         String bindAddress,
@@ -163,6 +204,7 @@ public final class AllInOne implements AutoCloseable {
                     null,
                     null,
                     "kubelite")
+                .withSnapshotCount(options.snapshotCount())
                 .withTls(ClusterSecurity.storeTls(pki, STORE_MEMBER)));
     started.push(storeServer);
     KvStore store = EmbeddedKvStore.of(storeServer);

@@ -104,6 +104,14 @@ public final class UpCommand implements Callable<Integer> {
   int insecurePort;
 
   @Option(
+      names = "--snapshot-count",
+      description =
+          "The store's --snapshot-count: applied entries between two Raft snapshots (0: etcd's"
+              + " default, 100000). Not with --ha.",
+      defaultValue = "0")
+  long snapshotCount;
+
+  @Option(
       names = "--fresh",
       description = "Start from an empty cluster: removes the previous state in --data-dir.")
   boolean fresh;
@@ -120,6 +128,11 @@ public final class UpCommand implements Callable<Integer> {
     }
     if (!profile.equals("kubernetes") && !profile.equals("demo")) {
       System.err.println("kubelite up: --profile must be kubernetes or demo, got " + profile);
+      return 2;
+    }
+    if (snapshotCount < 0 || (snapshotCount != 0 && ha)) {
+      System.err.println(
+          "kubelite up: --snapshot-count must be 0 or more and is not offered with --ha");
       return 2;
     }
     if (insecurePort < 0 || insecurePort > 65535 || (insecurePort != 0 && ha)) {
@@ -151,15 +164,16 @@ public final class UpCommand implements Callable<Integer> {
       cluster =
           AllInOne.start(
               new AllInOne.Options(
-                  dataDir,
-                  "127.0.0.1",
-                  port,
-                  storePort,
-                  storePort + 1,
-                  nodes,
-                  fresh,
-                  profile.equals("demo"),
-                  insecurePort));
+                      dataDir,
+                      "127.0.0.1",
+                      port,
+                      storePort,
+                      storePort + 1,
+                      nodes,
+                      fresh,
+                      profile.equals("demo"),
+                      insecurePort)
+                  .withSnapshotCount(snapshotCount));
     } catch (Exception e) {
       return startFailed(
           stop,

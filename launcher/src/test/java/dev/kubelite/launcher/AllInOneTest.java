@@ -46,6 +46,27 @@ class AllInOneTest {
   }
 
   @Test
+  void theStoreTakesASnapshotEverySnapshotCountEntries() throws Exception {
+    int store = FreePorts.next();
+    AllInOne.Options options =
+        new AllInOne.Options(
+                dir, "127.0.0.1", FreePorts.next(), store, FreePorts.next(), 0, false, false, 0)
+            .withSnapshotCount(20);
+    try (AllInOne c = AllInOne.start(options)) {
+      KubeClient k = client(c);
+      for (int i = 0; i < 25; i++) {
+        k.create(Resource.CONFIGMAPS, "default", configMap("cm-" + i, "v"));
+      }
+      // The Raft log keeps its latest snapshot as member/wal/snap-<index>.snap.
+      Path wal = dir.resolve("store").resolve("member").resolve("wal");
+      try (var files = java.nio.file.Files.list(wal)) {
+        assertThat(files.map(f -> f.getFileName().toString()))
+            .anyMatch(n -> n.startsWith("snap-") && n.endsWith(".snap"));
+      }
+    }
+  }
+
+  @Test
   void kubeconfigWorksStateSurvivesRestartAndFreshStartsEmpty() throws Exception {
     try (AllInOne c = start(false)) {
       KubeClient k = client(c);

@@ -73,9 +73,20 @@ public final class RaftNode {
     Snapshot snapshot = storage.snapshot();
     long applied = Math.max(config.applied(), snapshot.index());
     log.committed = Math.max(hs.commit(), Math.max(snapshot.index(), storage.firstIndex() - 1));
+    if (applied > log.committed && applied <= storage.lastIndex()) {
+      // Only entries known to be committed are applied, so they are committed. The saved commit
+      // index can lag behind them: it is not synced on its own (as etcd's MustSync), and a machine
+      // crash may keep the state machine's later write but lose it.
+      log.committed = applied;
+    }
     if (applied > log.committed) {
       throw new IllegalStateException(
-          "applied index " + applied + " is beyond the commit index " + log.committed);
+          "applied index "
+              + applied
+              + " is beyond the last log index "
+              + storage.lastIndex()
+              + ": the Raft log lost entries the state machine holds; restore this member from a"
+              + " snapshot, or remove it from the cluster and re-add it with an empty data dir");
     }
     log.applied = applied;
     // Membership: the snapshot's, plus changes the state machine already applied after it.

@@ -31,6 +31,7 @@ public record MemberConfig(
     int maxRequestBytes,
     Duration watchProgressNotifyInterval,
     long quotaBackendBytes,
+    long snapshotCount,
     MemberTls tls) {
 
   /** Whether this member founds a new cluster or joins an existing one. */
@@ -50,6 +51,12 @@ public record MemberConfig(
 
   /** etcd's DefaultQuotaBytes: the backend quota when {@code --quota-backend-bytes} is 0. */
   public static final long DEFAULT_QUOTA_BACKEND_BYTES = 2L * 1024 * 1024 * 1024;
+
+  /**
+   * etcd's default {@code --snapshot-count}: a Raft snapshot (and log compaction) after this many
+   * applied entries.
+   */
+  public static final long DEFAULT_SNAPSHOT_COUNT = 100_000;
 
   /** Thrown for invalid settings; the message names the flag and what to do. */
   public static final class InvalidConfigException extends RuntimeException {
@@ -77,6 +84,15 @@ public record MemberConfig(
     if (watchProgressNotifyInterval == null || watchProgressNotifyInterval.isZero()) {
       // etcd keeps its default when the flag is 0.
       watchProgressNotifyInterval = DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL;
+    }
+    if (snapshotCount == 0) {
+      snapshotCount = DEFAULT_SNAPSHOT_COUNT; // as etcd, which keeps its default for 0
+    }
+    if (snapshotCount < 0) {
+      throw new InvalidConfigException(
+          "--snapshot-count must not be negative (etcd's default is "
+              + DEFAULT_SNAPSHOT_COUNT
+              + ")");
     }
     if (watchProgressNotifyInterval.isNegative()) {
       throw new InvalidConfigException(
@@ -131,6 +147,7 @@ public record MemberConfig(
         DEFAULT_MAX_REQUEST_BYTES,
         DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL,
         0,
+        DEFAULT_SNAPSHOT_COUNT,
         MemberTls.NONE);
   }
 
@@ -153,6 +170,7 @@ public record MemberConfig(
             maxRequestBytes,
             watchProgressNotifyInterval,
             quotaBackendBytes,
+            snapshotCount,
             tls);
     c.checkTls();
     return c;
@@ -210,7 +228,15 @@ public record MemberConfig(
 
   /** This config with {@code --quota-backend-bytes} set (etcd's meaning: see {@link #quota()}). */
   public MemberConfig withQuotaBackendBytes(long bytes) {
-    return withTuning(maxRequestBytes, watchProgressNotifyInterval, bytes);
+    return withTuning(maxRequestBytes, watchProgressNotifyInterval, bytes, snapshotCount);
+  }
+
+  /**
+   * This config with etcd's {@code --snapshot-count}: the member takes a Raft snapshot and compacts
+   * its log after this many applied entries (0 keeps the default, 100,000).
+   */
+  public MemberConfig withSnapshotCount(long count) {
+    return withTuning(maxRequestBytes, watchProgressNotifyInterval, quotaBackendBytes, count);
   }
 
   /**
@@ -230,7 +256,7 @@ public record MemberConfig(
    * watches created with {@code fragment} are split above this plus 512 KiB of gRPC overhead.
    */
   public MemberConfig withMaxRequestBytes(int bytes) {
-    return withTuning(bytes, watchProgressNotifyInterval, quotaBackendBytes);
+    return withTuning(bytes, watchProgressNotifyInterval, quotaBackendBytes, snapshotCount);
   }
 
   /**
@@ -239,11 +265,12 @@ public record MemberConfig(
    * keeps the default, 10 minutes).
    */
   public MemberConfig withWatchProgressNotifyInterval(Duration interval) {
-    return withTuning(maxRequestBytes, interval, quotaBackendBytes);
+    return withTuning(maxRequestBytes, interval, quotaBackendBytes, snapshotCount);
   }
 
   /** This config with the flags that tune a member (the identity and URLs stay). */
-  private MemberConfig withTuning(int maxRequest, Duration progressInterval, long quotaBytes) {
+  private MemberConfig withTuning(
+      int maxRequest, Duration progressInterval, long quotaBytes, long snapshots) {
     return new MemberConfig(
         name,
         dataDir,
@@ -257,6 +284,7 @@ public record MemberConfig(
         maxRequest,
         progressInterval,
         quotaBytes,
+        snapshots,
         tls);
   }
 

@@ -97,6 +97,13 @@ public final class StoreCommand implements Callable<Integer> {
               + " default 2 GiB, a negative value turns the quota off (default: 0).")
   long quotaBackendBytes;
 
+  @Option(
+      names = "--snapshot-count",
+      description =
+          "Number of committed transactions to trigger a snapshot to disk (a Raft snapshot, after"
+              + " which the log keeps 5,000 entries); 0 means the default (default: 100000).")
+  long snapshotCount;
+
   @Option(names = "--cert-file", description = "Path to the client server TLS cert file.")
   Path certFile;
 
@@ -161,6 +168,7 @@ public final class StoreCommand implements Callable<Integer> {
     }
     return config
         .withQuotaBackendBytes(quotaBackendBytes)
+        .withSnapshotCount(snapshotCount)
         .withTls(
             new MemberTls(
                 certFile,

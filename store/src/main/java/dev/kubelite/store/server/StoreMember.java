@@ -215,7 +215,12 @@ public final class StoreMember implements AutoCloseable {
 
   /** Opens the data dir, starts Raft and the peer port. The client port is the server's job. */
   public static StoreMember start(MemberConfig config, Vertx vertx) throws Exception {
-    return start(config, vertx, RaftDriver.Options.defaults());
+    return start(config, vertx, driverOptions(config));
+  }
+
+  /** The Raft driver's settings for {@code config}: etcd's, with its --snapshot-count. */
+  static RaftDriver.Options driverOptions(MemberConfig config) {
+    return RaftDriver.Options.defaults().withSnapshotEveryEntries(config.snapshotCount());
   }
 
   /** As {@link #start(MemberConfig, Vertx)}, with the Raft driver's tick and snapshot cadence. */
@@ -650,6 +655,11 @@ public final class StoreMember implements AutoCloseable {
 
   public RaftDriver.Status raftStatus() {
     return driver.status();
+  }
+
+  /** The Raft index of this member's latest snapshot (0 before the first). */
+  long snapshotIndex() {
+    return driver.snapshotIndex();
   }
 
   /**

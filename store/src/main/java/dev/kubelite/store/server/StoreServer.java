@@ -59,7 +59,7 @@ public final class StoreServer implements AutoCloseable {
 
   public static StoreServer start(MemberConfig config, Vertx vertx, boolean ownsVertx)
       throws Exception {
-    return start(config, vertx, ownsVertx, RaftDriver.Options.defaults());
+    return start(config, vertx, ownsVertx, StoreMember.driverOptions(config));
   }
 
   /** For tests: a member with its own Raft tick and snapshot cadence. */

@@ -56,6 +56,27 @@ class RaftNodeTest {
   }
 
   @Test
+  void aRestartTakesAppliedEntriesAsCommittedWhenTheSavedCommitIndexLags() {
+    // The commit index is saved without a sync (etcd's MustSync), so after a machine crash the
+    // state machine may hold entries beyond it; they were committed, or they would not be applied.
+    MemoryRaftStorage disk = new MemoryRaftStorage();
+    Bootstrap.initialize(disk, List.of(1L, 2L, 3L));
+    long last = disk.lastIndex();
+    disk.save(
+        new HardState(2, 1, last),
+        List.of(Entry.normal(2, last + 1, bytes("a")), Entry.normal(2, last + 2, bytes("b"))),
+        null);
+    RaftNode n = new RaftNode(RaftConfig.builder(1).applied(last + 2).build(), disk);
+    assertThat(n.appliedIndex()).isEqualTo(last + 2);
+    assertThat(n.commitIndex()).isEqualTo(last + 2);
+    // Entries the log does not hold cannot have been applied from it: the log lost them.
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> new RaftNode(RaftConfig.builder(1).applied(last + 3).build(), disk))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("beyond the last log index " + (last + 2));
+  }
+
+  @Test
   void singleNodeClusterCommitsOnItsOwnOnceDurable() {
     TestCluster c = TestCluster.of(1);
     c.elect(1);

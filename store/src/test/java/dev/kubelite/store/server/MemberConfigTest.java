@@ -117,12 +117,22 @@ class MemberConfigTest {
             "--max-request-bytes",
             "2097152",
             "--experimental-watch-progress-notify-interval",
-            "5s");
+            "5s",
+            "--snapshot-count",
+            "5000");
     assertThat(cmd.config().maxRequestBytes()).isEqualTo(2097152);
+    assertThat(cmd.config().snapshotCount()).isEqualTo(5000);
     assertThat(cmd.config().watchProgressNotifyInterval()).isEqualTo(Duration.ofSeconds(5));
     StoreCommand bad = new StoreCommand();
     new picocli.CommandLine(bad).parseArgs("--experimental-watch-progress-notify-interval", "5");
     assertThatThrownBy(bad::config)
         .hasMessageContaining("--experimental-watch-progress-notify-interval: '5'");
+    StoreCommand negative = new StoreCommand();
+    new picocli.CommandLine(negative).parseArgs("--snapshot-count", "-1");
+    assertThatThrownBy(negative::config).hasMessageContaining("--snapshot-count");
+    StoreCommand zero = new StoreCommand();
+    new picocli.CommandLine(zero).parseArgs("--snapshot-count", "0");
+    assertThat(zero.config().snapshotCount()).isEqualTo(MemberConfig.DEFAULT_SNAPSHOT_COUNT);
+    assertThat(new StoreCommand().config().snapshotCount()).isEqualTo(100_000);
   }
 }

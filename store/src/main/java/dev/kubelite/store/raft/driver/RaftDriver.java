@@ -88,6 +88,14 @@ public final class RaftDriver implements AutoCloseable {
     public static Options defaults() {
       return new Options(Duration.ofMillis(100), 100_000, 5_000, 64L << 20);
     }
+
+    /**
+     * These options with a snapshot after {@code entries} applied entries (etcd's
+     * --snapshot-count).
+     */
+    public Options withSnapshotEveryEntries(long entries) {
+      return new Options(tick, entries, keepEntriesAfterSnapshot, snapshotEveryBytes);
+    }
   }
 
   /** Told about leader and role changes, on the driver thread, after the change is published. */
@@ -123,7 +131,7 @@ public final class RaftDriver implements AutoCloseable {
   private volatile Status status;
   private volatile boolean running;
   private long readSeq;
-  private long lastSnapshotIndex;
+  private volatile long lastSnapshotIndex;
 
   /** Bytes of entry data applied since the last snapshot (taken or restored). */
   private long appliedBytesSinceSnapshot;
@@ -268,6 +276,11 @@ public final class RaftDriver implements AutoCloseable {
 
   public Status status() {
     return status;
+  }
+
+  /** The index of the latest snapshot taken or installed (0 if none). */
+  public long snapshotIndex() {
+    return lastSnapshotIndex;
   }
 
   /**

@@ -33,8 +33,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every {@link #save} and {@link #compact} call is one batch: its records are written with as
  * few write calls as possible, closed by an end-of-batch marker, and made durable with a single
- * {@code fdatasync} before the call returns and before the memory view changes. After a crash,
- * recovery yields the state after some prefix of the calls, including every call that returned.
+ * {@code fdatasync} before the call returns and before the memory view changes — except a save
+ * whose only change is the commit index, which is written but not synced (etcd's {@code MustSync}:
+ * the commit index need not be durable; the next synced batch, a segment roll or a close makes it
+ * so). After a crash, recovery yields the state after some prefix of the calls, including every
+ * call that returned (every synced call, after a machine crash).
  *
  * <p>Thread-safety: single writer. All calls, reads included, must come from one thread (the node's
  * IO thread) or be externally synchronized. Only one instance may have a directory open; a lock
@@ -56,6 +59,13 @@ public final class SegmentedRaftLog implements RaftLogStorage, AutoCloseable {
 
   private final Path dir;
   private final long segmentBytes;
+
+  /** Whether the current segment holds written batches not yet synced (commit-index only). */
+  private boolean unsynced;
+
+  /** How many times a segment was synced (for tests). */
+  private long syncs;
+
   private final FileChannel lockChannel;
   private final FileLock lock;
   private final MemoryRaftStorage view;
@@ -355,7 +365,12 @@ public final class SegmentedRaftLog implements RaftLogStorage, AutoCloseable {
         endRecord(start);
       }
       endBatch();
-      flushAndSync(rolled);
+      if (install || !toAppend.isEmpty() || rolled || termOrVoteChanges(hardState)) {
+        flushAndSync(rolled);
+      } else {
+        writeBuffer(); // only the commit index moved: written, synced with the next batch
+        unsynced = true;
+      }
     } catch (IOException e) {
       throw fail("failed to append to the Raft log in " + dir, e);
     } catch (RuntimeException e) {
@@ -365,6 +380,17 @@ public final class SegmentedRaftLog implements RaftLogStorage, AutoCloseable {
     if (install) {
       deleteOldSnapshotFile(oldSnapshotIndex);
     }
+  }
+
+  /**
+   * Whether saving {@code hs} changes the term or the vote, which must be durable before anything
+   * depends on them (a vote given twice in one term breaks Raft); a commit index need not be.
+   */
+  private boolean termOrVoteChanges(HardState hs) {
+    HardState durable = view.hardState();
+    return hs != null
+        && !hs.isEmpty()
+        && (hs.term() != durable.term() || hs.vote() != durable.vote());
   }
 
   @Override
@@ -464,6 +490,11 @@ public final class SegmentedRaftLog implements RaftLogStorage, AutoCloseable {
     return new SnapshotMeta(s.index(), s.term(), s.conf(), s.data().length, dataCrc);
   }
 
+  /** How many times a segment file was synced so far. */
+  long syncs() {
+    return syncs;
+  }
+
   // ---- segment files -------------------------------------------------------------------------
 
   /** Starts a new segment if the current one is full; true if it did (the dir needs a sync). */
@@ -472,6 +503,12 @@ public final class SegmentedRaftLog implements RaftLogStorage, AutoCloseable {
       return false;
     }
     long next = segments.get(segments.size() - 1).seq + 1;
+    if (unsynced) {
+      // Only the last segment may end in a torn batch: sync this one before starting the next.
+      out.force(false);
+      syncs++;
+      unsynced = false;
+    }
     out.close();
     out = null;
     startSegment(next);
@@ -559,6 +596,8 @@ public final class SegmentedRaftLog implements RaftLogStorage, AutoCloseable {
   private void flushAndSync(boolean newFile) throws IOException {
     writeBuffer();
     out.force(false);
+    syncs++;
+    unsynced = false;
     if (newFile) {
       Dirs.fsync(dir);
     }
@@ -604,6 +643,9 @@ public final class SegmentedRaftLog implements RaftLogStorage, AutoCloseable {
     IOException error = null;
     try {
       if (out != null) {
+        if (unsynced && failure == null) {
+          out.force(false);
+        }
         out.close();
       }
     } catch (IOException e) {

@@ -111,6 +111,68 @@ class SegmentedRaftLogRandomizedTest {
   }
 
   @Test
+  void aSaveThatOnlyMovesTheCommitIndexIsWrittenButNotSynced() throws Exception {
+    Path dir = tmp.resolve("commit-only");
+    try (SegmentedRaftLog log = SegmentedRaftLog.open(dir)) {
+      log.save(new HardState(2, 1, 0), List.of(Entry.normal(2, 1, new byte[8])), null);
+      long syncs = log.syncs();
+      Path seg = WalTestSupport.segmentFiles(dir).get(0);
+      long size = Files.size(seg);
+      log.save(new HardState(2, 1, 1), null, null); // etcd's MustSync: false
+      assertThat(log.syncs()).isEqualTo(syncs);
+      assertThat(Files.size(seg)).isGreaterThan(size);
+      assertThat(log.hardState()).isEqualTo(new HardState(2, 1, 1));
+      log.save(new HardState(3, 0, 1), null, null); // a new term must be durable
+      assertThat(log.syncs()).isEqualTo(syncs + 1);
+      log.save(new HardState(3, 2, 1), null, null); // so must a vote
+      assertThat(log.syncs()).isEqualTo(syncs + 2);
+      log.save(new HardState(3, 2, 1), List.of(Entry.normal(3, 2, new byte[8])), null);
+      assertThat(log.syncs()).isEqualTo(syncs + 3);
+      log.save(new HardState(3, 2, 2), null, null);
+      assertThat(log.syncs()).isEqualTo(syncs + 3);
+    }
+    try (SegmentedRaftLog log = SegmentedRaftLog.open(dir)) {
+      assertThat(log.hardState()).isEqualTo(new HardState(3, 2, 2));
+      assertThat(log.lastIndex()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void aSegmentEndingInUnsyncedCommitsIsSyncedBeforeTheNextStarts() throws Exception {
+    Path dir = tmp.resolve("commit-roll");
+    MemoryRaftStorage ref = new MemoryRaftStorage();
+    try (SegmentedRaftLog log = SegmentedRaftLog.open(dir, 256)) {
+      boolean rolledAfterUnsynced = false;
+      for (long i = 1; i <= 40; i++) {
+        // Entries of varying size, so that segments roll before either kind of batch.
+        List<Entry> es = List.of(Entry.normal(1, i, new byte[(int) (i * 7 % 40)]));
+        long syncs = log.syncs();
+        int segments = WalTestSupport.segmentFiles(dir).size();
+        log.save(new HardState(1, 1, i - 1), es, null);
+        ref.save(new HardState(1, 1, i - 1), es, null);
+        boolean rolled = WalTestSupport.segmentFiles(dir).size() > segments;
+        // A batch that starts a segment first syncs the old one, which ends in an unsynced commit.
+        assertThat(log.syncs())
+            .as("syncs after entry %s", i)
+            .isEqualTo(syncs + (rolled && i > 1 ? 2 : 1));
+        rolledAfterUnsynced |= rolled && i > 1;
+        syncs = log.syncs();
+        segments = WalTestSupport.segmentFiles(dir).size();
+        log.save(new HardState(1, 1, i), null, null);
+        ref.save(new HardState(1, 1, i), null, null);
+        // Unsynced, unless this batch started a segment (whose file and directory entry it syncs).
+        long expected = WalTestSupport.segmentFiles(dir).size() > segments ? syncs + 1 : syncs;
+        assertThat(log.syncs()).as("syncs after commit-only save %s", i).isEqualTo(expected);
+      }
+      assertThat(rolledAfterUnsynced).isTrue();
+      assertThat(WalTestSupport.segmentFiles(dir).size()).isGreaterThan(3);
+    }
+    try (SegmentedRaftLog log = SegmentedRaftLog.open(dir, 256)) {
+      assertSameView(log, ref, "after commit-only saves across segments");
+    }
+  }
+
+  @Test
   void compactionDeletesSegmentsHoldingOnlyCompactedEntries() throws Exception {
     Path dir = tmp.resolve("gc");
     MemoryRaftStorage ref = new MemoryRaftStorage();
