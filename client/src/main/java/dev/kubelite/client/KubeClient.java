@@ -288,12 +288,17 @@ public final class KubeClient implements AutoCloseable {
     return send(method, path, contentType, body, accept, true);
   }
 
-  /** A success's body, when the caller does not read it: consumed and dropped as it arrives. */
-  private static final HttpResponse.BodyHandler<byte[]> ERRORS_ONLY =
-      info ->
-          info.statusCode() >= 200 && info.statusCode() < 300
-              ? HttpResponse.BodySubscribers.replacing(null)
-              : HttpResponse.BodySubscribers.ofByteArray();
+  /**
+   * A success's body, when the caller does not read it: consumed and dropped as it arrives. In a
+   * holder, so that a process that never ignores an answer (kubectl-lite) never makes it.
+   */
+  private static final class ErrorsOnly {
+    static final HttpResponse.BodyHandler<byte[]> HANDLER =
+        info ->
+            info.statusCode() >= 200 && info.statusCode() < 300
+                ? HttpResponse.BodySubscribers.replacing(null)
+                : HttpResponse.BodySubscribers.ofByteArray();
+  }
 
   /**
    * Sends a request; {@code parse}: whether a success's answer is parsed and returned (else null).
@@ -314,7 +319,7 @@ public final class KubeClient implements AutoCloseable {
               method,
               path,
               b.build(),
-              parse ? HttpResponse.BodyHandlers.ofByteArray() : ERRORS_ONLY);
+              parse ? HttpResponse.BodyHandlers.ofByteArray() : ErrorsOnly.HANDLER);
       LOG.debug("{} {} → {}", method, path, resp.statusCode());
       if (resp.statusCode() >= 200 && resp.statusCode() < 300) {
         if (!parse) {
