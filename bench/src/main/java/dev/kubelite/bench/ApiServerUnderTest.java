@@ -1,6 +1,7 @@
 package dev.kubelite.bench;
 
 import dev.kubelite.apiserver.ApiServer;
+import dev.kubelite.apiserver.audit.AuditConfig;
 import dev.kubelite.apiserver.http.RequestLimits;
 import dev.kubelite.store.client.EmbeddedKvStore;
 import dev.kubelite.store.client.KvStore;
@@ -10,6 +11,7 @@ import dev.kubelite.store.server.StoreServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -21,27 +23,37 @@ import java.util.concurrent.TimeUnit;
  * it never outlives the benchmark).
  *
  * <p>Usage: {@code ApiServerUnderTest embedded <data-dir>} or {@code ApiServerUnderTest remote
- * <host:port,...>}.
+ * <host:port,...>}, then optionally {@code per-client=<n>} (the per-client in-flight cap, 0: none)
+ * and {@code audit=<path>} (an audit log of every request at Metadata level).
  */
 public final class ApiServerUnderTest {
   private ApiServerUnderTest() {}
 
   public static void main(String[] args) throws Exception {
-    if (args.length < 2
-        || args.length > 3
-        || !(args[0].equals("embedded") || args[0].equals("remote"))
-        || (args.length == 3 && !args[2].matches("per-client=\\d+"))) {
+    boolean usage = args.length < 2 || !(args[0].equals("embedded") || args[0].equals("remote"));
+    RequestLimits.Settings limits = RequestLimits.Settings.DEFAULTS;
+    AuditConfig audit = null;
+    for (int i = 2; i < args.length && !usage; i++) {
+      if (args[i].matches("per-client=\\d+")) {
+        limits =
+            limits.withPerClient(
+                Integer.parseInt(args[i].substring("per-client=".length())),
+                limits.maxWatchesPerClient());
+      } else if (args[i].startsWith("audit=") && args[i].length() > "audit=".length()) {
+        // Every request at Metadata level, with a queue deep enough that a busy run drops none.
+        audit =
+            AuditConfig.metadata(Path.of(args[i].substring("audit=".length())))
+                .withQueueSize(1_000_000);
+      } else {
+        usage = true;
+      }
+    }
+    if (usage) {
       System.err.println(
           "usage: ApiServerUnderTest embedded <data-dir> | remote <host:port,...>"
-              + " [per-client=<max requests in flight per client, 0: none>]");
+              + " [per-client=<max requests in flight per client, 0: none>]"
+              + " [audit=<audit log path>]");
       System.exit(2);
-    }
-    RequestLimits.Settings limits = RequestLimits.Settings.DEFAULTS;
-    if (args.length == 3) {
-      limits =
-          limits.withPerClient(
-              Integer.parseInt(args[2].substring("per-client=".length())),
-              limits.maxWatchesPerClient());
     }
     StoreServer member = null;
     KvStore store;
@@ -58,7 +70,8 @@ public final class ApiServerUnderTest {
     }
     awaitStore(store);
     ApiServer api =
-        ApiServer.start(store, new ApiServer.Options("127.0.0.1", 0).withLimits(limits));
+        ApiServer.start(
+            store, new ApiServer.Options("127.0.0.1", 0).withLimits(limits).withAudit(audit));
     System.out.println("PORT " + api.port());
     System.out.flush();
     while (System.in.read() >= 0) {

@@ -21,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -90,6 +91,14 @@ public final class ClusterBench implements Callable<Integer> {
       description = "Keep the data and the components' logs after the run.")
   boolean keepWorkDir;
 
+  @Option(
+      names = "--audit",
+      description =
+          "Write the API server's audit log (every request at Metadata level) to the work dir and"
+              + " print the requests per pod by component, verb and resource (the audit log costs"
+              + " the API server CPU: not for timing runs).")
+  boolean audit;
+
   /** What is timed. */
   enum Workload {
     /** One Deployment: the controllers create the pods, the scheduler binds them as they come. */
@@ -119,6 +128,11 @@ public final class ClusterBench implements Callable<Integer> {
 
   private final List<Component> components = new ArrayList<>();
 
+  /** Wall-clock bounds of the timed run (for the audit log). */
+  private Instant runStart;
+
+  private Instant runEnd;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new ClusterBench()).execute(args));
   }
@@ -132,7 +146,12 @@ public final class ClusterBench implements Callable<Integer> {
     Path work = workDir != null ? workDir : Files.createTempDirectory("cluster-bench");
     Files.createDirectories(work);
     try {
-      return run(work);
+      int rc = run(work);
+      if (audit) {
+        stopAll(); // the API server flushes its audit log as it stops
+        printRequestsPerPod(work.resolve("audit.log"));
+      }
+      return rc;
     } finally {
       stopAll();
       if (workDir == null && !keepWorkDir) {
@@ -194,6 +213,7 @@ public final class ClusterBench implements Callable<Integer> {
     watcher.start();
 
     long t0 = System.nanoTime();
+    runStart = Instant.now();
     if (workload == Workload.DEPLOYMENT) {
       k.create(Resource.DEPLOYMENTS, NAMESPACE, deployment(replicas));
     } else {
@@ -214,6 +234,7 @@ public final class ClusterBench implements Callable<Integer> {
               Math.min(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(1)));
     }
     long t1 = System.nanoTime();
+    runEnd = Instant.now();
     Map<String, Usage> end = usage();
     String load1 = loadAverage();
     timeline.stop();
@@ -282,6 +303,9 @@ public final class ClusterBench implements Callable<Integer> {
               + " target 1,000 pods/s, ratio %.2f",
           busy, busyRate, busyRate / 1000.0);
     }
+    out.line(
+        "pod watch events: %d, %.2f per pod (what each watcher of the namespace's pods receives)",
+        t.events, (double) t.events / replicas);
     out.latency("create -> bound", t.latencies(t.created, t.bound));
     out.latency("bound -> Running", t.latencies(t.bound, t.running));
     out.latency("create -> Running", t.latencies(t.created, t.running));
@@ -312,6 +336,73 @@ public final class ClusterBench implements Callable<Integer> {
     out.line(
         "(idle: all nodes Ready, before the workload (a scheduler started later has no idle"
             + " figures); CPU run: CPU time used from then to the end of the run)");
+  }
+
+  /**
+   * Counts the audit log's requests received during the run (a watch once, when it starts; any
+   * other request when it completes) by component (the User-Agent's product), verb and resource,
+   * and prints each count per pod.
+   */
+  private void printRequestsPerPod(Path auditLog) throws IOException {
+    if (runStart == null || runEnd == null || !Files.exists(auditLog)) {
+      System.out.println("no audit figures: the run did not start or " + auditLog + " is missing");
+      return;
+    }
+    Map<String, long[]> counts = new java.util.TreeMap<>();
+    long total = 0;
+    try (Stream<String> lines = Files.lines(auditLog)) {
+      for (String line : (Iterable<String>) lines::iterator) {
+        JsonNode e = KubeClient.JSON.readTree(line);
+        String verb = e.path("verb").asText();
+        String stage = e.path("stage").asText();
+        if (!(verb.equals("watch")
+            ? stage.equals("ResponseStarted")
+            : stage.equals("ResponseComplete"))) {
+          continue;
+        }
+        Instant received = Instant.parse(e.path("requestReceivedTimestamp").asText());
+        if (received.isBefore(runStart) || received.isAfter(runEnd)) {
+          continue;
+        }
+        String agent = e.path("userAgent").asText("-");
+        int slash = agent.indexOf('/');
+        String component = slash > 0 ? agent.substring(0, slash) : agent;
+        JsonNode ref = e.path("objectRef");
+        String resource =
+            ref.isMissingNode()
+                ? e.path("requestURI").asText()
+                : ref.path("resource").asText()
+                    + (ref.has("subresource") ? "/" + ref.path("subresource").asText() : "");
+        int code = e.path("responseStatus").path("code").asInt();
+        String key =
+            String.format(
+                Locale.ROOT, "%-24s %-7s %-28s %s", component, verb, resource, code / 100 + "xx");
+        counts.computeIfAbsent(key, k -> new long[1])[0]++;
+        total++;
+      }
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "requests during the run (audit log): %d, %.2f per pod%n",
+        total,
+        (double) total / replicas);
+    System.out.printf(
+        Locale.ROOT,
+        "%-24s %-7s %-28s %-4s %9s %8s%n",
+        "component",
+        "verb",
+        "resource",
+        "code",
+        "requests",
+        "per pod");
+    for (Map.Entry<String, long[]> c : counts.entrySet()) {
+      System.out.printf(
+          Locale.ROOT,
+          "%s %9d %8.3f%n",
+          c.getKey(),
+          c.getValue()[0],
+          (double) c.getValue()[0] / replicas);
+    }
   }
 
   /** What the figures count from. */
@@ -371,7 +462,11 @@ public final class ClusterBench implements Callable<Integer> {
       this.expected = expected;
     }
 
+    /** Watch events the benchmark's pod watch received (every pod watcher gets as many). */
+    long events;
+
     synchronized void observe(JsonNode pod, long now) {
+      events++;
       String name = Meta.name(pod);
       created.putIfAbsent(name, now);
       if (!pod.path("spec").path("nodeName").asText("").isEmpty()) {
@@ -574,6 +669,9 @@ public final class ClusterBench implements Callable<Integer> {
     // where a real cluster has one user per component, each with its own per-client cap: the
     // global in-flight limits (400, 200 mutating) stay, the per-client cap goes.
     cmd.add("per-client=0");
+    if (audit) {
+      cmd.add("audit=" + work.resolve("audit.log"));
+    }
     Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
     components.add(new Component("apiserver+store", p, log));
     System.out.println("started apiserver+store, pid " + p.pid() + ", log " + log);

@@ -6,13 +6,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Keeps the control-plane benchmark working: the real harness, with every component a separate
- * process, on 5 nodes and 50 replicas, for both workloads.
+ * process, on 5 nodes and 50 replicas, for both workloads (the Deployment one with the audit log's
+ * requests per pod).
  */
 class ClusterBenchSmokeTest {
 
   @Test
   void deploymentPodsAllRunAndTheFiguresArePrinted() {
-    String out = run("--nodes", "5", "--replicas", "50", "--timeout", "120");
+    String out = run("--nodes", "5", "--replicas", "50", "--timeout", "120", "--audit");
     assertThat(out)
         .contains("cluster-bench: 5 nodes, Deployment of 50 replicas")
         .contains("pods seen 50, bound 50, Running 50")
@@ -26,7 +27,13 @@ class ClusterBenchSmokeTest {
         .containsPattern("apiserver\\+store +[0-9]+ MiB +[1-9][0-9]* MiB")
         .containsPattern("scheduler +[0-9]+ MiB +[1-9][0-9]* MiB")
         .containsPattern("controller-manager +[0-9]+ MiB +[1-9][0-9]* MiB")
-        .containsPattern("kubelet +[0-9]+ MiB +[1-9][0-9]* MiB");
+        .containsPattern("kubelet +[0-9]+ MiB +[1-9][0-9]* MiB")
+        // --audit: what each pod cost in requests, from the API server's audit log.
+        .containsPattern("pod watch events: [0-9]+, [0-9.]+ per pod")
+        .containsPattern("requests during the run \\(audit log\\): [0-9]+, [0-9.]+ per pod")
+        .containsPattern("kube-controller-manager +create +pods +2xx +50 +1\\.000")
+        .containsPattern("kube-scheduler +create +pods/binding +2xx +50 +1\\.000")
+        .containsPattern("kubelet +patch +pods/status +2xx +[0-9]+ +[0-9.]+");
   }
 
   @Test

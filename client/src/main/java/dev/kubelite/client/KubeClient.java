@@ -170,6 +170,22 @@ public final class KubeClient implements AutoCloseable {
     return send("PATCH", r.path(namespace, name) + "/status", type.contentType, patch);
   }
 
+  /**
+   * {@link #patchStatus} for a caller that does not read the answer (it follows the object through
+   * an informer): a success's body is not parsed, or even kept; a refusal is an {@link
+   * ApiException} as for {@code patchStatus}.
+   */
+  public void patchStatusIgnoringAnswer(
+      Resource r, String namespace, String name, PatchType type, JsonNode patch) {
+    send(
+        "PATCH",
+        r.path(namespace, name) + "/status",
+        type.contentType,
+        patch,
+        "application/json",
+        false);
+  }
+
   /** Any other subresource, e.g. POST pods/binding. */
   public ObjectNode subresource(
       String method, Resource r, String namespace, String name, String sub, ObjectNode body) {
@@ -269,6 +285,26 @@ public final class KubeClient implements AutoCloseable {
 
   private ObjectNode send(
       String method, String path, String contentType, JsonNode body, String accept) {
+    return send(method, path, contentType, body, accept, true);
+  }
+
+  /**
+   * A success's body, when the caller does not read it: consumed and dropped as it arrives. In a
+   * holder, so that a process that never ignores an answer (kubectl-lite) never makes it.
+   */
+  private static final class ErrorsOnly {
+    static final HttpResponse.BodyHandler<byte[]> HANDLER =
+        info ->
+            info.statusCode() >= 200 && info.statusCode() < 300
+                ? HttpResponse.BodySubscribers.replacing(null)
+                : HttpResponse.BodySubscribers.ofByteArray();
+  }
+
+  /**
+   * Sends a request; {@code parse}: whether a success's answer is parsed and returned (else null).
+   */
+  private ObjectNode send(
+      String method, String path, String contentType, JsonNode body, String accept, boolean parse) {
     HttpRequest.Builder b = request(path, accept).timeout(requestTimeout);
     try {
       if (body == null) {
@@ -277,17 +313,25 @@ public final class KubeClient implements AutoCloseable {
         b.header("Content-Type", contentType);
         b.method(method, HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
       }
-      HttpResponse<String> resp =
-          exchange(method, path, b.build(), HttpResponse.BodyHandlers.ofString(UTF8));
+      // The answer's bytes go to the parser as they are (no String of the whole answer first).
+      HttpResponse<byte[]> resp =
+          exchange(
+              method,
+              path,
+              b.build(),
+              parse ? HttpResponse.BodyHandlers.ofByteArray() : ErrorsOnly.HANDLER);
       LOG.debug("{} {} → {}", method, path, resp.statusCode());
       if (resp.statusCode() >= 200 && resp.statusCode() < 300) {
+        if (!parse) {
+          return null;
+        }
         JsonNode n = JSON.readTree(resp.body());
         if (n instanceof ObjectNode o) {
           return o;
         }
         throw new IOException("answer to " + method + " " + path + " is not a JSON object");
       }
-      throw error(method, path, resp.statusCode(), resp.body());
+      throw error(method, path, resp.statusCode(), new String(resp.body(), UTF8));
     } catch (IOException e) {
       throw new UncheckedIOException(
           method + " " + server + path + " failed: " + e.getMessage(), e);

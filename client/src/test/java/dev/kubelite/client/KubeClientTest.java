@@ -139,6 +139,26 @@ class KubeClientTest {
   }
 
   @Test
+  void aStatusPatchWhoseAnswerIsIgnoredIsAppliedAndItsRefusalsAreApiExceptions() {
+    c.create(Resource.PODS, "default", pod("ignored-answer", null));
+    ObjectNode patch = KubeClient.JSON.createObjectNode();
+    patch.putObject("status").put("phase", "Running").put("podIP", "10.0.0.9");
+    c.patchStatusIgnoringAnswer(Resource.PODS, "default", "ignored-answer", PatchType.MERGE, patch);
+    ObjectNode now = c.get(Resource.PODS, "default", "ignored-answer");
+    assertThat(now.path("status").path("phase").asText()).isEqualTo("Running");
+    assertThat(now.path("status").path("podIP").asText()).isEqualTo("10.0.0.9");
+    // The connection the ignored answer came on serves the next request.
+    assertThat(Meta.name(c.get(Resource.PODS, "default", "ignored-answer")))
+        .isEqualTo("ignored-answer");
+    assertThatThrownBy(
+            () ->
+                c.patchStatusIgnoringAnswer(
+                    Resource.PODS, "default", "no-such-pod", PatchType.MERGE, patch))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.isNotFound()).isTrue());
+    c.delete(Resource.PODS, "default", "ignored-answer");
+  }
+
+  @Test
   void watchStreamsEventsAndReportsGoneAsATypedError() throws Exception {
     ObjectNode cm = KubeClient.JSON.createObjectNode();
     cm.put("apiVersion", "v1").put("kind", "ConfigMap").putObject("metadata").put("name", "w");

@@ -50,7 +50,8 @@ public final class ControllerManager implements AutoCloseable {
       throw new IllegalArgumentException(
           "concurrent syncs must be at least 1, got " + Math.min(replicaSetSyncs, deploymentSyncs));
     }
-    // One pod watch and cache for the three controllers that read pods (decision 0042).
+    // One pod watch and cache for the controllers that read pods (decision 0042), the garbage
+    // collector's included (decision 0043).
     SharedInformers shared = new SharedInformers();
     Map<String, Function<KubeClient, Controller>> m = new LinkedHashMap<>();
     m.put(ReplicaSetController.NAME, c -> new ReplicaSetController(c, replicaSetSyncs, shared));
@@ -58,7 +59,9 @@ public final class ControllerManager implements AutoCloseable {
     m.put(
         NodeLifecycleController.NAME,
         c -> new NodeLifecycleController(c, NodeLifecycleController.Options.defaults(), shared));
-    m.put(GarbageCollector.NAME, c -> new GarbageCollector(c, GarbageCollector.Options.defaults()));
+    m.put(
+        GarbageCollector.NAME,
+        c -> new GarbageCollector(c, GarbageCollector.Options.defaults(), shared));
     m.put(
         NamespaceController.NAME,
         c -> new NamespaceController(c, NamespaceController.Options.defaults()));

@@ -520,8 +520,10 @@ public final class Kubelet implements AutoCloseable {
       patch.putObject("metadata").put("uid", rt.uid);
       patch.set("status", status);
       try {
+        // The answer (the whole pod) is not read: the pod informer brings the new version.
         clientFor(node.name)
-            .patchStatus(Resource.PODS, namespace(key), name(key), PatchType.MERGE, patch);
+            .patchStatusIgnoringAnswer(
+                Resource.PODS, namespace(key), name(key), PatchType.MERGE, patch);
       } catch (ApiException e) {
         if (e.isNotFound()) {
           return; // Deleted meanwhile: the informer's delete event cleans up.

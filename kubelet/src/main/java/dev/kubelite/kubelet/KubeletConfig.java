@@ -108,13 +108,14 @@ public record KubeletConfig(
   }
 
   /**
-   * Heartbeat threads for {@code nodes} nodes when none are configured: one per 100 nodes, at least
-   * 2, at most 16. At 1,000 nodes the Leases alone are 100 writes/s; two threads blocked on a busy
-   * API server let Leases expire and the node lifecycle controller mark nodes NotReady (decision
-   * 0065).
+   * Heartbeat threads for {@code nodes} nodes when none are configured: one per 25 nodes, at least
+   * 2, at most 64. At 1,000 nodes the Leases alone are 100 writes/s, each a blocking call: ten
+   * threads at the 270–380 ms a loaded API server takes per write renewed only 26–37 leases/s, so
+   * leases aged past the 40 s grace period and the node lifecycle controller marked up to 136 nodes
+   * NotReady in one run; forty keep up at up to ~400 ms per write (decisions 0065, 0045).
    */
   public static int autoHeartbeatWorkers(int nodes) {
-    return Math.max(2, Math.min(16, nodes / 100));
+    return Math.max(2, Math.min(64, nodes / 25));
   }
 
   public static Builder builder() {

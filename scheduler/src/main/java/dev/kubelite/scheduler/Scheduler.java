@@ -132,7 +132,7 @@ public final class Scheduler implements AutoCloseable {
             Informer.Options.defaults()
                 .withSelectors(ListOptions.fields("status.phase!=Succeeded,status.phase!=Failed")));
     this.nodes = new Informer(client, Resource.NODES, null, Informer.Options.defaults());
-    this.events = new EventRecorder(client, options.schedulerName(), null);
+    this.events = new EventRecorder(this.client, options.schedulerName(), null);
     AtomicInteger n = new AtomicInteger();
     this.binder =
         Executors.newFixedThreadPool(

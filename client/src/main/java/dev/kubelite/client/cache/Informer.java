@@ -118,18 +118,40 @@ public final class Informer implements AutoCloseable {
     return indexer;
   }
 
+  /** One handler's registration: whether that handler has been told about the first list. */
+  public interface Registration {
+    /**
+     * True once this handler has been given every object of the informer's first list: for a
+     * handler added after the start, once the cached objects replayed to it as adds have been
+     * delivered (client-go's {@code ResourceEventHandlerRegistration.HasSynced}).
+     */
+    boolean hasSynced();
+  }
+
   /**
    * Adds a handler. Added after the start, it first gets every cached object as an add (client-go
-   * does the same), then the changes.
+   * does the same), then the changes; its {@link Registration} tells when those adds are delivered.
    */
-  public void addEventHandler(EventHandler h) {
+  public Registration addEventHandler(EventHandler h) {
     synchronized (changeLock) {
       handlers.add(h);
-      if (started) {
-        for (ObjectNode o : indexer.list()) {
-          dispatcher.execute(() -> call(h, "add", () -> h.onAdd(o)));
-        }
+      if (!started) {
+        return this::hasSynced;
       }
+      for (ObjectNode o : indexer.list()) {
+        dispatcher.execute(() -> call(h, "add", () -> h.onAdd(o)));
+      }
+      java.util.concurrent.atomic.AtomicBoolean replayed =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      dispatcher.execute(() -> replayed.set(true));
+      return () -> replayed.get() && synced;
+    }
+  }
+
+  /** Removes a handler: it gets no further calls once a call in progress (if any) has returned. */
+  public void removeEventHandler(EventHandler h) {
+    synchronized (changeLock) {
+      handlers.remove(h);
     }
   }
 

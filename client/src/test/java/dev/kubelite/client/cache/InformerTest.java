@@ -122,6 +122,54 @@ class InformerTest {
   }
 
   @Test
+  void aHandlerAddedAfterTheStartHasSyncedOnceItsReplayedAddsAreDeliveredAndCanBeRemoved()
+      throws Exception {
+    Cluster cluster = later(new Cluster());
+    KubeClient c = cluster.client();
+    c.create(CM, "default", cm("x", "1"));
+    c.create(CM, "default", cm("y", "1"));
+    Informer inf = later(new Informer(c, CM, "default", Informer.Options.defaults()));
+    Recorder first = new Recorder();
+    assertThat(inf.addEventHandler(first).hasSynced()).isFalse();
+    inf.start();
+    await().atMost(Duration.ofSeconds(10)).until(inf::hasSynced);
+
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    List<String> late = new CopyOnWriteArrayList<>();
+    EventHandler slow =
+        new EventHandler() {
+          @Override
+          public void onAdd(ObjectNode o) {
+            try {
+              release.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            late.add("add " + Meta.name(o));
+          }
+
+          @Override
+          public void onUpdate(ObjectNode old, ObjectNode o) {
+            late.add("update " + Meta.name(o));
+          }
+        };
+    Informer.Registration reg = inf.addEventHandler(slow);
+    // The informer has synced, this handler has not been given the cached objects yet.
+    assertThat(inf.hasSynced()).isTrue();
+    assertThat(reg.hasSynced()).isFalse();
+    release.countDown();
+    await().atMost(Duration.ofSeconds(10)).until(reg::hasSynced);
+    assertThat(late).containsExactlyInAnyOrder("add x", "add y");
+
+    inf.removeEventHandler(slow);
+    set(c, "x", "2");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(first.events).contains("update x 1→2"));
+    assertThat(late).containsExactlyInAnyOrder("add x", "add y");
+  }
+
+  @Test
   void selectorsAndPeriodicResync() throws Exception {
     Cluster cluster = later(new Cluster());
     KubeClient c = cluster.client();

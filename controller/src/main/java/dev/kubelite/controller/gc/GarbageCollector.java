@@ -13,6 +13,7 @@ import dev.kubelite.client.cache.EventHandler;
 import dev.kubelite.client.cache.Informer;
 import dev.kubelite.client.workqueue.ReconcileLoop;
 import dev.kubelite.controller.Controller;
+import dev.kubelite.controller.SharedInformers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,6 +23,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -94,7 +98,13 @@ public final class GarbageCollector implements Controller {
   private final KubeClient client;
   private final Options options;
   private final ReconcileLoop loop;
-  private final List<Informer> informers = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final SharedInformers shared;
+  private final List<SharedInformers.Handle> informers =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Informer.Registration> registrations =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Runnable> unregister = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final ScheduledExecutorService resyncTimer;
   private final List<Discovery.ApiResource> watchedResources =
       new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Object graphLock = new Object();
@@ -105,9 +115,26 @@ public final class GarbageCollector implements Controller {
   private volatile boolean closed;
 
   public GarbageCollector(KubeClient client, Options options) {
+    this(client, options, null);
+  }
+
+  /**
+   * With the informers shared through {@code shared} (null: its own), as kube-controller-manager's
+   * collector reads the same shared informers as the other controllers: one watch and one decoded
+   * copy of each pod event for the whole process, not one more for the collector (decision 0043).
+   */
+  public GarbageCollector(KubeClient client, Options options, SharedInformers shared) {
     this.client = client;
     this.options = options;
+    this.shared = shared;
     this.loop = new ReconcileLoop("gc", options.workers(), this::reconcile);
+    this.resyncTimer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "gc-resync");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   @Override
@@ -164,18 +191,21 @@ public final class GarbageCollector implements Controller {
             || options.ignoredResources().contains(r.resource().toString())) {
           continue;
         }
-        Informer inf =
-            new Informer(
-                client,
-                r.resource(),
-                null,
-                Informer.Options.defaults().withResync(options.resyncPeriod()));
-        inf.addEventHandler(handler(r));
-        informers.add(inf);
+        SharedInformers.Handle h = SharedInformers.of(shared, client, r.resource());
+        EventHandler handler = handler(r);
+        registrations.add(h.informer().addEventHandler(handler));
+        unregister.add(() -> h.informer().removeEventHandler(handler));
+        informers.add(h);
         watchedResources.add(r);
         watched.add(r.resource().toString());
       }
-      informers.forEach(Informer::start);
+      informers.forEach(SharedInformers.Handle::start);
+      long resync = options.resyncPeriod().toMillis();
+      if (resync > 0) {
+        // The collector's own resync (a shared informer has none): every object with owners, or
+        // waiting for the collector, is checked again.
+        resyncTimer.scheduleAtFixedRate(this::resync, resync, resync, TimeUnit.MILLISECONDS);
+      }
       // The graph is complete only once every informer has listed: before, an owner missing
       // from it may just not be listed yet.
       loop.start(this::hasSynced);
@@ -185,7 +215,26 @@ public final class GarbageCollector implements Controller {
 
   @Override
   public boolean hasSynced() {
-    return !informers.isEmpty() && informers.stream().allMatch(Informer::hasSynced);
+    // Per registration: a shared informer started by another controller has synced before the
+    // collector's handler has been given its cached objects.
+    return !registrations.isEmpty()
+        && registrations.stream().allMatch(Informer.Registration::hasSynced);
+  }
+
+  /** Enqueues every cached object that has owners or waits for the collector (a finalizer). */
+  private void resync() {
+    int enqueued = 0;
+    for (int i = 0; i < informers.size() && !closed; i++) {
+      Discovery.ApiResource r = watchedResources.get(i);
+      for (ObjectNode obj : informers.get(i).informer().indexer().list()) {
+        Item item = item(r, obj);
+        if (!item.owners().isEmpty() || item.has(ORPHAN) || item.has(FOREGROUND)) {
+          loop.enqueue(item.uid());
+          enqueued++;
+        }
+      }
+    }
+    log.debug("garbage-collector: resync enqueued {} objects", enqueued);
   }
 
   @Override
@@ -203,9 +252,11 @@ public final class GarbageCollector implements Controller {
         Thread.currentThread().interrupt();
       }
     }
+    resyncTimer.shutdownNow();
     loop.close();
     synchronized (this) {
-      informers.forEach(Informer::close);
+      unregister.forEach(Runnable::run);
+      informers.forEach(SharedInformers.Handle::close);
     }
   }
 

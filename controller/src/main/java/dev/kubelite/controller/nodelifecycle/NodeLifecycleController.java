@@ -104,6 +104,7 @@ public final class NodeLifecycleController implements Controller {
   private final Clock clock = Clock.systemUTC();
   private final Informer nodes;
   private final Informer leases;
+  private final SharedInformers.Handle leasesHandle;
   private final Informer pods;
   private final SharedInformers.Handle podsHandle;
   private final ReconcileLoop loop;
@@ -123,8 +124,11 @@ public final class NodeLifecycleController implements Controller {
     this.client = client;
     this.options = options;
     this.nodes = new Informer(client, Resource.NODES, null, Informer.Options.defaults());
-    this.leases =
-        new Informer(client, Resource.LEASES, LEASE_NAMESPACE, Informer.Options.defaults());
+    // The shared lease informer of every namespace, as kube-controller-manager's node lifecycle
+    // controller reads it (the garbage collector shares it too: one watch, decoded once;
+    // decision 0043); only the node heartbeats in kube-node-lease count.
+    this.leasesHandle = SharedInformers.of(shared, client, Resource.LEASES);
+    this.leases = leasesHandle.informer();
     this.podsHandle = SharedInformers.of(shared, client, Resource.PODS);
     this.pods = podsHandle.informer();
     pods.indexer().addIndex("node", Indexer.field("spec", "nodeName"));
@@ -182,7 +186,7 @@ public final class NodeLifecycleController implements Controller {
   @Override
   public void start() {
     nodes.start();
-    leases.start();
+    leasesHandle.start();
     podsHandle.start();
     loop.start(nodes, leases, pods);
     long period = options.monitorPeriod().toMillis();
@@ -199,7 +203,7 @@ public final class NodeLifecycleController implements Controller {
     monitor.shutdownNow();
     loop.close();
     nodes.close();
-    leases.close();
+    leasesHandle.close();
     podsHandle.close();
     events.close();
   }
@@ -223,6 +227,9 @@ public final class NodeLifecycleController implements Controller {
   }
 
   private void leaseSeen(ObjectNode lease) {
+    if (!LEASE_NAMESPACE.equals(Meta.namespace(lease))) {
+      return; // not a node heartbeat (leader election, other leases)
+    }
     String name = Meta.name(lease);
     String renew = lease.path("spec").path("renewTime").asText(null);
     Health h = health(name);

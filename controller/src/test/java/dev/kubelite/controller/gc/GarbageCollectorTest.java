@@ -125,6 +125,70 @@ class GarbageCollectorTest {
   }
 
   @Test
+  void withInformersSharedWithAControllerThatStartedFirstItCollectsOnlyWhatIsOrphaned()
+      throws Exception {
+    // A cluster of its own: the collector of the other tests would collect here too.
+    try (Cluster own = new Cluster()) {
+      KubeClient k = own.client();
+      String ns = "default";
+      ObjectNode owner = KubeClient.JSON.createObjectNode();
+      owner.put("apiVersion", "v1").put("kind", "ConfigMap");
+      owner.putObject("metadata").put("name", "owner");
+      owner = k.create(Resource.CONFIGMAPS, ns, owner);
+      ObjectNode gone = KubeClient.JSON.createObjectNode();
+      gone.put("apiVersion", "v1").put("kind", "ConfigMap");
+      gone.putObject("metadata").put("name", "gone").put("uid", "no-such-uid");
+      for (String[] p : new String[][] {{"kept", "live"}, {"orphan", "gone"}}) {
+        ObjectNode pod = KubeClient.JSON.createObjectNode();
+        pod.put("apiVersion", "v1").put("kind", "Pod");
+        pod.putObject("metadata")
+            .put("name", p[0])
+            .putArray("ownerReferences")
+            .add(ownerRef(p[1].equals("live") ? owner : gone, false));
+        pod.putObject("spec").putArray("containers").addObject().put("name", "c").put("image", "x");
+        k.create(Resource.PODS, ns, pod);
+      }
+      // Another controller's pod informer has listed (and synced) before the collector starts.
+      dev.kubelite.controller.SharedInformers shared =
+          new dev.kubelite.controller.SharedInformers();
+      dev.kubelite.controller.SharedInformers.Handle pods = shared.acquire(k, Resource.PODS);
+      pods.start();
+      await().atMost(DEADLINE).until(pods.informer()::hasSynced);
+      GarbageCollector sharing =
+          new GarbageCollector(k, GarbageCollector.Options.defaults(), shared);
+      try {
+        sharing.start();
+        await().atMost(DEADLINE).until(sharing::hasSynced);
+        await()
+            .atMost(DEADLINE)
+            .until(
+                () -> {
+                  try {
+                    k.get(Resource.PODS, ns, "orphan");
+                    return false;
+                  } catch (ApiException e) {
+                    return e.isNotFound();
+                  }
+                });
+        assertThat(Meta.name(k.get(Resource.PODS, ns, "kept"))).isEqualTo("kept");
+        // The collector's informer on pods is the shared one (one watch, one cache).
+        dev.kubelite.controller.SharedInformers.Handle check = shared.acquire(k, Resource.PODS);
+        assertThat(check.informer()).isSameAs(pods.informer());
+        check.close();
+        sharing.close();
+        // The collector let go of its use: the other controller's informer still runs.
+        assertThat(pods.informer().hasSynced()).isTrue();
+        check = shared.acquire(k, Resource.PODS);
+        assertThat(check.informer()).isSameAs(pods.informer());
+        check.close();
+      } finally {
+        sharing.close();
+        pods.close();
+      }
+    }
+  }
+
+  @Test
   void backgroundDeletionRemovesTheWholeChain() {
     String ns = "gc-bg";
     namespace(ns);
