@@ -28,12 +28,18 @@ class ApiServerBenchSmokeTest {
             "--watch-rate",
             "20",
             "--systems",
-            "KUBELITE");
+            "KUBELITE",
+            "--interval",
+            "1",
+            "--server-classpath",
+            System.getProperty("java.class.path"));
     String table = run.output();
     assertThat(run.exit()).as(table).isZero();
     assertThat(table)
         .contains("pod create, 2 clients")
         .contains("pod get, 2 clients")
+        .contains("pod update (PUT, annotation), 2 clients")
+        .contains("pod status patch (strategic merge), 2 clients")
         .contains("list 20 pods (consistent, from the store)")
         .contains("list 20 pods (resourceVersion=0, watch cache)")
         .contains("watch fan-out to 3 watchers");
