@@ -636,7 +636,8 @@ public final class Registry {
           if (expected >= 0 && expected != current.modRevision()) {
             throw ApiException.conflict(t.group(), t.plural(), name, ApiException.MODIFIED);
           }
-          return obj.deepCopy();
+          // Not copied: prepareForUpdate copies what it keeps, so a retry sees the body as sent.
+          return obj;
         },
         expected >= 0,
         tracking);
