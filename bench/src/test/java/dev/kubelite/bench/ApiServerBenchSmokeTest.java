@@ -19,6 +19,8 @@ class ApiServerBenchSmokeTest {
             "1",
             "--warmup",
             "0",
+            "--first-warmup",
+            "0",
             "--clients",
             "2",
             "--list-size",
