@@ -65,7 +65,7 @@ public final class ApiServerBench implements Callable<Integer> {
       description =
           "Warm-up seconds per scenario after the first (default: ${DEFAULT-VALUE}); the first"
               + " scenario on each server warms up for --first-warmup.")
-  int warmup = 30;
+  int warmup = 60;
 
   @Option(
       names = "--first-warmup",
