@@ -175,6 +175,29 @@ class UpdateFromWatchCacheTest {
   }
 
   @Test
+  void aPutWithTheCachedResourceVersionReadsNoStoreWhileOtherOwnWritesAreUnseen() throws Exception {
+    JsonNode now = current();
+    awaitCacheAt(now.path("metadata").path("resourceVersion").asLong());
+    store.hold();
+    try {
+      // This server's own write to another key, which the held cache has not seen.
+      assertThat(
+              f.post("/api/v1/namespaces/hint/configmaps", "{\"metadata\":{\"name\":\"other\"}}")
+                  .code())
+          .isEqualTo(201);
+      ObjectNode next = now.deepCopy();
+      ((ObjectNode) next.get("data")).put("own", "1");
+      int gets = store.gets.get();
+      ApiServerFixture.Response r = f.put(CM, next.toString());
+      assertThat(r.code()).as(r.body()).isEqualTo(200);
+      assertThat(store.gets.get()).isEqualTo(gets);
+      assertThat(r.json().path("data").path("own").asText()).isEqualTo("1");
+    } finally {
+      store.release();
+    }
+  }
+
+  @Test
   void aPutWithTheStoresResourceVersionSucceedsWhileTheCacheIsBehind() throws Exception {
     long rv = writeBehindTheCache("behind", "1");
     try {

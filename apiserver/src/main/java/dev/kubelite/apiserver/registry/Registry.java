@@ -627,7 +627,7 @@ public final class Registry {
     }
     String rv = Json.text(meta, "resourceVersion");
     long expected = rv == null || rv.isEmpty() ? -1 : parseRv(rv);
-    return guaranteedUpdateSaved(
+    return attempt(
         t,
         ns,
         name,
@@ -640,7 +640,9 @@ public final class Registry {
           return obj;
         },
         expected >= 0,
-        tracking);
+        tracking,
+        1,
+        expected);
   }
 
   /**
@@ -684,7 +686,7 @@ public final class Registry {
       Function<Stored, ObjectNode> tryUpdate,
       boolean failOnConflict,
       FieldTracking tracking) {
-    return attempt(t, ns, name, subresource, tryUpdate, failOnConflict, tracking, 1);
+    return attempt(t, ns, name, subresource, tryUpdate, failOnConflict, tracking, 1, -1);
   }
 
   private CompletableFuture<Saved> attempt(
@@ -695,9 +697,10 @@ public final class Registry {
       Function<Stored, ObjectNode> tryUpdate,
       boolean failOnConflict,
       FieldTracking tracking,
-      int attempt) {
+      int attempt,
+      long expected) {
     String key = t.key(ns, name);
-    Stored cached = attempt == 1 && !dryRun ? cachedCurrent(t, key) : null;
+    Stored cached = attempt == 1 && !dryRun ? cachedCurrent(t, key, expected) : null;
     if (cached != null) {
       // As kube-apiserver's GuaranteedUpdate with the watch cache's object as a hint: the first
       // try starts from the cached object; the write is conditional on its modRevision, and
@@ -790,18 +793,29 @@ public final class Registry {
 
   /**
    * The object under {@code key} from the type's watch cache, as a copy of its own, when the cache
-   * answers (running, and it has seen this server's own writes) and holds the object; else null.
+   * answers (running, and it has seen this server's own writes) and holds the object — or, for a
+   * PUT with a resourceVersion ({@code expected} ≥ 0), when the cache holds exactly that version;
+   * else null.
    */
-  private Stored cachedCurrent(ResourceType t, String key) {
+  private Stored cachedCurrent(ResourceType t, String key, long expected) {
     WatchCache cache = caches.cache(t.keyPrefix());
     if (cache == null) {
       return null;
     }
-    WatchCache.Lookup l = cache.lookup(key);
-    if (!l.answered() || l.object() == null) {
+    ObjectNode object;
+    if (expected >= 0) {
+      // A PUT with the resourceVersion its client read: the cached object is used if it is that
+      // version, even while the cache has not yet seen this server's latest writes to other keys
+      // (with many writers it rarely has); any other version goes to the store directly.
+      object = cache.peek(key);
+    } else {
+      WatchCache.Lookup l = cache.lookup(key);
+      object = l.answered() ? l.object() : null;
+    }
+    if (object == null) {
       return null;
     }
-    String rv = Json.text(l.object(), "metadata", "resourceVersion");
+    String rv = Json.text(object, "metadata", "resourceVersion");
     if (rv == null || rv.isEmpty()) {
       return null;
     }
@@ -811,7 +825,10 @@ public final class Registry {
     } catch (NumberFormatException e) {
       return null;
     }
-    return new Stored(key, l.object().deepCopy(), modRevision, false);
+    if (expected >= 0 && modRevision != expected) {
+      return null;
+    }
+    return new Stored(key, object.deepCopy(), modRevision, false);
   }
 
   private CompletableFuture<Saved> tryWith(
@@ -880,7 +897,7 @@ public final class Registry {
               if (failOnConflict || attempt >= MAX_UPDATE_ATTEMPTS) {
                 throw ApiException.conflict(t.group(), t.plural(), name, ApiException.MODIFIED);
               }
-              return attempt(t, ns, name, subresource, tryUpdate, false, tracking, attempt + 1);
+              return attempt(t, ns, name, subresource, tryUpdate, false, tracking, attempt + 1, -1);
           }
         });
   }
