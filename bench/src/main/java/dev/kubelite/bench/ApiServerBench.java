@@ -2,6 +2,7 @@ package dev.kubelite.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -61,8 +62,22 @@ public final class ApiServerBench implements Callable<Integer> {
 
   @Option(
       names = "--warmup",
-      description = "Warm-up seconds per scenario (default: ${DEFAULT-VALUE}).")
-  int warmup = 2;
+      description =
+          "Warm-up seconds per scenario after the first (default: ${DEFAULT-VALUE}); the first"
+              + " scenario on each server warms up for --first-warmup.")
+  int warmup = 60;
+
+  @Option(
+      names = "--first-warmup",
+      description =
+          "Warm-up seconds of the first scenario on each server (default: ${DEFAULT-VALUE}): a"
+              + " fresh server spends its first minutes compiling (its CPU per create falls"
+              + " for 1-2 minutes on the 2-core build machine), and a server runs for hours;"
+              + " docs/benchmarks.md has the figures.")
+  int firstWarmup = 120;
+
+  /** Whether the current server has run a scenario yet (then --warmup, not --first-warmup). */
+  private boolean warmedUp;
 
   @Option(
       names = "--clients",
@@ -93,6 +108,7 @@ public final class ApiServerBench implements Callable<Integer> {
   enum Scenario {
     CREATE,
     GET,
+    UPDATE,
     LIST,
     WATCH
   }
@@ -100,7 +116,10 @@ public final class ApiServerBench implements Callable<Integer> {
   @Option(
       names = "--scenarios",
       split = ",",
-      description = "Which scenarios (default: CREATE,GET,LIST,WATCH; GET creates its pods first).")
+      description =
+          "Which scenarios (default: CREATE,GET,UPDATE,LIST,WATCH; GET creates its pods first;"
+              + " UPDATE is a PUT of an annotation change and a pods/status strategic merge patch,"
+              + " each client on its own pod).")
   List<Scenario> scenarios = List.of(Scenario.values());
 
   @Option(
@@ -109,6 +128,21 @@ public final class ApiServerBench implements Callable<Integer> {
           "An extra JVM option for the API server process, e.g."
               + " -XX:StartFlightRecording=filename=/tmp/a.jfr,settings=profile (repeatable).")
   List<String> serverJvmArgs = new ArrayList<>();
+
+  @Option(
+      names = "--server-classpath",
+      description =
+          "The class path of the API server process (default: this benchmark's own), e.g. another"
+              + " worktree's bench/target/kubelite-bench-*.jar plus its bench/target/classpath.txt,"
+              + " to measure an older build with the same load generator.")
+  String serverClasspath;
+
+  @Option(
+      names = "--interval",
+      description =
+          "Print ops/s and server CPU per op every N seconds of the warm-up and the measured"
+              + " phase, to see when the server reaches its steady state (default: 0, off).")
+  int interval;
 
   /** One scenario's figures for one system; cpu = server-side CPU microseconds per operation. */
   record Figures(double opsPerSecond, double p50Millis, double p99Millis, double cpuMicros) {}
@@ -157,6 +191,7 @@ public final class ApiServerBench implements Callable<Integer> {
                 .with(new PoolOptions().setHttp1MaxSize(clients))
                 .build();
         System.err.println("== " + kind + ": API server on port " + port);
+        warmedUp = false;
         scenarios(kind, results);
       } finally {
         if (http != null) {
@@ -214,6 +249,9 @@ public final class ApiServerBench implements Callable<Integer> {
                       null,
                       200)));
     }
+    if (scenarios.contains(Scenario.UPDATE)) {
+      updates(kind, r);
+    }
     if (scenarios.contains(Scenario.LIST)) {
       fill("bench-list", "q-", listSize);
       String list = "/api/v1/namespaces/bench-list/pods";
@@ -251,7 +289,7 @@ public final class ApiServerBench implements Callable<Integer> {
     cmd.addAll(
         List.of(
             "-cp",
-            System.getProperty("java.class.path"),
+            serverClasspath != null ? serverClasspath : System.getProperty("java.class.path"),
             ApiServerUnderTest.class.getName(),
             mode,
             arg));
@@ -288,13 +326,18 @@ public final class ApiServerBench implements Callable<Integer> {
   // ----------------------------------------------------------------------------------- requests
 
   private Future<Buffer> call(HttpMethod method, String uri, Buffer body, int expect) {
+    return call(method, uri, body, "application/json", expect);
+  }
+
+  private Future<Buffer> call(
+      HttpMethod method, String uri, Buffer body, String contentType, int expect) {
     return http.request(method, port, "127.0.0.1", uri)
         .compose(
             req -> {
               if (body == null) {
                 return req.send();
               }
-              req.putHeader("Content-Type", "application/json");
+              req.putHeader("Content-Type", contentType);
               return req.send(body);
             })
         .compose(
@@ -337,6 +380,87 @@ public final class ApiServerBench implements Callable<Integer> {
             + "\"nodeSelector\":{\"kubernetes.io/os\":\"linux\"}}}");
   }
 
+  /**
+   * Updates, each of {@code clients} loops on its own pod ({@code u-<i>}, created first, so that no
+   * two loops conflict): a PUT of the pod as last answered with one annotation changed — the body
+   * carries its current resourceVersion, status and managedFields, as a controller's update does —
+   * then, as a second row, a strategic merge patch of {@code pods/<name>/status} flipping the Ready
+   * condition, with the uid precondition and {@code $setElementOrder} a kubelet's status manager
+   * sends.
+   */
+  private void updates(StoreCluster.Kind kind, Map<String, Map<StoreCluster.Kind, Figures>> r)
+      throws Exception {
+    String base = "/api/v1/namespaces/bench/pods/";
+    ObjectNode[] current = new ObjectNode[clients];
+    long[] sequence = new long[clients];
+    for (int i = 0; i < clients; i++) {
+      current[i] =
+          (ObjectNode)
+              JSON.readTree(
+                  call(
+                          HttpMethod.POST,
+                          "/api/v1/namespaces/bench/pods",
+                          pod("bench", "u-" + i),
+                          201)
+                      .await(30, TimeUnit.SECONDS)
+                      .getBytes());
+    }
+    record(
+        r,
+        "pod update (PUT, annotation), " + clients + " clients",
+        kind,
+        run(
+            clients,
+            i -> {
+              ObjectNode pod = current[i];
+              ((ObjectNode) pod.get("metadata").get("annotations"))
+                  .put("bench.kubelite.dev/update", Long.toString(++sequence[i]));
+              Buffer body;
+              try {
+                body = Buffer.buffer(JSON.writeValueAsBytes(pod));
+              } catch (IOException e) {
+                return Future.failedFuture(e);
+              }
+              return call(HttpMethod.PUT, base + "u-" + i, body, 200)
+                  .map(
+                      b -> {
+                        try {
+                          current[i] = (ObjectNode) JSON.readTree(b.getBytes());
+                        } catch (IOException e) {
+                          throw new IllegalStateException("the PUT's answer is not JSON: " + b, e);
+                        }
+                        return b;
+                      });
+            }));
+    record(
+        r,
+        "pod status patch (strategic merge), " + clients + " clients",
+        kind,
+        run(
+            clients,
+            i -> {
+              String uid = current[i].get("metadata").get("uid").asText();
+              String ready = ++sequence[i] % 2 == 0 ? "True" : "False";
+              Buffer patch =
+                  Buffer.buffer(
+                      "{\"metadata\":{\"uid\":\""
+                          + uid
+                          + "\"},\"status\":{\"$setElementOrder/conditions\":[{\"type\":\"Ready\"}],"
+                          + "\"conditions\":[{\"lastProbeTime\":null,\"lastTransitionTime\":\""
+                          + java.time.Instant.now()
+                              .truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+                          + "\",\"status\":\""
+                          + ready
+                          + "\",\"type\":\"Ready\"}],\"phase\":\"Running\"}}");
+              return call(
+                  HttpMethod.PATCH,
+                  base + "u-" + i + "/status",
+                  patch,
+                  "application/strategic-merge-patch+json",
+                  200);
+            }));
+  }
+
   /** Creates pods {@code prefix}0 … in {@code ns}, {@code clients} at a time. */
   private void fill(String ns, String prefix, int count) throws Exception {
     AtomicInteger next = new AtomicInteger();
@@ -368,7 +492,12 @@ public final class ApiServerBench implements Callable<Integer> {
    * measured seconds, in which completions, latencies and the server's CPU time are counted.
    */
   private Figures run(int concurrency, java.util.function.Supplier<Future<?>> op) throws Exception {
-    phase(concurrency, warmup, op, null);
+    return run(concurrency, i -> op.get());
+  }
+
+  /** As {@link #run(int, java.util.function.Supplier)}, the operation given its loop's index. */
+  private Figures run(int concurrency, IntFunction<Future<?>> op) throws Exception {
+    phase(concurrency, warmupSeconds(), op, null);
     Histogram latency = new ConcurrentHistogram(TimeUnit.SECONDS.toMicros(60), 3);
     long cpu0 = serverCpuNanos.getAsLong();
     long done = phase(concurrency, seconds, op, latency);
@@ -381,29 +510,79 @@ public final class ApiServerBench implements Callable<Integer> {
   }
 
   private long phase(
-      int concurrency,
-      int phaseSeconds,
-      java.util.function.Supplier<Future<?>> op,
-      Histogram latency)
+      int concurrency, int phaseSeconds, IntFunction<Future<?>> op, Histogram latency)
       throws Exception {
     if (phaseSeconds <= 0) {
       return 0;
     }
     AtomicLong done = new AtomicLong();
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(phaseSeconds);
+    long start = System.nanoTime();
+    long end = start + TimeUnit.SECONDS.toNanos(phaseSeconds);
+    long timer = interval > 0 ? intervals(latency == null ? "warm-up" : "measured", done) : -1;
     List<CompletableFuture<Void>> loops = new ArrayList<>();
-    for (int i = 0; i < concurrency; i++) {
-      CompletableFuture<Void> finished = new CompletableFuture<>();
-      loops.add(finished);
-      loop(op, latency, done, end, finished);
+    try {
+      for (int i = 0; i < concurrency; i++) {
+        CompletableFuture<Void> finished = new CompletableFuture<>();
+        loops.add(finished);
+        loop(i, op, latency, done, end, finished);
+      }
+      CompletableFuture.allOf(loops.toArray(CompletableFuture[]::new))
+          .get(phaseSeconds + 120, TimeUnit.SECONDS);
+    } finally {
+      if (timer >= 0) {
+        vertx.cancelTimer(timer);
+      }
     }
-    CompletableFuture.allOf(loops.toArray(CompletableFuture[]::new))
-        .get(phaseSeconds + 120, TimeUnit.SECONDS);
     return done.get();
   }
 
+  /** This scenario's warm-up: --first-warmup for a server's first scenario, else --warmup. */
+  private int warmupSeconds() {
+    int w = warmedUp ? warmup : Math.max(warmup, firstWarmup);
+    warmedUp = true;
+    return w;
+  }
+
+  /**
+   * Every {@code --interval} seconds of a phase, the operations completed and the server's CPU per
+   * operation in that interval (on standard error): how long the server takes to reach its steady
+   * state (JIT compilation, heap sizing, caches).
+   */
+  private long intervals(String phase, AtomicLong done) {
+    long t0 = System.nanoTime();
+    long[] last = {t0, 0, serverCpuNanos.getAsLong()};
+    return vertx.setPeriodic(
+        TimeUnit.SECONDS.toMillis(interval),
+        id -> {
+          long now = System.nanoTime();
+          long ops = done.get();
+          long cpu = serverCpuNanos.getAsLong();
+          long dOps = ops - last[1];
+          System.err.printf(
+              "     %-8s %5.0f s  %9.0f ops/s  cpu %8.1f us/op  (load %s)%n",
+              phase,
+              (now - t0) / 1e9,
+              dOps / ((now - last[0]) / 1e9),
+              dOps == 0 ? 0.0 : (cpu - last[2]) / 1000.0 / dOps,
+              loadAverage());
+          last[0] = now;
+          last[1] = ops;
+          last[2] = cpu;
+        });
+  }
+
+  /** The 1-minute load average, or "?" where /proc is not there. */
+  static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+    } catch (IOException | RuntimeException e) {
+      return "?";
+    }
+  }
+
   private static void loop(
-      java.util.function.Supplier<Future<?>> op,
+      int index,
+      IntFunction<Future<?>> op,
       Histogram latency,
       AtomicLong done,
       long end,
@@ -413,7 +592,7 @@ public final class ApiServerBench implements Callable<Integer> {
       finished.complete(null);
       return;
     }
-    op.get()
+    op.apply(index)
         .onComplete(
             ar -> {
               long now = System.nanoTime();
@@ -425,7 +604,7 @@ public final class ApiServerBench implements Callable<Integer> {
                 latency.recordValue(TimeUnit.NANOSECONDS.toMicros(now - sent));
               }
               done.incrementAndGet();
-              loop(op, latency, done, end, finished);
+              loop(index, op, latency, done, end, finished);
             });
   }
 
@@ -444,6 +623,7 @@ public final class ApiServerBench implements Callable<Integer> {
             .path("metadata")
             .path("resourceVersion")
             .asText();
+    int warmup = warmupSeconds();
     int capacity = watchRate * (warmup + seconds + 5) + 16;
     AtomicLongArray sentAt = new AtomicLongArray(capacity);
     Histogram latency = new ConcurrentHistogram(TimeUnit.SECONDS.toMicros(60), 3);

@@ -19,6 +19,8 @@ class ApiServerBenchSmokeTest {
             "1",
             "--warmup",
             "0",
+            "--first-warmup",
+            "0",
             "--clients",
             "2",
             "--list-size",
@@ -28,12 +30,18 @@ class ApiServerBenchSmokeTest {
             "--watch-rate",
             "20",
             "--systems",
-            "KUBELITE");
+            "KUBELITE",
+            "--interval",
+            "1",
+            "--server-classpath",
+            System.getProperty("java.class.path"));
     String table = run.output();
     assertThat(run.exit()).as(table).isZero();
     assertThat(table)
         .contains("pod create, 2 clients")
         .contains("pod get, 2 clients")
+        .contains("pod update (PUT, annotation), 2 clients")
+        .contains("pod status patch (strategic merge), 2 clients")
         .contains("list 20 pods (consistent, from the store)")
         .contains("list 20 pods (resourceVersion=0, watch cache)")
         .contains("watch fan-out to 3 watchers");

@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * Kubernetes' name and metadata rules, with its exact messages (kubectl prints {@code field:
@@ -23,12 +22,90 @@ public final class Validation {
   static final String LABEL_VALUE = "(" + QUALIFIED_NAME + ")?";
   static final String CONFIG_KEY = "[-._a-zA-Z0-9]+";
 
-  private static final Pattern LABEL_P = Pattern.compile(DNS1123_LABEL);
-  private static final Pattern SUBDOMAIN_P = Pattern.compile(DNS1123_SUBDOMAIN);
-  private static final Pattern DNS1035_P = Pattern.compile(DNS1035_LABEL);
-  private static final Pattern QUALIFIED_P = Pattern.compile(QUALIFIED_NAME);
-  private static final Pattern LABEL_VALUE_P = Pattern.compile(LABEL_VALUE);
-  private static final Pattern CONFIG_KEY_P = Pattern.compile(CONFIG_KEY);
+  // The patterns above, matched by hand (ValidationMatchersTest checks them against the regexes):
+  // every create and update checks its name and each label and annotation key with them, and
+  // java.util.regex cost several per cent of a pod create's CPU.
+
+  private static boolean lowerAlnum(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  }
+
+  private static boolean alnum(char c) {
+    return lowerAlnum(c) || (c >= 'A' && c <= 'Z');
+  }
+
+  /** {@link #DNS1123_LABEL} over {@code s[from, to)}. */
+  private static boolean dns1123Label(String s, int from, int to) {
+    if (to <= from || !lowerAlnum(s.charAt(from)) || !lowerAlnum(s.charAt(to - 1))) {
+      return false;
+    }
+    for (int i = from + 1; i < to - 1; i++) {
+      char c = s.charAt(i);
+      if (c != '-' && !lowerAlnum(c)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  static boolean isDns1123Label(String s) {
+    return dns1123Label(s, 0, s.length());
+  }
+
+  /** {@link #DNS1123_SUBDOMAIN}: DNS-1123 labels joined by dots. */
+  static boolean isDns1123Subdomain(String s) {
+    int from = 0;
+    while (true) {
+      int dot = s.indexOf('.', from);
+      int to = dot < 0 ? s.length() : dot;
+      if (!dns1123Label(s, from, to)) {
+        return false;
+      }
+      if (dot < 0) {
+        return true;
+      }
+      from = dot + 1;
+    }
+  }
+
+  /** {@link #DNS1035_LABEL}. */
+  static boolean isDns1035Label(String s) {
+    return !s.isEmpty() && s.charAt(0) >= 'a' && s.charAt(0) <= 'z' && isDns1123Label(s);
+  }
+
+  /** {@link #QUALIFIED_NAME}. */
+  static boolean isQualifiedName(String s) {
+    int n = s.length();
+    if (n == 0 || !alnum(s.charAt(0)) || !alnum(s.charAt(n - 1))) {
+      return false;
+    }
+    for (int i = 1; i < n - 1; i++) {
+      char c = s.charAt(i);
+      if (!alnum(c) && c != '-' && c != '_' && c != '.') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** {@link #LABEL_VALUE}: empty, or a qualified name. */
+  static boolean isLabelValue(String s) {
+    return s.isEmpty() || isQualifiedName(s);
+  }
+
+  /** {@link #CONFIG_KEY}. */
+  static boolean isConfigKey(String s) {
+    if (s.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (!alnum(c) && c != '-' && c != '_' && c != '.') {
+        return false;
+      }
+    }
+    return true;
+  }
 
   /** Which rule an object's name follows. */
   public enum NameRule {
@@ -63,7 +140,7 @@ public final class Validation {
         if (name.length() > 253) {
           errs.add("must be no more than 253 characters");
         }
-        if (!SUBDOMAIN_P.matcher(name).matches()) {
+        if (!isDns1123Subdomain(name)) {
           errs.add(
               "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters,"
                   + " '-' or '.', and must start and end with an alphanumeric character (e.g."
@@ -76,7 +153,7 @@ public final class Validation {
         if (name.length() > 63) {
           errs.add("must be no more than 63 characters");
         }
-        if (!LABEL_P.matcher(name).matches()) {
+        if (!isDns1123Label(name)) {
           errs.add(
               "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or"
                   + " '-', and must start and end with an alphanumeric character (e.g. 'my-name', "
@@ -99,7 +176,7 @@ public final class Validation {
         if (name.length() > 63) {
           errs.add("must be no more than 63 characters");
         }
-        if (!DNS1035_P.matcher(name).matches()) {
+        if (!isDns1035Label(name)) {
           errs.add(
               "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start"
                   + " with an alphabetic character, and end with an alphanumeric character (e.g."
@@ -122,7 +199,7 @@ public final class Validation {
       name = key.substring(slash + 1);
       if (prefix.isEmpty()) {
         errs.add("prefix part must be non-empty");
-      } else if (prefix.length() > 253 || !SUBDOMAIN_P.matcher(prefix).matches()) {
+      } else if (prefix.length() > 253 || !isDns1123Subdomain(prefix)) {
         errs.add("prefix part " + checkName(prefix, NameRule.SUBDOMAIN).get(0));
       }
       if (name.contains("/")) {
@@ -138,7 +215,7 @@ public final class Validation {
       if (name.length() > 63) {
         errs.add("name part must be no more than 63 characters");
       }
-      if (!QUALIFIED_P.matcher(name).matches()) {
+      if (!isQualifiedName(name)) {
         errs.add(
             "name part must consist of alphanumeric characters, '-', '_' or '.', and must start"
                 + " and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or"
@@ -155,7 +232,7 @@ public final class Validation {
     if (v.length() > 63) {
       errs.add("must be no more than 63 characters");
     }
-    if (!LABEL_VALUE_P.matcher(v).matches()) {
+    if (!isLabelValue(v)) {
       errs.add(
           "a valid label must be an empty string or consist of alphanumeric characters, '-', '_'"
               + " or '.', and must start and end with an alphanumeric character (e.g. 'MyValue', "
@@ -234,7 +311,7 @@ public final class Validation {
     }
     for (Iterator<String> it = data.fieldNames(); it.hasNext(); ) {
       String k = it.next();
-      if (k.length() > 253 || !CONFIG_KEY_P.matcher(k).matches()) {
+      if (k.length() > 253 || !isConfigKey(k)) {
         causes.add(
             invalid(
                 field,

@@ -10,6 +10,8 @@ import dev.kubelite.apiserver.api.Json;
 import dev.kubelite.apiserver.registry.ResourceType;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -126,22 +128,26 @@ public final class ManagedFields {
   static ArrayNode write(List<Entry> entries) {
     ArrayNode a = JsonNodeFactory.instance.arrayNode();
     for (Entry e : entries) {
-      ObjectNode o = a.addObject();
-      o.put("manager", e.manager());
-      o.put("operation", e.operation());
-      if (e.apiVersion() != null) {
-        o.put("apiVersion", e.apiVersion());
-      }
-      if (e.time() != null) {
-        o.put("time", e.time());
-      }
-      o.put("fieldsType", "FieldsV1");
-      o.set("fieldsV1", e.fields().toFieldsV1());
-      if (e.subresource() != null) {
-        o.put("subresource", e.subresource());
-      }
+      writeEntry(a, e, e.fields().toFieldsV1());
     }
     return a;
+  }
+
+  private static void writeEntry(ArrayNode a, Entry e, JsonNode fieldsV1) {
+    ObjectNode o = a.addObject();
+    o.put("manager", e.manager());
+    o.put("operation", e.operation());
+    if (e.apiVersion() != null) {
+      o.put("apiVersion", e.apiVersion());
+    }
+    if (e.time() != null) {
+      o.put("time", e.time());
+    }
+    o.put("fieldsType", "FieldsV1");
+    o.set("fieldsV1", fieldsV1);
+    if (e.subresource() != null) {
+      o.put("subresource", e.subresource());
+    }
   }
 
   private static void store(ObjectNode obj, List<Entry> entries) {
@@ -187,25 +193,49 @@ public final class ManagedFields {
       String manager,
       String subresource,
       String time) {
+    update(t, old, now, manager, subresource, time, true);
+  }
+
+  /**
+   * {@link #update} reading every stored entry into a {@link FieldSet} and writing it again, as it
+   * did before stored entries were kept: the reference the tests compare the kept form with.
+   */
+  static void updateReadingAll(
+      ResourceType t,
+      ObjectNode old,
+      ObjectNode now,
+      String manager,
+      String subresource,
+      String time) {
+    update(t, old, now, manager, subresource, time, false);
+  }
+
+  private static void update(
+      ResourceType t,
+      ObjectNode old,
+      ObjectNode now,
+      String manager,
+      String subresource,
+      String time,
+      boolean keepUnchanged) {
     ObjectNode meta = Json.child(now, "metadata");
     JsonNode requested = meta.get("managedFields");
     JsonNode stored = old == null ? null : old.path("metadata").get("managedFields");
-    List<Entry> base;
     boolean keepStored =
         old == null
             || requested == null
             || requested.isNull()
             || (requested.isArray() && requested.isEmpty())
             || requested.equals(stored);
-    if (keepStored) {
-      base = readStored(old);
-    } else if (requested.isArray()
-        && requested.size() == 1
-        && requested.get(0).isObject()
-        && requested.get(0).isEmpty()) {
-      meta.remove("managedFields");
-      return;
-    } else {
+    List<Entry> base = null;
+    if (!keepStored) {
+      if (requested.isArray()
+          && requested.size() == 1
+          && requested.get(0).isObject()
+          && requested.get(0).isEmpty()) {
+        meta.remove("managedFields");
+        return;
+      }
       try {
         base = read(requested);
       } catch (IllegalArgumentException e) {
@@ -225,9 +255,19 @@ public final class ManagedFields {
       if (keepStored && stored != null) {
         meta.set("managedFields", stored.deepCopy());
       } else {
-        store(now, base);
+        store(now, base != null ? base : readStored(old));
       }
       return;
+    }
+    if (keepUnchanged
+        && keepStored
+        && stored != null
+        && stored.isArray()
+        && updateStored(t, meta, stored, manager, subresource, time, changed, removed)) {
+      return;
+    }
+    if (base == null) {
+      base = readStored(old);
     }
     List<Entry> out = new ArrayList<>();
     FieldSet mine = null;
@@ -256,6 +296,207 @@ public final class ManagedFields {
       out.add(new Entry(manager, UPDATE, t.apiVersion(), time, subresource, mine));
     }
     store(now, out);
+  }
+
+  /**
+   * The update of stored entries, touching only the ones the write changes: another manager's entry
+   * none of whose fields the write set or removed is kept as stored (its {@code fieldsV1} JSON
+   * copied, not read into a {@link FieldSet} and written again), and the writer's own entry keeps
+   * its {@code fieldsV1} when it already holds every changed field and none of the removed ones
+   * (only its time and apiVersion change). The outcome is the same as reading every entry and
+   * writing it again, since stored entries are in the form {@link #write} gives. Returns false,
+   * having changed nothing, when an entry is not in that form (then the caller reads them all).
+   */
+  private static boolean updateStored(
+      ResourceType t,
+      ObjectNode meta,
+      JsonNode stored,
+      String manager,
+      String subresource,
+      String time,
+      FieldSet changed,
+      FieldSet removed) {
+    FieldSet taken = null;
+    List<Entry> out = new ArrayList<>();
+    Map<Entry, JsonNode> keptAsStored = new IdentityHashMap<>();
+    JsonNode mineJson = null;
+    for (JsonNode e : stored) {
+      if (!written(e)) {
+        return false;
+      }
+      String sub = Json.text(e, "subresource");
+      Entry header =
+          new Entry(
+              Json.text(e, "manager"),
+              Json.text(e, "operation"),
+              Json.text(e, "apiVersion"),
+              Json.text(e, "time"),
+              sub,
+              null);
+      ObjectNode v1 = (ObjectNode) e.get("fieldsV1");
+      if (header.sameManager(manager, UPDATE, subresource)) {
+        mineJson = v1;
+        continue;
+      }
+      if (taken == null) {
+        taken = changed.union(removed);
+      }
+      if (!intersects(taken, v1)) {
+        ObjectNode copy = canonicalCopy(v1, 0);
+        if (copy == null) {
+          return false;
+        }
+        out.add(header);
+        keptAsStored.put(header, copy);
+        continue;
+      }
+      FieldSet left;
+      try {
+        left = FieldSet.fromFieldsV1(v1, false).difference(taken);
+      } catch (IllegalArgumentException ex) {
+        return false;
+      }
+      left.prune();
+      if (!left.isEmpty()) {
+        out.add(header.withFields(left));
+      }
+    }
+    Entry mine = new Entry(manager, UPDATE, t.apiVersion(), time, subresource, null);
+    ObjectNode mineCopy =
+        mineJson != null
+                && containsAll((ObjectNode) mineJson, changed)
+                && !intersects(removed, (ObjectNode) mineJson)
+            ? canonicalCopy((ObjectNode) mineJson, 0)
+            : null;
+    if (mineCopy != null) {
+      out.add(mine);
+      keptAsStored.put(mine, mineCopy);
+    } else {
+      FieldSet fields;
+      try {
+        fields = mineJson != null ? FieldSet.fromFieldsV1(mineJson, false).union(changed) : changed;
+      } catch (IllegalArgumentException ex) {
+        return false;
+      }
+      if (!removed.isEmpty()) {
+        fields = fields.difference(removed);
+      }
+      fields.prune();
+      if (!fields.isEmpty()) {
+        out.add(mine.withFields(fields));
+      }
+    }
+    if (out.isEmpty()) {
+      meta.remove("managedFields");
+      return true;
+    }
+    out.sort(ORDER);
+    ArrayNode a = JsonNodeFactory.instance.arrayNode();
+    for (Entry e : out) {
+      JsonNode v1 = keptAsStored.get(e);
+      writeEntry(a, e, v1 != null ? v1 : e.fields().toFieldsV1());
+    }
+    meta.set("managedFields", a);
+    return true;
+  }
+
+  private static final List<String> ENTRY_KEYS =
+      List.of(
+          "manager", "operation", "apiVersion", "time", "fieldsType", "fieldsV1", "subresource");
+
+  /**
+   * Whether a stored entry is exactly what {@link #writeEntry} writes: its keys in that order,
+   * strings where it writes strings, operation Apply or Update, fieldsType FieldsV1, fieldsV1 an
+   * object, no empty subresource.
+   */
+  private static boolean written(JsonNode e) {
+    if (!e.isObject()) {
+      return false;
+    }
+    int at = -1;
+    for (Iterator<Map.Entry<String, JsonNode>> it = e.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> f = it.next();
+      int i = ENTRY_KEYS.indexOf(f.getKey());
+      if (i <= at || !(f.getKey().equals("fieldsV1") || f.getValue().isTextual())) {
+        return false;
+      }
+      at = i;
+    }
+    String op = Json.text(e, "operation");
+    String sub = Json.text(e, "subresource");
+    return e.has("manager")
+        && (APPLY.equals(op) || UPDATE.equals(op))
+        && "FieldsV1".equals(Json.text(e, "fieldsType"))
+        && e.get("fieldsV1") instanceof ObjectNode
+        && (sub == null || !sub.isEmpty());
+  }
+
+  /**
+   * A copy of {@code fieldsV1} if it is exactly what {@link FieldSet#toFieldsV1} writes — keys
+   * sorted, each a path element, every value an object, {@code "."} (empty) only beside children —
+   * so that keeping it equals reading and writing it again; else null.
+   */
+  private static ObjectNode canonicalCopy(ObjectNode v1, int depth) {
+    if (depth > Json.MAX_DEPTH) {
+      return null;
+    }
+    ObjectNode copy = JsonNodeFactory.instance.objectNode();
+    String previous = null;
+    for (Iterator<Map.Entry<String, JsonNode>> it = v1.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> f = it.next();
+      String k = f.getKey();
+      if (!(f.getValue() instanceof ObjectNode value)
+          || (previous != null && previous.compareTo(k) >= 0)) {
+        return null;
+      }
+      previous = k;
+      if (k.equals(".")) {
+        if (!value.isEmpty() || v1.size() < 2) {
+          return null;
+        }
+        copy.putObject(".");
+        continue;
+      }
+      if (k.length() < 2 || k.charAt(1) != ':' || "fkvi".indexOf(k.charAt(0)) < 0) {
+        return null;
+      }
+      ObjectNode c = canonicalCopy(value, depth + 1);
+      if (c == null) {
+        return null;
+      }
+      copy.set(k, c);
+    }
+    return copy;
+  }
+
+  /** Whether a member of {@code s} is a member of the {@code fieldsV1} JSON {@code json}. */
+  private static boolean intersects(FieldSet s, ObjectNode json) {
+    if (s.member() && (json.isEmpty() || json.has("."))) {
+      return true;
+    }
+    for (Map.Entry<String, FieldSet> c : s.children().entrySet()) {
+      if (json.get(c.getKey()) instanceof ObjectNode j && intersects(c.getValue(), j)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether every member of {@code s} is a member of the {@code fieldsV1} JSON {@code json}. */
+  private static boolean containsAll(ObjectNode json, FieldSet s) {
+    if (s.member() && !(json.isEmpty() || json.has("."))) {
+      return false;
+    }
+    for (Map.Entry<String, FieldSet> c : s.children().entrySet()) {
+      if (json.get(c.getKey()) instanceof ObjectNode j) {
+        if (!containsAll(j, c.getValue())) {
+          return false;
+        }
+      } else if (!c.getValue().isEmpty()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   // ------------------------------------------------------------------------------ apply

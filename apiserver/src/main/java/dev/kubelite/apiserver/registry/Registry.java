@@ -627,7 +627,7 @@ public final class Registry {
     }
     String rv = Json.text(meta, "resourceVersion");
     long expected = rv == null || rv.isEmpty() ? -1 : parseRv(rv);
-    return guaranteedUpdateSaved(
+    return attempt(
         t,
         ns,
         name,
@@ -636,10 +636,13 @@ public final class Registry {
           if (expected >= 0 && expected != current.modRevision()) {
             throw ApiException.conflict(t.group(), t.plural(), name, ApiException.MODIFIED);
           }
-          return obj.deepCopy();
+          // Not copied: prepareForUpdate copies what it keeps, so a retry sees the body as sent.
+          return obj;
         },
         expected >= 0,
-        tracking);
+        tracking,
+        1,
+        expected);
   }
 
   /**
@@ -683,7 +686,7 @@ public final class Registry {
       Function<Stored, ObjectNode> tryUpdate,
       boolean failOnConflict,
       FieldTracking tracking) {
-    return attempt(t, ns, name, subresource, tryUpdate, failOnConflict, tracking, 1);
+    return attempt(t, ns, name, subresource, tryUpdate, failOnConflict, tracking, 1, -1);
   }
 
   private CompletableFuture<Saved> attempt(
@@ -694,8 +697,63 @@ public final class Registry {
       Function<Stored, ObjectNode> tryUpdate,
       boolean failOnConflict,
       FieldTracking tracking,
-      int attempt) {
+      int attempt,
+      long expected) {
     String key = t.key(ns, name);
+    Stored cached = attempt == 1 && !dryRun ? cachedCurrent(t, key, expected) : null;
+    if (cached != null) {
+      // As kube-apiserver's GuaranteedUpdate with the watch cache's object as a hint: the first
+      // try starts from the cached object; the write is conditional on its modRevision, and
+      // anything that may come from the cache being behind (a conflict, an error, a no-op whose
+      // stored value may be stale) is tried again from the store, as if the hint were not there.
+      CompletableFuture<Saved> fromCache;
+      try {
+        fromCache =
+            tryWith(t, ns, name, subresource, tryUpdate, failOnConflict, tracking, 1, cached, true);
+      } catch (RuntimeException e) {
+        // Refused before writing (a conflict with the cached resourceVersion, validation against
+        // the cached object, ...): the store's object decides.
+        fromCache = CompletableFuture.failedFuture(new CachedStateRetry());
+      }
+      return fromCache
+          .handle(
+              (saved, err) -> {
+                if (err == null) {
+                  return CompletableFuture.completedFuture(saved);
+                }
+                if (!(unwrap(err) instanceof CachedStateRetry)) {
+                  return CompletableFuture.<Saved>failedFuture(err);
+                }
+                return fromStore(
+                    t, ns, name, subresource, tryUpdate, failOnConflict, tracking, key);
+              })
+          .thenCompose(f -> f);
+    }
+    return fromStore(t, ns, name, subresource, tryUpdate, failOnConflict, tracking, key, attempt);
+  }
+
+  private CompletableFuture<Saved> fromStore(
+      ResourceType t,
+      String ns,
+      String name,
+      String subresource,
+      Function<Stored, ObjectNode> tryUpdate,
+      boolean failOnConflict,
+      FieldTracking tracking,
+      String key) {
+    return fromStore(t, ns, name, subresource, tryUpdate, failOnConflict, tracking, key, 1);
+  }
+
+  private CompletableFuture<Saved> fromStore(
+      ResourceType t,
+      String ns,
+      String name,
+      String subresource,
+      Function<Stored, ObjectNode> tryUpdate,
+      boolean failOnConflict,
+      FieldTracking tracking,
+      String key,
+      int attempt) {
     return storage
         .get(key)
         .thenCompose(
@@ -703,68 +761,145 @@ public final class Registry {
               if (current == null) {
                 throw ApiException.notFound(t.group(), t.plural(), name);
               }
-              ObjectNode wanted = tryUpdate.apply(current);
-              checkTypeMeta(t, wanted);
-              ObjectNode merged = prepareForUpdate(t, subresource, current.object(), wanted);
-              if (t.kind().equals("Service") && subresource == null) {
-                ServiceAllocations.keepAllocated(current.object(), merged);
-              }
-              if (tracking != null) {
-                tracking.track(current.object(), merged, now());
-              }
-              // A binding sets spec.nodeName, which ordinary pod updates may not change.
-              Strategy.validate(t, merged, "binding".equals(subresource) ? null : current.object());
-              // As kube-apiserver: an unchanged object is not written again, unless its stored
-              // value is stale (an older encryption key or provider): then the write re-encrypts
-              // it, which is how `kubectl get -o json | kubectl replace -f -` migrates keys.
-              if (sameObject(merged, current.object()) && !current.stale()) {
-                return CompletableFuture.completedFuture(new Saved(current.object(), null));
-              }
-              CompletableFuture<Written> write;
-              // As Kubernetes' ShouldDeleteDuringUpdate: the last finalizer gone deletes the
-              // object, unless a grace period is still running (a pod waiting for its kubelet).
-              boolean finalize =
-                  pendingDeletion(current.object())
-                      && !blocksDeletion(t, merged)
-                      && current
-                              .object()
-                              .path("metadata")
-                              .path("deletionGracePeriodSeconds")
-                              .asLong(0)
-                          == 0;
-              if (dryRun) {
-                Json.child(merged, "metadata")
-                    .put("resourceVersion", Long.toString(current.modRevision()));
-                return CompletableFuture.completedFuture(new Saved(merged, null));
-              }
-              if (finalize) {
-                write = storage.delete(key, current.modRevision());
-              } else {
-                write = storage.update(key, merged, current.modRevision());
-              }
-              return write.thenCompose(
-                  w -> {
-                    switch (w.outcome()) {
-                      case OK:
-                        if (finalize) {
-                          deleted(t, w.current().object());
-                          return CompletableFuture.completedFuture(
-                              new Saved(w.current().object(), null));
-                        }
-                        return CompletableFuture.completedFuture(
-                            new Saved(w.current().object(), w.json()));
-                      case NOT_FOUND:
-                        throw ApiException.notFound(t.group(), t.plural(), name);
-                      default:
-                        if (failOnConflict || attempt >= MAX_UPDATE_ATTEMPTS) {
-                          throw ApiException.conflict(
-                              t.group(), t.plural(), name, ApiException.MODIFIED);
-                        }
-                        return attempt(
-                            t, ns, name, subresource, tryUpdate, false, tracking, attempt + 1);
-                    }
-                  });
+              return tryWith(
+                  t,
+                  ns,
+                  name,
+                  subresource,
+                  tryUpdate,
+                  failOnConflict,
+                  tracking,
+                  attempt,
+                  current,
+                  false);
             });
+  }
+
+  private static Throwable unwrap(Throwable err) {
+    while (err instanceof java.util.concurrent.CompletionException && err.getCause() != null) {
+      err = err.getCause();
+    }
+    return err;
+  }
+
+  /** Thrown (and caught) when a try from the watch cache's object must be made from the store. */
+  private static final class CachedStateRetry extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    CachedStateRetry() {
+      super("retry from the store", null, false, false);
+    }
+  }
+
+  /**
+   * The object under {@code key} from the type's watch cache, as a copy of its own, when the cache
+   * answers (running, and it has seen this server's own writes) and holds the object — or, for a
+   * PUT with a resourceVersion ({@code expected} ≥ 0), when the cache holds exactly that version;
+   * else null.
+   */
+  private Stored cachedCurrent(ResourceType t, String key, long expected) {
+    WatchCache cache = caches.cache(t.keyPrefix());
+    if (cache == null) {
+      return null;
+    }
+    ObjectNode object;
+    if (expected >= 0) {
+      // A PUT with the resourceVersion its client read: the cached object is used if it is that
+      // version, even while the cache has not yet seen this server's latest writes to other keys
+      // (with many writers it rarely has); any other version goes to the store directly.
+      object = cache.peek(key);
+    } else {
+      WatchCache.Lookup l = cache.lookup(key);
+      object = l.answered() ? l.object() : null;
+    }
+    if (object == null) {
+      return null;
+    }
+    String rv = Json.text(object, "metadata", "resourceVersion");
+    if (rv == null || rv.isEmpty()) {
+      return null;
+    }
+    long modRevision;
+    try {
+      modRevision = Long.parseLong(rv);
+    } catch (NumberFormatException e) {
+      return null;
+    }
+    if (expected >= 0 && modRevision != expected) {
+      return null;
+    }
+    return new Stored(key, object.deepCopy(), modRevision, false);
+  }
+
+  private CompletableFuture<Saved> tryWith(
+      ResourceType t,
+      String ns,
+      String name,
+      String subresource,
+      Function<Stored, ObjectNode> tryUpdate,
+      boolean failOnConflict,
+      FieldTracking tracking,
+      int attempt,
+      Stored current,
+      boolean cached) {
+    ObjectNode wanted = tryUpdate.apply(current);
+    checkTypeMeta(t, wanted);
+    ObjectNode merged = prepareForUpdate(t, subresource, current.object(), wanted);
+    if (t.kind().equals("Service") && subresource == null) {
+      ServiceAllocations.keepAllocated(current.object(), merged);
+    }
+    if (tracking != null) {
+      tracking.track(current.object(), merged, now());
+    }
+    // A binding sets spec.nodeName, which ordinary pod updates may not change.
+    Strategy.validate(t, merged, "binding".equals(subresource) ? null : current.object());
+    // As kube-apiserver: an unchanged object is not written again, unless its stored
+    // value is stale (an older encryption key or provider): then the write re-encrypts
+    // it, which is how `kubectl get -o json | kubectl replace -f -` migrates keys.
+    if (sameObject(merged, current.object()) && !current.stale()) {
+      if (cached) {
+        // Unchanged against the cache: the store decides (its value may be stale).
+        throw new CachedStateRetry();
+      }
+      return CompletableFuture.completedFuture(new Saved(current.object(), null));
+    }
+    CompletableFuture<Written> write;
+    // As Kubernetes' ShouldDeleteDuringUpdate: the last finalizer gone deletes the
+    // object, unless a grace period is still running (a pod waiting for its kubelet).
+    boolean finalize =
+        pendingDeletion(current.object())
+            && !blocksDeletion(t, merged)
+            && current.object().path("metadata").path("deletionGracePeriodSeconds").asLong(0) == 0;
+    if (dryRun) {
+      Json.child(merged, "metadata").put("resourceVersion", Long.toString(current.modRevision()));
+      return CompletableFuture.completedFuture(new Saved(merged, null));
+    }
+    if (finalize) {
+      write = storage.delete(current.key(), current.modRevision());
+    } else {
+      write = storage.update(current.key(), merged, current.modRevision());
+    }
+    return write.thenCompose(
+        w -> {
+          switch (w.outcome()) {
+            case OK:
+              if (finalize) {
+                deleted(t, w.current().object());
+                return CompletableFuture.completedFuture(new Saved(w.current().object(), null));
+              }
+              return CompletableFuture.completedFuture(new Saved(w.current().object(), w.json()));
+            case NOT_FOUND:
+              throw ApiException.notFound(t.group(), t.plural(), name);
+            default:
+              if (cached) {
+                throw new CachedStateRetry(); // the cache was behind the store
+              }
+              if (failOnConflict || attempt >= MAX_UPDATE_ATTEMPTS) {
+                throw ApiException.conflict(t.group(), t.plural(), name, ApiException.MODIFIED);
+              }
+              return attempt(t, ns, name, subresource, tryUpdate, false, tracking, attempt + 1, -1);
+          }
+        });
   }
 
   private static boolean sameObject(ObjectNode a, ObjectNode b) {

@@ -88,6 +88,22 @@ public final class WatchCache {
     }
   }
 
+  /**
+   * The object under {@code key} as the cache holds it, or null (not running, or no such object),
+   * whether or not the cache has seen this server's own latest writes: only for a caller that
+   * checks the object's resourceVersion itself (an update with the resourceVersion its client read,
+   * whose write is conditional on it).
+   */
+  public ObjectNode peek(String key) {
+    synchronized (lock) {
+      if (closed || windowStart == Long.MAX_VALUE) {
+        return null;
+      }
+      ObjectEvent e = objects.get(key);
+      return e == null ? null : e.object();
+    }
+  }
+
   /** Lists the prefix and starts the store watch after that revision. */
   public CompletableFuture<Void> start() {
     return storage
