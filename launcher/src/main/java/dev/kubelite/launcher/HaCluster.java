@@ -323,6 +323,8 @@ final class HaCluster implements AutoCloseable {
     }
     // Four JVMs share the machine: the serial collector keeps each one's threads few.
     cmd.add("-XX:+UseSerialGC");
+    // Out of heap, a member exits (its state is on disk) rather than live on with a dead thread.
+    cmd.add("-XX:+ExitOnOutOfMemoryError");
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(spec.main());

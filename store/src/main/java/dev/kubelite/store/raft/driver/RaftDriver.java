@@ -308,6 +308,11 @@ public final class RaftDriver implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    failWaiting();
+  }
+
+  /** Fails the queued tasks, pending reads and applied-index waiters of a stopped member. */
+  private void failWaiting() {
     List<Task> dropped = new ArrayList<>();
     inbox.drainTo(dropped);
     dropped.forEach(t -> t.onDrop().run());
@@ -365,13 +370,15 @@ public final class RaftDriver implements AutoCloseable {
       if (running) {
         log.error("raft member {} interrupted unexpectedly; stopping", node.id(), e);
       }
-    } catch (RuntimeException e) {
-      // A failed fsync or a broken invariant: continuing could lose acknowledged data.
+    } catch (RuntimeException | Error e) {
+      // A failed fsync, a broken invariant or a JVM error (OutOfMemoryError): continuing could
+      // lose acknowledged data. Stop, and fail what waits rather than leave it to time out.
+      running = false;
       log.error(
           "raft member {} stopped after an unrecoverable error; restart it to recover from disk",
           node.id(),
           e);
-      running = false;
+      failWaiting();
     }
   }
 

@@ -39,6 +39,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * directory.
  */
 class RaftDriverTest {
+  /** A write whose apply throws an Error, as an exhausted heap would on the driver thread. */
+  private static final String POISON = "poison";
+
   @TempDir Path dir;
 
   private final Map<Long, Member> members = new ConcurrentHashMap<>();
@@ -94,7 +97,11 @@ class RaftDriverTest {
     public void apply(List<Entry> entries) {
       for (Entry e : entries) {
         if (e.type() == Entry.Type.NORMAL && e.data().length > 0) {
-          applied.add(new String(e.data(), StandardCharsets.UTF_8));
+          String write = new String(e.data(), StandardCharsets.UTF_8);
+          if (write.equals(POISON)) {
+            throw new OutOfMemoryError("simulated: applying " + POISON);
+          }
+          applied.add(write);
         }
       }
     }
@@ -174,6 +181,36 @@ class RaftDriverTest {
   void stopAll() throws Exception {
     members.values().forEach(Member::stop);
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void anErrorOnTheDriverThreadStopsTheMemberAndLaterCallsFailAtOnce() throws Exception {
+    try (SegmentedRaftLog log = SegmentedRaftLog.open(dir.resolve("member-1"))) {
+      Bootstrap.initialize(log, List.of(1L));
+    }
+    startMember(1);
+    Member m = awaitLeader();
+    assertThat(m.driver.propose(bytes("w1")).get(5, TimeUnit.SECONDS))
+        .isEqualTo(ProposeResult.ACCEPTED);
+    await().atMost(Duration.ofSeconds(5)).until(() -> m.applied.contains("w1"));
+
+    m.driver.propose(bytes(POISON));
+
+    // Before, an Error ended the thread with the member still "running": every later proposal
+    // and read waited forever (the API server answered 504 after its timeout, again and again).
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThatThrownBy(() -> m.driver.propose(bytes("w2")).get(5, TimeUnit.SECONDS))
+                    .hasMessageContaining("is stopped"));
+    assertThatThrownBy(() -> m.driver.readIndex().get(5, TimeUnit.SECONDS))
+        .hasMessageContaining("is stopped");
+    assertThat(m.applied).containsExactly("w1");
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
   }
 
   @ParameterizedTest(name = "over TCP: {0}")
