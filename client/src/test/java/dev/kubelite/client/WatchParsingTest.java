@@ -9,7 +9,9 @@ import java.io.InputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -49,30 +51,27 @@ class WatchParsingTest {
   void anEventIsReturnedAsSoonAsItIsCompleteWithoutWaitingForTheNextBytes() throws Exception {
     PipedOutputStream out = new PipedOutputStream();
     PipedInputStream in = new PipedInputStream(out, 1 << 16);
+    // One reader thread, alive until the end: a pipe refuses writes ("Read end dead") once the
+    // thread that last read from it has ended, as a thread-per-task executor's would.
+    ExecutorService reader = Executors.newSingleThreadExecutor();
     try (Watch w = watch(in)) {
       out.write(
           "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"a\"}}}\n"
               .getBytes(StandardCharsets.UTF_8));
       out.flush();
       // The stream stays open: the event must come without more bytes or the end.
-      CompletableFuture<WatchEvent> first =
-          CompletableFuture.supplyAsync(
-              () -> {
-                try {
-                  return w.next();
-                } catch (IOException e) {
-                  throw new java.io.UncheckedIOException(e);
-                }
-              });
+      Future<WatchEvent> first = reader.submit(w::next);
       assertThat(first.get(10, TimeUnit.SECONDS).type()).isEqualTo("ADDED");
       out.write(
           "{\"type\":\"BOOKMARK\",\"object\":{\"metadata\":{\"resourceVersion\":\"7\"}}}"
               .getBytes(StandardCharsets.UTF_8));
       out.close();
-      WatchEvent bookmark = w.next();
+      WatchEvent bookmark = reader.submit(w::next).get(10, TimeUnit.SECONDS);
       assertThat(bookmark.isBookmark()).isTrue();
       assertThat(Meta.resourceVersion(bookmark.object())).isEqualTo("7");
-      assertThat(w.next()).isNull();
+      assertThat(reader.submit(w::next).get(10, TimeUnit.SECONDS)).isNull();
+    } finally {
+      reader.shutdownNow();
     }
   }
 
