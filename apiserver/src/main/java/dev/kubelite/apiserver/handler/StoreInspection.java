@@ -23,7 +23,6 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 
 /**
@@ -344,10 +343,7 @@ public final class StoreInspection {
    * store rejects.
    */
   static ApiException storeFailure(Throwable t) {
-    Throwable c = t;
-    while (c instanceof CompletionException && c.getCause() != null) {
-      c = c.getCause();
-    }
+    Throwable c = ObjectStorage.unwrap(t);
     if (c instanceof KvStoreException k) {
       switch (k.code()) {
         case FUTURE_REVISION -> {

@@ -721,27 +721,15 @@ public final class Registry {
                 if (err == null) {
                   return CompletableFuture.completedFuture(saved);
                 }
-                if (!(unwrap(err) instanceof CachedStateRetry)) {
+                if (!(ObjectStorage.unwrap(err) instanceof CachedStateRetry)) {
                   return CompletableFuture.<Saved>failedFuture(err);
                 }
                 return fromStore(
-                    t, ns, name, subresource, tryUpdate, failOnConflict, tracking, key);
+                    t, ns, name, subresource, tryUpdate, failOnConflict, tracking, key, 1);
               })
           .thenCompose(f -> f);
     }
     return fromStore(t, ns, name, subresource, tryUpdate, failOnConflict, tracking, key, attempt);
-  }
-
-  private CompletableFuture<Saved> fromStore(
-      ResourceType t,
-      String ns,
-      String name,
-      String subresource,
-      Function<Stored, ObjectNode> tryUpdate,
-      boolean failOnConflict,
-      FieldTracking tracking,
-      String key) {
-    return fromStore(t, ns, name, subresource, tryUpdate, failOnConflict, tracking, key, 1);
   }
 
   private CompletableFuture<Saved> fromStore(
@@ -773,13 +761,6 @@ public final class Registry {
                   current,
                   false);
             });
-  }
-
-  private static Throwable unwrap(Throwable err) {
-    while (err instanceof java.util.concurrent.CompletionException && err.getCause() != null) {
-      err = err.getCause();
-    }
-    return err;
   }
 
   /** Thrown (and caught) when a try from the watch cache's object must be made from the store. */

@@ -385,12 +385,18 @@ public final class ObjectStorage {
     return new Stored(key, o, kv.modRevision(), r.stale());
   }
 
-  /** Store failures as the HTTP answers Kubernetes gives for them. */
-  public static ApiException translate(Throwable t) {
+  /** The failure inside a future's {@link CompletionException} wrappers. */
+  public static Throwable unwrap(Throwable t) {
     Throwable c = t;
     while (c instanceof CompletionException && c.getCause() != null) {
       c = c.getCause();
     }
+    return c;
+  }
+
+  /** Store failures as the HTTP answers Kubernetes gives for them. */
+  public static ApiException translate(Throwable t) {
+    Throwable c = unwrap(t);
     if (c instanceof ApiException a) {
       return a;
     }
