@@ -16,6 +16,8 @@ class StoreBenchSmokeTest {
             "1",
             "--warmup",
             "0",
+            "--jit-warmup",
+            "0",
             "--clients",
             "2",
             "--watchers",
