@@ -42,15 +42,11 @@ class ControlPlaneWriteTest {
   static void start() throws Exception {
     cluster =
         AllInOne.start(
-            new AllInOne.Options(
-                dir.resolve("cluster"),
-                "127.0.0.1",
-                FreePorts.next(),
-                FreePorts.next(),
-                FreePorts.next(),
-                2,
-                false,
-                true));
+            AllInOne.Options.builder(
+                    dir.resolve("cluster"), FreePorts.next(), FreePorts.next(), FreePorts.next())
+                .nodes(2)
+                .demoTimeouts(true)
+                .build());
     cli = new Cli(Files.createDirectories(dir.resolve("cli")), cluster.kubeconfig());
     k = KubeClient.fromConfig(KubeConfig.parse(cluster.kubeconfig()));
   }

@@ -48,16 +48,12 @@ class OperatingCommandsTest {
     int insecurePort = FreePorts.next();
     cluster =
         AllInOne.start(
-            new AllInOne.Options(
-                dir.resolve("cluster"),
-                "127.0.0.1",
-                FreePorts.next(),
-                FreePorts.next(),
-                FreePorts.next(),
-                2,
-                true,
-                false,
-                insecurePort));
+            AllInOne.Options.builder(
+                    dir.resolve("cluster"), FreePorts.next(), FreePorts.next(), FreePorts.next())
+                .nodes(2)
+                .fresh(true)
+                .insecurePort(insecurePort)
+                .build());
     URI insecure = URI.create("http://127.0.0.1:" + insecurePort);
     cli = new Cli(dir, insecure);
     kubectl = new Kubectl(dir, insecure.toString());

@@ -62,7 +62,8 @@ public final class AllInOne implements AutoCloseable {
   static final Duration DEMO_EVICTION = Duration.ofSeconds(20);
 
   /**
-   * What {@code kubelite up} takes.
+   * What {@code kubelite up} takes. Build it with {@link #builder}: most callers change only a few
+   * of these.
    *
    * @param demoTimeouts the node lifecycle controller declares a silent node Unknown after {@link
    *     #DEMO_NODE_GRACE} and evicts its pods {@link #DEMO_EVICTION} later, instead of Kubernetes'
@@ -83,34 +84,71 @@ public final class AllInOne implements AutoCloseable {
       boolean demoTimeouts,
       int insecurePort,
       long snapshotCount) {
-    public Options(
-        Path dataDir,
-        String bindAddress,
-        int apiPort,
-        int storeClientPort,
-        int storePeerPort,
-        int nodes,
-        boolean fresh,
-        boolean demoTimeouts,
-        int insecurePort) {
-      this(
-          dataDir,
-          bindAddress,
-          apiPort,
-          storeClientPort,
-          storePeerPort,
-          nodes,
-          fresh,
-          demoTimeouts,
-          insecurePort,
-          0);
+
+    /**
+     * Options for a cluster kept under {@code dataDir} and listening on 127.0.0.1 at these ports,
+     * with {@code up}'s defaults: 3 nodes, the state kept from an earlier run, Kubernetes' node
+     * timeouts, no insecure port, etcd's snapshot count.
+     */
+    public static Builder builder(
+        Path dataDir, int apiPort, int storeClientPort, int storePeerPort) {
+      return new Builder(dataDir, apiPort, storeClientPort, storePeerPort);
+    }
+  }
+
+  /** Collects {@link Options}; each setter names the {@code up} flag it stands for. */
+  public static final class Builder {
+    private final Path dataDir;
+    private final int apiPort;
+    private final int storeClientPort;
+    private final int storePeerPort;
+    private int nodes = 3;
+    private boolean fresh;
+    private boolean demoTimeouts;
+    private int insecurePort;
+    private long snapshotCount;
+
+    private Builder(Path dataDir, int apiPort, int storeClientPort, int storePeerPort) {
+      this.dataDir = dataDir;
+      this.apiPort = apiPort;
+      this.storeClientPort = storeClientPort;
+      this.storePeerPort = storePeerPort;
     }
 
-    /** These options with the store's {@code --snapshot-count}. */
-    public Options withSnapshotCount(long count) {
+    /** {@code --nodes}: simulated nodes to run (0: none). */
+    public Builder nodes(int count) {
+      this.nodes = count;
+      return this;
+    }
+
+    /** {@code --fresh}: delete the data dir's state and start from empty. */
+    public Builder fresh(boolean fresh) {
+      this.fresh = fresh;
+      return this;
+    }
+
+    /** {@code --profile demo}: the short node timeouts of {@link Options#demoTimeouts}. */
+    public Builder demoTimeouts(boolean demo) {
+      this.demoTimeouts = demo;
+      return this;
+    }
+
+    /** {@code --insecure-port}: see {@link Options#insecurePort}. */
+    public Builder insecurePort(int port) {
+      this.insecurePort = port;
+      return this;
+    }
+
+    /** {@code --snapshot-count}: see {@link Options#snapshotCount}. */
+    public Builder snapshotCount(long count) {
+      this.snapshotCount = count;
+      return this;
+    }
+
+    public Options build() {
       return new Options(
           dataDir,
-          bindAddress,
+          "127.0.0.1",
           apiPort,
           storeClientPort,
           storePeerPort,
@@ -118,28 +156,7 @@ public final class AllInOne implements AutoCloseable {
           fresh,
           demoTimeouts,
           insecurePort,
-          count);
-    }
-
-    public Options(
-        Path dataDir,
-        String bindAddress,
-        int apiPort,
-        int storeClientPort,
-        int storePeerPort,
-        int nodes,
-        boolean fresh,
-        boolean demoTimeouts) {
-      this(
-          dataDir,
-          bindAddress,
-          apiPort,
-          storeClientPort,
-          storePeerPort,
-          nodes,
-          fresh,
-          demoTimeouts,
-          0);
+          snapshotCount);
     }
   }
 

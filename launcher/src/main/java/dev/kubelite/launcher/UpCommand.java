@@ -163,17 +163,13 @@ public final class UpCommand implements Callable<Integer> {
     try {
       cluster =
           AllInOne.start(
-              new AllInOne.Options(
-                      dataDir,
-                      "127.0.0.1",
-                      port,
-                      storePort,
-                      storePort + 1,
-                      nodes,
-                      fresh,
-                      profile.equals("demo"),
-                      insecurePort)
-                  .withSnapshotCount(snapshotCount));
+              AllInOne.Options.builder(dataDir, port, storePort, storePort + 1)
+                  .nodes(nodes)
+                  .fresh(fresh)
+                  .demoTimeouts(profile.equals("demo"))
+                  .insecurePort(insecurePort)
+                  .snapshotCount(snapshotCount)
+                  .build());
     } catch (Exception e) {
       return startFailed(
           stop,

@@ -29,8 +29,10 @@ class AllInOneTest {
   private AllInOne start(boolean fresh) throws Exception {
     int store = FreePorts.next();
     return AllInOne.start(
-        new AllInOne.Options(
-            dir, "127.0.0.1", FreePorts.next(), store, FreePorts.next(), 0, fresh, false));
+        AllInOne.Options.builder(dir, FreePorts.next(), store, FreePorts.next())
+            .nodes(0)
+            .fresh(fresh)
+            .build());
   }
 
   private static KubeClient client(AllInOne c) throws Exception {
@@ -49,9 +51,10 @@ class AllInOneTest {
   void theStoreTakesASnapshotEverySnapshotCountEntries() throws Exception {
     int store = FreePorts.next();
     AllInOne.Options options =
-        new AllInOne.Options(
-                dir, "127.0.0.1", FreePorts.next(), store, FreePorts.next(), 0, false, false, 0)
-            .withSnapshotCount(20);
+        AllInOne.Options.builder(dir, FreePorts.next(), store, FreePorts.next())
+            .nodes(0)
+            .snapshotCount(20)
+            .build();
     try (AllInOne c = AllInOne.start(options)) {
       KubeClient k = client(c);
       for (int i = 0; i < 25; i++) {

@@ -186,15 +186,9 @@ class ComposeFileTest {
     Path script = ROOT.resolve("docker/kubelite-healthcheck");
     try (AllInOne c =
         AllInOne.start(
-            new AllInOne.Options(
-                tmp,
-                "127.0.0.1",
-                FreePorts.next(),
-                FreePorts.next(),
-                FreePorts.next(),
-                0,
-                false,
-                false))) {
+            AllInOne.Options.builder(tmp, FreePorts.next(), FreePorts.next(), FreePorts.next())
+                .nodes(0)
+                .build())) {
       String port = Integer.toString(c.apiUrl().getPort());
       String pki = c.pki().dir().toString();
       // Retried, as Docker retries a health check (its 5 s timeout is tight on a loaded machine).

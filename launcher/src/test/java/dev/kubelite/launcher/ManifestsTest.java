@@ -45,15 +45,9 @@ class ManifestsTest {
   static void start() throws Exception {
     cluster =
         AllInOne.start(
-            new AllInOne.Options(
-                dir,
-                "127.0.0.1",
-                FreePorts.next(),
-                FreePorts.next(),
-                FreePorts.next(),
-                3,
-                false,
-                true));
+            AllInOne.Options.builder(dir, FreePorts.next(), FreePorts.next(), FreePorts.next())
+                .demoTimeouts(true)
+                .build());
     k = KubeClient.fromConfig(KubeConfig.load(cluster.kubeconfig().toString()));
   }
 

@@ -39,16 +39,10 @@ class SecureUpTest {
 
   private AllInOne start(int nodes, int insecurePort) throws Exception {
     return AllInOne.start(
-        new AllInOne.Options(
-            dir,
-            "127.0.0.1",
-            FreePorts.next(),
-            FreePorts.next(),
-            FreePorts.next(),
-            nodes,
-            false,
-            false,
-            insecurePort));
+        AllInOne.Options.builder(dir, FreePorts.next(), FreePorts.next(), FreePorts.next())
+            .nodes(nodes)
+            .insecurePort(insecurePort)
+            .build());
   }
 
   private static String whoami(Path kubeconfig) {
