@@ -93,6 +93,40 @@ class ServerSideApplyTest {
   }
 
   @Test
+  void aMapOwnedAsAWholeStaysWhileFieldsBelowItAreStillApplied() throws Exception {
+    Response created = apply(CM + "whole", "alice", cm("whole", "  a: \"1\"\n  b: \"2\"\n"));
+    assertThat(created.code()).as(created.body()).isEqualTo(201);
+    // What kubectl's client-side to server-side apply migration writes: the applier owns the data
+    // map itself ("."), its fields, and the labels map with its field.
+    String whole =
+        "[{\"op\":\"replace\",\"path\":\"/metadata/managedFields\",\"value\":[{\"manager\":"
+            + "\"alice\",\"operation\":\"Apply\",\"apiVersion\":\"v1\",\"time\":"
+            + "\"2026-01-01T00:00:00Z\",\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{\"f:data\":"
+            + "{\".\":{},\"f:a\":{},\"f:b\":{}},\"f:metadata\":{\"f:labels\":{\".\":{},"
+            + "\"f:team\":{}}}}}]}]";
+    Response migrated =
+        f.patch(CM + "whole?fieldManager=alice", "application/json-patch+json", whole);
+    assertThat(migrated.code()).as(migrated.body()).isEqualTo(200);
+
+    // The same config again: nothing is lost, the whole-map ownership is dropped.
+    Response again = apply(CM + "whole", "alice", cm("whole", "  a: \"1\"\n  b: \"2\"\n"));
+    assertThat(again.code()).as(again.body()).isEqualTo(200);
+    assertThat(again.json().path("data").path("a").asText()).isEqualTo("1");
+    assertThat(again.json().path("data").path("b").asText()).isEqualTo("2");
+    assertThat(again.json().path("metadata").path("labels").path("team").asText())
+        .isEqualTo("blue");
+    assertThat(entry(again.json(), "alice", "Apply").path("fieldsV1").toString())
+        .isEqualTo(
+            "{\"f:data\":{\"f:a\":{},\"f:b\":{}},\"f:metadata\":{\"f:labels\":{\"f:team\":{}}}}");
+
+    // A field the applier drops still goes, though the map stays.
+    Response fewer = apply(CM + "whole", "alice", cm("whole", "  a: \"1\"\n"));
+    assertThat(fewer.code()).as(fewer.body()).isEqualTo(200);
+    assertThat(fewer.json().path("data").has("b")).isFalse();
+    assertThat(fewer.json().path("data").path("a").asText()).isEqualTo("1");
+  }
+
+  @Test
   void twoManagersShareAFieldAndConflictOnDifferentValues() throws Exception {
     assertThat(apply(CM + "two", "alice", cm("two", "  a: \"1\"\n  b: \"2\"\n")).code())
         .isEqualTo(201);
@@ -393,5 +427,34 @@ class ServerSideApplyTest {
         .contains("operation: Apply")
         .contains("fieldsType: FieldsV1")
         .contains("f:replicas: {}");
+  }
+
+  @Test
+  void realKubectlMovesFromClientSideToServerSideApplyWithoutLosingFields() throws Exception {
+    Kubectl k = new Kubectl(f.dir, f.url(), "ssa", Duration.ofSeconds(60));
+    Path dir = Files.createDirectories(f.dir.resolve("csa-to-ssa"));
+    Path file =
+        Files.writeString(
+            dir.resolve("moving.yaml"),
+            KUBECTL_DEPLOY.replace("name: shop", "name: moving")
+                + "---\n"
+                + "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: moving\n"
+                + "data:\n  a: \"1\"\n  b: \"2\"\n");
+    assertThat(k.ok("apply", "-f", file.toString())).contains("deployment.apps/moving created");
+    // kubectl applies, hands the client-side apply's fields to the apply manager with a JSON
+    // patch of managedFields, then applies again: that last apply must keep every field.
+    Kubectl.Result moved = k.run("apply", "--server-side", "-f", file.toString());
+    assertThat(moved.exitCode()).as(moved.output()).isZero();
+    assertThat(moved.output())
+        .contains("deployment.apps/moving serverside-applied")
+        .contains("configmap/moving serverside-applied")
+        .doesNotContain("Warning");
+    assertThat(k.ok("get", "configmap", "moving", "-o", "jsonpath={.data.a},{.data.b}"))
+        .isEqualTo("1,2");
+    assertThat(
+            k.ok("get", "deployment", "moving", "-o", "jsonpath={.spec.template.metadata.labels}"))
+        .contains("\"app\":\"shop\"");
+    Kubectl.Result diff = k.run("diff", "-f", file.toString());
+    assertThat(diff.exitCode()).as(diff.output()).isZero();
   }
 }

@@ -580,7 +580,11 @@ public final class ManagedFields {
       FieldSet gone = previous.fields().difference(applied).difference(others);
       gone.prune();
       if (!gone.isEmpty()) {
-        FieldPaths.remove(t.kind(), "", merged, gone, others, null);
+        // A map or list the manager owned as a whole ("." in its fieldsV1, as kubectl's
+        // client-side to server-side apply migration writes) stays when fields below it are still
+        // owned, by anyone, this applier included: structured-merge-diff removes it and then adds
+        // back every owned item.
+        FieldPaths.remove(t.kind(), "", merged, gone, others.union(applied), null);
       }
     }
     String when = time;
