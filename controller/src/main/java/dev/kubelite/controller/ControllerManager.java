@@ -7,6 +7,7 @@ import dev.kubelite.controller.gc.GarbageCollector;
 import dev.kubelite.controller.namespace.NamespaceController;
 import dev.kubelite.controller.nodelifecycle.NodeLifecycleController;
 import dev.kubelite.controller.replicaset.ReplicaSetController;
+import dev.kubelite.controller.serviceaccount.ServiceAccountsController;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -65,6 +66,7 @@ public final class ControllerManager implements AutoCloseable {
     m.put(
         NamespaceController.NAME,
         c -> new NamespaceController(c, NamespaceController.Options.defaults()));
+    m.put(ServiceAccountsController.NAME, c -> new ServiceAccountsController(c, 1));
     return m;
   }
 

@@ -15,8 +15,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every controller as {@code system:kube-controller-manager} through an API server with Node,RBAC
- * authorization: leader election, Deployment → ReplicaSet → Pods, garbage collection and namespace
- * deletion work with the bootstrap role; creating a Secret does not.
+ * authorization: leader election, Deployment → ReplicaSet → Pods, the default ServiceAccount,
+ * garbage collection and namespace deletion work with the bootstrap role; creating a Secret does
+ * not.
  */
 class RbacControllerManagerTest {
   static ObjectNode json(String s) throws Exception {
@@ -58,6 +59,12 @@ class RbacControllerManagerTest {
                             .path("items")
                             .size()
                         == 2);
+        // The service account controller makes the namespace's "default" account.
+        Resource serviceAccounts = new Resource("", "v1", "serviceaccounts", true);
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .ignoreExceptions()
+            .until(() -> admin.get(serviceAccounts, "rbac-cm", "default") != null);
         admin.delete(Resource.DEPLOYMENTS, "rbac-cm", "web", null);
         // The garbage collector removes the ReplicaSet and its pods.
         await()

@@ -276,6 +276,33 @@ class SecureUpTest {
           .contains("configmap/hello created");
       assertThat(kubectl.ok("auth", "whoami", "-o", "jsonpath={.status.userInfo.groups}"))
           .contains("system:masters");
+      // Every namespace gets its "default" ServiceAccount, and a token of it authenticates.
+      kubectl.ok("create", "namespace", "team-a");
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  kubectl.run("get", "serviceaccount", "default", "-n", "team-a").exitCode() == 0);
+      String token = kubectl.ok("create", "token", "default", "-n", "team-a").strip();
+      // The token alone (no client certificate, which would win): who does it make us?
+      HttpClient tokenOnly =
+          HttpClient.newBuilder()
+              .sslContext(TlsFiles.sslContext(c.pki().ca().cert(), null, null))
+              .build();
+      HttpResponse<String> review =
+          tokenOnly.send(
+              HttpRequest.newBuilder(
+                      c.apiUrl().resolve("/apis/authentication.k8s.io/v1/selfsubjectreviews"))
+                  .header("Authorization", "Bearer " + token)
+                  .header("Content-Type", "application/json")
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          "{\"apiVersion\":\"authentication.k8s.io/v1\","
+                              + "\"kind\":\"SelfSubjectReview\"}"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(review.statusCode()).as(review.body()).isEqualTo(201);
+      assertThat(review.body()).contains("\"username\":\"system:serviceaccount:team-a:default\"");
     }
   }
 

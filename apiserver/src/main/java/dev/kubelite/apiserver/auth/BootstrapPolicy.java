@@ -221,7 +221,7 @@ public final class BootstrapPolicy {
                         "get", "list", "watch", "patch", "update", "delete", "deletecollection"),
                     List.of("*"),
                     List.of("*")),
-                rule(List.of("create"), List.of(""), List.of("pods")),
+                rule(List.of("create"), List.of(""), List.of("pods", "serviceaccounts")),
                 rule(List.of("create"), List.of("apps"), List.of("replicasets")),
                 rule(
                     List.of("create", "patch", "update"),

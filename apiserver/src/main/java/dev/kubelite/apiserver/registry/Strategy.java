@@ -44,7 +44,16 @@ final class Strategy {
             .put("kubernetes.io/metadata.name", Json.text(obj, "metadata", "name"));
       }
       case "Pod" -> {
-        defaultPodSpec(Json.child(obj, "spec"));
+        ObjectNode spec = Json.child(obj, "spec");
+        defaultPodSpec(spec);
+        syncServiceAccountFields(spec);
+        // The ServiceAccount admission plugin's default: a pod that names no account runs as the
+        // namespace's "default" one (the service account controller keeps it in every namespace).
+        String account = Json.text(spec, "serviceAccountName");
+        if (account == null || account.isEmpty()) {
+          spec.put("serviceAccountName", "default");
+          spec.put("serviceAccount", "default");
+        }
         ObjectNode status = obj.putObject("status");
         status.put("phase", "Pending");
         status.put("qosClass", "BestEffort");
@@ -131,7 +140,10 @@ final class Strategy {
       return;
     }
     switch (t.kind()) {
-      case "Pod" -> defaultPodSpec(spec);
+      case "Pod" -> {
+        defaultPodSpec(spec);
+        syncServiceAccountFields(spec);
+      }
       case "Deployment" -> defaultDeploymentSpec(spec);
       case "ReplicaSet" -> {
         defaultReplicas(spec);
@@ -167,6 +179,21 @@ final class Strategy {
       spec.put("progressDeadlineSeconds", 600);
     }
     defaultTemplate(spec);
+  }
+
+  /**
+   * {@code serviceAccount} is the deprecated name of {@code serviceAccountName}; Kubernetes reads
+   * either and writes both, equal.
+   */
+  private static void syncServiceAccountFields(ObjectNode spec) {
+    String name = Json.text(spec, "serviceAccountName");
+    if (name == null || name.isEmpty()) {
+      name = Json.text(spec, "serviceAccount");
+    }
+    if (name != null && !name.isEmpty()) {
+      spec.put("serviceAccountName", name);
+      spec.put("serviceAccount", name);
+    }
   }
 
   private static void defaultReplicas(ObjectNode spec) {
