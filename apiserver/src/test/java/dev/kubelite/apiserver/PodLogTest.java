@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kubelite.apiserver.testing.ApiServerFixture;
 import dev.kubelite.apiserver.testing.ApiServerFixture.Response;
+import dev.kubelite.apiserver.testing.Kubectl;
 import dev.kubelite.store.testing.FreePorts;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -103,6 +104,23 @@ class PodLogTest {
         + "\"containers\":["
         + cs
         + "]}}";
+  }
+
+  @Test
+  void execAttachAndPortForwardSayWhyTheyAreNotThere() throws Exception {
+    Kubectl k = new Kubectl(api.dir, api.url());
+    Kubectl.Result exec = k.run("exec", "one", "--", "ls");
+    assertThat(exec.exitCode()).as(exec.output()).isNotZero();
+    assertThat(exec.output())
+        .contains("BadRequest")
+        .contains("exec is not available for pod \"one\"")
+        .contains("run no process");
+    for (String sub : List.of("attach", "portforward")) {
+      Response r = api.post("/api/v1/namespaces/default/pods/one/" + sub, "{}");
+      assertThat(r.code()).as(r.body()).isEqualTo(400);
+      assertThat(r.json().path("kind").asText()).isEqualTo("Status");
+      assertThat(r.json().path("message").asText()).startsWith(sub + " is not available");
+    }
   }
 
   @Test

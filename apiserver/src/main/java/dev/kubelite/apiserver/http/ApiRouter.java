@@ -59,6 +59,11 @@ public final class ApiRouter {
   private final OpenApiDocuments openApi;
   private final ResourceHandlers resources;
   private final PatchHandler patches;
+
+  /** Pod subresources that need a running process: answered with why they are not there. */
+  private static final java.util.Set<String> NO_PROCESS =
+      java.util.Set.of("exec", "attach", "portforward");
+
   private final SubresourceHandlers subresources;
   private final WatchHandler watches;
   private final HealthChecks health;
@@ -353,6 +358,17 @@ public final class ApiRouter {
     RequestInfo info = ex.info();
     ResourceType type = ex.type();
     String sub = info.subresource();
+    if (sub != null
+        && info.name() != null
+        && type.kind().equals("Pod")
+        && NO_PROCESS.contains(sub)) {
+      throw ApiException.badRequest(
+          sub
+              + " is not available for pod \""
+              + info.name()
+              + "\": Kubelite's nodes are simulated and its containers run no process"
+              + " (docs/kubelet.md); kubectl logs shows what the simulated kubelet writes");
+    }
     if (sub != null && !type.subresources().contains(sub)) {
       throw ApiException.noRoute();
     }
