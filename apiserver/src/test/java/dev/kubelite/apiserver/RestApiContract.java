@@ -347,6 +347,51 @@ abstract class RestApiContract {
         "UnsupportedMediaType");
   }
 
+  @Test
+  void protobufDeleteOptionsAsKubectlDrainSendsThem() throws Exception {
+    assertThat(f.post(base() + "/configmaps", "{\"metadata\":{\"name\":\"pb-del\"}}").code())
+        .isEqualTo(201);
+    String uid = f.get(base() + "/configmaps/pb-del").json().path("metadata").path("uid").asText();
+    // dryRun: ["All"] (field 5) in the body: answered, nothing deleted.
+    Response dry = deleteWithProtobuf("pb-del", hex("2a03416c6c"));
+    assertThat(dry.code()).as(dry.body()).isEqualTo(200);
+    assertThat(f.get(base() + "/configmaps/pb-del").code()).isEqualTo(200);
+    // preconditions (field 2) with another uid: 409, nothing deleted.
+    byte[] otherUid = "00000000-0000-0000-0000-000000000000".getBytes(StandardCharsets.UTF_8);
+    assertStatus(
+        deleteWithProtobuf(
+            "pb-del", concat(hex("12"), lenPrefixed(concat(hex("0a"), lenPrefixed(otherUid))))),
+        409,
+        "Conflict");
+    // gracePeriodSeconds: 0 (field 1, kept although zero) and the right uid: deleted.
+    byte[] rightUid = uid.getBytes(StandardCharsets.UTF_8);
+    Response gone =
+        deleteWithProtobuf(
+            "pb-del",
+            concat(hex("0800"), hex("12"), lenPrefixed(concat(hex("0a"), lenPrefixed(rightUid)))));
+    assertThat(gone.code()).as(gone.body()).isEqualTo(200);
+    assertThat(f.get(base() + "/configmaps/pb-del").code()).isEqualTo(404);
+  }
+
+  private Response deleteWithProtobuf(String name, byte[] deleteOptions) throws Exception {
+    byte[] typeMeta =
+        concat(
+            hex("0a02"),
+            "v1".getBytes(StandardCharsets.UTF_8),
+            hex("120d"),
+            "DeleteOptions".getBytes(StandardCharsets.UTF_8));
+    byte[] body =
+        concat(
+            hex("6b387300"),
+            hex("0a"),
+            lenPrefixed(typeMeta),
+            hex("12"),
+            lenPrefixed(deleteOptions),
+            hex("1a002200"));
+    return f.request(
+        "DELETE", base() + "/configmaps/" + name, body, "application/vnd.kubernetes.protobuf");
+  }
+
   static byte[] hex(String h) {
     return HexFormat.of().parseHex(h);
   }

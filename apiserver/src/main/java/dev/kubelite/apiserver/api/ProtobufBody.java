@@ -14,14 +14,17 @@ import java.util.Map;
 
 /**
  * Decodes the protobuf request bodies that kubectl 1.32's typed commands ({@code create namespace |
- * configmap | secret | serviceaccount | deployment | service}) send: the {@code k8s\0} magic, a
- * {@code runtime.Unknown} envelope, and the object in Kubernetes' generated.proto encoding. A small
- * schema per kind maps field numbers to JSON names; zero values of non-pointer fields are dropped,
- * as JSON's omitempty would. A field the schema does not know fails the request with 415 (never
- * silently dropped).
+ * configmap | secret | serviceaccount | deployment | service}, and {@code drain}'s pod deletions)
+ * send: the {@code k8s\0} magic, a {@code runtime.Unknown} envelope, and the object in Kubernetes'
+ * generated.proto encoding. A small schema per kind maps field numbers to JSON names; zero values
+ * of non-pointer fields are dropped, as JSON's omitempty would. A field the schema does not know
+ * fails the request with 415 (never silently dropped).
  */
 public final class ProtobufBody {
   private ProtobufBody() {}
+
+  /** The media type of Kubernetes' protobuf encoding. */
+  public static final String CONTENT_TYPE = "application/vnd.kubernetes.protobuf";
 
   private static final byte[] MAGIC = {0x6b, 0x38, 0x73, 0x00};
 
@@ -269,6 +272,16 @@ public final class ProtobufBody {
         "3 name string",
         "4 uid string");
     msg("Skipped");
+    // kubectl drain deletes pods through the typed client, so its DeleteOptions come as protobuf.
+    msg(
+        "DeleteOptions",
+        "1 gracePeriodSeconds *int",
+        "2 preconditions Preconditions",
+        "3 orphanDependents *bool",
+        "4 propagationPolicy *string",
+        "5 dryRun []string",
+        "6 ignoreStoreReadErrorWithClusterBreakingPotential *bool");
+    msg("Preconditions", "1 uid *string", "2 resourceVersion *string");
   }
 
   /** The JSON object the protobuf body of a {@code kind} create encodes. */
@@ -276,7 +289,7 @@ public final class ProtobufBody {
     if (!SCHEMA.containsKey(kind)) {
       throw ApiException.unsupportedMediaType(
           "protobuf bodies are decoded for Namespace, ConfigMap, Secret, ServiceAccount, Deployment,"
-              + " Service and TokenRequest only; send "
+              + " Service, TokenRequest and DeleteOptions only; send "
               + kind
               + " as application/json");
     }

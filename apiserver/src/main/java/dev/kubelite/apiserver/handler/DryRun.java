@@ -3,7 +3,6 @@ package dev.kubelite.apiserver.handler;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kubelite.apiserver.api.ApiException;
-import dev.kubelite.apiserver.api.Json;
 import dev.kubelite.apiserver.http.Exchange;
 import dev.kubelite.apiserver.registry.Registry;
 import java.util.ArrayList;
@@ -25,12 +24,8 @@ final class DryRun {
   /** For DELETE: the query or the DeleteOptions body may ask for a dry run. */
   static Registry pickForDelete(Exchange ex, Registry registry) {
     boolean dry = check(ex.routing().queryParam("dryRun"));
-    byte[] body = ex.body();
-    String ct = ex.contentType();
-    // Other content types are refused (415) when the DeleteOptions are read.
-    if (body.length > 0
-        && (ct.isEmpty() || ct.equals("application/json") || ct.equals("application/yaml"))) {
-      ObjectNode o = Json.parseObject(body, ct.equals("application/yaml"));
+    ObjectNode o = ResourceHandlers.deleteOptionsBody(ex);
+    if (o != null) {
       JsonNode d = o.get("dryRun");
       if (d != null && !d.isNull()) {
         if (!d.isArray()) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kubelite.apiserver.api.ApiException;
 import dev.kubelite.apiserver.api.Json;
+import dev.kubelite.apiserver.api.ProtobufBody;
 import dev.kubelite.apiserver.http.Exchange;
 import dev.kubelite.apiserver.http.Negotiation.Output;
 import dev.kubelite.apiserver.registry.Registry;
@@ -136,6 +137,29 @@ public final class ResourceHandlers {
 
   private record DeletedItems(List<ObjectNode> items, long revision) {}
 
+  /**
+   * The DeleteOptions body as JSON, or null without one: JSON, YAML, or protobuf (kubectl drain's
+   * typed client sends that).
+   */
+  static ObjectNode deleteOptionsBody(Exchange ex) {
+    byte[] body = ex.body();
+    if (body.length == 0) {
+      return null;
+    }
+    String ct = ex.contentType();
+    if (ct.equals(ProtobufBody.CONTENT_TYPE)) {
+      return ProtobufBody.decode(body, "DeleteOptions");
+    }
+    if (ct.isEmpty() || ct.equals("application/json") || ct.equals("application/yaml")) {
+      return Json.parseObject(body, ct.equals("application/yaml"));
+    }
+    throw ApiException.unsupportedMediaType(
+        "DeleteOptions must be application/json, application/yaml or "
+            + ProtobufBody.CONTENT_TYPE
+            + ", got "
+            + ct);
+  }
+
   /** DeleteOptions from the body (JSON; kubectl always sends one) and the query. */
   static DeleteOptions deleteOptions(Exchange ex) {
     Long grace = null;
@@ -143,14 +167,8 @@ public final class ResourceHandlers {
     String rv = null;
     String policy = null;
     Boolean orphanDependents = null;
-    byte[] body = ex.body();
-    if (body.length > 0) {
-      String ct = ex.contentType();
-      if (!ct.isEmpty() && !ct.equals("application/json") && !ct.equals("application/yaml")) {
-        throw ApiException.unsupportedMediaType(
-            "DeleteOptions must be application/json or application/yaml, got " + ct);
-      }
-      ObjectNode o = Json.parseObject(body, ct.equals("application/yaml"));
+    ObjectNode o = deleteOptionsBody(ex);
+    if (o != null) {
       String kind = Json.text(o, "kind");
       if (kind != null && !kind.isEmpty() && !kind.equals("DeleteOptions")) {
         throw ApiException.badRequest("expected a DeleteOptions body, got kind " + kind);
