@@ -14,6 +14,7 @@ import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.core.parsetools.RecordParser;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -118,6 +119,82 @@ public final class PeerTransport implements RaftDriver.Transport, AutoCloseable 
     byte[] frame = MessageCodec.encode(m);
     Peer peer = connections.computeIfAbsent(m.to(), id -> new Peer(id));
     peer.enqueue(new Outbound(m, frame, address));
+  }
+
+  /**
+   * Sends a SNAPSHOT message whose snapshot data is the file {@code data} ({@code length} bytes;
+   * the message's own snapshot data is ignored), on a connection of its own, so that appends and
+   * heartbeats to the peer do not wait behind it (etcd sends snapshots on a stream of their own
+   * too). The file goes from disk to the socket, never whole into memory. The sink hears whether it
+   * was delivered, as for any snapshot; then {@code done} runs (the file may be deleted). Gives up
+   * after {@link #snapshotTimeoutMillis}.
+   */
+  public void sendSnapshot(Message m, Path data, long length, Runnable done) {
+    SocketAddress address = peers.get(m.to());
+    MessageCodec.Around around;
+    try {
+      around = MessageCodec.encodeAround(m, length);
+    } catch (IllegalArgumentException e) {
+      log.error(
+          "cannot send a snapshot to member {}: {}; compact and defragment the store to shrink"
+              + " it, or add the member from a copy of a healthy member's data dir",
+          Long.toHexString(m.to()),
+          e.getMessage());
+      address = null;
+      around = null;
+    }
+    if (address == null) {
+      report(m, false);
+      done.run();
+      return;
+    }
+    SocketAddress to = address;
+    Buffer head =
+        Buffer.buffer().appendInt((int) around.frameLength(length)).appendBytes(around.prefix());
+    Buffer tail = Buffer.buffer(around.suffix());
+    context.runOnContext(
+        v ->
+            client
+                .connect(to)
+                .onComplete(
+                    ar -> {
+                      if (ar.failed()) {
+                        log.info(
+                            "cannot reach member {} at {} to send a snapshot: {}",
+                            Long.toHexString(m.to()),
+                            to,
+                            ar.cause().toString());
+                        report(m, false);
+                        done.run();
+                        return;
+                      }
+                      NetSocket socket = ar.result();
+                      long timer =
+                          vertx.setTimer(snapshotTimeoutMillis(length), t -> socket.close());
+                      socket
+                          .write(head)
+                          .compose(x -> socket.sendFile(data.toString()))
+                          .compose(x -> socket.write(tail))
+                          .onComplete(
+                              w -> {
+                                vertx.cancelTimer(timer);
+                                if (w.failed()) {
+                                  log.info(
+                                      "sending a snapshot of {} bytes to member {} failed: {}",
+                                      length,
+                                      Long.toHexString(m.to()),
+                                      w.cause().toString());
+                                }
+                                report(m, w.succeeded());
+                                socket.close();
+                                done.run();
+                              });
+                    }));
+  }
+
+  /** How long a snapshot of {@code length} bytes may take: 60 s, plus 1 s per 8 MiB. */
+  static long snapshotTimeoutMillis(long length) {
+    return 60_000 + length / (8 << 20) * 1000;
   }
 
   /** A message on its way to a peer, encoded on the sending (Raft) thread. */
