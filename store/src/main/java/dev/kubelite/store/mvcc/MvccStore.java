@@ -269,6 +269,49 @@ public final class MvccStore implements AutoCloseable {
     return appliedIndex;
   }
 
+  /**
+   * Records that every Raft entry up to {@code raftIndex} is applied, when the last ones changed
+   * nothing here (membership changes, a new leader's empty entry): a local Raft snapshot at {@code
+   * raftIndex} then finds this store at or beyond it after a restart (docs/decisions/0105). Written
+   * like an applied entry ({@code sync=false}, in apply order); {@link #syncWal} makes it durable.
+   * Does nothing if the store is already there.
+   */
+  public synchronized void markApplied(long raftIndex) {
+    if (raftIndex <= appliedIndex) {
+      return;
+    }
+    try {
+      db.put(writeOptions, META_APPLIED, longBytes(raftIndex));
+    } catch (RocksDBException e) {
+      throw new MvccStorageException(
+          "cannot record applied Raft index " + raftIndex + " in the MVCC store at " + dir, e);
+    }
+    lock.writeLock().lock();
+    try {
+      appliedIndex = raftIndex;
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  /**
+   * Makes every write made so far durable: fsyncs RocksDB's write-ahead log, which the writes
+   * ({@code sync=false}) only handed to the OS. Its cost is the unsynced WAL bytes, not the size of
+   * the database. Safe beside the apply thread (RocksDB syncs what was written before the call);
+   * blocks on disk IO, so not for the Raft thread or an event loop.
+   */
+  public void syncWal() {
+    try {
+      db.syncWal();
+    } catch (RocksDBException e) {
+      throw new MvccStorageException(
+          "cannot fsync the write-ahead log of the MVCC store at "
+              + dir
+              + ": check the disk; the member stops rather than compact its Raft log",
+          e);
+    }
+  }
+
   /** Registers a listener called after each committed write revision, on the apply thread. */
   public void addListener(MvccListener listener) {
     listeners.add(listener);

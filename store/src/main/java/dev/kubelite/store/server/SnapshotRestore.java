@@ -22,8 +22,9 @@ import java.util.stream.Stream;
  * dir from a {@link StateImage} under a new cluster identity. The MVCC state (keys, revisions,
  * leases, compaction point) is kept; the membership is the one the flags describe; the Raft log
  * starts from a snapshot at index {@code max(1, image's applied index)}, term 1, with the new
- * voters, so the state is not applied again and every member restored from the same image with the
- * same flags starts from the same log position.
+ * voters (a snapshot of metadata only, as a member's own: the extracted database is the state), so
+ * the state is not applied again and every member restored from the same image with the same flags
+ * starts from the same log position.
  */
 public final class SnapshotRestore {
   private SnapshotRestore() {}
@@ -54,10 +55,16 @@ public final class SnapshotRestore {
     Path db = member.resolve("snap").resolve("db");
     StateImage.extractDb(image, db);
     MvccStore.CheckpointMeta meta;
+    long index;
     try (MvccStore store = MvccStore.open(db)) { // checks the database opens and is consistent
       meta =
           new MvccStore.CheckpointMeta(
               store.currentRevision(), store.compactRevision(), store.appliedIndex());
+      // The Raft log starts from a snapshot at this index that records only metadata (decision
+      // 0105): the store must be at it, and durably so, before the log says so.
+      index = Math.max(1, meta.appliedIndex());
+      store.markApplied(index);
+      store.syncWal();
     }
     Map<Long, MemberAttributes> founders = new TreeMap<>();
     config
@@ -69,18 +76,15 @@ public final class SnapshotRestore {
                     StoreMember.attributes(name, urls, List.of())));
     MemberRegistry registry = new MemberRegistry(member.resolve("members.pb"));
     registry.replaceAll(founders);
-    // The Raft snapshot carries the restored state as an image too, for members that need it later.
-    byte[] rebased =
-        StateImage.pack(
-            new StateImage.Header(meta.appliedIndex(), meta.revision(), meta.compactRevision()),
-            db,
-            registry.encode());
-    long index = Math.max(1, meta.appliedIndex());
     try (SegmentedRaftLog log = SegmentedRaftLog.open(member.resolve("wal"))) {
       log.save(
           new HardState(1, RaftNode.NONE, index),
           List.of(),
-          new Snapshot(index, 1, new ConfState(founders.keySet(), Set.of()), rebased));
+          new Snapshot(
+              index,
+              1,
+              new ConfState(founders.keySet(), Set.of()),
+              StateImage.metadataMarker(index)));
     }
     return new Result(index, meta.revision(), config.memberId(), config.clusterId());
   }

@@ -2,7 +2,9 @@ package dev.kubelite.store.server;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -10,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -21,9 +24,10 @@ import java.util.stream.Stream;
 /**
  * "The whole store state at applied index N" as one byte stream: the files of a RocksDB checkpoint
  * of the MVCC store (which carries the applied Raft index in its meta keys) and the member registry
- * ({@code members.pb}), followed by a SHA-256 of everything before it. The same bytes are a Raft
- * snapshot's data, what {@code Maintenance.Snapshot} streams (so what {@code etcdctl snapshot save}
- * writes to disk), and what {@code kubelite store snapshot restore} reads.
+ * ({@code members.pb}), followed by a SHA-256 of everything before it. The same bytes are the data
+ * of a Raft snapshot a leader sends to a follower that is behind its log, what {@code
+ * Maintenance.Snapshot} streams (so what {@code etcdctl snapshot save} writes to disk), and what
+ * {@code kubelite store snapshot restore} reads.
  *
  * <p>Format (big-endian):
  *
@@ -36,8 +40,10 @@ import java.util.stream.Stream;
  *   SHA-256 of all preceding bytes     32 bytes
  * </pre>
  *
- * Images are built and read in memory (a {@code byte[]}, as the Raft {@code Snapshot} holds them),
- * which bounds the store size they can carry; see docs/store.md.
+ * Images are written as a stream, to a file, when a follower needs one (docs/decisions/0105), and
+ * read in memory (a {@code byte[]}, as the Raft {@code Snapshot} that carries one to the follower
+ * holds it), which bounds the store size they can carry; see docs/store.md. A member's own Raft
+ * snapshots carry only a {@link #metadataMarker}.
  */
 public final class StateImage {
   static final byte[] MAGIC = "KLSTATE1".getBytes(StandardCharsets.US_ASCII);
@@ -74,9 +80,20 @@ public final class StateImage {
 
   /**
    * Packs the checkpoint in {@code dbDir} (RocksDB's LOCK and LOG files are left out) and the
-   * registry bytes into an image.
+   * registry bytes into an image in memory. {@link #packTo} writes the same bytes to a stream.
    */
   static byte[] pack(Header header, Path dbDir, byte[] members) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    packTo(header, dbDir, members, bytes);
+    return bytes.toByteArray();
+  }
+
+  /**
+   * Writes the image of the checkpoint in {@code dbDir} and the registry bytes to {@code out}, file
+   * by file (the image is never whole in memory), and returns its length.
+   */
+  static long packTo(Header header, Path dbDir, byte[] members, OutputStream out) {
+    PACKS_BY_THREAD.merge(Thread.currentThread().getName(), 1L, Long::sum);
     try {
       List<Path> files;
       try (Stream<Path> s = Files.list(dbDir)) {
@@ -86,27 +103,89 @@ public final class StateImage {
                 .sorted(Comparator.comparing(p -> p.getFileName().toString()))
                 .toList();
       }
-      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-      DataOutputStream out = new DataOutputStream(bytes);
-      out.write(MAGIC);
-      out.writeLong(header.appliedIndex());
-      out.writeLong(header.revision());
-      out.writeLong(header.compactRevision());
-      out.writeInt(files.size() + 1);
+      MessageDigest sha = sha256();
+      CountingOutputStream counting = new CountingOutputStream(new DigestOutputStream(out, sha));
+      DataOutputStream data = new DataOutputStream(counting);
+      data.write(MAGIC);
+      data.writeLong(header.appliedIndex());
+      data.writeLong(header.revision());
+      data.writeLong(header.compactRevision());
+      data.writeInt(files.size() + 1);
       for (Path f : files) {
-        writeEntry(out, DB_PREFIX + f.getFileName(), Files.readAllBytes(f));
+        byte[] n = (DB_PREFIX + f.getFileName()).getBytes(StandardCharsets.UTF_8);
+        data.writeShort(n.length);
+        data.write(n);
+        data.writeLong(Files.size(f));
+        long copied = Files.copy(f, data);
+        if (copied != Files.size(f)) {
+          throw new IOException(f + " changed while it was packed (a checkpoint file must not)");
+        }
       }
-      writeEntry(out, MEMBERS, members);
+      writeEntry(data, MEMBERS, members);
+      data.write(new byte[(int) ((ALIGN - counting.count % ALIGN) % ALIGN)]);
+      data.flush();
+      long body = counting.count;
+      out.write(sha.digest());
       out.flush();
-      out.write(new byte[(ALIGN - bytes.size() % ALIGN) % ALIGN]);
-      out.flush();
-      out.write(sha256(bytes.toByteArray(), bytes.size()));
-      out.flush();
-      return bytes.toByteArray();
+      return body + DIGEST_BYTES;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot pack a state image from " + dbDir, e);
     }
   }
+
+  /**
+   * How many images each thread packed since the JVM started: diagnostics for tests, which check
+   * that no Raft thread packs one (docs/decisions/0105).
+   */
+  static final java.util.concurrent.ConcurrentHashMap<String, Long> PACKS_BY_THREAD =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Images packed so far on threads whose name starts with {@code prefix}. */
+  static long packsOnThreads(String prefix) {
+    return PACKS_BY_THREAD.entrySet().stream()
+        .filter(e -> e.getKey().startsWith(prefix))
+        .mapToLong(java.util.Map.Entry::getValue)
+        .sum();
+  }
+
+  /** Counts the bytes written through it. */
+  private static final class CountingOutputStream extends FilterOutputStream {
+    long count;
+
+    CountingOutputStream(OutputStream out) {
+      super(out);
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      out.write(b);
+      count++;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      out.write(b, off, len);
+      count += len;
+    }
+  }
+
+  /**
+   * The data of a local Raft snapshot (docs/decisions/0105): only this marker and the index. The
+   * state is the member's own MVCC database, durable up to the index before the log was compacted;
+   * a follower that needs the state gets an image built when it needs it.
+   */
+  static byte[] metadataMarker(long index) {
+    return ByteBuffer.allocate(META_MAGIC.length + 8).put(META_MAGIC).putLong(index).array();
+  }
+
+  /** Whether a Raft snapshot's data is a {@link #metadataMarker} (or empty), not an image. */
+  static boolean isMetadataOnly(byte[] data) {
+    return data.length == 0
+        || (data.length == META_MAGIC.length + 8
+            && Arrays.equals(data, 0, META_MAGIC.length, META_MAGIC, 0, META_MAGIC.length));
+  }
+
+  static final byte[] META_MAGIC = "KLSNMETA".getBytes(StandardCharsets.US_ASCII);
 
   private static boolean skipped(String name) {
     return name.equals("LOCK") || name.startsWith("LOG");
@@ -223,10 +302,14 @@ public final class StateImage {
   }
 
   private static byte[] sha256(byte[] data, int length) {
+    MessageDigest md = sha256();
+    md.update(data, 0, length);
+    return md.digest();
+  }
+
+  private static MessageDigest sha256() {
     try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      md.update(data, 0, length);
-      return md.digest();
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("the JDK lacks SHA-256, which every JDK must provide", e);
     }

@@ -98,6 +98,31 @@ public final class StoreMember implements AutoCloseable {
             return t;
           });
 
+  /**
+   * Local snapshots make the MVCC store durable here (an fsync of RocksDB's write-ahead log), off
+   * the Raft thread (docs/decisions/0105).
+   */
+  private final ExecutorService walSyncer = daemonExecutor("store-wal-sync");
+
+  /**
+   * State images for followers behind the log are built here, one at a time, from a fresh
+   * checkpoint, off the Raft thread; at most one is in flight per follower ({@link
+   * #imagesInFlight}).
+   */
+  private final ExecutorService imageBuilder = daemonExecutor("store-image-send");
+
+  private final java.util.Set<Long> imagesInFlight = ConcurrentHashMap.newKeySet();
+  private final AtomicLong imagesSent = new AtomicLong();
+
+  private static ExecutorService daemonExecutor(String name) {
+    return Executors.newSingleThreadExecutor(
+        r -> {
+          Thread t = new Thread(r, name);
+          t.setDaemon(true);
+          return t;
+        });
+  }
+
   private volatile long backendBytes;
   private volatile long backendInUse;
   private volatile boolean closing;
@@ -167,7 +192,15 @@ public final class StoreMember implements AutoCloseable {
                 }
                 : null);
     RaftConfig raftConfig = RaftConfig.builder(memberId).build();
-    this.driver = new RaftDriver(raftConfig, raftLog, new StateMachine(), peers, options);
+    RaftDriver.Transport transport =
+        m -> {
+          if (m.type() == dev.kubelite.store.raft.MessageType.SNAPSHOT) {
+            sendImage(m);
+          } else {
+            peers.send(m);
+          }
+        };
+    this.driver = new RaftDriver(raftConfig, raftLog, new StateMachine(), transport, options);
     members.snapshot().forEach(this::connectPeer);
     if (config.initialClusterState() == MemberConfig.ClusterState.EXISTING
         && members.snapshot().isEmpty()) {
@@ -449,6 +482,109 @@ public final class StoreMember implements AutoCloseable {
     }
   }
 
+  /**
+   * Sends a follower that is behind the log the state it needs (etcd's merged snapshot message):
+   * the Raft snapshot's metadata, as {@code m} carries it, with an image of this member's current
+   * state (at its applied index, at or beyond the snapshot's) as its data. The image is built from
+   * a fresh checkpoint on {@link #imageBuilder} and streamed from a file; the Raft thread only
+   * queues the work. A follower with an image in flight gets no second one: the Raft core waits for
+   * the first one's report anyway.
+   */
+  private void sendImage(dev.kubelite.store.raft.Message m) {
+    long to = m.to();
+    if (!imagesInFlight.add(to)) {
+      log.debug("member {}: a state image for {} is in flight already", memberId, to);
+      return;
+    }
+    try {
+      imageBuilder.execute(() -> buildAndSendImage(m));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      imagesInFlight.remove(to); // stopping
+    }
+  }
+
+  private void buildAndSendImage(dev.kubelite.store.raft.Message m) {
+    long to = m.to();
+    long started = System.nanoTime();
+    Path snap = config.dataDir().resolve("member").resolve("snap");
+    Path checkpoint = snap.resolve("checkpoint-" + System.nanoTime());
+    Path image = snap.resolve(OUTGOING_IMAGE_PREFIX + MemberIds.hex(to) + "-" + System.nanoTime());
+    boolean handedOver = false;
+    try {
+      byte[] registry;
+      stateLock.readLock().lock();
+      try {
+        if (closing) {
+          return;
+        }
+        mvcc.snapshot(checkpoint);
+        registry = members.encode();
+      } finally {
+        stateLock.readLock().unlock();
+      }
+      MvccStore.CheckpointMeta meta = MvccStore.readCheckpointMeta(checkpoint);
+      long length;
+      try (var out = new java.io.BufferedOutputStream(Files.newOutputStream(image), 1 << 16)) {
+        length =
+            StateImage.packTo(
+                new StateImage.Header(meta.appliedIndex(), meta.revision(), meta.compactRevision()),
+                checkpoint,
+                registry,
+                out);
+      }
+      StateImage.deleteRecursively(checkpoint);
+      log.info(
+          "member {}: sending member {} a state image of {} bytes at applied index {} for the"
+              + " snapshot at {} (built in {} ms)",
+          MemberIds.hex(memberId),
+          MemberIds.hex(to),
+          length,
+          meta.appliedIndex(),
+          m.snapshot().index(),
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+      handedOver = true;
+      imagesSent.incrementAndGet();
+      peers.sendSnapshot(
+          m,
+          image,
+          length,
+          () -> {
+            deleteQuietly(image);
+            imagesInFlight.remove(to);
+          });
+    } catch (IOException | RuntimeException e) {
+      log.error(
+          "member {}: cannot build a state image for member {}; it stays behind until the next"
+              + " attempt",
+          MemberIds.hex(memberId),
+          MemberIds.hex(to),
+          e);
+      driver.reportSnapshot(to, false);
+    } finally {
+      if (!handedOver) {
+        deleteQuietly(image);
+        imagesInFlight.remove(to);
+      }
+      deleteQuietly(checkpoint);
+    }
+  }
+
+  /** Leftovers of images being sent when a member stopped; removed when it starts. */
+  private static final String OUTGOING_IMAGE_PREFIX = "outgoing-image-";
+
+  private static void deleteQuietly(Path p) {
+    try {
+      StateImage.deleteRecursively(p);
+    } catch (UncheckedIOException e) {
+      log.warn("cannot delete {}; the member removes it when it starts again", p, e);
+    }
+  }
+
+  /** How many state images this member built for followers since it started. */
+  long imagesSent() {
+    return imagesSent.get();
+  }
+
   // -------------------------------------------------------------------------------------------
   // Maintenance: backend size, defragmentation, leadership transfer
   // -------------------------------------------------------------------------------------------
@@ -617,7 +753,11 @@ public final class StoreMember implements AutoCloseable {
       StateImage.deleteRecursively(snap.resolve("db.installing"));
       try (Stream<Path> s = Files.list(snap)) {
         for (Path p :
-            s.filter(p -> p.getFileName().toString().startsWith("checkpoint-")).toList()) {
+            s.filter(
+                    p ->
+                        p.getFileName().toString().startsWith("checkpoint-")
+                            || p.getFileName().toString().startsWith(OUTGOING_IMAGE_PREFIX))
+                .toList()) {
           StateImage.deleteRecursively(p);
         }
       }
@@ -765,6 +905,8 @@ public final class StoreMember implements AutoCloseable {
       stateLock.writeLock().unlock();
     }
     defragmenter.shutdown();
+    walSyncer.shutdown();
+    imageBuilder.shutdown();
     raftLog.close();
   }
 
@@ -939,12 +1081,19 @@ public final class StoreMember implements AutoCloseable {
      */
     @Override
     public void restore(Snapshot snapshot) {
-      if (snapshot.data().length == 0) {
-        throw new UnsupportedOperationException(
-            "snapshot at index "
+      if (StateImage.isMetadataOnly(snapshot.data())) {
+        // A local snapshot is recorded only once the store is durable up to its index, so the
+        // store cannot be behind it unless the disk lost synced writes or the data dir was put
+        // together from different copies.
+        throw new IllegalStateException(
+            "the Raft snapshot at index "
                 + snapshot.index()
-                + " carries no state image (written by an older version): restart this member"
-                + " from a copy of a healthy member's data dir");
+                + " records only its metadata, but this member's MVCC store (applied index "
+                + mvcc.appliedIndex()
+                + ") is behind it: the store lost writes it had synced before the snapshot, or"
+                + " the data dir mixes copies of different times. Recover this member: remove it"
+                + " (etcdctl member remove), empty its data dir and add it again, or restore it"
+                + " from a backup (kubelite store snapshot restore)");
       }
       StateImage.Contents image = StateImage.read(snapshot.data());
       Path snap = config.dataDir().resolve("member").resolve("snap");
@@ -969,6 +1118,7 @@ public final class StoreMember implements AutoCloseable {
         StateImage.fsyncDir(snap);
         installed = MvccStore.open(db);
         listeners.forEach(installed::addListener);
+        imagesInstalled.incrementAndGet(); // before the new store shows, for whoever waits on it
         mvcc = installed;
       } catch (IOException e) {
         throw new UncheckedIOException("cannot swap in the snapshot's database at " + db, e);
@@ -976,7 +1126,6 @@ public final class StoreMember implements AutoCloseable {
         stateLock.writeLock().unlock();
       }
       StateImage.deleteRecursively(old);
-      imagesInstalled.incrementAndGet();
       log.info(
           "member {}: installed snapshot at index {} (revision {}, applied index {})",
           MemberIds.hex(memberId),
@@ -986,9 +1135,31 @@ public final class StoreMember implements AutoCloseable {
       listeners.forEach(l -> l.onRestored(installed.currentRevision()));
     }
 
+    /**
+     * A local snapshot records only its metadata (docs/decisions/0105): this member's MVCC store is
+     * its state. Before the log is compacted, the store must hold everything up to {@code index}
+     * durably: the applied index is recorded here (entries that change no key, such as membership
+     * changes, do not move it), and RocksDB's write-ahead log, written with {@code sync=false}, is
+     * fsynced on {@link #walSyncer}; the Raft thread carries on meanwhile.
+     */
     @Override
-    public byte[] snapshotData() {
-      return stateImage();
+    public CompletableFuture<byte[]> prepareSnapshot(long index) {
+      mvcc.markApplied(index);
+      return CompletableFuture.supplyAsync(
+          () -> {
+            stateLock.readLock().lock();
+            try {
+              if (closing) {
+                throw new java.util.concurrent.CancellationException(
+                    "member " + MemberIds.hex(memberId) + " is stopping");
+              }
+              mvcc.syncWal();
+            } finally {
+              stateLock.readLock().unlock();
+            }
+            return StateImage.metadataMarker(index);
+          },
+          walSyncer);
     }
 
     @Override

@@ -47,8 +47,17 @@ public final class RaftDriver implements AutoCloseable {
     /** Replaces the whole state with a snapshot's. */
     void restore(Snapshot snapshot);
 
-    /** The state as of the last applied entry, for a snapshot. */
-    byte[] snapshotData();
+    /**
+     * Prepares a local snapshot at {@code index}, the last applied entry: called on the driver
+     * thread, which then carries on. The returned future completes, on any thread, with the
+     * snapshot's data once everything up to {@code index} is durable (see {@link
+     * #durableAppliedIndex}); only then is the log compacted. A state machine kept in memory
+     * returns its whole state, at once; one that holds its state durably (the store's MVCC
+     * database) makes it durable up to {@code index} and returns only a small marker, as etcd's
+     * snapshots carry only Raft's metadata (docs/decisions/0105). Whatever this costs on the driver
+     * thread stops every write of the member, so it must not grow with the size of the state.
+     */
+    CompletableFuture<byte[]> prepareSnapshot(long index);
 
     /**
      * The last index whose effects this state machine holds durably (it survives a restart), or 0
@@ -133,6 +142,9 @@ public final class RaftDriver implements AutoCloseable {
   private long readSeq;
   private volatile long lastSnapshotIndex;
 
+  /** A local snapshot being made durable by the state machine, or 0 when none is. */
+  private long pendingSnapshotIndex;
+
   /** Bytes of entry data applied since the last snapshot (taken or restored). */
   private long appliedBytesSinceSnapshot;
 
@@ -157,8 +169,12 @@ public final class RaftDriver implements AutoCloseable {
     long applied = stateMachine.durableAppliedIndex();
     if (applied < snapshot.index()) {
       stateMachine.restore(snapshot);
-      applied = snapshot.index();
+      applied = stateMachine.durableAppliedIndex();
     }
+    // A state image installed from a leader may hold entries beyond this log's last one (it is
+    // built from the leader's state at its applied index, as etcd's are): they are committed, the
+    // log receives them again from the leader, and the state machine skips them.
+    applied = Math.max(snapshot.index(), Math.min(applied, storage.lastIndex()));
     this.lastSnapshotIndex = snapshot.index();
     this.durableTerm = storage.hardState().term();
     this.node = new RaftNode(config.toBuilder().applied(applied).build(), storage);
@@ -535,27 +551,74 @@ public final class RaftDriver implements AutoCloseable {
     }
   }
 
+  /**
+   * Starts a local snapshot when the cadence says so: the state machine makes its state durable up
+   * to the applied index (off this thread if it likes), then {@link #finishSnapshot} records the
+   * snapshot and compacts the log, on this thread. One at a time.
+   */
   private void maybeSnapshot() {
     long applied = node.appliedIndex();
-    if (applied <= lastSnapshotIndex
+    if (pendingSnapshotIndex != 0
+        || applied <= lastSnapshotIndex
         || (applied - lastSnapshotIndex < options.snapshotEveryEntries()
             && appliedBytesSinceSnapshot < options.snapshotEveryBytes())) {
       return;
     }
     long started = System.nanoTime();
-    Snapshot s =
-        new Snapshot(applied, node.termAt(applied), node.confState(), stateMachine.snapshotData());
-    long compactTo =
-        Math.max(storage.firstIndex() - 1, applied - options.keepEntriesAfterSnapshot());
-    storage.compact(s, compactTo);
-    lastSnapshotIndex = applied;
+    long term = node.termAt(applied);
+    var conf = node.confState();
+    pendingSnapshotIndex = applied;
     appliedBytesSinceSnapshot = 0;
+    CompletableFuture<byte[]> data = stateMachine.prepareSnapshot(applied);
+    long onThisThread = System.nanoTime() - started;
+    data.whenComplete(
+        (bytes, err) -> {
+          Runnable finish =
+              () -> {
+                pendingSnapshotIndex = 0;
+                Throwable cause =
+                    err instanceof java.util.concurrent.CompletionException
+                            && err.getCause() != null
+                        ? err.getCause()
+                        : err;
+                if (cause instanceof java.util.concurrent.CancellationException) {
+                  log.debug("member {}: snapshot at {} abandoned: {}", node.id(), applied, cause);
+                  return;
+                }
+                if (err != null) {
+                  // The state could not be made durable: compacting the log now could lose
+                  // writes. Stop, as a failed fsync of the log does.
+                  throw new IllegalStateException(
+                      "cannot make the state durable for a snapshot at index " + applied, err);
+                }
+                finishSnapshot(new Snapshot(applied, term, conf, bytes), started, onThisThread);
+              };
+          if (!enqueue(new Task(finish, () -> {}))) {
+            log.debug(
+                "member {}: stopped before its snapshot at {} was recorded", node.id(), applied);
+          }
+        });
+  }
+
+  /** Records a snapshot whose state is durable and compacts the log behind it (driver thread). */
+  private void finishSnapshot(Snapshot s, long started, long preparedNanos) {
+    if (s.index() <= lastSnapshotIndex) {
+      return; // a snapshot from the leader was installed meanwhile: it supersedes this one
+    }
+    long compacting = System.nanoTime();
+    long compactTo =
+        Math.max(storage.firstIndex() - 1, s.index() - options.keepEntriesAfterSnapshot());
+    storage.compact(s, compactTo);
+    lastSnapshotIndex = s.index();
     log.info(
-        "member {}: snapshot at index {} ({} bytes, {} ms), log compacted to {}",
+        "member {}: snapshot at index {} ({} bytes of data; driver thread {} ms to prepare, {} ms"
+            + " to record; durable after {} ms), log compacted to {}",
         node.id(),
-        applied,
+        s.index(),
         s.data().length,
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started),
+        TimeUnit.NANOSECONDS.toMillis(preparedNanos),
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - compacting),
+        TimeUnit.NANOSECONDS.toMillis(compacting - started),
         compactTo);
   }
 

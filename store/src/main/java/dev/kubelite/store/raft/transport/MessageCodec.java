@@ -72,6 +72,49 @@ public final class MessageCodec {
     return buf.array();
   }
 
+  /**
+   * A SNAPSHOT message's frame around its snapshot data, for data sent from a file: {@code prefix}
+   * is everything before the data (its length included), {@code suffix} everything after it. {@code
+   * prefix}, the data and {@code suffix} together are {@link #encode} of the message with that
+   * data.
+   */
+  public record Around(byte[] prefix, byte[] suffix) {
+    /** The length of the whole frame with {@code dataLength} bytes of data. */
+    public long frameLength(long dataLength) {
+      return prefix.length + dataLength + suffix.length;
+    }
+  }
+
+  /**
+   * Encodes {@code m} (a message with a snapshot, whose own data is ignored) around {@code
+   * dataLength} bytes of snapshot data, which must fit a frame ({@link #MAX_FRAME_BYTES}).
+   */
+  public static Around encodeAround(Message m, long dataLength) {
+    Snapshot s = m.snapshot();
+    if (s == null) {
+      throw new IllegalArgumentException("a " + m.type() + " message carries no snapshot");
+    }
+    Message empty =
+        m.toBuilder().snapshot(new Snapshot(s.index(), s.term(), s.conf(), new byte[0])).build();
+    byte[] whole = encode(empty);
+    int suffixLength = 1 + (m.context() == null ? 0 : 4 + m.context().length);
+    int lengthAt = whole.length - suffixLength - 4;
+    Around around =
+        new Around(
+            java.util.Arrays.copyOf(whole, lengthAt + 4),
+            java.util.Arrays.copyOfRange(whole, lengthAt + 4, whole.length));
+    if (dataLength < 0 || around.frameLength(dataLength) > MAX_FRAME_BYTES) {
+      throw new IllegalArgumentException(
+          "a snapshot of "
+              + dataLength
+              + " bytes does not fit a raft message (at most "
+              + MAX_FRAME_BYTES
+              + " bytes)");
+    }
+    ByteBuffer.wrap(around.prefix()).putInt(lengthAt, (int) dataLength);
+    return around;
+  }
+
   private static void putIds(ByteBuffer buf, Set<Long> ids) {
     buf.putInt(ids.size());
     for (long id : ids) {
@@ -81,8 +124,16 @@ public final class MessageCodec {
 
   /** Decodes one message; throws {@link IllegalArgumentException} naming what is wrong. */
   public static Message decode(byte[] frame) {
+    return decode(ByteBuffer.wrap(frame));
+  }
+
+  /**
+   * Decodes one message from the remaining bytes of {@code buf} (a frame without its length), as
+   * {@link #decode(byte[])}; a large snapshot is copied once, into the message.
+   */
+  public static Message decode(ByteBuffer buf) {
+    int frameLength = buf.remaining();
     try {
-      ByteBuffer buf = ByteBuffer.wrap(frame);
       byte version = buf.get();
       if (version != VERSION) {
         throw new IllegalArgumentException(
@@ -127,7 +178,7 @@ public final class MessageCodec {
       }
       return b.build();
     } catch (BufferUnderflowException e) {
-      throw new IllegalArgumentException("truncated raft message of " + frame.length + " bytes", e);
+      throw new IllegalArgumentException("truncated raft message of " + frameLength + " bytes", e);
     }
   }
 

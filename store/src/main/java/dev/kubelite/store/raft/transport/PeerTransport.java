@@ -14,6 +14,7 @@ import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.core.parsetools.RecordParser;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,9 +26,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Raft traffic between store members over TCP: each frame is a 4-byte length and a {@link
  * MessageCodec} message. One outbound connection per peer, opened on first use and re-opened after
- * failures. Sending never blocks the Raft thread: frames are handed to the event loop, and when a
- * peer is slow or away they are dropped — Raft retransmits — and the node is told the peer is
- * unreachable, so it stops streaming to it until it answers again.
+ * failures, and one more for each snapshot streamed from a file ({@link #sendSnapshot}). Sending
+ * never blocks the Raft thread: frames are handed to the event loop, and when a peer is slow or
+ * away they are dropped — Raft retransmits — and the node is told the peer is unreachable, so it
+ * stops streaming to it until it answers again.
  */
 public final class PeerTransport implements RaftDriver.Transport, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PeerTransport.class);
@@ -120,6 +122,108 @@ public final class PeerTransport implements RaftDriver.Transport, AutoCloseable 
     peer.enqueue(new Outbound(m, frame, address));
   }
 
+  /**
+   * Sends a SNAPSHOT message whose snapshot data is the file {@code data} ({@code length} bytes;
+   * the message's own snapshot data is ignored), on a connection of its own, so that appends and
+   * heartbeats to the peer do not wait behind it (etcd sends snapshots on a stream of their own
+   * too). The file goes from disk to the socket, never whole into memory. The sink hears whether it
+   * was delivered, as for any snapshot, once the peer confirmed it ({@link #SNAPSHOT_RECEIVED});
+   * then {@code done} runs (the file may be deleted). Gives up after {@link
+   * #snapshotTimeoutMillis}.
+   */
+  public void sendSnapshot(Message m, Path data, long length, Runnable done) {
+    SocketAddress address = peers.get(m.to());
+    MessageCodec.Around around;
+    try {
+      around = MessageCodec.encodeAround(m, length);
+    } catch (IllegalArgumentException e) {
+      log.error(
+          "cannot send a snapshot to member {}: {}; compact and defragment the store to shrink"
+              + " it, or add the member from a copy of a healthy member's data dir",
+          Long.toHexString(m.to()),
+          e.getMessage());
+      address = null;
+      around = null;
+    }
+    if (address == null) {
+      report(m, false);
+      done.run();
+      return;
+    }
+    SocketAddress to = address;
+    Buffer head =
+        Buffer.buffer().appendInt((int) around.frameLength(length)).appendBytes(around.prefix());
+    Buffer tail = Buffer.buffer(around.suffix());
+    context.runOnContext(
+        v ->
+            client
+                .connect(to)
+                .onComplete(
+                    ar -> {
+                      if (ar.failed()) {
+                        log.info(
+                            "cannot reach member {} at {} to send a snapshot: {}",
+                            Long.toHexString(m.to()),
+                            to,
+                            ar.cause().toString());
+                        report(m, false);
+                        done.run();
+                        return;
+                      }
+                      NetSocket socket = ar.result();
+                      io.vertx.core.Promise<Void> received = io.vertx.core.Promise.promise();
+                      socket.handler(b -> received.tryComplete());
+                      socket.closeHandler(
+                          c ->
+                              received.tryFail(
+                                  "the connection closed before the member confirmed the"
+                                      + " snapshot"));
+                      long timer =
+                          vertx.setTimer(snapshotTimeoutMillis(length), t -> socket.close());
+                      socket
+                          .write(head)
+                          .compose(x -> socket.sendFile(data.toString()))
+                          .compose(x -> socket.write(tail))
+                          .compose(
+                              x -> {
+                                // A member of an earlier version sends no receipt: after a while,
+                                // count the snapshot delivered, as those versions did at once.
+                                vertx.setTimer(RECEIPT_WAIT_MILLIS, t -> received.tryComplete());
+                                return received.future();
+                              })
+                          .onComplete(
+                              w -> {
+                                vertx.cancelTimer(timer);
+                                if (w.failed()) {
+                                  log.info(
+                                      "sending a snapshot of {} bytes to member {} failed: {}",
+                                      length,
+                                      Long.toHexString(m.to()),
+                                      w.cause().toString());
+                                }
+                                report(m, w.succeeded());
+                                socket.close();
+                                done.run();
+                              });
+                    }));
+  }
+
+  /**
+   * What a member answers on the connection a snapshot came in on, once the message is decoded and
+   * handed to its Raft driver. The sender reports the snapshot delivered only then: the follower's
+   * driver has it queued before anything sent after the report (appends on the peer connection)
+   * arrives, so those do not overtake it, fail to match, and make the leader send another.
+   */
+  static final byte SNAPSHOT_RECEIVED = 1;
+
+  /** How long a sender waits for {@link #SNAPSHOT_RECEIVED} after the last byte went out. */
+  private static final long RECEIPT_WAIT_MILLIS = 10_000;
+
+  /** How long a snapshot of {@code length} bytes may take: 60 s, plus 1 s per 8 MiB. */
+  static long snapshotTimeoutMillis(long length) {
+    return 60_000 + length / (8 << 20) * 1000;
+  }
+
   /** A message on its way to a peer, encoded on the sending (Raft) thread. */
   private record Outbound(Message message, byte[] frame, SocketAddress address) {}
 
@@ -162,6 +266,9 @@ public final class PeerTransport implements RaftDriver.Transport, AutoCloseable 
           Sink s = sink;
           if (s != null) {
             s.receive(m);
+            if (m.type() == MessageType.SNAPSHOT) {
+              socket.write(Buffer.buffer(new byte[] {SNAPSHOT_RECEIVED}));
+            }
           }
         });
     socket.handler(parser);
@@ -287,6 +394,7 @@ public final class PeerTransport implements RaftDriver.Transport, AutoCloseable 
                   return;
                 }
                 socket = ar.result();
+                socket.handler(b -> {}); // snapshot receipts (SNAPSHOT_RECEIVED): not needed here
                 socket.closeHandler(v -> socket = null);
                 socket.exceptionHandler(e -> log.debug("connection to member {} failed", id, e));
                 // What queued while connecting goes first, then anything sent meanwhile.

@@ -116,9 +116,10 @@ class RaftDriverTest {
     }
 
     @Override
-    public byte[] snapshotData() {
+    public java.util.concurrent.CompletableFuture<byte[]> prepareSnapshot(long index) {
       synchronized (applied) {
-        return String.join("\n", applied).getBytes(StandardCharsets.UTF_8);
+        return java.util.concurrent.CompletableFuture.completedFuture(
+            String.join("\n", applied).getBytes(StandardCharsets.UTF_8));
       }
     }
 

@@ -50,6 +50,39 @@ class MessageCodecTest {
   }
 
   @Test
+  void aSnapshotFrameBuiltAroundItsDataIsTheEncodedMessage() {
+    byte[] data = new byte[5000];
+    new Random(3).nextBytes(data);
+    for (byte[] context : new byte[][] {null, "ctx".getBytes()}) {
+      Message m =
+          Message.builder(MessageType.SNAPSHOT)
+              .from(1)
+              .to(2)
+              .term(9)
+              .snapshot(new Snapshot(30, 5, new ConfState(Set.of(1L, 2L), Set.of(4L)), data))
+              .context(context)
+              .build();
+      // The data the message itself carries is ignored: the file's bytes go in its place.
+      Message metadataOnly =
+          m.toBuilder()
+              .snapshot(
+                  new Snapshot(30, 5, new ConfState(Set.of(1L, 2L), Set.of(4L)), new byte[16]))
+              .build();
+      MessageCodec.Around around = MessageCodec.encodeAround(metadataOnly, data.length);
+      byte[] frame = new byte[(int) around.frameLength(data.length)];
+      System.arraycopy(around.prefix(), 0, frame, 0, around.prefix().length);
+      System.arraycopy(data, 0, frame, around.prefix().length, data.length);
+      System.arraycopy(
+          around.suffix(), 0, frame, around.prefix().length + data.length, around.suffix().length);
+      assertThat(frame).isEqualTo(MessageCodec.encode(m));
+      assertThat(MessageCodec.decode(frame)).isEqualTo(m);
+    }
+    assertThatThrownBy(() -> MessageCodec.encodeAround(full(), MessageCodec.MAX_FRAME_BYTES))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("does not fit a raft message");
+  }
+
+  @Test
   void everyTruncationIsRejectedWithAClearError() {
     byte[] frame = MessageCodec.encode(full());
     for (int len = 0; len < frame.length; len++) {
