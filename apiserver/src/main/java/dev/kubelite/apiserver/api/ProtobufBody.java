@@ -14,11 +14,12 @@ import java.util.Map;
 
 /**
  * Decodes the protobuf request bodies that kubectl 1.32's typed commands ({@code create namespace |
- * configmap | secret | serviceaccount | deployment | service}, and {@code drain}'s pod deletions)
- * send: the {@code k8s\0} magic, a {@code runtime.Unknown} envelope, and the object in Kubernetes'
- * generated.proto encoding. A small schema per kind maps field numbers to JSON names; zero values
- * of non-pointer fields are dropped, as JSON's omitempty would. A field the schema does not know
- * fails the request with 415 (never silently dropped).
+ * configmap | secret | serviceaccount | deployment | service | role | clusterrole | rolebinding |
+ * clusterrolebinding}, and {@code drain}'s pod deletions) send: the {@code k8s\0} magic, a {@code
+ * runtime.Unknown} envelope, and the object in Kubernetes' generated.proto encoding. A small schema
+ * per kind maps field numbers to JSON names; zero values of non-pointer fields are dropped, as
+ * JSON's omitempty would. A field the schema does not know fails the request with 415 (never
+ * silently dropped).
  */
 public final class ProtobufBody {
   private ProtobufBody() {}
@@ -282,6 +283,25 @@ public final class ProtobufBody {
         "5 dryRun []string",
         "6 ignoreStoreReadErrorWithClusterBreakingPotential *bool");
     msg("Preconditions", "1 uid *string", "2 resourceVersion *string");
+    // kubectl create role | clusterrole | rolebinding | clusterrolebinding (k8s.io/api/rbac/v1).
+    msg("Role", "1 metadata ObjectMeta", "2 rules []PolicyRule");
+    msg(
+        "ClusterRole",
+        "1 metadata ObjectMeta",
+        "2 rules []PolicyRule",
+        "3 aggregationRule AggregationRule");
+    msg("AggregationRule", "1 clusterRoleSelectors []LabelSelector");
+    msg(
+        "PolicyRule",
+        "1 verbs []string",
+        "2 apiGroups []string",
+        "3 resources []string",
+        "4 resourceNames []string",
+        "5 nonResourceURLs []string");
+    msg("RoleBinding", "1 metadata ObjectMeta", "2 subjects []Subject", "3 roleRef RoleRef");
+    msg("ClusterRoleBinding", "1 metadata ObjectMeta", "2 subjects []Subject", "3 roleRef RoleRef");
+    msg("Subject", "1 kind string", "2 apiGroup string", "3 name string", "4 namespace string");
+    msg("RoleRef", "1 apiGroup string", "2 kind string", "3 name string");
   }
 
   /** The JSON object the protobuf body of a {@code kind} create encodes. */
@@ -289,7 +309,7 @@ public final class ProtobufBody {
     if (!SCHEMA.containsKey(kind)) {
       throw ApiException.unsupportedMediaType(
           "protobuf bodies are decoded for Namespace, ConfigMap, Secret, ServiceAccount, Deployment,"
-              + " Service, TokenRequest and DeleteOptions only; send "
+              + " Service, the RBAC kinds, TokenRequest and DeleteOptions only; send "
               + kind
               + " as application/json");
     }
