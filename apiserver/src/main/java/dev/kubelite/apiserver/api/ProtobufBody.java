@@ -257,6 +257,12 @@ public final class ProtobufBody {
         "8 fieldSelector FieldSelectorAttributes",
         "9 labelSelector Skipped");
     msg("FieldSelectorAttributes", "1 rawSelector string", "2 requirements []Skipped");
+    msg(
+        "SelfSubjectRulesReview",
+        "1 metadata ObjectMeta",
+        "2 spec SelfSubjectRulesReviewSpec",
+        "3 status Skipped");
+    msg("SelfSubjectRulesReviewSpec", "1 namespace string");
     msg("NonResourceAttributes", "1 path string", "2 verb string");
     // Status of a new object is reset by the server on create: its fields are skipped.
     // authentication.k8s.io/v1 (kubectl create token).

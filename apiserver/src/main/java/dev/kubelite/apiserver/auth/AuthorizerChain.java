@@ -20,6 +20,8 @@ public final class AuthorizerChain implements Authorizer, Decision.Maker {
   /** The modes {@code --authorization-mode} accepts. */
   public static final List<String> MODES = List.of("AlwaysAllow", "AlwaysDeny", "Node", "RBAC");
 
+  private static final Decision.Maker ALWAYS_ALLOW = (u, r) -> Decision.allow("");
+
   private final List<Decision.Maker> members;
   private final RbacAuthorizer rbac;
   private final NodeAuthorizer node;
@@ -50,7 +52,7 @@ public final class AuthorizerChain implements Authorizer, Decision.Maker {
       }
       seen.add(m);
       switch (m) {
-        case "AlwaysAllow" -> members.add((u, r) -> Decision.allow(""));
+        case "AlwaysAllow" -> members.add(ALWAYS_ALLOW);
         case "AlwaysDeny" -> members.add((u, r) -> Decision.noOpinion("Everything is forbidden."));
         case "Node" -> {
           node = new NodeAuthorizer();
@@ -88,6 +90,48 @@ public final class AuthorizerChain implements Authorizer, Decision.Maker {
    */
   List<RbacAuthorizer.Rule> roleRules(String kind, String namespace, String name) {
     return rbac == null ? null : rbac.roleRules(kind, namespace, name);
+  }
+
+  /**
+   * What {@code user} may do in {@code namespace} (null: cluster-wide rules only), as
+   * SelfSubjectRulesReview answers it: each mode's rules in turn. {@code incomplete} when a mode
+   * cannot list its rules (the Node authorizer for a node, as in Kubernetes).
+   */
+  public Rules rulesFor(UserInfo user, String namespace) {
+    if (user.groups().contains(MASTERS)) {
+      return Rules.EVERYTHING;
+    }
+    List<RbacAuthorizer.Rule> out = new ArrayList<>();
+    boolean incomplete = false;
+    String error = null;
+    for (Decision.Maker m : members) {
+      if (m == rbac) {
+        out.addAll(rbac.rulesFor(user, namespace));
+      } else if (m == node) {
+        if (user.groups().contains(NodeAuthorizer.NODES_GROUP)
+            && user.name().startsWith(NodeAuthorizer.NODE_USER_PREFIX)) {
+          incomplete = true;
+          error = "node authorizer does not support user rule resolution";
+        }
+      } else if (m == ALWAYS_ALLOW) {
+        return Rules.EVERYTHING;
+      }
+    }
+    return new Rules(out, incomplete, error);
+  }
+
+  /** The rules of a SelfSubjectRulesReview; {@code error} null when there is none. */
+  public record Rules(List<RbacAuthorizer.Rule> rules, boolean incomplete, String error) {
+    /** Everything: system:masters, AlwaysAllow, or no authorization at all. */
+    public static final Rules EVERYTHING =
+        new Rules(
+            List.of(
+                new RbacAuthorizer.Rule(
+                    List.of("*"), List.of("*"), List.of("*"), List.of(), List.of()),
+                new RbacAuthorizer.Rule(
+                    List.of("*"), List.of(), List.of(), List.of(), List.of("*"))),
+            false,
+            null);
   }
 
   /** Whether RBAC is among the modes (the API server then writes the bootstrap policy). */

@@ -22,7 +22,7 @@ public final class RbacAuthorizer implements Decision.Maker {
   private static final String GROUP = "rbac.authorization.k8s.io";
 
   /** One policy rule, as PolicyRule holds it. */
-  record Rule(
+  public record Rule(
       List<String> verbs,
       List<String> apiGroups,
       List<String> resources,

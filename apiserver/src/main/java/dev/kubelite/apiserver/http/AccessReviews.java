@@ -1,13 +1,16 @@
 package dev.kubelite.apiserver.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kubelite.apiserver.api.ApiException;
 import dev.kubelite.apiserver.api.ApiException.Cause;
 import dev.kubelite.apiserver.api.Json;
 import dev.kubelite.apiserver.api.ProtobufBody;
 import dev.kubelite.apiserver.auth.Authorizer;
+import dev.kubelite.apiserver.auth.AuthorizerChain;
 import dev.kubelite.apiserver.auth.Decision;
+import dev.kubelite.apiserver.auth.RbacAuthorizer;
 import dev.kubelite.apiserver.auth.RequestAttributes;
 import dev.kubelite.apiserver.auth.UserInfo;
 import io.vertx.core.buffer.Buffer;
@@ -20,12 +23,14 @@ import java.util.List;
  * {@code authorization.k8s.io/v1} SelfSubjectAccessReview ("may I ...?", what {@code kubectl auth
  * can-i} asks) and SubjectAccessReview ("may this user ...?", for those allowed to create them):
  * the authorizer's decision for the attributes in the spec, answered in the status as
- * kube-apiserver does ({@code allowed}, {@code denied}, {@code reason}). Nothing is stored.
+ * kube-apiserver does ({@code allowed}, {@code denied}, {@code reason}); and SelfSubjectRulesReview
+ * (what {@code kubectl auth can-i --list} asks). Nothing is stored.
  */
 final class AccessReviews {
   static final String BASE = "/apis/authorization.k8s.io/v1/";
   private static final String SELF = BASE + "selfsubjectaccessreviews";
   private static final String OTHER = BASE + "subjectaccessreviews";
+  private static final String RULES = BASE + "selfsubjectrulesreviews";
 
   private final Authorizer authorizer;
 
@@ -34,13 +39,17 @@ final class AccessReviews {
   }
 
   static boolean owns(String path) {
-    return path.equals(SELF) || path.equals(OTHER);
+    return path.equals(SELF) || path.equals(OTHER) || path.equals(RULES);
   }
 
   void handle(RoutingContext ctx, HttpMethod method, String path) {
     if (!method.equals(HttpMethod.POST)) {
       throw ApiException.methodNotAllowed(
           "the server does not allow this method on the requested resource (" + method + ")");
+    }
+    if (path.equals(RULES)) {
+      rulesReview(ctx);
+      return;
     }
     boolean self = path.equals(SELF);
     String kind = self ? "SelfSubjectAccessReview" : "SubjectAccessReview";
@@ -126,6 +135,60 @@ final class AccessReviews {
         .putHeader("Content-Type", "application/json")
         .putHeader("Cache-Control", "no-cache, private")
         .end(Buffer.buffer(Json.bytes(out)));
+  }
+
+  /**
+   * SelfSubjectRulesReview ({@code kubectl auth can-i --list}): the requester's rules in {@code
+   * spec.namespace}, resource and non-resource rules apart, as kube-apiserver lists them.
+   */
+  private void rulesReview(RoutingContext ctx) {
+    String kind = "SelfSubjectRulesReview";
+    ObjectNode review = body(ctx, kind);
+    JsonNode spec = review.path("spec");
+    String ns = spec.path("namespace").asText("");
+    UserInfo user = ctx.get(UserInfo.CONTEXT_KEY);
+    AuthorizerChain.Rules rules =
+        authorizer instanceof AuthorizerChain chain
+            ? chain.rulesFor(user, ns.isEmpty() ? null : ns)
+            : AuthorizerChain.Rules.EVERYTHING; // no authorization: everyone may do everything
+    ObjectNode out = Json.object();
+    out.put("kind", kind);
+    out.put("apiVersion", "authorization.k8s.io/v1");
+    out.putObject("metadata").putNull("creationTimestamp");
+    out.set("spec", spec.isObject() ? spec.deepCopy() : Json.object());
+    ObjectNode status = out.putObject("status");
+    ArrayNode resourceRules = status.putArray("resourceRules");
+    ArrayNode nonResourceRules = status.putArray("nonResourceRules");
+    for (RbacAuthorizer.Rule r : rules.rules()) {
+      if (!r.resources().isEmpty()) {
+        ObjectNode o = resourceRules.addObject();
+        strings(o, "verbs", r.verbs());
+        strings(o, "apiGroups", r.apiGroups());
+        strings(o, "resources", r.resources());
+        strings(o, "resourceNames", r.resourceNames());
+      }
+      if (!r.nonResourceURLs().isEmpty()) {
+        ObjectNode o = nonResourceRules.addObject();
+        strings(o, "verbs", r.verbs());
+        strings(o, "nonResourceURLs", r.nonResourceURLs());
+      }
+    }
+    status.put("incomplete", rules.incomplete());
+    if (rules.error() != null) {
+      status.put("evaluationError", rules.error());
+    }
+    ctx.response()
+        .setStatusCode(201)
+        .putHeader("Content-Type", "application/json")
+        .putHeader("Cache-Control", "no-cache, private")
+        .end(Buffer.buffer(Json.bytes(out)));
+  }
+
+  private static void strings(ObjectNode o, String field, List<String> values) {
+    if (!values.isEmpty()) {
+      ArrayNode a = o.putArray(field);
+      values.forEach(a::add);
+    }
   }
 
   private Decision decide(UserInfo user, RequestAttributes attrs) {

@@ -751,6 +751,25 @@ class RbacTest {
               "deployments.apps is forbidden: User \"system:kube-scheduler\" cannot create"
                   + " resource \"deployments\" in API group \"apps\" in the namespace"
                   + " \"default\"");
+      // auth can-i --list (a SelfSubjectRulesReview): the scheduler's role, line by line.
+      String list = kubectl.ok("auth", "can-i", "--list", "--as=system:kube-scheduler");
+      assertThat(list)
+          .containsPattern("bindings\\s+\\[\\]\\s+\\[\\]\\s+\\[create\\]")
+          .containsPattern("selfsubjectaccessreviews\\.authorization\\.k8s\\.io\\s")
+          .doesNotContain("deployments");
+      kubectl.ok(
+          "create", "role", "reader", "--verb=get", "--resource=configmaps", "--resource-name=app");
+      kubectl.ok("create", "rolebinding", "bob-reads", "--role=reader", "--user=bob");
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () ->
+                  assertThat(kubectl.ok("auth", "can-i", "--list", "--as=bob"))
+                      .containsPattern("configmaps\\s+\\[\\]\\s+\\[app\\]\\s+\\[get\\]"));
+      assertThat(kubectl.ok("auth", "can-i", "--list", "--as=bob", "-n", "kube-system"))
+          .doesNotContain("configmaps");
+      assertThat(kubectl.ok("auth", "can-i", "--list"))
+          .containsPattern("\\*\\.\\*\\s+\\[\\]\\s+\\[\\]\\s+\\[\\*\\]");
       String bindings = kubectl.ok("get", "clusterrolebindings", "-o", "wide");
       assertThat(bindings)
           .contains("ROLE")
