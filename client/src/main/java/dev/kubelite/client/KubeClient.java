@@ -50,9 +50,16 @@ public final class KubeClient implements AutoCloseable {
     this.server = URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
     this.bearerToken = bearerToken;
     this.requestTimeout = requestTimeout;
+    // The client's own stages run on the thread that completes them (decision 0066): the caller
+    // writes its request, the selector thread reads the answer and hands it to the waiting caller.
+    // The default executor (a cached pool) added two thread hand-offs per call and a thread per
+    // call in flight. Safe because no stage blocks: answers are collected as bytes (or dropped),
+    // and streamed bodies are read by the caller through the client's InputStream, never inside a
+    // stage. HTTP/1.1 only: the JDK's cleartext HTTP/2 upgrade hangs without an executor thread.
     HttpClient.Builder b =
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
+            .executor(Runnable::run)
             .connectTimeout(Duration.ofSeconds(10));
     if (ssl != null) {
       b.sslContext(ssl);

@@ -14,13 +14,17 @@ import dev.kubelite.client.Meta;
  *     the scores so pods without requests still spread (kube-scheduler's non-zero requests)
  * @param controllerUid the uid of the controlling owner ({@code ownerReferences[controller=true]}),
  *     or null
+ * @param selectsNodes whether a non-empty {@code spec.nodeSelector} or a required node affinity
+ *     restricts the pod's nodes; when not, the node affinity filter passes every node without
+ *     reading it (what kube-scheduler's NodeAffinity PreFilter computes once per pod)
  */
 public record PodInfo(
     String key,
     ObjectNode pod,
     Resources requests,
     Resources nonZeroRequests,
-    String controllerUid) {
+    String controllerUid,
+    boolean selectsNodes) {
 
   /** IllegalArgumentException if a request or limit is not a valid quantity. */
   public static PodInfo of(ObjectNode pod) {
@@ -48,7 +52,16 @@ public record PodInfo(
         pod,
         new Resources(sum.milliCpu(), sum.memory(), 0).plus(one),
         new Resources(nonZeroSum.milliCpu(), nonZeroSum.memory(), 0).plus(one),
-        controllerUid(pod));
+        controllerUid(pod),
+        selectsNodes(spec));
+  }
+
+  private static boolean selectsNodes(JsonNode spec) {
+    JsonNode required =
+        spec.path("affinity")
+            .path("nodeAffinity")
+            .path("requiredDuringSchedulingIgnoredDuringExecution");
+    return spec.path("nodeSelector").size() > 0 || !(required.isMissingNode() || required.isNull());
   }
 
   private static Resources containerRequests(JsonNode c) {

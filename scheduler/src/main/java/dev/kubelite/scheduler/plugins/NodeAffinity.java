@@ -25,6 +25,9 @@ public final class NodeAffinity implements FilterPlugin {
 
   @Override
   public List<String> filter(PodInfo pod, NodeInfo node) {
+    if (!pod.selectsNodes()) {
+      return FITS; // most pods: no node is read (its labels are a cache miss per node)
+    }
     return matches(pod.pod().path("spec"), node) ? FITS : List.of(REASON);
   }
 

@@ -145,6 +145,23 @@ class FilterPluginsTest {
         .isEmpty();
   }
 
+  @Test
+  void onlyPodsThatSelectNodesHaveTheirNodesRead() {
+    NodeInfo unlabelled = NodeInfo.of(json("{'metadata':{'name':'n1'}}"));
+    assertThat(spec("").selectsNodes()).isFalse();
+    assertThat(spec("'nodeSelector':{}").selectsNodes()).isFalse();
+    assertThat(
+            spec("'affinity':{'nodeAffinity':{'preferredDuringSchedulingIgnoredDuringExecution':"
+                    + "[{'weight':1,'preference':{'matchExpressions':[{'key':'zone','operator':'Exists'}]}}]}}")
+                .selectsNodes())
+        .isFalse();
+    assertThat(affinity.filter(spec("'nodeSelector':{}"), unlabelled)).isEmpty();
+    assertThat(spec("'nodeSelector':{'zone':'a'}").selectsNodes()).isTrue();
+    assertThat(spec(affinityOf("")).selectsNodes()).isTrue();
+    // A required affinity without terms is still read: it matches no node.
+    assertThat(affinity.filter(spec(affinityOf("")), unlabelled)).isNotEmpty();
+  }
+
   private boolean matches(NodeInfo n, String expr) {
     return affinity.filter(spec(affinityOf("{'matchExpressions':[" + expr + "]}")), n).isEmpty();
   }
