@@ -212,6 +212,26 @@ public final class ObjectStorage {
     return wrap(store.range(q)).thenApply(this::page);
   }
 
+  /** Every object under a prefix in the watch cache's compact form, and the revision read at. */
+  public record CachedPage(List<String> keys, List<CachedObject> objects, long revision) {}
+
+  /** Every object under {@code prefix}, now, in the watch cache's compact form. */
+  public CompletableFuture<CachedPage> listCached(String prefix) {
+    byte[] p = key(prefix);
+    RangeQuery q = new RangeQuery(p, RangeQuery.prefixEnd(p), 0, 0, null);
+    return wrap(store.range(q))
+        .thenApply(
+            r -> {
+              List<String> keys = new ArrayList<>(r.kvs().size());
+              List<CachedObject> objects = new ArrayList<>(r.kvs().size());
+              for (Kv kv : r.kvs()) {
+                keys.add(kv.keyUtf8());
+                objects.add(cached(kv));
+              }
+              return new CachedPage(keys, objects, r.revision());
+            });
+  }
+
   private Page page(RangeResult r) {
     List<Stored> items = new ArrayList<>(r.kvs().size());
     String last = null;
@@ -296,14 +316,58 @@ public final class ObjectStorage {
 
   /** A store event as an object event (the deleted object carries the deletion's revision). */
   ObjectEvent event(WatchEvent e) {
-    ObjectNode prev = e.prevKv() == null ? null : decode(e.prevKv()).object();
+    Decoded prev = e.prevKv() == null ? null : decodeFully(e.prevKv());
+    CachedObject previous = prev == null ? null : prev.cached();
     if (e.type() == WatchEvent.Type.PUT) {
       return new ObjectEvent(
-          ObjectEvent.Type.PUT, e.kv().keyUtf8(), decode(e.kv()).object(), prev, e.revision());
+          ObjectEvent.Type.PUT, e.kv().keyUtf8(), cached(e.kv()), previous, e.revision());
     }
-    ObjectNode last = prev == null ? Json.object() : prev.deepCopy();
-    Json.child(last, "metadata").put("resourceVersion", Long.toString(e.revision()));
-    return new ObjectEvent(ObjectEvent.Type.DELETE, e.kv().keyUtf8(), last, prev, e.revision());
+    String rv = Long.toString(e.revision());
+    CachedObject last;
+    if (prev == null) {
+      ObjectNode o = Json.object();
+      Json.child(o, "metadata").put("resourceVersion", rv);
+      last = CachedObject.of(o, e.revision(), Json.bytes(o));
+    } else {
+      ObjectNode o = prev.stored().object(); // not kept: a private tree
+      Json.child(o, "metadata").put("resourceVersion", rv);
+      last = CachedObject.of(o, e.revision(), answerJson(prev.plain(), prev.hadRv(), o, rv));
+    }
+    return new ObjectEvent(ObjectEvent.Type.DELETE, e.kv().keyUtf8(), last, previous, e.revision());
+  }
+
+  /**
+   * Everything a stored value decodes to: the object (resourceVersion set), the plaintext, whether
+   * the stored object carried a resourceVersion of its own, and the compact form.
+   */
+  private record Decoded(Stored stored, byte[] plain, boolean hadRv, CachedObject cached) {}
+
+  /** A stored value in the watch cache's compact form (the tree is parsed and dropped). */
+  public CachedObject cached(Kv kv) {
+    return decodeFully(kv).cached();
+  }
+
+  private Decoded decodeFully(Kv kv) {
+    String key = kv.keyUtf8();
+    ValueTransformer.Read r = open(key, kv.value());
+    ObjectNode o = parse(key, kv, r);
+    ObjectNode meta = Json.child(o, "metadata");
+    boolean hadRv = meta.has("resourceVersion");
+    String rv = Long.toString(kv.modRevision());
+    meta.put("resourceVersion", rv);
+    Stored stored = new Stored(key, o, kv.modRevision(), r.stale());
+    CachedObject c = CachedObject.of(o, kv.modRevision(), answerJson(r.plain(), hadRv, o, rv));
+    return new Decoded(stored, r.plain(), hadRv, c);
+  }
+
+  /**
+   * The JSON a read answers for {@code object}: the stored bytes with the resourceVersion spliced
+   * in (decision 0100) when they are in the form this server writes, else {@code object}
+   * serialised.
+   */
+  private static byte[] answerJson(byte[] plain, boolean hadRv, ObjectNode object, String rv) {
+    byte[] spliced = hadRv ? null : Json.withResourceVersion(plain, rv);
+    return spliced != null ? spliced : Json.bytes(object);
   }
 
   private Written written(String key, WriteResult r, ObjectNode obj, Outcome failure, byte[] json) {
@@ -364,9 +428,15 @@ public final class ObjectStorage {
     }
     String key = kv.keyUtf8();
     ValueTransformer.Read r = open(key, kv.value());
-    ObjectNode o;
+    ObjectNode o = parse(key, kv, r);
+    Json.child(o, "metadata").put("resourceVersion", Long.toString(kv.modRevision()));
+    return new Stored(key, o, kv.modRevision(), r.stale());
+  }
+
+  /** The opened (decrypted) value as a JSON object, or the error a reader is given. */
+  private ObjectNode parse(String key, Kv kv, ValueTransformer.Read r) {
     try {
-      o = Json.readStored(r.plain(), key);
+      return Json.readStored(r.plain(), key);
     } catch (ApiException e) {
       if (r.plain() == kv.value()) {
         throw e; // stored in plaintext: not ours to explain
@@ -381,8 +451,6 @@ public final class ObjectStorage {
                   + " is not the key that encrypted it; put the right secret for that key name in"
                   + " --encryption-provider-config and restart the API server"));
     }
-    Json.child(o, "metadata").put("resourceVersion", Long.toString(kv.modRevision()));
-    return new Stored(key, o, kv.modRevision(), r.stale());
   }
 
   /** The failure inside a future's {@link CompletionException} wrappers. */
