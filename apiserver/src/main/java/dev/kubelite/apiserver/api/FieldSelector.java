@@ -74,6 +74,21 @@ public final class FieldSelector {
         });
   }
 
+  /**
+   * Every JSON path {@link #value} reads for a selectable field of any kind ({@code spec.nodeName};
+   * {@code source.component} for {@code source}), metadata.name and metadata.namespace included.
+   */
+  public static java.util.Set<String> readPaths() {
+    java.util.Set<String> out =
+        new java.util.TreeSet<>(List.of("metadata.name", "metadata.namespace"));
+    for (List<String> fields : FIELDS.values()) {
+      for (String f : fields) {
+        out.add(f.equals("source") ? "source.component" : f);
+      }
+    }
+    return out;
+  }
+
   public boolean isEmpty() {
     return terms.isEmpty();
   }

@@ -316,7 +316,7 @@ public final class ObjectStorage {
 
   /** A store event as an object event (the deleted object carries the deletion's revision). */
   ObjectEvent event(WatchEvent e) {
-    Decoded prev = e.prevKv() == null ? null : decodeFully(e.prevKv());
+    Compact prev = e.prevKv() == null ? null : compact(e.prevKv());
     CachedObject previous = prev == null ? null : prev.cached();
     if (e.type() == WatchEvent.Type.PUT) {
       return new ObjectEvent(
@@ -329,45 +329,56 @@ public final class ObjectStorage {
       Json.child(o, "metadata").put("resourceVersion", rv);
       last = CachedObject.of(o, e.revision(), Json.bytes(o));
     } else {
-      ObjectNode o = prev.stored().object(); // not kept: a private tree
-      Json.child(o, "metadata").put("resourceVersion", rv);
-      last = CachedObject.of(o, e.revision(), answerJson(prev.plain(), prev.hadRv(), o, rv));
+      last =
+          prev.cached()
+              .withJson(answerJson(e.prevKv(), prev.read(), prev.hadRv(), rv), e.revision());
     }
     return new ObjectEvent(ObjectEvent.Type.DELETE, e.kv().keyUtf8(), last, previous, e.revision());
   }
 
   /**
-   * Everything a stored value decodes to: the object (resourceVersion set), the plaintext, whether
-   * the stored object carried a resourceVersion of its own, and the compact form.
+   * A stored value decoded for the watch cache: its plaintext, whether the stored object carries a
+   * resourceVersion of its own (then its answer is serialised from the parsed object, not spliced),
+   * and its compact form.
    */
-  private record Decoded(Stored stored, byte[] plain, boolean hadRv, CachedObject cached) {}
+  private record Compact(ValueTransformer.Read read, boolean hadRv, CachedObject cached) {}
 
-  /** A stored value in the watch cache's compact form (the tree is parsed and dropped). */
+  /**
+   * A stored value in the watch cache's compact form, without building its whole tree (decision
+   * 0107: only the paths selectors read are copied out of the parse); it fails as {@link #decode}
+   * does.
+   */
   public CachedObject cached(Kv kv) {
-    return decodeFully(kv).cached();
+    return compact(kv).cached();
   }
 
-  private Decoded decodeFully(Kv kv) {
+  private Compact compact(Kv kv) {
     String key = kv.keyUtf8();
     ValueTransformer.Read r = open(key, kv.value());
-    ObjectNode o = parse(key, kv, r);
-    ObjectNode meta = Json.child(o, "metadata");
-    boolean hadRv = meta.has("resourceVersion");
+    ObjectNode o = CachedObject.skeleton(r.plain());
+    if (o == null) {
+      o = parse(key, kv, r); // not one valid JSON object: the error a decode gives
+    }
+    boolean hadRv = o.get("metadata") instanceof ObjectNode m && m.has("resourceVersion");
     String rv = Long.toString(kv.modRevision());
-    meta.put("resourceVersion", rv);
-    Stored stored = new Stored(key, o, kv.modRevision(), r.stale());
-    CachedObject c = CachedObject.of(o, kv.modRevision(), answerJson(r.plain(), hadRv, o, rv));
-    return new Decoded(stored, r.plain(), hadRv, c);
+    Json.child(o, "metadata").put("resourceVersion", rv);
+    return new Compact(
+        r, hadRv, CachedObject.of(o, kv.modRevision(), answerJson(kv, r, hadRv, rv)));
   }
 
   /**
-   * The JSON a read answers for {@code object}: the stored bytes with the resourceVersion spliced
-   * in (decision 0100) when they are in the form this server writes, else {@code object}
-   * serialised.
+   * The JSON a read answers for a stored value with resourceVersion {@code rv}: the stored bytes
+   * with the resourceVersion spliced in (decision 0100) when they are in the form this server
+   * writes, else the parsed object serialised with it.
    */
-  private static byte[] answerJson(byte[] plain, boolean hadRv, ObjectNode object, String rv) {
-    byte[] spliced = hadRv ? null : Json.withResourceVersion(plain, rv);
-    return spliced != null ? spliced : Json.bytes(object);
+  private byte[] answerJson(Kv kv, ValueTransformer.Read r, boolean hadRv, String rv) {
+    byte[] spliced = hadRv ? null : Json.withResourceVersion(r.plain(), rv);
+    if (spliced != null) {
+      return spliced;
+    }
+    ObjectNode full = parse(kv.keyUtf8(), kv, r);
+    Json.child(full, "metadata").put("resourceVersion", rv);
+    return Json.bytes(full);
   }
 
   private Written written(String key, WriteResult r, ObjectNode obj, Outcome failure, byte[] json) {

@@ -80,4 +80,44 @@ class CachedObjectTest {
     assertThat(cached(o).labels()).isEqualTo(Map.of("a", "1"));
     assertThat(LabelSelector.parse("a=1").matches(cached(o).labels())).isTrue();
   }
+
+  @Test
+  void aSkeletonKeepsExactlyWhatSelectorsReadAsTheFullParseGivesIt() {
+    String[] values = {
+      "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"p\",\"namespace\":\"d\","
+          + "\"labels\":{\"app\":\"web\",\"n\":7,\"f\":1.50},\"managedFields\":[{\"f:x\":{}}]},"
+          + "\"spec\":{\"containers\":[{\"name\":\"c\"}],\"nodeName\":\"n1\",\"hostNetwork\":true},"
+          + "\"status\":{\"phase\":\"Running\",\"conditions\":[{\"type\":\"Ready\"}]}}",
+      // Repeated names: the last wins, as in a parse.
+      "{\"metadata\":{\"name\":\"a\"},\"kind\":\"Pod\",\"metadata\":{\"name\":\"b\"},"
+          + "\"spec\":{\"nodeName\":\"x\",\"nodeName\":\"y\"}}",
+      // Values that are not objects where objects are expected, nulls, numbers.
+      "{\"kind\":\"Pod\",\"metadata\":5,\"spec\":\"s\",\"status\":{\"phase\":null}}",
+      "{\"kind\":\"ReplicaSet\",\"metadata\":{\"name\":\"r\",\"labels\":null},"
+          + "\"status\":{\"replicas\":1e2}}",
+      "{\"kind\":\"Event\",\"metadata\":{\"name\":\"e\"},\"source\":{\"component\":\"k\","
+          + "\"host\":\"h\"},\"involvedObject\":{\"name\":\"p\",\"uid\":\"u\"},\"type\":\"Normal\"}",
+      "{\"kind\":\"Node\",\"metadata\":{\"name\":\"n\",\"resourceVersion\":\"3\"},"
+          + "\"spec\":{\"unschedulable\":false}}",
+    };
+    for (String v : values) {
+      ObjectNode full = parse(v);
+      ObjectNode skeleton = CachedObject.skeleton(v.getBytes(StandardCharsets.UTF_8));
+      assertThat(skeleton).as(v).isNotNull();
+      CachedObject a = CachedObject.of(full, 1, Json.bytes(full));
+      CachedObject b = CachedObject.of(skeleton, 1, Json.bytes(full));
+      assertThat(b.labels()).as(v).isEqualTo(a.labels());
+      for (String field : FieldSelector.selectable(full.path("kind").asText())) {
+        assertThat(b.field(field)).as(field + " of " + v).isEqualTo(a.field(field));
+      }
+      assertThat(skeleton.path("metadata").has("resourceVersion"))
+          .isEqualTo(full.path("metadata").has("resourceVersion"));
+      assertThat(skeleton.has("managedFields")).isFalse();
+      assertThat(skeleton.path("spec").has("containers")).isFalse();
+    }
+    assertThat(CachedObject.skeleton("{\"a\":1} {}".getBytes(StandardCharsets.UTF_8))).isNull();
+    assertThat(CachedObject.skeleton("{\"a\":[1,}".getBytes(StandardCharsets.UTF_8))).isNull();
+    assertThat(CachedObject.skeleton("[1]".getBytes(StandardCharsets.UTF_8))).isNull();
+    assertThat(CachedObject.skeleton("".getBytes(StandardCharsets.UTF_8))).isNull();
+  }
 }
