@@ -228,7 +228,8 @@ public final class ApiServer implements AutoCloseable {
       if (cache != null) {
         WatchCache.Lookup l = cache.lookup(sa.key(ns, name));
         if (l.answered()) {
-          return CompletableFuture.completedFuture(uidOf(l.object()));
+          return CompletableFuture.completedFuture(
+              uidOf(l.object() == null ? null : l.object().object()));
         }
       }
       return registry

@@ -321,4 +321,82 @@ class WatchCacheTest {
     assertThat(yaml.code()).isEqualTo(200);
     assertThat(yaml.body()).contains("kind: ConfigMapList").contains("name: c29");
   }
+
+  /** The names of a list's items, in order. */
+  private static List<String> names(JsonNode list) {
+    List<String> out = new ArrayList<>();
+    list.path("items").forEach(i -> out.add(i.path("metadata").path("name").asText()));
+    return out;
+  }
+
+  @Test
+  void fieldAndLabelSelectorsOnTheCachedCompactFormAnswerAsTheStore() throws Exception {
+    createNamespace("fields");
+    String base = "/api/v1/namespaces/fields/pods";
+    for (int i = 0; i < 6; i++) {
+      String spec =
+          "{\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]"
+              + (i < 4 ? ",\"nodeName\":\"n" + (i % 2) + "\"" : "")
+              + (i == 1 ? ",\"restartPolicy\":\"Never\"" : "")
+              + (i == 5 ? ",\"hostNetwork\":true" : "")
+              + "}";
+      assertThat(
+              f.post(
+                      base,
+                      "{\"metadata\":{\"name\":\"p"
+                          + i
+                          + "\",\"labels\":{\"tier\":\""
+                          + (i < 3 ? "front" : "back")
+                          + "\"}},\"spec\":"
+                          + spec
+                          + "}")
+                  .code())
+          .isEqualTo(201);
+    }
+    assertThat(
+            f.patch(
+                    base + "/p2/status",
+                    "application/merge-patch+json",
+                    "{\"status\":{\"phase\":\"Running\",\"podIP\":\"10.1.2.3\"}}")
+                .code())
+        .isEqualTo(200);
+    String[] selectors = {
+      "fieldSelector=spec.nodeName%3Dn0",
+      "fieldSelector=spec.nodeName%3D",
+      "fieldSelector=spec.nodeName!%3Dn0,status.phase%3DPending",
+      "fieldSelector=status.phase%3DRunning",
+      "fieldSelector=status.podIP%3D10.1.2.3",
+      "fieldSelector=spec.hostNetwork%3Dtrue",
+      "fieldSelector=spec.hostNetwork%3Dfalse&labelSelector=tier%3Dback",
+      "fieldSelector=spec.restartPolicy%3DNever",
+      "fieldSelector=metadata.name%3Dp3",
+      "fieldSelector=metadata.namespace%3Dfields&labelSelector=tier+in+(front)",
+      "labelSelector=tier!%3Dfront",
+    };
+    JsonNode all = f.get(base).json();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(f.get(base + "?resourceVersion=0").json().path("items"))
+                    .isEqualTo(all.path("items")));
+    for (String q : selectors) {
+      List<String> fromStore = names(f.get(base + "?" + q).json());
+      assertThat(fromStore).as(q).isNotEmpty();
+      assertThat(names(f.get(base + "?resourceVersion=0&" + q).json())).as(q).isEqualTo(fromStore);
+    }
+    // A table from the cache renders from the objects parsed back.
+    ApiServerFixture.Response table =
+        f.request(
+            "GET",
+            base + "?resourceVersion=0&fieldSelector=spec.nodeName%3Dn1",
+            null,
+            null,
+            "application/json;as=Table;v=v1;g=meta.k8s.io");
+    assertThat(table.code()).isEqualTo(200);
+    JsonNode rows = table.json().path("rows");
+    assertThat(rows).hasSize(2);
+    assertThat(rows.get(0).path("cells").get(0).asText()).isEqualTo("p1");
+    assertThat(rows.get(1).path("cells").get(0).asText()).isEqualTo("p3");
+  }
 }

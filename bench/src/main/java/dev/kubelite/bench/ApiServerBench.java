@@ -110,7 +110,8 @@ public final class ApiServerBench implements Callable<Integer> {
     GET,
     UPDATE,
     LIST,
-    WATCH
+    WATCH,
+    HEAP
   }
 
   @Option(
@@ -119,8 +120,23 @@ public final class ApiServerBench implements Callable<Integer> {
       description =
           "Which scenarios (default: CREATE,GET,UPDATE,LIST,WATCH; GET creates its pods first;"
               + " UPDATE is a PUT of an annotation change and a pods/status strategic merge patch,"
-              + " each client on its own pod).")
-  List<Scenario> scenarios = List.of(Scenario.values());
+              + " each client on its own pod; HEAP, not in the default, creates --heap-pods pods"
+              + " in --heap-steps steps and prints the API server's live heap after a full GC"
+              + " after each, and the bytes retained per pod).")
+  List<Scenario> scenarios =
+      List.of(Scenario.CREATE, Scenario.GET, Scenario.UPDATE, Scenario.LIST, Scenario.WATCH);
+
+  @Option(
+      names = "--heap-pods",
+      description = "Pods the HEAP scenario creates in all (default: ${DEFAULT-VALUE}).")
+  int heapPods = 50_000;
+
+  @Option(
+      names = "--heap-steps",
+      description =
+          "Steps of the HEAP scenario; the live heap is read after each (default:"
+              + " ${DEFAULT-VALUE}).")
+  int heapSteps = 5;
 
   @Option(
       names = "--server-jvm-arg",
@@ -153,6 +169,7 @@ public final class ApiServerBench implements Callable<Integer> {
   private HttpClientAgent http;
   private int port;
   private LongSupplier serverCpuNanos;
+  private long serverPid;
 
   @Override
   public Integer call() throws Exception {
@@ -179,6 +196,7 @@ public final class ApiServerBench implements Callable<Integer> {
           server = startServer(work, "embedded", work.resolve("store").toString());
         }
         measured.add(server.toHandle());
+        serverPid = server.pid();
         serverCpuNanos =
             () ->
                 measured.stream()
@@ -270,6 +288,9 @@ public final class ApiServerBench implements Callable<Integer> {
           "list " + listSize + " pods (resourceVersion=0, watch cache)",
           kind,
           run(1, () -> call(HttpMethod.GET, list + "?resourceVersion=0", null, 200)));
+    }
+    if (scenarios.contains(Scenario.HEAP)) {
+      heap();
     }
     if (scenarios.contains(Scenario.WATCH)) {
       record(
@@ -463,7 +484,12 @@ public final class ApiServerBench implements Callable<Integer> {
 
   /** Creates pods {@code prefix}0 … in {@code ns}, {@code clients} at a time. */
   private void fill(String ns, String prefix, int count) throws Exception {
-    AtomicInteger next = new AtomicInteger();
+    fill(ns, prefix, 0, count);
+  }
+
+  /** Creates pods {@code prefix + from} to {@code prefix + (count - 1)} in {@code ns}. */
+  private void fill(String ns, String prefix, int from, int count) throws Exception {
+    AtomicInteger next = new AtomicInteger(from);
     List<CompletableFuture<Void>> loops = new ArrayList<>();
     for (int i = 0; i < clients; i++) {
       CompletableFuture<Void> done = new CompletableFuture<>();
@@ -483,6 +509,75 @@ public final class ApiServerBench implements Callable<Integer> {
     call(HttpMethod.POST, "/api/v1/namespaces/" + ns + "/pods", pod(ns, prefix + i), 201)
         .onSuccess(b -> fillLoop(ns, prefix, count, next, done))
         .onFailure(done::completeExceptionally);
+  }
+
+  // ------------------------------------------------------------------------------------ heap
+
+  /**
+   * Creates {@code --heap-pods} pods in {@code --heap-steps} steps; after each, the API server's
+   * live heap after a full GC ({@code jcmd <pid> GC.class_histogram}, which collects first) and the
+   * bytes it retained per pod created in that step. The last histogram's largest classes show what
+   * holds the memory.
+   */
+  private void heap() throws Exception {
+    call(HttpMethod.POST, "/api/v1/namespaces", namespace("bench-heap"), 201)
+        .await(30, TimeUnit.SECONDS);
+    List<String> before = histogram();
+    long live0 = liveBytes(before);
+    System.err.printf("   heap: 0 pods, live %.1f MB%n", live0 / 1e6);
+    int created = 0;
+    long lastLive = live0;
+    List<String> last = before;
+    for (int step = 1; step <= heapSteps; step++) {
+      int target = (int) ((long) heapPods * step / heapSteps);
+      fill("bench-heap", "h-", created, target);
+      int added = target - created;
+      created = target;
+      last = histogram();
+      long live = liveBytes(last);
+      String line =
+          String.format(
+              "heap: %,d pods, live %.1f MB, %,.0f bytes per pod in this step, %,.0f per pod"
+                  + " overall",
+              created,
+              live / 1e6,
+              added == 0 ? 0.0 : (live - lastLive) / (double) added,
+              (live - live0) / (double) created);
+      System.err.println("   " + line);
+      System.out.println(line);
+      lastLive = live;
+    }
+    System.out.println("largest classes after the last step (instances, bytes, class):");
+    last.stream().filter(l -> l.matches("\\s*\\d+:.*")).limit(15).forEach(System.out::println);
+  }
+
+  /** The server's class histogram (a full GC first), as jcmd prints it. */
+  private List<String> histogram() throws Exception {
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    Process p =
+        new ProcessBuilder(jcmd.toString(), Long.toString(serverPid), "GC.class_histogram")
+            .redirectErrorStream(true)
+            .start();
+    List<String> lines;
+    try (BufferedReader r =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      lines = r.lines().toList();
+    }
+    if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
+      throw new IllegalStateException("jcmd GC.class_histogram failed: " + lines);
+    }
+    return lines;
+  }
+
+  /** The bytes on a histogram's Total line. */
+  private static long liveBytes(List<String> histogram) {
+    for (String l : histogram) {
+      String[] f = l.trim().split("\\s+");
+      if (f.length == 3 && f[0].equals("Total")) {
+        return Long.parseLong(f[2]);
+      }
+    }
+    throw new IllegalStateException("no Total line in the class histogram: " + histogram);
   }
 
   // ---------------------------------------------------------------------------- closed loops

@@ -46,4 +46,29 @@ class ApiServerBenchSmokeTest {
         .contains("list 20 pods (resourceVersion=0, watch cache)")
         .contains("watch fan-out to 3 watchers");
   }
+
+  @Test
+  void heapScenarioPrintsTheLiveHeapPerStep() {
+    BenchRun run =
+        BenchRun.of(
+            new ApiServerBench(),
+            "--clients",
+            "2",
+            "--systems",
+            "KUBELITE",
+            "--scenarios",
+            "HEAP",
+            "--heap-pods",
+            "20",
+            "--heap-steps",
+            "2",
+            "--server-classpath",
+            System.getProperty("java.class.path"));
+    String out = run.output();
+    assertThat(run.exit()).as(out).isZero();
+    assertThat(out)
+        .containsPattern("heap: 10 pods, live [0-9.]+ MB, -?[0-9,]+ bytes per pod in this step")
+        .contains("heap: 20 pods, live ")
+        .contains("largest classes after the last step");
+  }
 }

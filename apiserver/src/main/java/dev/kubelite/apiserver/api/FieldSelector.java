@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * A field selector ({@code metadata.name=x,status.phase!=Running}): equality and inequality on the
@@ -55,6 +57,38 @@ public final class FieldSelector {
           "ReplicaSet",
           List.of("status.replicas"));
 
+  /** {@link #selectable} per kind, built once each. */
+  private static final Map<String, List<String>> SELECTABLE = new ConcurrentHashMap<>();
+
+  /**
+   * The fields a selector on {@code kind} may name: metadata.name, metadata.namespace and the
+   * kind's own (an immutable list, the same instance on every call for a kind).
+   */
+  public static List<String> selectable(String kind) {
+    return SELECTABLE.computeIfAbsent(
+        kind,
+        k -> {
+          List<String> all = new ArrayList<>(List.of("metadata.name", "metadata.namespace"));
+          all.addAll(FIELDS.getOrDefault(k, List.of()));
+          return List.copyOf(all);
+        });
+  }
+
+  /**
+   * Every JSON path {@link #value} reads for a selectable field of any kind ({@code spec.nodeName};
+   * {@code source.component} for {@code source}), metadata.name and metadata.namespace included.
+   */
+  public static java.util.Set<String> readPaths() {
+    java.util.Set<String> out =
+        new java.util.TreeSet<>(List.of("metadata.name", "metadata.namespace"));
+    for (List<String> fields : FIELDS.values()) {
+      for (String f : fields) {
+        out.add(f.equals("source") ? "source.component" : f);
+      }
+    }
+    return out;
+  }
+
   public boolean isEmpty() {
     return terms.isEmpty();
   }
@@ -97,8 +131,7 @@ public final class FieldSelector {
       }
       String field = p.substring(0, i).trim();
       String value = unescape(p.substring(i + len));
-      List<String> allowed = new ArrayList<>(List.of("metadata.name", "metadata.namespace"));
-      allowed.addAll(FIELDS.getOrDefault(kind, List.of()));
+      List<String> allowed = selectable(kind);
       if (!allowed.contains(field)) {
         throw ApiException.badRequest(
             "field label not supported: " + field + " (" + kind + " supports " + allowed + ")");
@@ -109,8 +142,16 @@ public final class FieldSelector {
   }
 
   public boolean matches(JsonNode obj) {
+    return matches(field -> value(obj, field));
+  }
+
+  /**
+   * Whether an object matches, given the value of each field the selector names as {@link #value}
+   * gives it for the object.
+   */
+  public boolean matches(Function<String, String> fieldValue) {
     for (Term t : terms) {
-      boolean same = value(obj, t.field).equals(t.value);
+      boolean same = fieldValue.apply(t.field).equals(t.value);
       if (same != t.equals) {
         return false;
       }
@@ -118,7 +159,8 @@ public final class FieldSelector {
     return true;
   }
 
-  private static String value(JsonNode obj, String field) {
+  /** The value a selector compares for {@code field} of {@code obj}: "" if it has none. */
+  public static String value(JsonNode obj, String field) {
     if (field.equals("source")) {
       return textOrEmpty(obj.path("source").path("component"));
     }

@@ -57,6 +57,21 @@ public final class LabelSelector {
 
   public static final LabelSelector EVERYTHING = new LabelSelector(List.of());
 
+  /**
+   * An object's labels as selectors see them ({@code metadata.labels}: each value as text; none if
+   * {@code labels} is not an object).
+   */
+  public static Map<String, String> labelsOf(JsonNode labels) {
+    Map<String, String> m = new java.util.HashMap<>();
+    if (labels != null && labels.isObject()) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = labels.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        m.put(e.getKey(), e.getValue().asText());
+      }
+    }
+    return m;
+  }
+
   public boolean isEmpty() {
     return requirements.isEmpty();
   }

@@ -1,9 +1,8 @@
 package dev.kubelite.apiserver.auth;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kubelite.apiserver.registry.Registry;
 import dev.kubelite.apiserver.registry.ResourceType;
-import dev.kubelite.apiserver.storage.ObjectEvent;
+import dev.kubelite.apiserver.storage.CachedObject;
 import dev.kubelite.apiserver.storage.WatchCache;
 import java.util.Set;
 
@@ -147,14 +146,11 @@ public final class NodeAuthorizer implements Decision.Maker {
     if (cache == null) {
       return null;
     }
-    String key = pods.key(namespace, name);
-    for (ObjectEvent e : cache.snapshot(key).entries()) {
-      if (e.key().equals(key)) {
-        ObjectNode pod = e.object();
-        String bound = pod.path("spec").path("nodeName").asText("");
-        return bound.isEmpty() ? null : bound;
-      }
+    CachedObject pod = cache.peek(pods.key(namespace, name));
+    if (pod == null) {
+      return null;
     }
-    return null;
+    String bound = pod.field("spec.nodeName");
+    return bound.isEmpty() ? null : bound;
   }
 }

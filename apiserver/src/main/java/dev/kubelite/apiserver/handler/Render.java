@@ -10,7 +10,7 @@ import dev.kubelite.apiserver.api.Tables;
 import dev.kubelite.apiserver.http.Exchange;
 import dev.kubelite.apiserver.http.Negotiation.Output;
 import dev.kubelite.apiserver.registry.Registry;
-import dev.kubelite.apiserver.storage.ObjectEvent;
+import dev.kubelite.apiserver.storage.CachedObject;
 import java.time.Instant;
 import java.util.List;
 
@@ -65,16 +65,21 @@ final class Render {
   }
 
   /**
-   * A list; in JSON, items that come from the watch cache ({@code cached}, same order, or null) are
-   * written as the JSON the cache keeps for them, not serialised again.
+   * A list; items that come from the watch cache ({@code cached}, or null; then {@code storeItems}
+   * is null) are written in JSON as the JSON the cache keeps for them, not parsed and serialised
+   * again, and parsed for the other outputs.
    */
   static ObjectNode list(
       Exchange ex,
-      List<ObjectNode> items,
-      List<ObjectEvent> cached,
+      List<ObjectNode> storeItems,
+      List<CachedObject> cached,
       long revision,
       String continueToken) {
     String rv = Long.toString(revision);
+    List<ObjectNode> items =
+        storeItems != null || ex.output() == Output.JSON
+            ? storeItems
+            : cached.stream().map(CachedObject::object).toList();
     switch (ex.output()) {
       case TABLE:
         return Tables.table(
@@ -104,8 +109,8 @@ final class Render {
             m.put("continue", continueToken);
           }
           ArrayNode a = l.putArray("items");
-          if (cached != null && ex.output() == Output.JSON) {
-            cached.forEach(e -> a.addRawValue(new RawValue(new RawJson(e.objectJson()))));
+          if (items == null) {
+            cached.forEach(e -> a.addRawValue(new RawValue(new RawJson(e.json()))));
           } else {
             items.forEach(a::add);
           }

@@ -45,7 +45,14 @@ public final class ResourceHandlers {
     ex.complete(
         registry.list(ex.type(), ex.namespace(), o),
         r ->
-            ex.reply(200, Render.list(ex, r.items(), r.cached(), r.revision(), r.continueToken())));
+            ex.reply(
+                200,
+                Render.list(
+                    ex,
+                    r.cached() == null ? r.items() : null,
+                    r.cached(),
+                    r.revision(),
+                    r.continueToken())));
   }
 
   public void create(Exchange ex) {

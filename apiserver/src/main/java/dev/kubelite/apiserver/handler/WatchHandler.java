@@ -204,14 +204,15 @@ public final class WatchHandler {
         }
         lastRevision = e.revision();
         boolean put = e.type() == ObjectEvent.Type.PUT;
-        boolean curMatches = put && registry.matches(e.object(), options);
-        boolean prevMatches = e.previous() != null && registry.matches(e.previous(), options);
+        boolean curMatches = put && registry.matches(e.cached(), options);
+        boolean prevMatches =
+            e.previousCached() != null && registry.matches(e.previousCached(), options);
         if (put) {
           if (curMatches) {
             send(prevMatches ? "MODIFIED" : "ADDED", e);
           } else if (prevMatches) {
             // No longer selected: the client sees it go, with this change's revision.
-            ObjectNode gone = e.previous().deepCopy();
+            ObjectNode gone = e.previous(); // parsed: the watcher's own
             Json.child(gone, "metadata").put("resourceVersion", Long.toString(e.revision()));
             send("DELETED", gone);
           }

@@ -26,7 +26,7 @@ import dev.kubelite.apiserver.handler.WatchHandler;
 import dev.kubelite.apiserver.openapi.OpenApiDocuments;
 import dev.kubelite.apiserver.registry.Registry;
 import dev.kubelite.apiserver.registry.ResourceType;
-import dev.kubelite.apiserver.storage.ObjectEvent;
+import dev.kubelite.apiserver.storage.CachedObject;
 import dev.kubelite.apiserver.storage.WatchCache;
 import dev.kubelite.store.client.KvStore;
 import io.vertx.core.Context;
@@ -324,11 +324,9 @@ public final class ApiRouter {
         throw ApiException.unavailable(
             "the RBAC policy is not loaded yet; retry in a moment (the API server is starting)");
       }
-      String key = ex.type().key(ex.namespace(), ex.name());
-      for (ObjectEvent e : cache.snapshot(key).entries()) {
-        if (e.key().equals(key)) {
-          current = e.object();
-        }
+      CachedObject c = cache.peek(ex.type().key(ex.namespace(), ex.name()));
+      if (c != null) {
+        current = c.object();
       }
     }
     if (!method.equals(HttpMethod.PATCH)) {

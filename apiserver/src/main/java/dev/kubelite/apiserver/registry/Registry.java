@@ -8,7 +8,7 @@ import dev.kubelite.apiserver.api.FieldSelector;
 import dev.kubelite.apiserver.api.Json;
 import dev.kubelite.apiserver.api.LabelSelector;
 import dev.kubelite.apiserver.managed.ManagedFields;
-import dev.kubelite.apiserver.storage.ObjectEvent;
+import dev.kubelite.apiserver.storage.CachedObject;
 import dev.kubelite.apiserver.storage.ObjectStorage;
 import dev.kubelite.apiserver.storage.ObjectStorage.Outcome;
 import dev.kubelite.apiserver.storage.ObjectStorage.Stored;
@@ -287,7 +287,7 @@ public final class Registry {
     if (cache != null) {
       WatchCache.Lookup cached = cache.lookup(key);
       if (cached.answered() && cached.object() != null) {
-        checkNamespaceActive(t, ns, name, cached.object());
+        checkNamespaceActive(t, ns, name, cached.object().object());
         return CompletableFuture.completedFuture(null);
       }
     }
@@ -410,20 +410,35 @@ public final class Registry {
       String resourceVersionMatch) {}
 
   /**
-   * A list answer: items, the revision it reflects, and a continue token if cut; {@code cached}
-   * holds the same items as watch cache entries (which keep their JSON) when served from the cache,
-   * else null.
+   * A list answer: items, the revision it reflects, and a continue token if cut. Served from the
+   * watch cache, {@code cached} holds the items in the cache's compact form (which keeps their
+   * JSON) and {@link #items} parses them on each call; else {@code cached} is null.
    */
   public record ListResult(
-      List<ObjectNode> items, long revision, String continueToken, List<ObjectEvent> cached) {
+      List<ObjectNode> items, long revision, String continueToken, List<CachedObject> cached) {
     public ListResult(List<ObjectNode> items, long revision, String continueToken) {
       this(items, revision, continueToken, null);
+    }
+
+    /** A list served from the watch cache: its items are parsed only if asked for. */
+    static ListResult cached(List<CachedObject> cached, long revision) {
+      return new ListResult(null, revision, null, cached);
+    }
+
+    @Override
+    public List<ObjectNode> items() {
+      return items != null ? items : cached.stream().map(CachedObject::object).toList();
     }
   }
 
   public boolean matches(ObjectNode obj, ListOptions o) {
     return o.labels().matches(Strategy.labelsOf(obj.path("metadata").path("labels")))
         && o.fields().matches(obj);
+  }
+
+  /** {@link #matches(ObjectNode, ListOptions)} on the watch cache's compact form (no parse). */
+  public boolean matches(CachedObject obj, ListOptions o) {
+    return o.labels().matches(obj.labels()) && o.fields().matches(obj::field);
   }
 
   public CompletableFuture<ListResult> list(ResourceType t, String ns, ListOptions o) {
@@ -434,16 +449,13 @@ public final class Registry {
         && cache != null) {
       // resourceVersion=0: any recent state will do; Kubernetes serves it from the watch cache.
       WatchCache.Snapshot snap = cache.snapshot(prefix);
-      List<ObjectNode> items = new ArrayList<>();
-      List<ObjectEvent> cached = new ArrayList<>();
-      for (ObjectEvent e : snap.entries()) {
-        if (matches(e.object(), o)) {
-          items.add(e.object());
+      List<CachedObject> cached = new ArrayList<>();
+      for (CachedObject e : snap.entries()) {
+        if (matches(e, o)) {
           cached.add(e);
         }
       }
-      return CompletableFuture.completedFuture(
-          new ListResult(items, snap.revision(), null, cached));
+      return CompletableFuture.completedFuture(ListResult.cached(cached, snap.revision()));
     }
     long revision = 0;
     String from = prefix;
@@ -783,7 +795,7 @@ public final class Registry {
     if (cache == null) {
       return null;
     }
-    ObjectNode object;
+    CachedObject object;
     if (expected >= 0) {
       // A PUT with the resourceVersion its client read: the cached object is used if it is that
       // version, even while the cache has not yet seen this server's latest writes to other keys
@@ -796,20 +808,12 @@ public final class Registry {
     if (object == null) {
       return null;
     }
-    String rv = Json.text(object, "metadata", "resourceVersion");
-    if (rv == null || rv.isEmpty()) {
-      return null;
-    }
-    long modRevision;
-    try {
-      modRevision = Long.parseLong(rv);
-    } catch (NumberFormatException e) {
-      return null;
-    }
+    long modRevision = object.modRevision();
     if (expected >= 0 && modRevision != expected) {
       return null;
     }
-    return new Stored(key, object.deepCopy(), modRevision, false);
+    // A tree of its own, parsed from the cached JSON (the cache keeps no trees: decision 0104).
+    return new Stored(key, object.object(), modRevision, false);
   }
 
   private CompletableFuture<Saved> tryWith(

@@ -10,7 +10,6 @@ import dev.kubelite.apiserver.api.LabelSelector;
 import dev.kubelite.apiserver.api.Validation;
 import dev.kubelite.apiserver.api.Validation.NameRule;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -460,13 +459,6 @@ final class Strategy {
   }
 
   static Map<String, String> labelsOf(JsonNode labels) {
-    Map<String, String> m = new java.util.HashMap<>();
-    if (labels != null && labels.isObject()) {
-      for (Iterator<Map.Entry<String, JsonNode>> it = labels.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        m.put(e.getKey(), e.getValue().asText());
-      }
-    }
-    return m;
+    return LabelSelector.labelsOf(labels);
   }
 }

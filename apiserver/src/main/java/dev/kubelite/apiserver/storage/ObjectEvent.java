@@ -1,16 +1,19 @@
 package dev.kubelite.apiserver.storage;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.kubelite.apiserver.api.Json;
 import java.nio.charset.StandardCharsets;
 
 /**
  * One change to a stored object, decoded. {@code object} is the new object for a put, or the last
  * object (with resourceVersion = the deletion's revision) for a delete; {@code previous} is the
- * object before the change, or null on creation. Objects are shared between watchers: read-only.
+ * object before the change, or null on creation. Both are kept in the watch cache's compact form
+ * ({@link CachedObject}: JSON, labels and selectable fields; a tree is parsed on demand), shared
+ * between watchers.
  *
  * <p>The event also keeps its watch-stream line ({@code {"type":…,"object":…}\n}) once one watcher
- * has serialised it, so a thousand watchers cost one serialisation, not a thousand.
+ * has serialised it, so a thousand watchers cost one serialisation, not a thousand. Only the events
+ * in a watch cache's window and those on their way to watchers are kept: the cache's objects are
+ * {@link CachedObject}s, without lines.
  */
 public final class ObjectEvent {
   /** What happened to the key. */
@@ -21,17 +24,15 @@ public final class ObjectEvent {
 
   private final Type type;
   private final String key;
-  private final ObjectNode object;
-  private final ObjectNode previous;
+  private final CachedObject object;
+  private final CachedObject previous;
   private final long revision;
-
-  /** {@link #object} as JSON, once someone asked for it. */
-  private volatile byte[] objectJson;
 
   /** The watch lines for ADDED, MODIFIED, DELETED, once asked for. */
   private final byte[][] lines = new byte[3][];
 
-  public ObjectEvent(Type type, String key, ObjectNode object, ObjectNode previous, long revision) {
+  public ObjectEvent(
+      Type type, String key, CachedObject object, CachedObject previous, long revision) {
     this.type = type;
     this.key = key;
     this.object = object;
@@ -47,16 +48,33 @@ public final class ObjectEvent {
     return key;
   }
 
-  public ObjectNode object() {
+  /** The object after the change (see the class comment), compact. */
+  public CachedObject cached() {
     return object;
   }
 
-  public ObjectNode previous() {
+  /** The object before the change, compact; null on creation. */
+  public CachedObject previousCached() {
     return previous;
+  }
+
+  /** {@link #cached} as a tree of the caller's own (parsed on each call). */
+  public ObjectNode object() {
+    return object.object();
+  }
+
+  /** {@link #previousCached} as a tree of the caller's own (parsed on each call), or null. */
+  public ObjectNode previous() {
+    return previous == null ? null : previous.object();
   }
 
   public long revision() {
     return revision;
+  }
+
+  /** {@link #object} as JSON (shared: read-only). */
+  public byte[] objectJson() {
+    return object.json();
   }
 
   /**
@@ -64,16 +82,6 @@ public final class ObjectEvent {
    * DELETED), newline-terminated: byte for byte what serialising {@code {"type": watchType,
    * "object": object}} gives. Computed once per event and type, then shared (read-only).
    */
-  /** {@link #object} as JSON, serialised on first use and then shared (read-only). */
-  public byte[] objectJson() {
-    byte[] obj = objectJson;
-    if (obj == null) {
-      obj = Json.bytes(object);
-      objectJson = obj;
-    }
-    return obj;
-  }
-
   public byte[] watchLine(String watchType) {
     int i =
         switch (watchType) {

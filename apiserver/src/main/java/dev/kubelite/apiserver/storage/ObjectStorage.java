@@ -212,6 +212,26 @@ public final class ObjectStorage {
     return wrap(store.range(q)).thenApply(this::page);
   }
 
+  /** Every object under a prefix in the watch cache's compact form, and the revision read at. */
+  public record CachedPage(List<String> keys, List<CachedObject> objects, long revision) {}
+
+  /** Every object under {@code prefix}, now, in the watch cache's compact form. */
+  public CompletableFuture<CachedPage> listCached(String prefix) {
+    byte[] p = key(prefix);
+    RangeQuery q = new RangeQuery(p, RangeQuery.prefixEnd(p), 0, 0, null);
+    return wrap(store.range(q))
+        .thenApply(
+            r -> {
+              List<String> keys = new ArrayList<>(r.kvs().size());
+              List<CachedObject> objects = new ArrayList<>(r.kvs().size());
+              for (Kv kv : r.kvs()) {
+                keys.add(kv.keyUtf8());
+                objects.add(cached(kv));
+              }
+              return new CachedPage(keys, objects, r.revision());
+            });
+  }
+
   private Page page(RangeResult r) {
     List<Stored> items = new ArrayList<>(r.kvs().size());
     String last = null;
@@ -296,14 +316,69 @@ public final class ObjectStorage {
 
   /** A store event as an object event (the deleted object carries the deletion's revision). */
   ObjectEvent event(WatchEvent e) {
-    ObjectNode prev = e.prevKv() == null ? null : decode(e.prevKv()).object();
+    Compact prev = e.prevKv() == null ? null : compact(e.prevKv());
+    CachedObject previous = prev == null ? null : prev.cached();
     if (e.type() == WatchEvent.Type.PUT) {
       return new ObjectEvent(
-          ObjectEvent.Type.PUT, e.kv().keyUtf8(), decode(e.kv()).object(), prev, e.revision());
+          ObjectEvent.Type.PUT, e.kv().keyUtf8(), cached(e.kv()), previous, e.revision());
     }
-    ObjectNode last = prev == null ? Json.object() : prev.deepCopy();
-    Json.child(last, "metadata").put("resourceVersion", Long.toString(e.revision()));
-    return new ObjectEvent(ObjectEvent.Type.DELETE, e.kv().keyUtf8(), last, prev, e.revision());
+    String rv = Long.toString(e.revision());
+    CachedObject last;
+    if (prev == null) {
+      ObjectNode o = Json.object();
+      Json.child(o, "metadata").put("resourceVersion", rv);
+      last = CachedObject.of(o, e.revision(), Json.bytes(o));
+    } else {
+      last =
+          prev.cached()
+              .withJson(answerJson(e.prevKv(), prev.read(), prev.hadRv(), rv), e.revision());
+    }
+    return new ObjectEvent(ObjectEvent.Type.DELETE, e.kv().keyUtf8(), last, previous, e.revision());
+  }
+
+  /**
+   * A stored value decoded for the watch cache: its plaintext, whether the stored object carries a
+   * resourceVersion of its own (then its answer is serialised from the parsed object, not spliced),
+   * and its compact form.
+   */
+  private record Compact(ValueTransformer.Read read, boolean hadRv, CachedObject cached) {}
+
+  /**
+   * A stored value in the watch cache's compact form, without building its whole tree (decision
+   * 0107: only the paths selectors read are copied out of the parse); it fails as {@link #decode}
+   * does.
+   */
+  public CachedObject cached(Kv kv) {
+    return compact(kv).cached();
+  }
+
+  private Compact compact(Kv kv) {
+    String key = kv.keyUtf8();
+    ValueTransformer.Read r = open(key, kv.value());
+    ObjectNode o = CachedObject.skeleton(r.plain());
+    if (o == null) {
+      o = parse(key, kv, r); // not one valid JSON object: the error a decode gives
+    }
+    boolean hadRv = o.get("metadata") instanceof ObjectNode m && m.has("resourceVersion");
+    String rv = Long.toString(kv.modRevision());
+    Json.child(o, "metadata").put("resourceVersion", rv);
+    return new Compact(
+        r, hadRv, CachedObject.of(o, kv.modRevision(), answerJson(kv, r, hadRv, rv)));
+  }
+
+  /**
+   * The JSON a read answers for a stored value with resourceVersion {@code rv}: the stored bytes
+   * with the resourceVersion spliced in (decision 0100) when they are in the form this server
+   * writes, else the parsed object serialised with it.
+   */
+  private byte[] answerJson(Kv kv, ValueTransformer.Read r, boolean hadRv, String rv) {
+    byte[] spliced = hadRv ? null : Json.withResourceVersion(r.plain(), rv);
+    if (spliced != null) {
+      return spliced;
+    }
+    ObjectNode full = parse(kv.keyUtf8(), kv, r);
+    Json.child(full, "metadata").put("resourceVersion", rv);
+    return Json.bytes(full);
   }
 
   private Written written(String key, WriteResult r, ObjectNode obj, Outcome failure, byte[] json) {
@@ -364,9 +439,15 @@ public final class ObjectStorage {
     }
     String key = kv.keyUtf8();
     ValueTransformer.Read r = open(key, kv.value());
-    ObjectNode o;
+    ObjectNode o = parse(key, kv, r);
+    Json.child(o, "metadata").put("resourceVersion", Long.toString(kv.modRevision()));
+    return new Stored(key, o, kv.modRevision(), r.stale());
+  }
+
+  /** The opened (decrypted) value as a JSON object, or the error a reader is given. */
+  private ObjectNode parse(String key, Kv kv, ValueTransformer.Read r) {
     try {
-      o = Json.readStored(r.plain(), key);
+      return Json.readStored(r.plain(), key);
     } catch (ApiException e) {
       if (r.plain() == kv.value()) {
         throw e; // stored in plaintext: not ours to explain
@@ -381,8 +462,6 @@ public final class ObjectStorage {
                   + " is not the key that encrypted it; put the right secret for that key name in"
                   + " --encryption-provider-config and restart the API server"));
     }
-    Json.child(o, "metadata").put("resourceVersion", Long.toString(kv.modRevision()));
-    return new Stored(key, o, kv.modRevision(), r.stale());
   }
 
   /** The failure inside a future's {@link CompletionException} wrappers. */

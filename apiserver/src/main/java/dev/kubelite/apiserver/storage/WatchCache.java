@@ -2,7 +2,6 @@ package dev.kubelite.apiserver.storage;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kubelite.apiserver.api.ApiException;
-import dev.kubelite.apiserver.storage.ObjectStorage.Stored;
 import dev.kubelite.store.client.Watch;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -39,8 +38,11 @@ public final class WatchCache {
 
   private final Object lock = new Object();
 
-  /** The current objects, each as the event that last wrote it (which keeps its JSON). */
-  private final TreeMap<String, ObjectEvent> objects = new TreeMap<>();
+  /**
+   * The current objects, compact (JSON, labels, selectable fields; no trees, no watch lines:
+   * decision 0104).
+   */
+  private final TreeMap<String, CachedObject> objects = new TreeMap<>();
 
   private final ArrayDeque<ObjectEvent> events = new ArrayDeque<>();
   private final List<Registration> watchers = new CopyOnWriteArrayList<>();
@@ -64,8 +66,11 @@ public final class WatchCache {
     this.ownWrites = storage.trackWrites(prefix);
   }
 
-  /** A cached read: whether the cache could answer, and the object (null if it holds none). */
-  public record Lookup(boolean answered, ObjectNode object) {}
+  /**
+   * A cached read: whether the cache could answer, and the object (null if it holds none; {@link
+   * CachedObject#object} parses it).
+   */
+  public record Lookup(boolean answered, CachedObject object) {}
 
   private static final Lookup NOT_ANSWERED = new Lookup(false, null);
 
@@ -83,8 +88,7 @@ public final class WatchCache {
       if (revision < ownWrites.getAsLong()) {
         return NOT_ANSWERED;
       }
-      ObjectEvent e = objects.get(key);
-      return new Lookup(true, e == null ? null : e.object());
+      return new Lookup(true, objects.get(key));
     }
   }
 
@@ -94,30 +98,26 @@ public final class WatchCache {
    * checks the object's resourceVersion itself (an update with the resourceVersion its client read,
    * whose write is conditional on it).
    */
-  public ObjectNode peek(String key) {
+  public CachedObject peek(String key) {
     synchronized (lock) {
       if (closed || windowStart == Long.MAX_VALUE) {
         return null;
       }
-      ObjectEvent e = objects.get(key);
-      return e == null ? null : e.object();
+      return objects.get(key);
     }
   }
 
   /** Lists the prefix and starts the store watch after that revision. */
   public CompletableFuture<Void> start() {
     return storage
-        .list(prefix, prefix, 0, 0)
+        .listCached(prefix)
         .thenAccept(
             page -> {
               synchronized (lock) {
                 objects.clear();
                 events.clear();
-                for (Stored s : page.items()) {
-                  objects.put(
-                      s.key(),
-                      new ObjectEvent(
-                          ObjectEvent.Type.PUT, s.key(), s.object(), null, s.modRevision()));
+                for (int i = 0; i < page.keys().size(); i++) {
+                  objects.put(page.keys().get(i), page.objects().get(i));
                 }
                 revision = page.revision();
                 windowStart = page.revision();
@@ -139,20 +139,20 @@ public final class WatchCache {
   }
 
   /**
-   * The objects under {@code keyPrefix} (a namespace's, or all), each as the event that last wrote
-   * it ({@link ObjectEvent#object}, with its JSON kept by {@link ObjectEvent#objectJson}), and the
+   * The objects under {@code keyPrefix} (a namespace's, or all), compact, in key order, and the
    * revision they reflect.
    */
-  public record Snapshot(List<ObjectEvent> entries, long revision) {
+  public record Snapshot(List<CachedObject> entries, long revision) {
+    /** The objects as trees of the caller's own (each parsed now). */
     public List<ObjectNode> items() {
-      return entries.stream().map(ObjectEvent::object).toList();
+      return entries.stream().map(CachedObject::object).toList();
     }
   }
 
   public Snapshot snapshot(String keyPrefix) {
     synchronized (lock) {
-      List<ObjectEvent> items = new ArrayList<>();
-      for (Map.Entry<String, ObjectEvent> e : objects.tailMap(keyPrefix, true).entrySet()) {
+      List<CachedObject> items = new ArrayList<>();
+      for (Map.Entry<String, CachedObject> e : objects.tailMap(keyPrefix, true).entrySet()) {
         if (!e.getKey().startsWith(keyPrefix)) {
           break;
         }
@@ -249,7 +249,7 @@ public final class WatchCache {
         for (ObjectEvent e : batch) {
           String k = e.key();
           if (e.type() == ObjectEvent.Type.PUT) {
-            objects.put(k, e);
+            objects.put(k, e.cached());
           } else {
             objects.remove(k);
           }

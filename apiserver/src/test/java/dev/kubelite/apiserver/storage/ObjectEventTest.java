@@ -19,7 +19,13 @@ class ObjectEventTest {
                     + "\"resourceVersion\":\"7\",\"labels\":{\"a\":\"b\\\"c\"}},\"spec\":{}}")
                 .getBytes(StandardCharsets.UTF_8),
             false);
-    ObjectEvent e = new ObjectEvent(ObjectEvent.Type.PUT, "/registry/pods/d/p", pod, null, 7);
+    ObjectEvent e =
+        new ObjectEvent(
+            ObjectEvent.Type.PUT,
+            "/registry/pods/d/p",
+            CachedObject.of(pod, 7, Json.bytes(pod)),
+            null,
+            7);
     for (String type : new String[] {"ADDED", "MODIFIED", "DELETED"}) {
       ObjectNode event = Json.object();
       event.put("type", type);
