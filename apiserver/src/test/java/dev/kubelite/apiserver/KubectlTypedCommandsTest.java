@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kubelite.apiserver.testing.ApiServerFixture;
+import dev.kubelite.apiserver.testing.ApiServerFixture.Response;
 import dev.kubelite.apiserver.testing.Kubectl;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
@@ -11,10 +12,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The real kubectl's typed {@code create role | clusterrole | rolebinding | clusterrolebinding},
- * which send protobuf bodies: the objects arrive whole.
+ * Real kubectl commands whose typed clients send protobuf bodies: {@code create role | clusterrole
+ * | rolebinding | clusterrolebinding} (the objects arrive whole), and {@code drain}, which cordons
+ * the node and deletes its pods with protobuf DeleteOptions (no eviction subresource is served, so
+ * kubectl deletes instead of evicting).
  */
-class KubectlCreateRbacTest {
+class KubectlTypedCommandsTest {
   static ApiServerFixture f;
 
   @BeforeAll
@@ -82,5 +85,39 @@ class KubectlCreateRbacTest {
         .contains("\"kind\":\"ServiceAccount\"")
         .contains("\"namespace\":\"default\"");
     assertThat(crb.path("roleRef").path("kind").asText()).isEqualTo("ClusterRole");
+  }
+
+  private static void created(Response r) {
+    assertThat(r.code()).as(r.body()).isEqualTo(201);
+  }
+
+  @Test
+  void drainCordonsTheNodeAndDeletesItsReplicatedPods() throws Exception {
+    created(f.post("/api/v1/nodes", "{\"metadata\":{\"name\":\"n-drain\"}}"));
+    Response rs =
+        f.post(
+            "/apis/apps/v1/namespaces/default/replicasets",
+            "{\"metadata\":{\"name\":\"web\"},\"spec\":{\"replicas\":1,\"selector\":{\"matchLabels\":"
+                + "{\"app\":\"web\"}},\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},"
+                + "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"nginx\"}]}}}}");
+    created(rs);
+    String rsUid = rs.json().path("metadata").path("uid").asText();
+    created(
+        f.post(
+            "/api/v1/namespaces/default/pods",
+            "{\"metadata\":{\"name\":\"web-1\",\"labels\":{\"app\":\"web\"},\"ownerReferences\":"
+                + "[{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"name\":\"web\",\"uid\":\""
+                + rsUid
+                + "\",\"controller\":true}]},\"spec\":{\"nodeName\":\"n-drain\",\"containers\":"
+                + "[{\"name\":\"c\",\"image\":\"nginx\"}]}}"));
+
+    Kubectl k = new Kubectl(f.dir, f.url(), "default", Duration.ofSeconds(60));
+    // Grace period 0: no kubelet runs here to confirm a graceful termination.
+    Kubectl.Result drained = k.run("drain", "n-drain", "--grace-period=0", "--timeout=30s");
+    assertThat(drained.exitCode()).as(drained.output()).isZero();
+    assertThat(drained.output()).contains("node/n-drain drained");
+    assertThat(f.get("/api/v1/namespaces/default/pods/web-1").code()).isEqualTo(404);
+    assertThat(f.get("/api/v1/nodes/n-drain").json().path("spec").path("unschedulable").asBoolean())
+        .isTrue();
   }
 }
