@@ -90,13 +90,7 @@ public final class StoreMember implements AutoCloseable {
       new java.util.concurrent.atomic.AtomicInteger();
 
   /** Defragmentations run here, one at a time, never on an event loop or the Raft thread. */
-  private final ExecutorService defragmenter =
-      Executors.newSingleThreadExecutor(
-          r -> {
-            Thread t = new Thread(r, "store-defrag");
-            t.setDaemon(true);
-            return t;
-          });
+  private final ExecutorService defragmenter = daemonExecutor("store-defrag");
 
   /**
    * Local snapshots make the MVCC store durable here (an fsync of RocksDB's write-ahead log), off
@@ -461,25 +455,47 @@ public final class StoreMember implements AutoCloseable {
    * member registry. Blocks on disk IO (checkpoint and file reads): never call it on an event loop.
    */
   public byte[] stateImage() {
-    Path snap = config.dataDir().resolve("member").resolve("snap");
-    Path checkpoint = snap.resolve("checkpoint-" + System.nanoTime());
+    Path checkpoint =
+        config
+            .dataDir()
+            .resolve("member")
+            .resolve("snap")
+            .resolve("checkpoint-" + System.nanoTime());
     try {
-      byte[] registry;
-      stateLock.readLock().lock();
-      try {
-        mvcc.snapshot(checkpoint);
-        registry = members.encode();
-      } finally {
-        stateLock.readLock().unlock();
+      Checkpointed c = checkpoint(checkpoint);
+      if (c == null) {
+        throw new IllegalStateException(
+            "member " + MemberIds.hex(memberId) + " is stopping: no state image can be made");
       }
-      MvccStore.CheckpointMeta meta = MvccStore.readCheckpointMeta(checkpoint);
-      return StateImage.pack(
-          new StateImage.Header(meta.appliedIndex(), meta.revision(), meta.compactRevision()),
-          checkpoint,
-          registry);
+      return StateImage.pack(c.header(), checkpoint, c.registry());
     } finally {
       StateImage.deleteRecursively(checkpoint);
     }
+  }
+
+  /** A checkpoint's header and the member registry as of the same moment. */
+  private record Checkpointed(StateImage.Header header, byte[] registry) {}
+
+  /**
+   * Makes a RocksDB checkpoint of the MVCC store at {@code dir} and reads the member registry under
+   * the same lock, so the two agree; null if the member is stopping. Blocks on disk IO.
+   */
+  private Checkpointed checkpoint(Path dir) {
+    byte[] registry;
+    stateLock.readLock().lock();
+    try {
+      if (closing) {
+        return null;
+      }
+      mvcc.snapshot(dir);
+      registry = members.encode();
+    } finally {
+      stateLock.readLock().unlock();
+    }
+    MvccStore.CheckpointMeta meta = MvccStore.readCheckpointMeta(dir);
+    return new Checkpointed(
+        new StateImage.Header(meta.appliedIndex(), meta.revision(), meta.compactRevision()),
+        registry);
   }
 
   /**
@@ -511,26 +527,13 @@ public final class StoreMember implements AutoCloseable {
     Path image = snap.resolve(OUTGOING_IMAGE_PREFIX + MemberIds.hex(to) + "-" + System.nanoTime());
     boolean handedOver = false;
     try {
-      byte[] registry;
-      stateLock.readLock().lock();
-      try {
-        if (closing) {
-          return;
-        }
-        mvcc.snapshot(checkpoint);
-        registry = members.encode();
-      } finally {
-        stateLock.readLock().unlock();
+      Checkpointed c = checkpoint(checkpoint);
+      if (c == null) {
+        return;
       }
-      MvccStore.CheckpointMeta meta = MvccStore.readCheckpointMeta(checkpoint);
       long length;
       try (var out = new java.io.BufferedOutputStream(Files.newOutputStream(image), 1 << 16)) {
-        length =
-            StateImage.packTo(
-                new StateImage.Header(meta.appliedIndex(), meta.revision(), meta.compactRevision()),
-                checkpoint,
-                registry,
-                out);
+        length = StateImage.packTo(c.header(), checkpoint, c.registry(), out);
       }
       StateImage.deleteRecursively(checkpoint);
       log.info(
@@ -539,7 +542,7 @@ public final class StoreMember implements AutoCloseable {
           MemberIds.hex(memberId),
           MemberIds.hex(to),
           length,
-          meta.appliedIndex(),
+          c.header().appliedIndex(),
           m.snapshot().index(),
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
       handedOver = true;
