@@ -21,10 +21,12 @@ final class DryRun {
     return check(ex.routing().queryParam("dryRun")) ? registry.dryRun() : registry;
   }
 
-  /** For DELETE: the query or the DeleteOptions body may ask for a dry run. */
-  static Registry pickForDelete(Exchange ex, Registry registry) {
+  /**
+   * For DELETE: the query or the DeleteOptions body ({@code o}, as {@link
+   * ResourceHandlers#deleteOptionsBody} read it; null without one) may ask for a dry run.
+   */
+  static Registry pickForDelete(Exchange ex, ObjectNode o, Registry registry) {
     boolean dry = check(ex.routing().queryParam("dryRun"));
-    ObjectNode o = ResourceHandlers.deleteOptionsBody(ex);
     if (o != null) {
       JsonNode d = o.get("dryRun");
       if (d != null && !d.isNull()) {

@@ -83,8 +83,9 @@ public final class ResourceHandlers {
   }
 
   public void delete(Exchange ex) {
-    Registry registry = DryRun.pickForDelete(ex, this.registry);
-    DeleteOptions o = deleteOptions(ex);
+    ObjectNode body = deleteOptionsBody(ex);
+    Registry registry = DryRun.pickForDelete(ex, body, this.registry);
+    DeleteOptions o = deleteOptions(ex, body);
     ex.complete(
         registry.delete(ex.type(), ex.namespace(), ex.name(), o),
         d -> {
@@ -98,8 +99,9 @@ public final class ResourceHandlers {
 
   /** DELETE on a collection: deletes every object the list options select; answers the list. */
   public void deleteCollection(Exchange ex) {
-    Registry registry = DryRun.pickForDelete(ex, this.registry);
-    DeleteOptions o = deleteOptions(ex);
+    ObjectNode body = deleteOptionsBody(ex);
+    Registry registry = DryRun.pickForDelete(ex, body, this.registry);
+    DeleteOptions o = deleteOptions(ex, body);
     ListOptions lo = ListOptionsParser.parse(ex);
     ListOptions all =
         new ListOptions(
@@ -167,14 +169,16 @@ public final class ResourceHandlers {
             + ct);
   }
 
-  /** DeleteOptions from the body (JSON; kubectl always sends one) and the query. */
-  static DeleteOptions deleteOptions(Exchange ex) {
+  /**
+   * DeleteOptions from the body ({@link #deleteOptionsBody}, null without one; kubectl always sends
+   * one) and the query.
+   */
+  static DeleteOptions deleteOptions(Exchange ex, ObjectNode o) {
     Long grace = null;
     String uid = null;
     String rv = null;
     String policy = null;
     Boolean orphanDependents = null;
-    ObjectNode o = deleteOptionsBody(ex);
     if (o != null) {
       String kind = Json.text(o, "kind");
       if (kind != null && !kind.isEmpty() && !kind.equals("DeleteOptions")) {

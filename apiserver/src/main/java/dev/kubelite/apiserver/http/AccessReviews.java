@@ -116,13 +116,7 @@ final class AccessReviews {
               null);
     }
     Decision d = decide(user, attrs);
-    ObjectNode out = Json.object();
-    out.put("kind", kind);
-    out.put("apiVersion", "authorization.k8s.io/v1");
-    ObjectNode meta = out.putObject("metadata");
-    meta.putNull("creationTimestamp");
-    out.set("spec", spec.isObject() ? spec.deepCopy() : Json.object());
-    ObjectNode status = out.putObject("status");
+    ObjectNode status = Json.object();
     status.put("allowed", d.allowed());
     if (d.kind() == Decision.Kind.DENY) {
       status.put("denied", true);
@@ -130,11 +124,7 @@ final class AccessReviews {
     if (d.reason() != null && !d.reason().isEmpty()) {
       status.put("reason", d.reason());
     }
-    ctx.response()
-        .setStatusCode(201)
-        .putHeader("Content-Type", "application/json")
-        .putHeader("Cache-Control", "no-cache, private")
-        .end(Buffer.buffer(Json.bytes(out)));
+    answer(ctx, kind, spec, status);
   }
 
   /**
@@ -151,12 +141,7 @@ final class AccessReviews {
         authorizer instanceof AuthorizerChain chain
             ? chain.rulesFor(user, ns.isEmpty() ? null : ns)
             : AuthorizerChain.Rules.EVERYTHING; // no authorization: everyone may do everything
-    ObjectNode out = Json.object();
-    out.put("kind", kind);
-    out.put("apiVersion", "authorization.k8s.io/v1");
-    out.putObject("metadata").putNull("creationTimestamp");
-    out.set("spec", spec.isObject() ? spec.deepCopy() : Json.object());
-    ObjectNode status = out.putObject("status");
+    ObjectNode status = Json.object();
     ArrayNode resourceRules = status.putArray("resourceRules");
     ArrayNode nonResourceRules = status.putArray("nonResourceRules");
     for (RbacAuthorizer.Rule r : rules.rules()) {
@@ -177,6 +162,17 @@ final class AccessReviews {
     if (rules.error() != null) {
       status.put("evaluationError", rules.error());
     }
+    answer(ctx, kind, spec, status);
+  }
+
+  /** The review as created (201): its spec as sent and the status worked out; nothing stored. */
+  private static void answer(RoutingContext ctx, String kind, JsonNode spec, ObjectNode status) {
+    ObjectNode out = Json.object();
+    out.put("kind", kind);
+    out.put("apiVersion", "authorization.k8s.io/v1");
+    out.putObject("metadata").putNull("creationTimestamp");
+    out.set("spec", spec.isObject() ? spec.deepCopy() : Json.object());
+    out.set("status", status);
     ctx.response()
         .setStatusCode(201)
         .putHeader("Content-Type", "application/json")
