@@ -313,15 +313,7 @@ abstract class RestApiContract {
             lenPrefixed(name.getBytes(StandardCharsets.UTF_8)),
             hex("12001a0022002a00320038004200"));
     byte[] raw = concat(hex("0a"), lenPrefixed(meta), hex("1200"), hex("1a020a00"));
-    byte[] typeMeta =
-        concat(
-            hex("0a02"),
-            "v1".getBytes(StandardCharsets.UTF_8),
-            hex("1209"),
-            "Namespace".getBytes(StandardCharsets.UTF_8));
-    byte[] unknown =
-        concat(hex("0a"), lenPrefixed(typeMeta), hex("12"), lenPrefixed(raw), hex("1a002200"));
-    byte[] body = concat(hex("6b387300"), unknown);
+    byte[] body = protobufBody("Namespace", raw);
     Response r =
         f.request(
             "POST",
@@ -374,22 +366,28 @@ abstract class RestApiContract {
   }
 
   private Response deleteWithProtobuf(String name, byte[] deleteOptions) throws Exception {
-    byte[] typeMeta =
-        concat(
-            hex("0a02"),
-            "v1".getBytes(StandardCharsets.UTF_8),
-            hex("120d"),
-            "DeleteOptions".getBytes(StandardCharsets.UTF_8));
-    byte[] body =
-        concat(
-            hex("6b387300"),
-            hex("0a"),
-            lenPrefixed(typeMeta),
-            hex("12"),
-            lenPrefixed(deleteOptions),
-            hex("1a002200"));
     return f.request(
-        "DELETE", base() + "/configmaps/" + name, body, "application/vnd.kubernetes.protobuf");
+        "DELETE",
+        base() + "/configmaps/" + name,
+        protobufBody("DeleteOptions", deleteOptions),
+        "application/vnd.kubernetes.protobuf");
+  }
+
+  /**
+   * A v1 {@code kind} as kubectl's protobuf body: the {@code k8s\0} magic and a runtime.Unknown
+   * with its TypeMeta, {@code raw} and empty content encoding and type.
+   */
+  static byte[] protobufBody(String kind, byte[] raw) {
+    byte[] k = kind.getBytes(StandardCharsets.UTF_8);
+    byte[] typeMeta =
+        concat(hex("0a02"), "v1".getBytes(StandardCharsets.UTF_8), hex("12"), lenPrefixed(k));
+    return concat(
+        hex("6b387300"),
+        hex("0a"),
+        lenPrefixed(typeMeta),
+        hex("12"),
+        lenPrefixed(raw),
+        hex("1a002200"));
   }
 
   static byte[] hex(String h) {

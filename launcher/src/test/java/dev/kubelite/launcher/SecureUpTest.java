@@ -45,6 +45,13 @@ class SecureUpTest {
             .build());
   }
 
+  /** A client that trusts the cluster's CA and presents no certificate of its own. */
+  private static HttpClient withoutClientCertificate(AllInOne c) throws Exception {
+    return HttpClient.newBuilder()
+        .sslContext(TlsFiles.sslContext(c.pki().ca().cert(), null, null))
+        .build();
+  }
+
   private static String whoami(Path kubeconfig) {
     KubeClient k = KubeClient.fromConfig(KubeConfig.parse(kubeconfig));
     JsonNode r =
@@ -79,10 +86,7 @@ class SecureUpTest {
               () -> admin.list(Resource.NODES, null, ListOptions.NONE).path("items").size() == 2);
 
       // No credentials: 401 with a Status; a client without the CA cannot even connect.
-      HttpClient anonymous =
-          HttpClient.newBuilder()
-              .sslContext(TlsFiles.sslContext(c.pki().ca().cert(), null, null))
-              .build();
+      HttpClient anonymous = withoutClientCertificate(c);
       HttpResponse<String> r =
           anonymous.send(
               HttpRequest.newBuilder(c.apiUrl().resolve("/api/v1/namespaces")).build(),
@@ -232,10 +236,7 @@ class SecureUpTest {
       assertThat(refused(() -> cm.create(CLUSTER_ROLE_BINDINGS, null, crb)).code()).isEqualTo(403);
 
       // No client certificate: 401.
-      HttpClient anonymous =
-          HttpClient.newBuilder()
-              .sslContext(TlsFiles.sslContext(c.pki().ca().cert(), null, null))
-              .build();
+      HttpClient anonymous = withoutClientCertificate(c);
       HttpResponse<String> none =
           anonymous.send(
               HttpRequest.newBuilder(c.apiUrl().resolve("/apis/apps/v1/deployments")).build(),
@@ -285,10 +286,7 @@ class SecureUpTest {
                   kubectl.run("get", "serviceaccount", "default", "-n", "team-a").exitCode() == 0);
       String token = kubectl.ok("create", "token", "default", "-n", "team-a").strip();
       // The token alone (no client certificate, which would win): who does it make us?
-      HttpClient tokenOnly =
-          HttpClient.newBuilder()
-              .sslContext(TlsFiles.sslContext(c.pki().ca().cert(), null, null))
-              .build();
+      HttpClient tokenOnly = withoutClientCertificate(c);
       HttpResponse<String> review =
           tokenOnly.send(
               HttpRequest.newBuilder(
