@@ -52,7 +52,7 @@ public final class ControllerManagerCommand implements Callable<Integer> {
       description =
           "Controllers to run: '*' for all, 'foo' to enable foo, '-foo' to disable foo"
               + " (default: ${DEFAULT-VALUE}). Known: replicaset, deployment, node-lifecycle,"
-              + " garbage-collector, namespace.",
+              + " garbage-collector, namespace, serviceaccount.",
       defaultValue = "*")
   List<String> controllers = new ArrayList<>();
 

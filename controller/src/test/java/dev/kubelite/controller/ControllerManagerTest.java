@@ -129,6 +129,11 @@ class ControllerManagerTest {
     assertThat(out.toString())
         .contains("--kubeconfig", "--server", "--controllers", "--[no-]leader-elect")
         .contains("kube-system/kube-controller-manager");
+    // --controllers' help names every controller this build knows.
+    String help = out.toString().replaceAll("\\s+", " ");
+    for (String name : ControllerManager.known().keySet()) {
+      assertThat(help).as(name).containsAnyOf(" " + name + ",", " " + name + ".");
+    }
     CommandLine bad =
         new CommandLine(new ControllerManagerCommand())
             .setOut(new PrintWriter(out))
